@@ -1,0 +1,63 @@
+"""Compiled (numba) bulk kernels: the interior rows ``1 .. m-2`` of a block along one axis.
+
+Imported lazily by :mod:`xgrad.kernels` the first time a block is large enough to pay for
+it, so ``import xgrad`` does not import numba.
+
+Bit-exactness with numpy.gradient rests on three choices, each guarded by
+``tests/test_kernels.py::test_compiled_matches_reference``:
+
+* the same operations in the same order as numpy's expressions (no reassociation, no
+  reciprocal multiply), and no ``fastmath`` (which would allow FMA contraction);
+* operand types fixed by the caller: ``d2`` arrives as a NumPy scalar of the dtype numpy's
+  NEP 50 promotion gives ``(f[2:] - f[:-2]) / (2. * dx)``, so numba's typing of
+  ``float32 - float32`` then ``/ d2`` follows numpy's;
+* ``error_model="numpy"``: division by a zero spacing gives inf/nan as in numpy instead of
+  raising ZeroDivisionError.
+
+Arrays are viewed as ``(P, m, Q)`` (axis in the middle) or, when the axis is the contiguous
+last one, ``(P, m)`` so the innermost loop runs along memory in both cases.
+"""
+
+from __future__ import annotations
+
+import numba
+
+_jit = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+
+
+@_jit
+def uniform3(f, out, d2):  # pragma: no cover - compiled
+    P, m, Q = f.shape
+    for p in range(P):
+        for i in range(1, m - 1):
+            for q in range(Q):
+                out[p, i, q] = (f[p, i + 1, q] - f[p, i - 1, q]) / d2
+
+
+@_jit
+def uniform2(f, out, d2):  # pragma: no cover - compiled
+    P, m = f.shape
+    for p in range(P):
+        for i in range(1, m - 1):
+            out[p, i] = (f[p, i + 1] - f[p, i - 1]) / d2
+
+
+@_jit
+def nonuniform3(f, out, a, b, c):  # pragma: no cover - compiled
+    # a, b, c hold the weights of local rows 1 .. m-2 (index i - 1)
+    P, m, Q = f.shape
+    for p in range(P):
+        for i in range(1, m - 1):
+            ai = a[i - 1]
+            bi = b[i - 1]
+            ci = c[i - 1]
+            for q in range(Q):
+                out[p, i, q] = ai * f[p, i - 1, q] + bi * f[p, i, q] + ci * f[p, i + 1, q]
+
+
+@_jit
+def nonuniform2(f, out, a, b, c):  # pragma: no cover - compiled
+    P, m = f.shape
+    for p in range(P):
+        for i in range(1, m - 1):
+            out[p, i] = a[i - 1] * f[p, i - 1] + b[i - 1] * f[p, i] + c[i - 1] * f[p, i + 1]

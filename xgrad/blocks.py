@@ -1,0 +1,125 @@
+"""Several axes of one in-memory block in one pass, cache-tiled, optionally threaded.
+
+The block is cut into *tiles* along its slowest-varying axis ``t`` (a few MiB each); every
+requested derivative of a tile is computed before moving on, so the tile is read from
+memory once and re-read from cache for the other axes (numpy.gradient makes a full pass per
+axis).  Tiles write disjoint rows of the outputs, so the in-memory driver runs groups of
+tiles on threads (the compiled kernels release the GIL); inside a dask task the tiles run
+serially and dask supplies the parallelism.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from .kernels import _index, axis_gradient
+from .stencils import AxisPlan
+
+__all__ = ["block_gradients", "inmemory_gradients"]
+
+TILE_BYTES = 2 << 20  # about one L2 cache: input tile + its outputs stay cached across axes
+_MIN_THREADED_BYTES = 8 << 20
+
+
+def _tiling_axis(f: Any) -> int | None:
+    if f.ndim == 0 or not isinstance(f, np.ndarray):
+        return None
+    if f.flags.c_contiguous:
+        return 0
+    if f.flags.f_contiguous:
+        return f.ndim - 1
+    return None
+
+
+def _rows(f: Any, halo: Any, t: int, r0: int, r1: int, lo_side: bool) -> Any:
+    """Rows just before ``r0`` (or just from ``r1``) along ``t``: a view, or halo + block rows."""
+    m = f.shape[t]
+    nd = f.ndim
+    if lo_side:
+        need = r1 - r0  # here (r0, r1) = (first row wanted, first row of the tile)
+        if r0 >= 0:
+            return f[_index(nd, t, slice(r0, r1))] if need else None
+        parts = [halo[_index(nd, t, slice(halo.shape[t] + r0, None))]]
+        if r1 > 0:
+            parts.append(f[_index(nd, t, slice(0, r1))])
+    else:
+        if r1 <= m:
+            return f[_index(nd, t, slice(r0, r1))] if r1 > r0 else None
+        parts = [halo[_index(nd, t, slice(0, r1 - m))]]
+        if r0 < m:
+            parts.insert(0, f[_index(nd, t, slice(r0, m))])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=t)
+
+
+def block_gradients(
+    f: Any,
+    axes: Sequence[int],
+    plans: Sequence[AxisPlan],
+    starts: Sequence[int],
+    halos: Sequence[tuple[Any, Any]],
+    outs: Sequence[Any],
+    *,
+    threads: int = 1,
+) -> None:
+    """Derivatives of block ``f`` along each of ``axes`` into ``outs``.
+
+    ``starts[j]`` is the block's first global row along ``axes[j]`` and ``halos[j]`` the
+    ``(lo, hi)`` rows around it (``None`` where not needed).  ``threads > 1`` runs contiguous
+    groups of tiles on that many threads (the in-memory driver).
+    """
+    t = _tiling_axis(f)
+    if t is None:
+        for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
+            axis_gradient(f, k, plan, start, lo, hi, out)
+        return
+    nd = f.ndim
+    m = f.shape[t]
+    row_bytes = max(f.nbytes // max(m, 1), 1)
+    step = max(1, TILE_BYTES // row_bytes)
+    tiles = [(r0, min(r0 + step, m)) for r0 in range(0, m, step)]
+
+    def run(group: Sequence[tuple[int, int]]) -> None:
+        for r0, r1 in group:
+            sub = _index(nd, t, slice(r0, r1))
+            tile = f[sub]
+            for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
+                if k == t:
+                    nlo, nhi = plan.rows_needed(start + r0, r1 - r0)
+                    tlo = _rows(f, lo, t, r0 - nlo, r0, True)
+                    thi = _rows(f, hi, t, r1, r1 + nhi, False)
+                    axis_gradient(tile, k, plan, start + r0, tlo, thi, out[sub])
+                else:
+                    tlo = None if lo is None else lo[sub]
+                    thi = None if hi is None else hi[sub]
+                    axis_gradient(tile, k, plan, start, tlo, thi, out[sub])
+
+    if threads <= 1 or len(tiles) == 1:
+        run(tiles)
+        return
+    size = -(-len(tiles) // threads)
+    groups = [tiles[i : i + size] for i in range(0, len(tiles), size)]
+    with ThreadPoolExecutor(len(groups)) as pool:
+        for fut in [pool.submit(run, g) for g in groups]:
+            fut.result()
+
+
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def inmemory_gradients(
+    f: Any, axes: Sequence[int], plans: Sequence[AxisPlan], outs: Sequence[Any]
+) -> None:
+    """The whole array as one block; threaded over tiles when it is large."""
+    nothing = [(None, None)] * len(axes)
+    zeros = [0] * len(axes)
+    big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
+    block_gradients(f, axes, plans, zeros, nothing, outs, threads=_threads() if big else 1)

@@ -1,0 +1,202 @@
+"""Layer 3: the dask graph.  Face halos, one fused kernel layer, outputs chunked as the input.
+
+Why not ``dask.array.map_overlap``/``overlap``: it concatenates every block with its halo (a
+copy of the whole block), fetches corner blocks a gradient never reads, needs one graph per
+axis for per-axis depths, and refuses chunks smaller than the depth.  Here, per block:
+
+* one *faces* task copies the block's first and last few rows along each differentiated
+  axis (thin slabs; copied so the block itself can be freed);
+* one *kernel* task takes the block and its face neighbours' slabs (never corners) and
+  computes every requested derivative in one pass (:func:`xgrad.blocks.block_gradients`);
+* with several axes, one ``getitem`` per output.
+
+That is ``N + 2`` tasks per block for an ``N``-axis gradient besides the input's own
+(pinned in ``tests/test_chunked.py::test_task_count``).  A halo wider than a neighbouring
+chunk is gathered from several blocks, so chunks of size 1 work.  Only the global first and
+last rows get edge stencils, so the bits equal numpy.gradient's for every chunking.
+All plans (coefficients) are one literal in the graph, shared by every task.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .blocks import block_gradients
+from .stencils import AxisPlan
+
+__all__ = ["chunked_gradients", "check_known_chunks"]
+
+
+def check_known_chunks(x: Any, axes: Sequence[int]) -> None:
+    """ValueError when a differentiated axis has unknown (NaN) chunk sizes."""
+    for k in axes:
+        if any(math.isnan(c) for c in x.chunks[k]):
+            raise ValueError(
+                f"the dask array has unknown chunk sizes along axis {k} (its chunks are "
+                f"{x.chunks[k]}), so halos cannot be planned; compute them first with "
+                "`x = x.compute_chunk_sizes()` or rechunk to known sizes, e.g. "
+                f"`x.rechunk({{{k}: 100}})` after computing the shape"
+            )
+
+
+def _halo_sources(
+    plan: AxisPlan, sizes: Sequence[int]
+) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]], list[int], list[int]]:
+    """For each chunk along one axis: which neighbouring chunks give its halo rows, and how many.
+
+    Returns ``lo[c]`` as ``[(chunk, rows), ...]`` farthest first, ``hi[c]`` nearest first,
+    and per chunk the number of its first / last rows some neighbour needs.
+    """
+    starts = np.cumsum((0,) + tuple(sizes))[:-1].tolist()
+    nchunks = len(sizes)
+    lo: list[list[tuple[int, int]]] = []
+    hi: list[list[tuple[int, int]]] = []
+    first_rows = [0] * nchunks
+    last_rows = [0] * nchunks
+    for c, (start, size) in enumerate(zip(starts, sizes)):
+        nlo, nhi = plan.rows_needed(start, size)
+        parts = []
+        src = c - 1
+        while nlo > 0:
+            take = min(nlo, sizes[src])
+            parts.append((src, take))
+            last_rows[src] = max(last_rows[src], take)
+            nlo -= take
+            src -= 1
+        lo.append(parts[::-1])
+        parts = []
+        src = c + 1
+        while nhi > 0:
+            take = min(nhi, sizes[src])
+            parts.append((src, take))
+            first_rows[src] = max(first_rows[src], take)
+            nhi -= take
+            src += 1
+        hi.append(parts)
+    return lo, hi, first_rows, last_rows
+
+
+def _faces(block: Any, spec: tuple[tuple[int, int, int], ...]) -> tuple:
+    """Copies of the first and last rows of ``block`` along each axis in ``spec``."""
+    faces = []
+    for k, nfirst, nlast in spec:
+        m = block.shape[k]
+        first = block[(slice(None),) * k + (slice(0, nfirst),)].copy() if nfirst else None
+        last = block[(slice(None),) * k + (slice(m - nlast, m),)].copy() if nlast else None
+        faces.append((first, last))
+    return tuple(faces)
+
+
+def _gather(faces: list, counts: tuple[int, ...], j: int, k: int, side: int) -> Any:
+    """Concatenate the needed rows of neighbouring faces along axis ``k``."""
+    if not faces:
+        return None
+    parts = []
+    for face, rows in zip(faces, counts):
+        slab = face[j][side]
+        m = slab.shape[k]
+        sl = slice(m - rows, m) if side == 1 else slice(0, rows)
+        parts.append(slab[(slice(None),) * k + (sl,)])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=k)
+
+
+def _kernel(
+    block: Any,
+    plans: tuple[AxisPlan, ...],
+    axes: tuple[int, ...],
+    starts: tuple[int, ...],
+    lo_faces: list,
+    lo_counts: tuple,
+    hi_faces: list,
+    hi_counts: tuple,
+    otype: np.dtype,
+) -> Any:
+    halos = [
+        (
+            _gather(lo_faces[j], lo_counts[j], j, k, 1),
+            _gather(hi_faces[j], hi_counts[j], j, k, 0),
+        )
+        for j, k in enumerate(axes)
+    ]
+    outs = [np.empty_like(block, dtype=otype) for _ in axes]
+    block_gradients(block, axes, plans, starts, halos, outs)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def chunked_gradients(
+    x: Any, axes: tuple[int, ...], plans: Sequence[AxisPlan], otype: np.dtype
+) -> list[Any]:
+    """Lazy derivatives of dask array ``x`` along ``axes``, chunked as ``x``."""
+    import dask.array as da
+    from dask.array.utils import meta_from_array
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+
+    check_known_chunks(x, axes)
+    plans = tuple(plans)
+    token = tokenize(x.name, axes, plans, str(otype), "xgrad-1")
+    fname = f"xgrad-halo-{token}"
+    kname = f"xgrad-gradient-{token}"
+    pname = f"xgrad-plans-{token}"
+
+    per_axis = [_halo_sources(p, x.chunks[k]) for k, p in zip(axes, plans)]
+    starts = [np.cumsum((0,) + x.chunks[k])[:-1].tolist() for k in axes]
+
+    faces_layer: dict = {}
+    kernel_layer: dict = {pname: plans}
+    for idx in itertools.product(*(range(len(c)) for c in x.chunks)):
+        spec = tuple(
+            (k, per_axis[j][2][idx[k]], per_axis[j][3][idx[k]]) for j, k in enumerate(axes)
+        )
+        if any(nf or nl for _, nf, nl in spec):
+            faces_layer[(fname,) + idx] = (_faces, (x.name,) + idx, spec)
+        lo_faces, lo_counts, hi_faces, hi_counts = [], [], [], []
+        for j, k in enumerate(axes):
+            lo, hi = per_axis[j][0][idx[k]], per_axis[j][1][idx[k]]
+            lo_faces.append([(fname,) + idx[:k] + (c,) + idx[k + 1 :] for c, _ in lo])
+            lo_counts.append(tuple(r for _, r in lo))
+            hi_faces.append([(fname,) + idx[:k] + (c,) + idx[k + 1 :] for c, _ in hi])
+            hi_counts.append(tuple(r for _, r in hi))
+        kernel_layer[(kname,) + idx] = (
+            _kernel,
+            (x.name,) + idx,
+            pname,
+            axes,
+            tuple(starts[j][idx[k]] for j, k in enumerate(axes)),
+            lo_faces,
+            tuple(lo_counts),
+            hi_faces,
+            tuple(hi_counts),
+            otype,
+        )
+
+    base = x.__dask_graph__()
+    layers = dict(base.layers)
+    deps = dict(base.dependencies)
+    in_layers = set(x.__dask_layers__())
+    layers[fname] = MaterializedLayer(faces_layer)
+    deps[fname] = in_layers
+    layers[kname] = MaterializedLayer(kernel_layer)
+    deps[kname] = in_layers | {fname}
+    meta = meta_from_array(x._meta, ndim=x.ndim, dtype=otype)
+    if len(axes) == 1:
+        return [da.Array(HighLevelGraph(layers, deps), kname, chunks=x.chunks, meta=meta)]
+    outs = []
+    for j, k in enumerate(axes):
+        oname = f"xgrad-d{k}-{token}"
+        layer = {
+            (oname,) + idx: (operator.getitem, (kname,) + idx, j)
+            for idx in itertools.product(*(range(len(c)) for c in x.chunks))
+        }
+        olayers = dict(layers)
+        olayers[oname] = MaterializedLayer(layer)
+        odeps = dict(deps)
+        odeps[oname] = {kname}
+        outs.append(da.Array(HighLevelGraph(olayers, odeps), oname, chunks=x.chunks, meta=meta))
+    return outs

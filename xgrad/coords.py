@@ -1,0 +1,374 @@
+"""Spacing from coordinates: validation, datetime/cftime to numbers, one record per dim.
+
+This is the first half of the labelled layer (layer 5 in HOUSE_STYLE.md): it turns the name of a
+dimension (or of a 1-D coordinate) into a :class:`Spacing` record holding the float64 values that
+:func:`xgrad.gradient` takes for that axis. Everything here is checked before any data is touched, so
+an error never waits in a dask graph until compute time.
+
+Geometry (sphere metrics) and periodic seams are later steps that take these records and refine
+them; they never need to look at the raw coordinate again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "DATETIME_UNITS",
+    "Spacing",
+    "check_datetime_unit",
+    "min_points",
+    "resolve_spacings",
+    "time_to_numbers",
+]
+
+#: ``datetime_unit`` values and the CF/udunits spelling of each (numpy's "m" is the minute).
+DATETIME_UNITS: dict[str, str] = {
+    "W": "week",
+    "D": "d",
+    "h": "h",
+    "m": "min",
+    "s": "s",
+    "ms": "ms",
+    "us": "us",
+    "ns": "ns",
+}
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """How to step along one dimension.
+
+    Attributes
+    ----------
+    dim : Hashable
+        The dimension differentiated along.
+    name : Hashable
+        The name the caller used: ``dim`` itself, or a 1-D non-dimension coordinate along ``dim``.
+    size : int
+        Number of points along ``dim``.
+    values : float or numpy.ndarray
+        ``1.0`` (no coordinate: unit spacing) or the coordinate as a 1-D float64 array, ready for
+        :func:`xgrad.gradient`.
+    units : str or None
+        Units of ``values``: the coordinate's ``units`` attribute, the CF spelling of
+        ``datetime_unit`` for time coordinates, or None when unknown.
+    kind : {"index", "numeric", "time"}
+        Where ``values`` came from.
+    """
+
+    dim: Hashable
+    name: Hashable
+    size: int
+    values: float | np.ndarray
+    units: str | None
+    kind: Literal["index", "numeric", "time"]
+
+
+def check_datetime_unit(datetime_unit: str | None) -> str:
+    """Validate ``datetime_unit`` and return it, with None meaning seconds.
+
+    Examples
+    --------
+    >>> check_datetime_unit(None)
+    's'
+    >>> check_datetime_unit("h")
+    'h'
+    """
+    if datetime_unit is None:
+        # Per second whatever the storage resolution: xarray's storage-resolution default gives
+        # per-ns or per-s numbers for the same data with nothing to tell them apart (xarray#9937).
+        return "s"
+    if datetime_unit in ("Y", "M"):
+        raise ValueError(
+            f"datetime_unit={datetime_unit!r} is a calendar unit: years and months have no fixed "
+            f"length, so they cannot be a spacing. Use a fixed unit such as `datetime_unit='D'`; "
+            f"choices: {tuple(DATETIME_UNITS)}"
+        )
+    if not isinstance(datetime_unit, str) or datetime_unit not in DATETIME_UNITS:
+        raise ValueError(
+            f"datetime_unit={datetime_unit!r} is not a valid unit; choose one of "
+            f"{tuple(DATETIME_UNITS)} or None (seconds), e.g. `datetime_unit='h'`"
+        )
+    return datetime_unit
+
+
+def min_points(edge_order: int, accuracy: int) -> int:
+    """Fewest points along an axis that the stencils need.
+
+    numpy needs ``edge_order + 1``; a one-sided stencil of order ``accuracy`` needs
+    ``accuracy + 1`` points.
+
+    Examples
+    --------
+    >>> min_points(1, 2), min_points(2, 2), min_points(1, 4)
+    (2, 3, 5)
+    """
+    return edge_order + 1 if accuracy == 2 else accuracy + 1
+
+
+def _is_time_object(value: Any) -> bool:
+    # cftime.datetime is not a datetime.datetime subclass; check both without importing cftime.
+    if isinstance(value, datetime.datetime):
+        return True
+    return any(cls.__module__.startswith("cftime") for cls in type(value).__mro__)
+
+
+def is_time_like(values: np.ndarray) -> bool:
+    """True for datetime64/timedelta64 arrays and object arrays of (cf)datetimes."""
+    if values.dtype.kind in "mM":
+        return True
+    if values.dtype.kind == "O" and values.size:
+        first = next((v for v in values.flat if v is not None), None)
+        return first is not None and _is_time_object(first)
+    return False
+
+
+def _ticks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact int64 microseconds (cftime's resolution) of (cf)datetime objects from the earliest one.
+
+    Returns the ticks and a mask of missing values (None or NaN), whose ticks are 0.
+    """
+    flat = np.asarray(values).ravel()
+    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in flat], bool)
+    ticks = np.zeros(flat.shape, dtype=np.int64)
+    if not missing.all():
+        present = flat[~missing]
+        start = min(present)
+        micro = datetime.timedelta(microseconds=1)
+        ticks[~missing] = [(v - start) // micro for v in present]
+    return ticks.reshape(np.shape(values)), missing.reshape(np.shape(values))
+
+
+def time_to_numbers(values: Any, datetime_unit: str) -> Any:
+    """Express datetime64, timedelta64 or cftime values as float64 numbers in ``datetime_unit``.
+
+    The minimum is subtracted first, in exact integer arithmetic, so that the float64 numbers keep
+    full precision; xarray's ``_to_numeric`` does the same, so the numbers are the same bits. cftime
+    values go through exact integer microseconds and then the same division, so a cftime and a
+    datetime64 coordinate holding the same instants give the same numbers. Missing values (NaT,
+    None) become NaN. A dask array of datetime64/timedelta64 stays lazy.
+
+    Examples
+    --------
+    >>> t = np.array(["2000-01-01", "2000-01-02"], dtype="datetime64[s]")
+    >>> time_to_numbers(t, "h")
+    array([ 0., 24.])
+    """
+    unit = np.timedelta64(1, datetime_unit)
+    if values.dtype.kind in "mM":
+        if type(values).__module__.startswith("dask"):
+            import dask.array as dsa
+
+            return (values - dsa.nanmin(values)) / unit
+        valid = values[~np.isnat(values)]
+        if valid.size == 0:
+            return np.full(values.shape, np.nan)
+        # NaT - x is NaT, and NaT / unit is NaN: missing values come out as NaN by themselves.
+        return (values - valid.min()) / unit
+    ticks, missing = _ticks(values)
+    out = ticks.astype("timedelta64[us]") / unit
+    out[missing] = np.nan
+    return out
+
+
+def _call(names: Sequence[Hashable]) -> str:
+    return "(" + ", ".join(repr(n) for n in names) + ")"
+
+
+def _isel(dim: Hashable, expr: str) -> str:
+    if isinstance(dim, str) and dim.isidentifier():
+        return f"da.isel({dim}={expr})"
+    return f"da.isel({{{dim!r}: {expr}}})"
+
+
+def _what(obj: Any) -> str:
+    return type(obj).__name__
+
+
+def _find(obj: Any, name: Hashable) -> tuple[Hashable, Any]:
+    """Return (dim, coordinate or None) for a name given to ``along``."""
+    if name in obj.coords:
+        coord = obj.coords[name]
+        if coord.ndim != 1:
+            example = obj.dims[0] if coord.ndim == 0 else coord.dims[0]
+            shape = "a scalar" if coord.ndim == 0 else f"{coord.ndim}-D with dims {coord.dims!r}"
+            raise ValueError(
+                f"coordinate {name!r} is {shape}; a derivative needs a 1-D coordinate. "
+                f"Differentiate along a dimension instead, e.g. `.grad.along({example!r})`"
+            )
+        return coord.dims[0], coord
+    if name in obj.dims:
+        return name, None
+    hint = ""
+    candidates = [str(d) for d in obj.dims] + [str(c) for c in obj.coords]
+    close = difflib.get_close_matches(str(name), candidates, n=1)
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    raise ValueError(
+        f"{name!r} is not a dimension or coordinate of this {_what(obj)}; "
+        f"dimensions are {tuple(obj.dims)!r}{hint}"
+    )
+
+
+def _check_monotonic(name: Hashable, dim: Hashable, steps: np.ndarray, values: np.ndarray) -> None:
+    """Raise for repeated or non-monotonic coordinate values; ``steps`` are the exact differences."""
+    if steps.size == 0:
+        return
+    zero = np.flatnonzero(steps == 0)
+    if zero.size:
+        i = int(zero[0])
+        raise ValueError(
+            f"coordinate {name!r} has repeated values ({name}[{i}] == {name}[{i + 1}] == "
+            f"{values[i]}), so the spacing there is zero. Remove the duplicates first: "
+            f"`da.drop_duplicates({dim!r})`"
+        )
+    rising = steps[0] > 0
+    wrong = np.flatnonzero((steps < 0) if rising else (steps > 0))
+    if wrong.size:
+        j = int(wrong[0]) + 1
+        first, then = ("increases", "decreases") if rising else ("decreases", "increases")
+        raise ValueError(
+            f"coordinate {name!r} is not monotonic (it {first} at index 1 and {then} at index "
+            f"{j}); sort it first: `da.sortby({name!r})`"
+        )
+
+
+def _missing(name: Hashable, dim: Hashable, index: int, what: str, fix: str) -> ValueError:
+    return ValueError(
+        f"coordinate {name!r} contains {what} at index {index}; every point needs a finite "
+        f"coordinate value. Drop those points first: `{_isel(dim, fix)}`"
+    )
+
+
+def _coordinate_values(
+    name: Hashable, dim: Hashable, coord: Any, datetime_unit: str
+) -> tuple[np.ndarray, str | None, Literal["numeric", "time"]]:
+    """Validate one 1-D coordinate; return float64 values, their units and the kind."""
+    raw = coord.data
+    units = coord.attrs.get("units")
+    if hasattr(raw, "magnitude") and hasattr(raw, "units"):
+        # A pint quantity (pint-xarray): the units live on the data, not in attrs.
+        units, raw = str(raw.units), raw.magnitude
+    values = np.asarray(raw)  # coordinates are small; a dask-backed one is computed here
+    notnull = f"da[{name!r}].notnull()"
+    if values.dtype.kind in "mM":
+        missing = np.isnat(values)
+        if missing.any():
+            raise _missing(name, dim, int(np.flatnonzero(missing)[0]), "NaT", notnull)
+        # Check on the integers: exact, where float64 could merge neighbouring nanoseconds.
+        _check_monotonic(name, dim, np.diff(values.view(np.int64)), values)
+        return time_to_numbers(values, datetime_unit), DATETIME_UNITS[datetime_unit], "time"
+    if values.dtype.kind == "O" and is_time_like(values):
+        try:
+            ticks, missing = _ticks(values)
+        except TypeError as err:
+            raise TypeError(
+                f"coordinate {name!r} mixes times that cannot be subtracted ({err}); give all "
+                f"its values one calendar, e.g. `da.convert_calendar('noleap', dim={dim!r})`"
+            ) from err
+        if missing.any():
+            raise _missing(name, dim, int(np.flatnonzero(missing)[0]), "a missing time", notnull)
+        _check_monotonic(name, dim, np.diff(ticks), values)
+        return time_to_numbers(values, datetime_unit), DATETIME_UNITS[datetime_unit], "time"
+    if values.dtype.kind not in "iuf":
+        raise TypeError(
+            f"coordinate {name!r} has dtype {values.dtype} and cannot be used as a spacing; it "
+            f"must hold numbers, datetime64 or cftime values. Differentiate along positions "
+            f"instead: `da.drop_vars({name!r}).grad.along({dim!r})`"
+        )
+    # float64 whatever the coordinate's dtype: float32 latitudes would otherwise give float32
+    # differences (numpy computes the spacing in the coordinate's own dtype).
+    numbers = values.astype(np.float64)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        nan = bool(np.isnan(numbers[i]))
+        fix = notnull if nan else f"np.isfinite(da[{name!r}])"
+        raise _missing(name, dim, i, "nan" if nan else repr(float(numbers[i])), fix)
+    if values.dtype.kind in "iu":
+        # Exact integer differences (no wrap-around for unsigned) for the checks.
+        _check_monotonic(name, dim, np.diff(values.astype(np.int64)), values)
+    else:
+        _check_monotonic(name, dim, np.diff(numbers), values)
+    return numbers, units, "numeric"
+
+
+def resolve_spacings(
+    obj: Any,
+    names: Sequence[Hashable],
+    *,
+    edge_order: int = 1,
+    accuracy: int = 2,
+    datetime_unit: str | None = None,
+) -> list[Spacing]:
+    """Validate the names given to ``.grad.along`` and build one :class:`Spacing` per name.
+
+    Parameters
+    ----------
+    obj : xarray.DataArray or xarray.Dataset
+        Supplies ``dims``, ``sizes`` and ``coords``.
+    names : sequence of Hashable
+        Dimensions, or 1-D coordinates (the derivative is then along the coordinate's dimension,
+        as in :meth:`xarray.DataArray.differentiate`).
+    edge_order, accuracy : int
+        Only used to check that each dimension has enough points.
+    datetime_unit : str, optional
+        Unit of the numbers for time coordinates; None means seconds.
+
+    Returns
+    -------
+    list of Spacing
+        In the order of ``names``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> da = xr.DataArray([1.0, 2.0, 4.0], dims="x", coords={"x": [0, 1, 3]})
+    >>> [s.values for s in resolve_spacings(da, ["x"])]
+    [array([0., 1., 3.])]
+    """
+    if not names:
+        example = next(iter(obj.dims), "x")
+        raise ValueError(f"no dimension given; name at least one, e.g. `.grad.along({example!r})`")
+    unit = check_datetime_unit(datetime_unit)
+    need = min_points(edge_order, accuracy)
+    spacings: list[Spacing] = []
+    seen: dict[Hashable, Hashable] = {}
+    for name in names:
+        dim, coord = _find(obj, name)
+        if dim in seen:
+            which = (
+                f"dimension {dim!r} is given more than once"
+                if seen[dim] == name
+                else f"{seen[dim]!r} and {name!r} both lie along dimension {dim!r}"
+            )
+            raise ValueError(
+                f"{which} in dims={_call(names)}; ask for each dimension once, e.g. "
+                f"`.grad.along{_call(list(dict.fromkeys(names)))}`"
+            )
+        seen[dim] = name
+        size = int(obj.sizes[dim])
+        if size < need:
+            if accuracy != 2:
+                option, fix = f"accuracy={accuracy}", "`accuracy=2` or more points"
+            elif edge_order == 2:
+                option, fix = "edge_order=2", "`edge_order=1` or more points"
+            else:
+                option, fix = "edge_order=1", "more points"
+            raise ValueError(
+                f"dimension {dim!r} has {size} point(s) but {option} needs at least {need}; "
+                f"use {fix}"
+            )
+        if coord is None:
+            spacings.append(Spacing(dim, name, size, 1.0, None, "index"))
+            continue
+        values, units, kind = _coordinate_values(name, dim, coord, unit)
+        spacings.append(Spacing(dim, name, size, values, units, kind))
+    return spacings

@@ -1,0 +1,162 @@
+"""Layer 4: ``xgrad.gradient``, a drop-in for numpy.gradient and dask.array.gradient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from .blocks import inmemory_gradients
+from .stencils import plan_axis, spacing_from_varargs
+
+__all__ = ["gradient", "output_dtype"]
+
+ACCURACIES = (2,)
+NAN_MODES = ("propagate",)
+
+
+def _is_dask_array(f: Any) -> bool:
+    return type(f).__module__.startswith("dask.") and hasattr(f, "__dask_graph__")
+
+
+def _is_duck_array(f: Any) -> bool:
+    """cupy, pint, sparse...: arrays numpy must not convert (they dispatch via NEP 18)."""
+    return (
+        not isinstance(f, np.ndarray)
+        and hasattr(f, "__array_function__")
+        and hasattr(f, "shape")
+        and hasattr(f, "dtype")
+    )
+
+
+def output_dtype(dtype: np.dtype) -> np.dtype:
+    """numpy.gradient's output dtype; TypeError for data it cannot differentiate.
+
+    ints -> float64; float16/32/64 and complex kept; datetime64 -> timedelta64 (same unit);
+    timedelta64 kept.  bool, object, strings and structured data raise TypeError.
+    """
+    kind = dtype.kind
+    if kind == "M":
+        return np.dtype(dtype.name.replace("datetime", "timedelta"))
+    if kind in "fcm":
+        return dtype
+    if kind in "iu":
+        return np.dtype(np.float64)
+    if kind == "b":
+        raise TypeError(
+            "cannot differentiate boolean data (numpy boolean subtract is not supported); "
+            "convert it first, e.g. `f.astype(float)`"
+        )
+    raise TypeError(
+        f"cannot differentiate data of dtype {dtype!r}: xgrad needs numbers (int, float, "
+        "complex), datetime64 or timedelta64; convert first, e.g. `f.astype(float)`"
+    )
+
+
+def gradient(
+    f: Any,
+    *varargs: Any,
+    axis: int | tuple[int, ...] | None = None,
+    edge_order: int = 1,
+    accuracy: int = 2,
+    nan: str = "propagate",
+) -> Any:
+    """Return the gradient of an N-dimensional array: a drop-in for :func:`numpy.gradient`.
+
+    Second-order central differences in the interior and one-sided differences of order
+    ``edge_order`` at the boundaries, with numpy's formulas: for numpy input the results
+    are bit-for-bit ``numpy.gradient``'s.  Dask input gives lazy dask output with the same
+    chunks and the same bits as numpy.gradient of the computed array, for every chunking
+    (including chunks of one element); several axes are computed in one pass.
+
+    Parameters
+    ----------
+    f : array_like, dask.array.Array or duck array
+        The data.  Integers give float64; float16/32/64 and complex are kept;
+        datetime64 gives timedelta64.
+    *varargs : scalar or 1-D array, optional
+        Spacing as numpy: none (unit spacing), one scalar for every axis, or one scalar
+        or 1-D coordinate array (numpy or dask) per differentiated axis.
+    axis : None, int or tuple of ints, optional
+        Axes to differentiate (default all).
+    edge_order : {1, 2}, optional
+        Order of the one-sided differences at the two global ends.
+    accuracy : {2}, optional
+        Order of the central stencil (numpy's is 2).
+    nan : {"propagate"}, optional
+        How missing values are handled; "propagate" is numpy's behaviour.
+
+    Returns
+    -------
+    ndarray, dask array or tuple of them
+        One array per axis, a tuple when several axes are differentiated.
+
+    Raises
+    ------
+    TypeError
+        Wrong number of spacing arguments; non-numeric data.
+    ValueError
+        Bad spacing shape, axis too short for the stencil, bad options, dask array with
+        unknown chunk sizes.  All raised while building, before anything is computed.
+
+    See Also
+    --------
+    numpy.gradient, dask.array.gradient, xarray.DataArray.differentiate
+
+    Examples
+    --------
+    >>> import numpy as np, xgrad
+    >>> f = np.array([1, 2, 4, 7, 11, 16], dtype=float)
+    >>> xgrad.gradient(f)
+    array([1. , 1.5, 2.5, 3.5, 4.5, 5. ])
+    >>> xgrad.gradient(f, 2.0, edge_order=2)
+    array([0.25, 0.75, 1.25, 1.75, 2.25, 2.75])
+    >>> import dask.array as da
+    >>> d = xgrad.gradient(da.from_array(f, chunks=1))
+    >>> d.chunks, bool((d.compute() == np.gradient(f)).all())
+    (((1, 1, 1, 1, 1, 1),), True)
+    """
+    lazy = _is_dask_array(f)
+    if not lazy and not _is_duck_array(f):
+        f = np.asanyarray(f)
+    ndim = f.ndim
+    axes = tuple(range(ndim)) if axis is None else normalize_axis_tuple(axis, ndim)
+    if lazy:
+        from .chunked import check_known_chunks
+
+        check_known_chunks(f, axes)
+    dx = spacing_from_varargs(varargs, f.shape, axes)
+    _check_options(edge_order, accuracy, nan)
+    otype = output_dtype(f.dtype)
+    for k in axes:
+        if f.shape[k] < edge_order + 1:
+            raise ValueError(
+                "Shape of array too small to calculate a numerical gradient, at least "
+                f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
+                f"element(s) and edge_order={edge_order} needs {edge_order + 1}"
+            )
+    plans = [plan_axis(f.shape[k], d, edge_order) for k, d in zip(axes, dx)]
+    if not axes:
+        return ()
+    if lazy:
+        from .chunked import chunked_gradients
+
+        outs = chunked_gradients(f, axes, plans, otype)
+    else:
+        outs = [np.empty_like(f, dtype=otype) for _ in axes]
+        inmemory_gradients(f, axes, plans, outs)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _check_options(edge_order: Any, accuracy: Any, nan: Any) -> None:
+    if edge_order > 2:
+        raise ValueError(
+            f"'edge_order' greater than 2 not supported (got edge_order={edge_order!r}); use 1 or 2"
+        )
+    if edge_order not in (1, 2):
+        raise ValueError(f"edge_order must be 1 or 2, got {edge_order!r}")
+    if accuracy not in ACCURACIES:
+        raise ValueError(f"accuracy must be one of {ACCURACIES}, got {accuracy!r}")
+    if nan not in NAN_MODES:
+        raise ValueError(f"nan must be one of {NAN_MODES}, got {nan!r}")

@@ -1,0 +1,181 @@
+"""Layer 2: apply an :class:`~xgrad.stencils.AxisPlan` along one axis of an in-memory block.
+
+A *block* is rows ``[start, start + m)`` of the global axis.  Its rows ``1 .. m-2`` read only
+the block itself (the *bulk*, done by a compiled kernel or by the NumPy reference);
+its first and last rows read one neighbour across the block face, given as a thin *halo*
+(``lo`` rows just before the block, ``hi`` rows just after).  Only the global first and last
+rows get numpy's one-sided edge stencils, so the same code is right for a whole array (no
+halos) and for any block of any chunking.
+
+Every formula is numpy.gradient's own expression on the same operand types, so the results
+are bit-for-bit numpy's.  The compiled and the NumPy paths give the same bits
+(``tests/test_kernels.py``); the NumPy path serves duck arrays (cupy), subclasses (masked
+arrays) and dtypes numba does not do (float16, complex, datetime).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .stencils import AxisPlan
+
+__all__ = ["axis_gradient", "working_array", "compiled"]
+
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Below this many elements the NumPy path is as fast and avoids importing numba at all
+# (keeps `import xgrad` + a first small gradient well under a second).
+_MIN_COMPILED_SIZE = 32_768
+_state = threading.local()
+
+
+@contextlib.contextmanager
+def compiled(mode: bool | None) -> Iterator[None]:
+    """Force (True), forbid (False) or auto-select (None) the compiled bulk kernels.
+
+    For tests and benchmarks; both paths give identical bits.
+    """
+    old = getattr(_state, "mode", None)
+    _state.mode = mode
+    try:
+        yield
+    finally:
+        _state.mode = old
+
+
+def working_array(f: Any) -> Any:
+    """What numpy.gradient differentiates: datetime64 viewed as timedelta64, ints as float64."""
+    if f is None:
+        return None
+    kind = f.dtype.kind
+    if kind == "M":
+        return f.view(np.dtype(f.dtype.name.replace("datetime", "timedelta")))
+    if kind in "iu":
+        return f.astype(np.float64)
+    return f
+
+
+def _index(ndim: int, axis: int, i: Any) -> tuple:
+    return (slice(None),) * axis + (i,) + (slice(None),) * (ndim - axis - 1)
+
+
+def axis_gradient(
+    f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: Any
+) -> None:
+    """Write d f / d(axis) for the block ``f`` (global rows ``start .. start+m-1``) into ``out``.
+
+    ``lo``/``hi`` hold the rows just before/after the block along ``axis`` (same shape as ``f``
+    elsewhere), at least as many as ``plan.rows_needed(start, m)``; ``None`` where none are
+    needed.  ``out`` must have ``f``'s shape and the output dtype.
+    """
+    f, lo, hi = working_array(f), working_array(lo), working_array(hi)
+    m = f.shape[axis]
+    if m > 2:
+        _bulk(f, axis, plan, start, out)
+    for i in (0, m - 1) if m > 1 else (0,):
+        _row(f, axis, plan, start, lo, hi, out, i)
+
+
+def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: Any, i: int):
+    """One row next to a block face: a global edge stencil or a central one across the face."""
+    nd = f.ndim
+    m = f.shape[axis]
+
+    def row(j: int, keep: bool) -> Any:
+        src, jj = (lo, lo.shape[axis] + j) if j < 0 else (f, j) if j < m else (hi, j - m)
+        # numpy indexes edge rows with an integer (a scalar for 1-D input) and computes the
+        # interior with slices; do the same so scalar and array arithmetic line up.
+        return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
+
+    g = start + i
+    if g == 0 or g == plan.n - 1:
+        if plan.edge_order == 1:
+            (dx,) = plan.lo if g == 0 else plan.hi
+            r0, r1 = (
+                (row(i, False), row(i + 1, False)) if g == 0 else (row(i - 1, False), row(i, False))
+            )
+            out[_index(nd, axis, i)] = (r1 - r0) / dx
+        else:
+            a, b, c = plan.lo if g == 0 else plan.hi
+            k = i if g == 0 else i - 2
+            out[_index(nd, axis, i)] = (
+                a * row(k, False) + b * row(k + 1, False) + c * row(k + 2, False)
+            )
+        return
+    if plan.uniform:
+        value = (row(i + 1, True) - row(i - 1, True)) / plan.d2
+    else:
+        a, b, c = (w[g - 1] for w in plan.coef)
+        value = a * row(i - 1, True) + b * row(i, True) + c * row(i + 1, True)
+    out[_index(nd, axis, slice(i, i + 1))] = value
+
+
+def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any) -> None:
+    """Rows 1 .. m-2 of the block: every stencil point lies inside the block."""
+    m = f.shape[axis]
+    if plan.uniform:
+        wt = np.result_type(f.dtype, plan.d2)  # numpy's NEP 50 promotion of `diff / (2.*dx)`
+        args: tuple = (wt.type(plan.d2),) if wt in _COMPILED_DTYPES else ()
+    else:
+        coef = tuple(w[start : start + m - 2] for w in plan.coef)
+        wt = np.result_type(coef[0].dtype, f.dtype)
+        args = coef
+    if _use_compiled(f, out, wt) and _bulk_compiled(f, axis, out, plan.uniform, args):
+        return
+    nd = f.ndim
+    s0, s1, s2 = (_index(nd, axis, slice(k, m - 2 + k)) for k in range(3))
+    if plan.uniform:
+        out[s1] = (f[s2] - f[s0]) / plan.d2
+    else:
+        shape = [1] * nd
+        shape[axis] = -1
+        a, b, c = (w.reshape(shape) for w in coef)
+        out[s1] = a * f[s0] + b * f[s1] + c * f[s2]
+
+
+def _use_compiled(f: Any, out: Any, wt: np.dtype) -> bool:
+    mode = getattr(_state, "mode", None)
+    if mode is False:
+        return False
+    eligible = (
+        type(f) is np.ndarray
+        and type(out) is np.ndarray
+        and f.dtype in _COMPILED_DTYPES
+        and out.dtype in _COMPILED_DTYPES
+        and wt in _COMPILED_DTYPES
+    )
+    return eligible and (mode is True or f.size >= _MIN_COMPILED_SIZE)
+
+
+def _view3(a: np.ndarray, axis: int) -> np.ndarray | None:
+    """``a`` as (before, axis, after) without copying, or None if its strides forbid it."""
+    shape = a.shape
+    p = int(np.prod(shape[:axis], dtype=np.int64))
+    q = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+    v = a.view()
+    try:
+        v.shape = (p, shape[axis], q)  # raises instead of copying
+    except AttributeError:
+        return None
+    return v
+
+
+def _bulk_compiled(f: np.ndarray, axis: int, out: np.ndarray, uniform: bool, args: tuple) -> bool:
+    from . import _compiled
+
+    if f.flags.f_contiguous and not f.flags.c_contiguous and out.flags.f_contiguous:
+        f, out, axis = f.T, out.T, f.ndim - 1 - axis  # same memory, C order
+    f3, o3 = _view3(f, axis), _view3(out, axis)
+    if f3 is None or o3 is None:
+        return False
+    if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
+        kernel = _compiled.uniform2 if uniform else _compiled.nonuniform2
+        kernel(f3[:, :, 0], o3[:, :, 0], *args)
+    else:
+        kernel = _compiled.uniform3 if uniform else _compiled.nonuniform3
+        kernel(f3, o3, *args)
+    return True
