@@ -197,7 +197,7 @@ def _find(obj: Any, name: Hashable) -> tuple[Hashable, Any]:
     if name in obj.coords:
         coord = obj.coords[name]
         if coord.ndim != 1:
-            example = obj.dims[0] if coord.ndim == 0 else coord.dims[0]
+            example = next(iter(obj.dims), "x") if coord.ndim == 0 else coord.dims[0]
             shape = "a scalar" if coord.ndim == 0 else f"{coord.ndim}-D with dims {coord.dims!r}"
             raise ValueError(
                 f"coordinate {name!r} is {shape}; a derivative needs a 1-D coordinate. "

@@ -1,0 +1,127 @@
+"""Layer 3: the dask graph.  Exhaustive chunkings, face-only halos, task counts."""
+
+from __future__ import annotations
+
+import itertools
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+import xgrad
+
+RNG = np.random.default_rng(7)
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def compositions(n):
+    """Every way to cut n rows into chunks (2**(n-1) of them)."""
+    for cuts in itertools.product([0, 1], repeat=n - 1):
+        sizes, run = [], 1
+        for c in cuts:
+            if c:
+                sizes.append(run)
+                run = 1
+            else:
+                run += 1
+        sizes.append(run)
+        yield tuple(sizes)
+
+
+@pytest.mark.parametrize(
+    "n,edge_order", [(n, e) for e in (1, 2) for n in (2, 3, 4, 5, 7) if n >= e + 1]
+)
+@pytest.mark.parametrize("spacing", ["unit", "coord"])
+def test_every_chunking_small(n, edge_order, spacing):
+    """All 2**(n-1) chunkings of a 1-D axis give numpy's bits (dask refuses most of these)."""
+    f = RNG.standard_normal(n)
+    varargs = (np.cumsum(RNG.random(n) + 0.1),) if spacing == "coord" else ()
+    expected = np.gradient(f, *varargs, edge_order=edge_order)
+    for chunks in compositions(n):
+        got = xgrad.gradient(da.from_array(f, chunks=(chunks,)), *varargs, edge_order=edge_order)
+        assert got.chunks == (chunks,)
+        np.testing.assert_array_equal(bits(got.compute()), bits(expected), err_msg=str(chunks))
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_3d_all_axes_ragged(edge_order):
+    f = RNG.standard_normal((6, 7, 5)).astype(np.float32)
+    coords = (np.cumsum(RNG.random(6)), 0.5, np.float64(2.0))
+    expected = np.gradient(f, *coords, edge_order=edge_order)
+    for chunks in [1, 2, ((1, 5), (3, 1, 1, 2), (2, 3)), ((6,), (7,), (5,))]:
+        got = xgrad.gradient(da.from_array(f, chunks=chunks), *coords, edge_order=edge_order)
+        assert isinstance(got, tuple) and len(got) == 3
+        for g, e in zip(dask.compute(*got), expected):
+            assert g.dtype == e.dtype
+            np.testing.assert_array_equal(bits(g), bits(e))
+
+
+def _task_count(arr, base):
+    return len(dict(arr.__dask_graph__())) - len(dict(base.__dask_graph__()))
+
+
+@pytest.mark.parametrize("naxes", [1, 2, 3])
+def test_task_count(naxes):
+    """N + 2 tasks per block (faces, kernel, N getitems; N == 1: faces and kernel) + 1 plan."""
+    x = da.ones((8, 9, 10), chunks=(2, 3, 5))
+    nblocks = x.npartitions
+    out = xgrad.gradient(x, axis=tuple(range(naxes)))
+    outs = out if isinstance(out, tuple) else (out,)
+    per_block = 2 if naxes == 1 else naxes + 2
+    # every output shares the faces and kernel layers: count the union of all graphs
+    union = {}
+    for o in outs:
+        union.update(dict(o.__dask_graph__()))
+    assert len(union) - len(dict(x.__dask_graph__())) == per_block * nblocks + 1
+    assert _task_count(outs[0], x) <= (2 * naxes + 3) * nblocks
+
+
+def test_halo_dependencies_are_face_neighbours_only():
+    """A block's kernel reads its own block and faces of blocks differing in ONE index."""
+    x = da.ones((6, 6, 6), chunks=2)
+    out = xgrad.gradient(x)[0]
+    graph = out.__dask_graph__()
+    kernel_layer = next(n for n in graph.layers if n.startswith("xgrad-gradient-"))
+    deps = graph.layers[kernel_layer].get_dependencies
+    for key in graph.layers[kernel_layer]:
+        if not isinstance(key, tuple):
+            continue
+        for dep in deps(key, graph.layers[kernel_layer].keys() | dict(graph).keys()):
+            if isinstance(dep, tuple) and dep[0].startswith("xgrad-halo-"):
+                diff = sum(a != b for a, b in zip(dep[1:], key[1:]))
+                assert diff == 1, (key, dep)
+
+
+def test_deterministic_names():
+    x = da.from_array(np.arange(20.0), chunks=5)
+    assert xgrad.gradient(x).name == xgrad.gradient(x).name
+    assert xgrad.gradient(x).name != xgrad.gradient(x, edge_order=2).name
+    assert xgrad.gradient(x, 0.5).name != xgrad.gradient(x, 0.25).name
+
+
+def test_faces_are_copies_not_views():
+    """Halo slabs are copied so a neighbour's whole block is not kept alive by a view."""
+    from xgrad.chunked import _faces
+
+    block = np.arange(24.0).reshape(4, 6)
+    faces = _faces(block, ((0, 1, 2), (1, 1, 1)))
+    for first, last in faces:
+        for slab in (first, last):
+            assert slab.base is None
+
+
+def test_datetime_and_masked_blocks():
+    t = np.array(["2000-01-01", "2000-01-02", "2000-01-04", "2000-01-07"], dtype="M8[s]")
+    got = xgrad.gradient(da.from_array(t, chunks=1)).compute()
+    np.testing.assert_array_equal(got, np.gradient(t))
+    assert got.dtype == np.dtype("m8[s]")
+    m = np.ma.masked_array(np.arange(6.0) ** 2, mask=[0, 0, 1, 0, 0, 0])
+    got = xgrad.gradient(da.from_array(m, chunks=2, asarray=False)).compute()
+    expected = np.gradient(m)
+    assert isinstance(got, np.ma.MaskedArray)
+    np.testing.assert_array_equal(got.mask, expected.mask)
+    np.testing.assert_array_equal(got.data[~got.mask], expected.data[~expected.mask])

@@ -1,0 +1,144 @@
+"""Layers 1-2: plans and kernels, compared bit for bit with numpy.gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xgrad.blocks import block_gradients
+from xgrad.kernels import axis_gradient, compiled
+from xgrad.stencils import plan_axis, spacing_from_varargs
+
+RNG = np.random.default_rng(20261121)
+
+
+def bits(a):
+    """Raw bytes: a one-ulp, signed-zero or NaN-payload difference shows."""
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def _index(nd, axis, sl):
+    return tuple(sl if k == axis else slice(None) for k in range(nd))
+
+
+def _spacing(kind, n):
+    if kind == "none":
+        return ()
+    if kind == "py":
+        return (0.3,)
+    if kind == "f32":
+        return (np.float32(0.3),)
+    if kind == "int":
+        return (2,)
+    if kind == "uniform-coord":
+        return (np.arange(n) * 0.25 + 3,)
+    if kind == "descending":
+        return (-np.cumsum(RNG.random(n) + 0.1),)
+    return (np.cumsum(RNG.random(n) + 0.1).astype(kind),)
+
+
+DTYPES = [np.float64, np.float32, np.float16, np.int16, np.uint8, np.complex128]
+SPACINGS = ["none", "py", "f32", "int", "uniform-coord", "descending", "float64", "float32"]
+CASES = [((9,), 0), ((6, 7), 0), ((6, 7), 1), ((4, 5, 6), 1), ((4, 5, 6), 2)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("spacing", SPACINGS)
+@pytest.mark.parametrize("shape,axis", CASES)
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("mode", [True, False], ids=["compiled", "numpy"])
+def test_blocks_match_numpy(dtype, spacing, shape, axis, edge_order, mode):
+    """Every split of the axis into blocks of 1, 2, 3 rows (with halos) gives numpy's bits."""
+    f = (RNG.standard_normal(shape) * 50).astype(dtype)
+    n = shape[axis]
+    varargs = _spacing(spacing, n)
+    expected = np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+    (dx,) = spacing_from_varargs(varargs, shape, (axis,))
+    plan = plan_axis(n, dx, edge_order)
+    with compiled(mode):
+        for size in (n, 1, 2, 3):
+            out = np.empty_like(expected)
+            for s in range(0, n, size):
+                m = min(size, n - s)
+                nlo, nhi = plan.rows_needed(s, m)
+                lo = f[_index(f.ndim, axis, slice(s - nlo, s))] if nlo else None
+                hi = f[_index(f.ndim, axis, slice(s + m, s + m + nhi))] if nhi else None
+                block = np.empty_like(expected[_index(f.ndim, axis, slice(s, s + m))])
+                axis_gradient(
+                    f[_index(f.ndim, axis, slice(s, s + m))], axis, plan, s, lo, hi, block
+                )
+                out[_index(f.ndim, axis, slice(s, s + m))] = block
+            np.testing.assert_array_equal(bits(out), bits(expected))
+
+
+@pytest.mark.parametrize("order", ["C", "F", "strided"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_matches_reference(order, dtype):
+    """The compiled bulk kernels and the NumPy reference give identical bits, any layout."""
+    base = RNG.standard_normal((9, 10, 11)).astype(dtype)
+    f = {"C": base, "F": np.asfortranarray(base), "strided": base[::2, :, ::-1]}[order]
+    coords = [np.cumsum(RNG.random(s) + 0.5) for s in f.shape]
+    for varargs in [(), (0.7,), tuple(coords)]:
+        for edge_order in (1, 2):
+            dx = spacing_from_varargs(varargs, f.shape, (0, 1, 2))
+            plans = [plan_axis(f.shape[k], d, edge_order) for k, d in enumerate(dx)]
+            results = []
+            for mode in (True, False):
+                outs = [np.empty_like(f) for _ in range(3)]
+                with compiled(mode):
+                    block_gradients(f, (0, 1, 2), plans, (0, 0, 0), [(None, None)] * 3, outs)
+                results.append(outs)
+            expected = np.gradient(f, *varargs, edge_order=edge_order)
+            for a, b, e in zip(*results, expected):
+                np.testing.assert_array_equal(bits(a), bits(e))
+                np.testing.assert_array_equal(bits(b), bits(e))
+
+
+def test_tiling_matches_numpy(monkeypatch):
+    """Tiles of one row (the tiling path and its halo stitching) keep numpy's bits."""
+    from xgrad import blocks
+
+    monkeypatch.setattr(blocks, "TILE_BYTES", 1)
+    f = RNG.standard_normal((7, 5, 4))
+    x0 = np.cumsum(RNG.random(7) + 0.1)
+    for edge_order in (1, 2):
+        expected = np.gradient(f, x0, 1.0, 2.0, edge_order=edge_order)
+        dx = spacing_from_varargs((x0, 1.0, 2.0), f.shape, (0, 1, 2))
+        plans = [plan_axis(f.shape[k], d, edge_order) for k, d in enumerate(dx)]
+        for threads in (1, 3):
+            outs = [np.empty_like(f) for _ in range(3)]
+            with compiled(True):
+                blocks.block_gradients(
+                    f, (0, 1, 2), plans, (0, 0, 0), [(None, None)] * 3, outs, threads=threads
+                )
+            for a, e in zip(outs, expected):
+                np.testing.assert_array_equal(bits(a), bits(e))
+
+
+@pytest.mark.parametrize("n,edge_order", [(2, 1), (3, 2), (10, 1), (10, 2)])
+def test_rows_needed_covers_footprint(n, edge_order):
+    """Halo widths cover every stencil point of every block, and no more than needed."""
+    plan = plan_axis(n, 1.0, edge_order)
+    for start in range(n):
+        for size in range(1, n - start + 1):
+            lo, hi = plan.rows_needed(start, size)
+            reads = set()
+            for g in range(start, start + size):
+                if g == 0:
+                    reads |= set(range(0, edge_order + 1))
+                elif g == n - 1:
+                    reads |= set(range(n - 1 - edge_order, n))
+                else:
+                    reads |= {g - 1, g, g + 1}
+            assert min(reads) == start - lo
+            assert max(reads) == start + size - 1 + hi
+
+
+def test_plan_is_numpy_uniform_decision():
+    """Uniform-or-not is decided on the whole coordinate, exactly as numpy does."""
+    x = np.array([0.0, 1.0, 2.0, 3.5, 4.5, 5.5])  # uniform inside blocks of 3, not globally
+    (dx,) = spacing_from_varargs((x,), (6,), (0,))
+    assert not plan_axis(6, dx, 1).uniform
+    (dx,) = spacing_from_varargs((np.arange(6) * 0.5,), (6,), (0,))
+    plan = plan_axis(6, dx, 1)
+    assert plan.uniform and isinstance(plan.d2, np.float64)

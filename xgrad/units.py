@@ -1,0 +1,186 @@
+"""Units and attributes of a derivative.
+
+The units of ``d(data)/d(coord)`` are data units / coordinate units, written as a string that a
+CF/udunits parser and pint with cf-xarray's registry (``cf_xarray.units.units``) both accept, e.g.
+``"K m-1"`` or ``"m s-2"``. When pint and cf-xarray are installed the two units are divided with pint
+and formatted back with cf-xarray's ``"cf"`` formatter, which also simplifies (``"m2 s-2"`` per
+``"m"`` is ``"m s-2"``); the string is kept only if it is ASCII and parses back to the same unit.
+Otherwise (no pint, a unit pint does not know, a scale factor such as ``"1e-3"``) the two strings
+are composed by hand into ``"<data> <coord>-1"`` form, which is always correct though not simplified.
+
+Conventions (CF: a variable without ``units`` is dimensionless):
+
+- data without units, coordinate ``"m"``: ``"m-1"``;
+- coordinate without units (or no coordinate at all, unit spacing): the data units unchanged;
+- neither has units: no ``units`` attribute on the result;
+- a time coordinate "hours since 2000-01-01" counts in hours: ``"K h-1"``;
+- data in degrees Celsius: a difference of degC is a difference of kelvin, so ``"K m-1"``.
+
+Importing ``cf_xarray.units`` makes its registry pint's application registry; that is cf-xarray's
+doing and happens on the first derivative of data that has units.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+__all__ = ["derivative_attrs", "derivative_long_name", "derivative_units"]
+
+#: Attributes that describe the values of the original quantity and would be wrong on its
+#: derivative (a stale ``standard_name`` or ``valid_range`` misleads downstream tools).
+STALE_ATTRS = frozenset(
+    {
+        "standard_name",
+        "valid_min",
+        "valid_max",
+        "valid_range",
+        "actual_range",
+        "flag_values",
+        "flag_masks",
+        "flag_meanings",
+        "units_metadata",
+    }
+)
+
+_TOKEN = re.compile(r"^([A-Za-z_]+)(-?\d+)?$")
+
+
+def _clean(units: Any) -> str | None:
+    """None for missing or dimensionless units, else the stripped string ("since" part removed)."""
+    if units is None:
+        return None
+    text = str(units).strip()
+    # Undecoded CF time coordinates: "hours since 2000-01-01" counts in hours.
+    text = re.split(r"\s+since\s+", text, maxsplit=1)[0].strip()
+    return None if text in ("", "1") else text
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> Any:
+    try:
+        with warnings.catch_warnings():
+            # cf_xarray warns on import when matplotlib is missing; irrelevant here.
+            warnings.simplefilter("ignore")
+            from cf_xarray.units import units
+    except ImportError:
+        return None
+    return units
+
+
+def _compose(data: str | None, coord: str) -> str:
+    """Hand-written ``data / coord`` in udunits syntax; correct, not simplified."""
+    token = _TOKEN.match(coord)
+    if token:
+        base, exp = token.group(1), -int(token.group(2) or 1)
+        inverse = base if exp == 1 else f"{base}{exp}"
+        if data is None:
+            return inverse
+        data = f"({data})" if re.search(r"[/()^*]", data) else data
+        return f"{data} {inverse}"
+    if data is None:
+        return f"1/({coord})"
+    data = f"({data})" if re.search(r"[/()^*\s]", data) else data
+    return f"{data}/({coord})"
+
+
+def _with_pint(data: str | None, coord: str) -> str | None:
+    """``data / coord`` simplified by pint and formatted by cf-xarray; None if that fails."""
+    ureg = _registry()
+    if ureg is None:
+        return None
+    try:
+        num = ureg.Unit(data or "1")
+        den = ureg.Unit(coord)
+        if not ureg.Quantity(1, num)._is_multiplicative:
+            # An offset unit (degC): its derivative is in the matching difference unit. Only
+            # written as "K" when that is exact; other offset units keep their name (fallback).
+            (name,) = num._units
+            factor, base = ureg.get_base_units(f"delta_{name}")
+            if factor != 1 or base != ureg.Unit("kelvin"):
+                return None
+            num = base
+        result = num / den
+        text = f"{result:cf}".replace("µ", "u")  # udunits and pint both read "u" as micro
+        if not text.isascii() or ureg.Unit(text) != result:
+            return None
+        return text
+    except Exception:  # any parse or format problem: the caller composes the string by hand
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def derivative_units(data_units: str | None, coord_units: str | None) -> str | None:
+    """Units of ``d(data)/d(coord)`` as a CF/udunits string, or None when neither has units.
+
+    Parameters
+    ----------
+    data_units, coord_units : str or None
+        The ``units`` attributes (None when absent). A missing or ``"1"`` unit is dimensionless.
+
+    Examples
+    --------
+    >>> derivative_units("K", "m")
+    'K m-1'
+    >>> derivative_units("m2 s-2", "m")
+    'm s-2'
+    >>> derivative_units(None, "m"), derivative_units("K", None), derivative_units(None, None)
+    ('m-1', 'K', None)
+    """
+    if data_units is None and coord_units is None:
+        return None
+    data, coord = _clean(data_units), _clean(coord_units)
+    if coord is None:
+        return data or "1"
+    return _with_pint(data, coord) or _compose(data, coord)
+
+
+def derivative_long_name(name: Hashable | None, long_name: Any, wrt: Hashable) -> str:
+    """``long_name`` of a derivative.
+
+    Examples
+    --------
+    >>> derivative_long_name("t", "air temperature", "lat")
+    'derivative of air temperature with respect to lat'
+    >>> derivative_long_name(None, None, "x")
+    'derivative with respect to x'
+    """
+    what = long_name if long_name not in (None, "") else name
+    of = "" if what is None else f" of {what}"
+    return f"derivative{of} with respect to {wrt}"
+
+
+def derivative_attrs(
+    attrs: Mapping[Hashable, Any],
+    *,
+    name: Hashable | None,
+    data_units: str | None,
+    coord_units: str | None,
+    wrt: Hashable,
+    boundary: str,
+    keep_attrs: bool,
+    write_units: bool = True,
+) -> dict[Hashable, Any]:
+    """Attributes of a derivative: the input's (if ``keep_attrs``) less stale ones, new units.
+
+    ``units`` and ``long_name`` are always rewritten; ``xgrad_boundary`` records the boundary
+    treatment used. ``write_units=False`` leaves ``units`` out (pint-quantified data carries them).
+
+    Examples
+    --------
+    >>> derivative_attrs({"units": "K", "standard_name": "air_temperature", "source": "model"},
+    ...                  name="t", data_units="K", coord_units="m", wrt="x", boundary="edge",
+    ...                  keep_attrs=True)
+    {'source': 'model', 'units': 'K m-1', 'long_name': 'derivative of t with respect to x', 'xgrad_boundary': 'edge'}
+    """
+    out = {k: v for k, v in attrs.items() if k not in STALE_ATTRS} if keep_attrs else {}
+    out.pop("units", None)
+    units = derivative_units(data_units, coord_units)
+    if write_units and units is not None:
+        out["units"] = units
+    out["long_name"] = derivative_long_name(name, attrs.get("long_name"), wrt)
+    out["xgrad_boundary"] = boundary
+    return out
