@@ -1,0 +1,378 @@
+"""The .grad accessor: DataArray.grad.along and Dataset.grad.along (cartesian, edge boundaries).
+
+xarray's ``differentiate`` (and numpy.gradient with a float64 coordinate) is the oracle, compared
+bit for bit. Every error message of the accessor has a ``pytest.raises(..., match=...)`` here; the
+coordinate errors are in test_coords.py.
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as dsa
+import numpy as np
+import pytest
+import xarray as xr
+
+import xgrad.accessor  # noqa: F401  (registers .grad)
+from xgrad import accessor as xaccessor
+
+cf_units = pytest.importorskip("cf_xarray.units").units
+
+COORDS = {
+    "uniform": np.linspace(0.0, 3.5, 8),
+    "nonuniform": np.array([0.2, 0.35, 0.4, 0.6, 0.7, 0.75, 0.76, 0.8]),
+    "descending": np.array([90.0, 70.0, 45.0, 30.0, 0.0, -10.0, -45.0, -90.0]),
+    "int": np.array([0, 2, 3, 7, 8, 10, 11, 15]),
+    "int_uniform": np.arange(0, 16, 2),
+}
+
+
+def field(x, *, chunks=None, attrs=None):
+    da = xr.DataArray(
+        np.random.default_rng(0).random((8, 5)),  # same values every call
+        dims=("x", "y"),
+        coords={"x": ("x", x, {"units": "m"}), "y": [0.0, 1.0, 3.0, 6.0, 10.0], "z": 3},
+        name="f",
+        attrs={"units": "K", "long_name": "temperature"} if attrs is None else attrs,
+    )
+    return da if chunks is None else da.chunk(chunks)
+
+
+def unchanged(da):
+    """A deep copy to compare with afterwards (data, coords, attrs, encoding)."""
+    return da.copy(deep=True)
+
+
+def assert_unchanged(da, before):
+    xr.testing.assert_identical(da, before)
+    assert da.encoding == before.encoding
+
+
+# --- values: bit for bit with xarray.DataArray.differentiate -----------------------------------
+
+
+@pytest.mark.parametrize("coord", list(COORDS))
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("chunks", [None, {"x": 3, "y": 2}, {"x": 1}])
+def test_equals_xarray_differentiate(assert_bitwise_equal, coord, edge_order, chunks):
+    da = field(COORDS[coord], chunks=chunks)
+    before = unchanged(da)
+    for dim in ("x", "y"):
+        actual = da.grad.along(dim, edge_order=edge_order)
+        # On numpy data: dask.array.gradient (under xarray) refuses chunks < edge_order + 2.
+        expected = da.compute().differentiate(dim, edge_order=edge_order)
+        assert actual.dims == da.dims and actual.name == "f"
+        xr.testing.assert_identical(actual.coords.to_dataset(), da.coords.to_dataset())
+        if chunks is not None:
+            assert isinstance(actual.data, dsa.Array)
+            assert actual.chunks == da.chunks
+        assert_bitwise_equal(actual.values, expected.values)
+    assert_unchanged(da, before)
+
+
+def test_several_dims_one_gradient_call(monkeypatch, assert_bitwise_equal):
+    calls = []
+    real = xaccessor.gradient
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["axis"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(xaccessor, "gradient", spy)
+    da = field(COORDS["nonuniform"], chunks={"x": 3})
+    dy, dx = da.grad.along("y", "x", edge_order=2)
+    assert calls == [(1, 0)]
+    expected = da.compute()
+    assert_bitwise_equal(dx.values, expected.differentiate("x", edge_order=2).values)
+    assert_bitwise_equal(dy.values, expected.differentiate("y", edge_order=2).values)
+    assert dx.attrs["units"] == "K m-1" and dy.attrs["units"] == "K"
+
+
+def test_lazy_under_a_scheduler_that_refuses_to_compute(raise_on_compute):
+    t = np.arange(8).astype("datetime64[h]").astype("datetime64[ns]")
+    da = field(COORDS["nonuniform"], chunks={"x": 3, "y": 2})
+    times = xr.DataArray(t, dims="x", coords={"x": COORDS["nonuniform"]}).chunk({"x": 3})
+    with dask.config.set(scheduler=raise_on_compute):
+        dx, dy = da.grad.along("x", "y", edge_order=2)
+        dt = times.grad.along("x")
+        dds = da.to_dataset().grad.along("x")
+    for out in (dx, dy, dt, dds["f"]):
+        assert isinstance(out.data, dsa.Array)
+    assert dx.chunks == da.chunks and dt.chunks == times.chunks
+
+
+def test_float32_coordinate_spacing_in_float64(assert_bitwise_equal):
+    lat = np.linspace(-90, 90, 8, dtype=np.float32)
+    data = np.random.default_rng(1).random((8, 5)).astype(np.float32)
+    da = xr.DataArray(data, dims=("lat", "y"), coords={"lat": lat})
+    actual = da.grad.along("lat")
+    assert actual.dtype == np.float32
+    assert_bitwise_equal(actual.values, np.gradient(data, lat.astype(np.float64), axis=0))
+
+
+def test_integer_data_gives_float64(assert_bitwise_equal):
+    da = xr.DataArray(np.arange(12).reshape(3, 4) ** 2, dims=("a", "b"))
+    actual = da.grad.along("b")
+    assert_bitwise_equal(actual.values, np.gradient(da.values, axis=1))
+
+
+def test_non_dimension_coordinate_like_xarray(assert_bitwise_equal):
+    da = field(COORDS["uniform"]).assign_coords(depth=("x", COORDS["nonuniform"] * 100))
+    actual = da.grad.along("depth")
+    assert_bitwise_equal(actual.values, da.differentiate("depth").values)
+    assert actual.attrs["long_name"] == "derivative of temperature with respect to depth"
+
+
+# --- time ------------------------------------------------------------------------------------
+
+INSTANTS = ["2000-01-01T00", "2000-01-01T06", "2000-01-02T00", "2000-01-05T12", "2000-01-06T00"]
+
+
+@pytest.mark.parametrize("storage", ["s", "ms", "us", "ns"])
+def test_datetime64_storage_does_not_change_the_numbers(storage, assert_bitwise_equal):
+    t = np.array(INSTANTS, dtype="datetime64[h]").astype(f"datetime64[{storage}]")
+    values = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
+    da = xr.DataArray(values, dims="time", coords={"time": t}, attrs={"units": "K"})
+    actual = da.grad.along("time")
+    seconds = np.array([0, 6, 24, 108, 120], dtype=float) * 3600
+    assert_bitwise_equal(actual.values, np.gradient(values, seconds))
+    assert actual.attrs["units"] == "K s-1"
+    hours = da.grad.along("time", datetime_unit="h")
+    assert_bitwise_equal(hours.values, np.gradient(values, seconds / 3600))
+    assert hours.attrs["units"] == "K h-1"
+
+
+def test_cftime_noleap_per_second(assert_bitwise_equal):
+    t = xr.date_range("2001-02-27", periods=5, freq="12h", calendar="noleap", use_cftime=True)
+    values = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
+    da = xr.DataArray(values, dims="time", coords={"time": t}, attrs={"units": "m"})
+    actual = da.grad.along("time")
+    assert_bitwise_equal(actual.values, np.gradient(values, np.arange(5) * 43200.0))
+    assert actual.attrs["units"] == "m s-1"
+    assert_bitwise_equal(da.chunk(time=2).grad.along("time").values, actual.values)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_derivative_of_time_along_time_is_one(chunked):
+    t = np.array(INSTANTS, dtype="datetime64[ns]")
+    times = xr.DataArray(t, dims="time", coords={"time": t}, name="t")
+    cf = xr.date_range("2000-01-01", periods=5, freq="5D", calendar="noleap", use_cftime=True)
+    cftimes = xr.DataArray(cf, dims="time", coords={"time": cf})
+    if chunked:
+        times = times.chunk(time=2)
+    for da in (times, cftimes):
+        for unit in (None, "h", "D"):
+            out = da.grad.along("time", datetime_unit=unit)
+            np.testing.assert_allclose(out.values, 1.0, rtol=1e-15)
+            assert cf_units.Unit(out.attrs["units"]) == cf_units.Unit("1")
+
+
+def test_datetime_data_along_space_with_nat():
+    t = np.array(["2000-01-01", "2000-01-02", "NaT", "2000-01-05"], dtype="datetime64[s]")
+    da = xr.DataArray(t, dims="x", coords={"x": ("x", [0.0, 1.0, 2.0, 3.0], {"units": "km"})})
+    for data in (da, da.chunk(x=2)):
+        out = data.grad.along("x", datetime_unit="D")
+        np.testing.assert_array_equal(out.values, [1.0, np.nan, 1.5, np.nan])
+        assert out.attrs["units"] == "d km-1"
+
+
+# --- attributes and units --------------------------------------------------------------------
+
+
+def test_units_and_long_name_parse_with_cf_xarray():
+    da = field(COORDS["uniform"], attrs={"units": "m2 s-2", "long_name": "geopotential"})
+    da = da.assign_coords(y=da.y.assign_attrs(units="s"))
+    dx, dy = da.grad.along("x", "y")
+    assert dx.attrs["units"] == "m s-2" and dy.attrs["units"] == "m2 s-3"
+    assert dx.attrs["long_name"] == "derivative of geopotential with respect to x"
+    assert cf_units.Unit(dx.attrs["units"]) == cf_units.Unit("m/s**2")
+    assert cf_units.Unit(dy.attrs["units"]) == cf_units.Unit("m**2/s**3")
+
+
+def test_missing_units():
+    da = field(COORDS["uniform"], attrs={})
+    dx, dy = da.grad.along("x", "y")
+    assert dx.attrs["units"] == "m-1"  # no data units: dimensionless per metre
+    assert "units" not in dy.attrs  # neither has units: nothing to claim
+    assert dy.attrs["long_name"] == "derivative of f with respect to y"
+
+
+@pytest.mark.parametrize("keep_attrs", [True, False])
+def test_keep_attrs(keep_attrs):
+    attrs = {"units": "K", "long_name": "T", "standard_name": "air_temperature", "source": "model"}
+    da = field(COORDS["uniform"], attrs=attrs)
+    da.encoding = {"dtype": "int16", "scale_factor": 0.01}
+    before = unchanged(da)
+    out = da.grad.along("x", keep_attrs=keep_attrs)
+    common = {"units": "K m-1", "long_name": "derivative of T with respect to x"}
+    common["xgrad_boundary"] = "edge"
+    assert out.attrs == ({"source": "model"} | common if keep_attrs else common)
+    assert out.encoding == {}  # the input's packing would corrupt the derivative on write
+    assert out.x.attrs == {"units": "m"}
+    assert_unchanged(da, before)
+
+
+def test_pint_quantified_input():
+    pint_xarray = pytest.importorskip("pint_xarray")  # noqa: F841
+    da = field(COORDS["nonuniform"], attrs={"units": "degC"}).pint.quantify()
+    out = da.grad.along("x")
+    assert out.pint.units == cf_units.Unit("delta_degC / m")
+    expected = field(COORDS["nonuniform"]).differentiate("x")
+    np.testing.assert_array_equal(out.pint.magnitude, expected.values)
+    assert "units" not in out.attrs
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def test_accuracy_and_nan_passed_through(monkeypatch):
+    seen = {}
+
+    def spy(f, *varargs, axis, edge_order, accuracy, nan):
+        seen.update(edge_order=edge_order, accuracy=accuracy, nan=nan)
+        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+
+    monkeypatch.setattr(xaccessor, "gradient", spy)
+    field(COORDS["uniform"]).grad.along("x", accuracy=4, nan="one-sided", edge_order=2)
+    assert seen == {"edge_order": 2, "accuracy": 4, "nan": "one-sided"}
+
+
+@pytest.mark.parametrize("geometry", ["auto", "cartesian"])
+@pytest.mark.parametrize("boundary", ["auto", "edge", {"x": "edge"}])
+def test_cartesian_edge_spellings_are_the_same(geometry, boundary, assert_bitwise_equal):
+    da = field(COORDS["nonuniform"])
+    out = da.grad.along("x", geometry=geometry, boundary=boundary)
+    assert_bitwise_equal(out.values, da.differentiate("x").values)
+    assert out.attrs["xgrad_boundary"] == "edge"
+
+
+# --- Dataset ---------------------------------------------------------------------------------
+
+
+def test_dataset_maps_over_variables_with_all_dims(assert_bitwise_equal):
+    da = field(COORDS["nonuniform"], chunks={"x": 3})
+    ds = xr.Dataset(
+        {"f": da, "g": 2 * da.isel(y=0, drop=True), "h": da.isel(x=0, drop=True)},
+        attrs={"title": "t"},
+    )
+    before = ds.copy(deep=True)
+    out = ds.grad.along("x")
+    assert list(out.data_vars) == ["f", "g"]
+    assert set(out.coords) == set(ds.coords)
+    assert out.attrs == {"title": "t"}
+    assert_bitwise_equal(out["f"].values, da.grad.along("x").values)
+    assert_bitwise_equal(out["g"].values, ds["g"].differentiate("x").values)
+    assert out["f"].chunks == da.chunks
+    both = ds.grad.along("x", "y", keep_attrs=False)
+    assert isinstance(both, tuple) and len(both) == 2
+    assert [list(d.data_vars) for d in both] == [["f"], ["f"]]
+    assert both[1].attrs == {} and both[1]["f"].attrs["units"] == "K"
+    assert_bitwise_equal(both[1]["f"].values, da.differentiate("y").values)
+    xr.testing.assert_identical(ds, before)
+
+
+def test_dataset_without_matching_variables_is_empty():
+    ds = xr.Dataset({"a": ("x", [1.0, 2.0])}, coords={"x": [0.0, 1.0], "y": [0.0, 1.0]})
+    out = ds.grad.along("y")
+    assert list(out.data_vars) == [] and set(out.coords) == {"x", "y"}
+
+
+def test_dataset_dtype_errors_before_any_work(monkeypatch):
+    monkeypatch.setattr(xaccessor, "gradient", lambda *a, **k: pytest.fail("gradient called"))
+    ds = xr.Dataset({"a": ("x", [1.0, 2.0]), "s": ("x", np.array(["u", "v"], dtype=object))})
+    with pytest.raises(TypeError, match=r"data variable 's' has dtype object"):
+        ds.grad.along("x")
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+OPTION_ERRORS = [
+    (
+        {"edge_order": 3},
+        r"edge_order=3 is not valid; choose one of \(1, 2\), e\.g\. `edge_order=2`",
+    ),
+    ({"edge_order": True}, r"edge_order=True is not valid"),
+    ({"accuracy": 3}, r"accuracy=3 is not valid; choose one of \(2, 4, 6\)"),
+    ({"nan": "skip"}, r"nan='skip' is not valid; choose one of \('propagate', 'one-sided'\)"),
+    ({"geometry": "flat"}, r"geometry='flat' is not valid; choose one of \('auto', 'cartesian', "),
+    ({"boundary": "wrap"}, r"boundary='wrap' is not valid; choose one of \('auto', 'edge', "),
+    ({"boundary": {"x": "wrap"}}, r"boundary\['x'\]='wrap' is not valid"),
+    ({"boundary": {"q": "edge"}}, r"boundary names 'q', which is not a dimension; dimensions are"),
+    ({"radius": -1.0}, r"radius=-1\.0 must be a positive number of metres, e\.g\. `radius="),
+    ({"radius": "earth"}, r"radius='earth' must be a positive number"),
+    ({"radius": float("nan")}, r"radius=nan must be a positive number"),
+    ({"period": 360.0}, r"period=360\.0 is only used with boundary='periodic', which this vers"),
+    ({"datetime_unit": "Y"}, r"datetime_unit='Y' is a calendar unit"),
+    ({"datetime_unit": "sec"}, r"datetime_unit='sec' is not a valid unit"),
+    (
+        {"geometry": "sphere"},
+        r"geometry='sphere' is not available in this version of xgrad yet; use "
+        r"`geometry='cartesian'`",
+    ),
+    (
+        {"boundary": "periodic"},
+        r"boundary='periodic' \(for dimension 'x'\) is not available in this version of xgrad "
+        r"yet; use `boundary='edge'`",
+    ),
+    ({"boundary": {"x": "periodic"}}, r"boundary='periodic' \(for dimension 'x'\)"),
+]
+
+
+@pytest.mark.parametrize("chunks", [None, {"x": 3}])
+@pytest.mark.parametrize(("options", "match"), OPTION_ERRORS)
+def test_option_errors(options, match, chunks, monkeypatch):
+    monkeypatch.setattr(xaccessor, "gradient", lambda *a, **k: pytest.fail("gradient called"))
+    da = field(COORDS["uniform"], chunks=chunks)
+    before = unchanged(da)
+    with pytest.raises(ValueError, match=match):
+        da.grad.along("x", **options)
+    with pytest.raises(ValueError, match=match):
+        da.to_dataset().grad.along("x", **options)
+    assert_unchanged(da, before)
+
+
+def test_keep_attrs_type():
+    with pytest.raises(TypeError, match=r"keep_attrs='yes' must be True or False"):
+        field(COORDS["uniform"]).grad.along("x", keep_attrs="yes")
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (np.array([[1, "a"], [2, "b"]], dtype=object), "object"),
+        (np.array([["a", "b"], ["c", "d"]]), "<U1"),
+        (np.array([[True, False], [False, True]]), "bool"),
+        (
+            dsa.from_array(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=object), chunks=1),
+            r"object \(chunked\)",
+        ),
+    ],
+)
+def test_non_numeric_data_is_type_error(data, what):
+    da = xr.DataArray(data, dims=("x", "y"), name="v")
+    with pytest.raises(
+        TypeError,
+        match=rf"data variable 'v' has dtype {what} and cannot be differentiated; xgrad needs "
+        r"numbers, datetime64 or \(in memory\) cftime values\. Convert it first, e\.g\. "
+        r"`da\.astype\(float\)`",
+    ):
+        da.grad.along("x")
+
+
+def test_coordinate_errors_reach_the_user_and_leave_input_unchanged():
+    da = field(np.array([0.0, 1.0, 2.0, 1.5, 4.0, 5.0, 6.0, 7.0]), chunks={"x": 3})
+    before = unchanged(da)
+    with pytest.raises(ValueError, match=r"not monotonic.*`da\.sortby\('x'\)`"):
+        da.grad.along("x")
+    with pytest.raises(ValueError, match=r"'q' is not a dimension or coordinate"):
+        da.grad.along("q", "x")
+    with pytest.raises(ValueError, match=r"no dimension given"):
+        da.grad.along()
+    assert_unchanged(da, before)
+    da.sortby("x").grad.along("x")  # the suggested fix works
+
+
+def test_accessor_is_thin():
+    da = field(COORDS["uniform"])
+    assert da.grad.__slots__ == () and "_obj" in type(da.grad).__mro__[1].__slots__
+    assert da.grad._obj is da

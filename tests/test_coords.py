@@ -1,0 +1,319 @@
+"""Spacing records from coordinates (xgrad.coords): values, time conversion and every error."""
+
+from __future__ import annotations
+
+import cftime
+import numpy as np
+import pytest
+import xarray as xr
+
+from xgrad.coords import (
+    DATETIME_UNITS,
+    Spacing,
+    check_datetime_unit,
+    min_points,
+    resolve_spacings,
+    time_to_numbers,
+)
+
+
+def _da(x, name="x", **attrs):
+    return xr.DataArray(
+        np.arange(len(x), dtype=float), dims=name, coords={name: (name, x, attrs)}, name="f"
+    )
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint16", "float32", "float64"])
+def test_numeric_coordinate_is_float64_of_its_values(dtype):
+    x = np.array([0, 1, 3, 7, 8], dtype=dtype)
+    (s,) = resolve_spacings(_da(x, units="m"), ["x"])
+    assert s == Spacing("x", "x", 5, s.values, "m", "numeric")
+    assert s.values.dtype == np.float64
+    np.testing.assert_array_equal(s.values, x.astype(np.float64))
+
+
+def test_descending_coordinate_kept_as_is():
+    (s,) = resolve_spacings(_da([90.0, 45.0, 0.0, -45.0, -90.0]), ["x"])
+    np.testing.assert_array_equal(s.values, [90.0, 45.0, 0.0, -45.0, -90.0])
+
+
+def test_dimension_without_coordinate_is_unit_spacing():
+    da = xr.DataArray(np.zeros((3, 4)), dims=("y", "x"))
+    sx, sy = resolve_spacings(da, ["x", "y"])
+    assert (sx.dim, sx.values, sx.kind, sx.units, sx.size) == ("x", 1.0, "index", None, 4)
+    assert (sy.dim, sy.size) == ("y", 3)
+
+
+def test_non_dimension_coordinate_resolves_to_its_dimension():
+    da = _da([0.0, 1.0, 2.0]).assign_coords(depth=("x", [10.0, 20.0, 40.0], {"units": "m"}))
+    (s,) = resolve_spacings(da, ["depth"])
+    assert (s.dim, s.name, s.units) == ("x", "depth", "m")
+    np.testing.assert_array_equal(s.values, [10.0, 20.0, 40.0])
+
+
+def test_works_on_dataset():
+    ds = xr.Dataset({"a": ("x", [1.0, 2.0, 3.0])}, coords={"x": [0.0, 2.0, 3.0]})
+    (s,) = resolve_spacings(ds, ["x"])
+    np.testing.assert_array_equal(s.values, [0.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("storage", ["s", "ms", "us", "ns"])
+def test_datetime64_any_storage_gives_per_second_numbers(storage):
+    t = np.array(
+        ["2000-01-01T00:00", "2000-01-01T06:00", "2000-01-02T00:00", "2000-01-02T00:00:01.5"],
+        dtype=f"datetime64[{storage}]",
+    )
+    if storage == "s":
+        t = t.astype("datetime64[s]")  # drops the half second: compare the first three only
+    (s,) = resolve_spacings(_da(t), ["x"])
+    assert (s.units, s.kind) == ("s", "time")
+    np.testing.assert_array_equal(s.values[:3], [0.0, 21600.0, 86400.0])
+    if storage != "s":
+        assert s.values[3] == 86401.5
+
+
+@pytest.mark.parametrize("unit", list(DATETIME_UNITS))
+def test_datetime_unit_scales_and_names_units(unit):
+    t = np.array(["2000-01-01", "2000-01-15"], dtype="datetime64[ns]")
+    (s,) = resolve_spacings(_da(t), ["x"], datetime_unit=unit)
+    assert s.units == DATETIME_UNITS[unit]
+    assert s.values[1] == np.timedelta64(14, "D") / np.timedelta64(1, unit)
+
+
+def test_cftime_noleap_gives_exact_seconds():
+    t = xr.date_range("2000-02-27", periods=4, freq="D", calendar="noleap", use_cftime=True)
+    (s,) = resolve_spacings(_da(t.values), ["x"])
+    # noleap: no 29 February, so 27 Feb -> 1 Mar is two days.
+    np.testing.assert_array_equal(s.values, [0.0, 86400.0, 172800.0, 259200.0])
+    assert s.units == "s"
+
+
+def test_cftime_and_datetime64_with_same_instants_give_same_bits():
+    cf = xr.date_range("2001-01-01", periods=6, freq="7h", calendar="standard", use_cftime=True)
+    np64 = np.array([str(v) for v in cf.values], dtype="datetime64[ns]")
+    for unit in ("s", "h", "D"):
+        (a,) = resolve_spacings(_da(cf.values), ["x"], datetime_unit=unit)
+        (b,) = resolve_spacings(_da(np64), ["x"], datetime_unit=unit)
+        assert a.values.tobytes() == b.values.tobytes()
+
+
+def test_timedelta_coordinate():
+    lead = np.array([0, 6, 12, 24], dtype="timedelta64[h]").astype("timedelta64[ns]")
+    (s,) = resolve_spacings(_da(lead), ["x"], datetime_unit="h")
+    np.testing.assert_array_equal(s.values, [0.0, 6.0, 12.0, 24.0])
+
+
+def test_time_to_numbers_missing_values_are_nan():
+    t = np.array(["2000-01-01", "NaT", "2000-01-03"], dtype="datetime64[s]")
+    np.testing.assert_array_equal(time_to_numbers(t, "D"), [0.0, np.nan, 2.0])
+    c = np.array([cftime.DatetimeNoLeap(2000, 1, 2), None, cftime.DatetimeNoLeap(2000, 1, 1)])
+    np.testing.assert_array_equal(time_to_numbers(c, "D"), [1.0, np.nan, 0.0])
+    assert np.isnan(time_to_numbers(np.array(["NaT"], dtype="datetime64[s]"), "s")).all()
+
+
+def test_min_points_and_datetime_unit_default():
+    assert [min_points(e, 2) for e in (1, 2)] == [2, 3]
+    assert [min_points(1, a) for a in (4, 6)] == [5, 7]
+    assert check_datetime_unit(None) == "s"
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("unit", ["Y", "M"])
+def test_calendar_datetime_unit(unit):
+    with pytest.raises(ValueError, match=rf"datetime_unit='{unit}' is a calendar unit.*'D'"):
+        check_datetime_unit(unit)
+
+
+@pytest.mark.parametrize("unit", ["sec", "ps", 3])
+def test_unknown_datetime_unit(unit):
+    with pytest.raises(ValueError, match=r"is not a valid unit; choose one of \('W', 'D'"):
+        check_datetime_unit(unit)
+
+
+def test_no_dims():
+    with pytest.raises(ValueError, match=r"no dimension given.*`\.grad\.along\('x'\)`"):
+        resolve_spacings(_da([0.0, 1.0]), [])
+
+
+def test_unknown_dim_lists_dims_and_suggests():
+    da = xr.DataArray(np.zeros((2, 3)), dims=("lat", "lon"))
+    with pytest.raises(
+        ValueError,
+        match=r"'latt' is not a dimension or coordinate of this DataArray; dimensions are "
+        r"\('lat', 'lon'\); did you mean 'lat'\?",
+    ):
+        resolve_spacings(da, ["latt"])
+    with pytest.raises(ValueError, match=r"'zz' is not a dimension .* of this Dataset"):
+        resolve_spacings(da.to_dataset(name="v"), ["zz"])
+
+
+def test_repeated_dim():
+    da = xr.DataArray(np.zeros((2, 3)), dims=("y", "x"))
+    with pytest.raises(
+        ValueError,
+        match=r"dimension 'x' is given more than once in dims=\('x', 'y', 'x'\); ask for each "
+        r"dimension once, e\.g\. `\.grad\.along\('x', 'y'\)`",
+    ):
+        resolve_spacings(da, ["x", "y", "x"])
+
+
+def test_two_names_along_one_dim():
+    da = _da([0.0, 1.0, 2.0]).assign_coords(depth=("x", [1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"'x' and 'depth' both lie along dimension 'x'"):
+        resolve_spacings(da, ["x", "depth"])
+
+
+@pytest.mark.parametrize(
+    ("edge_order", "accuracy", "size", "match"),
+    [
+        (1, 2, 1, r"dimension 'x' has 1 point\(s\) but edge_order=1 needs at least 2; use more"),
+        (2, 2, 2, r"has 2 point\(s\) but edge_order=2 needs at least 3; use `edge_order=1` or"),
+        (1, 4, 4, r"has 4 point\(s\) but accuracy=4 needs at least 5; use `accuracy=2` or more"),
+    ],
+)
+def test_too_few_points(edge_order, accuracy, size, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_spacings(
+            _da(np.arange(size, dtype=float)), ["x"], edge_order=edge_order, accuracy=accuracy
+        )
+
+
+def test_two_dimensional_coordinate():
+    da = xr.DataArray(
+        np.zeros((2, 3)), dims=("y", "x"), coords={"c": (("y", "x"), np.ones((2, 3)))}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"coordinate 'c' is 2-D with dims \('y', 'x'\); a derivative needs a 1-D "
+        r"coordinate\. Differentiate along a dimension instead, e\.g\. `\.grad\.along\('y'\)`",
+    ):
+        resolve_spacings(da, ["c"])
+
+
+def test_scalar_coordinate():
+    da = _da([0.0, 1.0]).assign_coords(z=3.0)
+    with pytest.raises(ValueError, match=r"coordinate 'z' is a scalar; .*`\.grad\.along\('x'\)`"):
+        resolve_spacings(da, ["z"])
+
+
+@pytest.mark.parametrize(
+    "values", [np.array(["a", "b", "c"]), np.array([True, False, True]), np.array([1j, 2j, 3j])]
+)
+def test_non_numeric_coordinate_is_type_error(values):
+    with pytest.raises(
+        TypeError,
+        match=r"coordinate 'x' has dtype .* cannot be used as a spacing.*"
+        r"`da\.drop_vars\('x'\)\.grad\.along\('x'\)`",
+    ):
+        resolve_spacings(_da(values), ["x"])
+
+
+def test_object_strings_coordinate_is_type_error():
+    with pytest.raises(TypeError, match=r"coordinate 'x' has dtype object"):
+        resolve_spacings(_da(np.array(["a", "b"], dtype=object)), ["x"])
+
+
+def test_nan_coordinate():
+    with pytest.raises(
+        ValueError,
+        match=r"coordinate 'x' contains nan at index 1; every point needs a finite coordinate "
+        r"value\. Drop those points first: `da\.isel\(x=da\['x'\]\.notnull\(\)\)`",
+    ):
+        resolve_spacings(_da([0.0, np.nan, 2.0]), ["x"])
+
+
+def test_inf_coordinate():
+    with pytest.raises(
+        ValueError, match=r"contains inf at index 2.*`da\.isel\(x=np\.isfinite\(da\['x'\]\)\)`"
+    ):
+        resolve_spacings(_da([0.0, 1.0, np.inf]), ["x"])
+
+
+def test_nat_coordinate_and_non_identifier_dim():
+    t = np.array(["2000-01-01", "NaT", "2000-01-03"], dtype="datetime64[ns]")
+    with pytest.raises(
+        ValueError,
+        match=r"coordinate 'my time' contains NaT at index 1;.*"
+        r"`da\.isel\(\{'my time': da\['my time'\]\.notnull\(\)\}\)`",
+    ):
+        resolve_spacings(_da(t, name="my time"), ["my time"])
+
+
+def test_missing_cftime_value():
+    c = np.array([cftime.DatetimeNoLeap(2000, 1, 1), None, cftime.DatetimeNoLeap(2000, 1, 3)])
+    with pytest.raises(ValueError, match=r"coordinate 'x' contains a missing time at index 1"):
+        resolve_spacings(_da(c), ["x"])
+
+
+def test_mixed_calendars():
+    c = np.array([cftime.DatetimeNoLeap(2000, 1, 1), cftime.DatetimeGregorian(2000, 1, 2)])
+    with pytest.raises(
+        TypeError,
+        match=r"coordinate 'x' mixes times that cannot be subtracted .*"
+        r"`da\.convert_calendar\('noleap', dim='x'\)`",
+    ):
+        resolve_spacings(_da(c), ["x"])
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        [0.0, 1.0, 1.0, 2.0],
+        np.array([0, 1, 1, 2]),
+        np.array(["2000-01-01", "2000-01-02", "2000-01-02"], dtype="datetime64[ns]"),
+        np.array([cftime.DatetimeNoLeap(2000, 1, 1)] * 2),
+    ],
+)
+def test_repeated_values(x):
+    with pytest.raises(
+        ValueError,
+        match=r"coordinate 'x' has repeated values \(x\[\d\] == x\[\d\] == .*\), so the "
+        r"spacing there is zero\. Remove the duplicates first: `da\.drop_duplicates\('x'\)`",
+    ):
+        resolve_spacings(_da(x), ["x"])
+
+
+def test_not_monotonic_increasing_then_decreasing():
+    with pytest.raises(
+        ValueError,
+        match=r"coordinate 'lat' is not monotonic \(it increases at index 1 and decreases at "
+        r"index 3\); sort it first: `da\.sortby\('lat'\)`",
+    ):
+        resolve_spacings(_da([0.0, 1.0, 2.0, 1.5], name="lat"), ["lat"])
+
+
+def test_not_monotonic_decreasing_then_increasing():
+    t = np.array(["2000-01-03", "2000-01-02", "2000-01-04"], dtype="datetime64[s]")
+    with pytest.raises(
+        ValueError, match=r"it decreases at index 1 and increases at index 2\); sort it first"
+    ):
+        resolve_spacings(_da(t), ["x"])
+
+
+def test_suggested_fixes_work():
+    """The code in each message repairs the coordinate it complains about."""
+    bad = {
+        "sortby": _da([0.0, 2.0, 1.0]).sortby("x"),
+        "drop_duplicates": _da([0.0, 1.0, 1.0, 2.0]).drop_duplicates("x"),
+    }
+    da = _da([0.0, np.nan, 2.0])
+    bad["notnull"] = da.isel(x=da["x"].notnull())
+    da = _da([0.0, np.inf, 2.0])
+    bad["isfinite"] = da.isel(x=np.isfinite(da["x"]))
+    da = _da(np.array(["a", "b"]))
+    bad["drop_vars"] = da.drop_vars("x")
+    for fixed in bad.values():
+        resolve_spacings(fixed, ["x"])
+
+
+def test_errors_leave_input_unchanged():
+    da = _da([0.0, 2.0, 1.0], units="m")
+    before = da.copy(deep=True)
+    with pytest.raises(ValueError):
+        resolve_spacings(da, ["x"])
+    xr.testing.assert_identical(da, before)

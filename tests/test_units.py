@@ -1,0 +1,145 @@
+"""Units and attributes of derivatives (xgrad.units)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xgrad import units as xunits
+from xgrad.units import derivative_attrs, derivative_long_name, derivative_units
+
+cf_units = pytest.importorskip("cf_xarray.units").units
+
+CASES = [
+    # data units, coordinate units, expected
+    ("K", "m", "K m-1"),
+    ("m2 s-2", "m", "m s-2"),
+    ("m s-1", "s", "m s-2"),
+    ("kg m-2 s-1", "m", "kg m-3 s-1"),
+    ("K", "degrees_north", "K degrees_north-1"),
+    ("K", "d", "K d-1"),
+    ("K", "min", "K min-1"),
+    ("K", "us", "K us-1"),  # not the micro sign: udunits and netCDF attributes want ASCII
+    ("K", "week", "K week-1"),
+    ("K", "hours since 2000-01-01", "K h-1"),  # undecoded CF time coordinate
+    ("hPa", "m", "hPa m-1"),
+    ("degC", "m", "K m-1"),  # a difference of degC is a difference of kelvin
+    ("K", "K", "1"),
+    ("m", "1", "m"),
+    ("1", "m", "m-1"),
+    (None, "m", "m-1"),  # CF: no units means dimensionless
+    ("K", None, "K"),  # unit spacing, or a coordinate without units
+    ("K", "", "K"),
+    (None, None, None),  # nothing known: no units attribute at all
+]
+
+
+@pytest.mark.parametrize(("data", "coord", "expected"), CASES)
+def test_derivative_units(data, coord, expected):
+    assert derivative_units(data, coord) == expected
+
+
+@pytest.mark.parametrize(("data", "coord", "expected"), [c for c in CASES if c[2] is not None])
+def test_units_parse_with_cf_xarray_registry_to_the_quotient(data, coord, expected):
+    got = cf_units.Unit(derivative_units(data, coord))
+    num = cf_units.Unit("K" if data == "degC" else (data or "1"))
+    den = cf_units.Unit(xunits._clean(coord) or "1")
+    assert got == num / den
+
+
+@pytest.mark.parametrize(
+    ("data", "coord", "expected"),
+    [
+        ("K", "m", "K m-1"),
+        ("K", "m2", "K m-2"),
+        ("K", "s-1", "K s"),
+        (None, "m", "m-1"),
+        ("K/m", "s", "(K/m) s-1"),
+        ("K", "m s-1", "K/(m s-1)"),
+        ("kg m-2", "m s-1", "(kg m-2)/(m s-1)"),
+        (None, "m s-1", "1/(m s-1)"),
+        ("K", None, "K"),
+    ],
+)
+def test_fallback_without_pint(monkeypatch, data, coord, expected):
+    monkeypatch.setattr(xunits, "_registry", lambda: None)
+    derivative_units.cache_clear()
+    try:
+        assert derivative_units(data, coord) == expected
+    finally:
+        derivative_units.cache_clear()
+    # The hand-composed strings are still right, in pint's eyes too.
+    num = cf_units.Unit(data or "1")
+    assert cf_units.Quantity(1, expected) == cf_units.Quantity(1, num / cf_units.Unit(coord or "1"))
+
+
+@pytest.mark.parametrize(
+    ("data", "coord", "expected"),
+    [
+        ("degF", "m", "degF m-1"),  # no exact pint -> CF spelling; kept by name
+        ("10^3 kg", "m", "(10^3 kg) m-1"),  # scale factors: pint units cannot carry them
+        ("kg", "1e-3 m", "kg/(1e-3 m)"),
+        ("not_a_unit", "m", "not_a_unit m-1"),
+    ],
+)
+def test_fallback_for_units_pint_cannot_format(data, coord, expected):
+    assert derivative_units(data, coord) == expected
+
+
+def test_long_name():
+    assert (
+        derivative_long_name("t", "air temperature", "lat")
+        == "derivative of air temperature with respect to lat"
+    )
+    assert derivative_long_name("t", None, "x") == "derivative of t with respect to x"
+    assert derivative_long_name("t", "", "x") == "derivative of t with respect to x"
+    assert derivative_long_name(None, None, "x") == "derivative with respect to x"
+
+
+def test_attrs_keep_drop_stale_and_rewrite():
+    attrs = {
+        "units": "K",
+        "long_name": "temperature",
+        "standard_name": "air_temperature",
+        "valid_range": [0, 400],
+        "source": "model",
+    }
+    kept = derivative_attrs(
+        attrs,
+        name="t",
+        data_units="K",
+        coord_units="m",
+        wrt="x",
+        boundary="edge",
+        keep_attrs=True,
+    )
+    assert kept == {
+        "source": "model",
+        "units": "K m-1",
+        "long_name": "derivative of temperature with respect to x",
+        "xgrad_boundary": "edge",
+    }
+    dropped = derivative_attrs(
+        attrs,
+        name="t",
+        data_units=None,
+        coord_units=None,
+        wrt="x",
+        boundary="edge",
+        keep_attrs=False,
+    )
+    assert dropped == {
+        "long_name": "derivative of temperature with respect to x",
+        "xgrad_boundary": "edge",
+    }
+    assert attrs["units"] == "K" and "standard_name" in attrs  # input untouched
+    quantified = derivative_attrs(
+        attrs,
+        name="t",
+        data_units="K",
+        coord_units="m",
+        wrt="x",
+        boundary="edge",
+        keep_attrs=True,
+        write_units=False,
+    )
+    assert "units" not in quantified
