@@ -61,3 +61,44 @@ def nonuniform2(f, out, a, b, c):  # pragma: no cover - compiled
     for p in range(P):
         for i in range(1, m - 1):
             out[p, i] = a[i - 1] * f[p, i - 1] + b[i - 1] * f[p, i] + c[i - 1] * f[p, i + 1]
+
+
+@_jit
+def weighted3(f, out, offsets, weights, i0, i1, acc):  # pragma: no cover - compiled
+    """Rows i0 .. i1-1: ``sum_t weights[r, t] * f[i + offsets[t]]``, summed left to right.
+
+    ``weights`` has one row per output row (non-uniform) or a single shared row (uniform);
+    ``acc`` is a scratch row of the working dtype so the sum runs over contiguous memory in
+    the same order as the NumPy reference (guarded by test_kernels.py).
+    """
+    P, m, Q = f.shape
+    shared = weights.shape[0] == 1
+    T = offsets.shape[0]
+    for p in range(P):
+        for i in range(i0, i1):
+            r = 0 if shared else i - i0
+            w = weights[r, 0]
+            o = i + offsets[0]
+            for q in range(Q):
+                acc[q] = w * f[p, o, q]
+            for t in range(1, T):
+                w = weights[r, t]
+                o = i + offsets[t]
+                for q in range(Q):
+                    acc[q] = acc[q] + w * f[p, o, q]
+            for q in range(Q):
+                out[p, i, q] = acc[q]
+
+
+@_jit
+def weighted2(f, out, offsets, weights, i0, i1):  # pragma: no cover - compiled
+    P, m = f.shape
+    shared = weights.shape[0] == 1
+    T = offsets.shape[0]
+    for p in range(P):
+        for i in range(i0, i1):
+            r = 0 if shared else i - i0
+            s = weights[r, 0] * f[p, i + offsets[0]]
+            for t in range(1, T):
+                s = s + weights[r, t] * f[p, i + offsets[t]]
+            out[p, i] = s

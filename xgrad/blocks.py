@@ -119,7 +119,16 @@ def inmemory_gradients(
     f: Any, axes: Sequence[int], plans: Sequence[AxisPlan], outs: Sequence[Any]
 ) -> None:
     """The whole array as one block; threaded over tiles when it is large."""
-    nothing = [(None, None)] * len(axes)
+    nothing = [_wrap_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
     block_gradients(f, axes, plans, zeros, nothing, outs, threads=_threads() if big else 1)
+
+
+def _wrap_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
+    """A periodic axis of a whole array: its own last/first rows are the halo (views)."""
+    if not plan.periodic:
+        return None, None
+    w = plan.width
+    m = f.shape[axis]
+    return f[_index(f.ndim, axis, slice(m - w, m))], f[_index(f.ndim, axis, slice(0, w))]

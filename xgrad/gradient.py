@@ -10,10 +10,10 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from .blocks import inmemory_gradients
 from .stencils import plan_axis, spacing_from_varargs
 
-__all__ = ["gradient", "output_dtype"]
+__all__ = ["gradient", "differentiate", "output_dtype"]
 
-ACCURACIES = (2,)
-NAN_MODES = ("propagate",)
+ACCURACIES = (2, 4, 6)
+NAN_MODES = ("propagate", "one-sided")
 
 
 def _is_dask_array(f: Any) -> bool:
@@ -82,10 +82,15 @@ def gradient(
         Axes to differentiate (default all).
     edge_order : {1, 2}, optional
         Order of the one-sided differences at the two global ends.
-    accuracy : {2}, optional
-        Order of the central stencil (numpy's is 2).
-    nan : {"propagate"}, optional
-        How missing values are handled; "propagate" is numpy's behaviour.
+    accuracy : {2, 4, 6}, optional
+        Order of accuracy.  2 is numpy's stencils (bit for bit); 4 and 6 use central
+        stencils of that order inside and one-sided stencils of the same order at the
+        ends (``edge_order`` then does not apply), from Fornberg's weights.
+    nan : {"propagate", "one-sided"}, optional
+        "propagate" (numpy's behaviour) lets a NaN spoil its neighbours' derivatives.
+        "one-sided" recomputes those with the best stencil from the valid side (2nd
+        order when two valid points are there, else 1st); NaN only where the point is
+        missing or has no valid neighbour.
 
     Returns
     -------
@@ -116,37 +121,70 @@ def gradient(
     >>> d = xgrad.gradient(da.from_array(f, chunks=1))
     >>> d.chunks, bool((d.compute() == np.gradient(f)).all())
     (((1, 1, 1, 1, 1, 1),), True)
+    >>> xgrad.gradient(np.arange(8.0) ** 3, accuracy=4)[3]  # exact for cubics: 3 x**2
+    np.float64(27.0)
+    >>> xgrad.gradient(np.array([0.0, 1.0, np.nan, 3.0, 4.0]), nan="one-sided")
+    array([ 1.,  1., nan,  1.,  1.])
     """
     lazy = _is_dask_array(f)
     if not lazy and not _is_duck_array(f):
         f = np.asanyarray(f)
-    ndim = f.ndim
-    axes = tuple(range(ndim)) if axis is None else normalize_axis_tuple(axis, ndim)
+    axes = tuple(range(f.ndim)) if axis is None else normalize_axis_tuple(axis, f.ndim)
     if lazy:
         from .chunked import check_known_chunks
 
         check_known_chunks(f, axes)
     dx = spacing_from_varargs(varargs, f.shape, axes)
+    outs = differentiate(f, axes, dx, edge_order=edge_order, accuracy=accuracy, nan=nan)
+    if not axes:
+        return ()
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def differentiate(
+    f: Any,
+    axes: tuple[int, ...],
+    spacings: list[Any],
+    *,
+    edge_order: int = 1,
+    accuracy: int = 2,
+    nan: str = "propagate",
+    periodic: tuple[bool, ...] | None = None,
+) -> list[Any]:
+    """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
+
+    ``spacings[j]`` is numpy-style spacing for ``axes[j]``: a scalar, or the coordinate
+    differences (``n - 1`` of them; ``n`` for a periodic axis, the last being the seam
+    ``first + period - last``).  Validates everything before building anything; returns a
+    list of arrays (dask in, dask out).
+    """
     _check_options(edge_order, accuracy, nan)
     otype = output_dtype(f.dtype)
-    for k in axes:
-        if f.shape[k] < edge_order + 1:
+    periodic = periodic or (False,) * len(axes)
+    for k, wrap in zip(axes, periodic):
+        need = edge_order + 1 if accuracy == 2 and not wrap else accuracy + 1
+        if f.shape[k] < need:
+            what = (
+                f"edge_order={edge_order}" if accuracy == 2 and not wrap else f"accuracy={accuracy}"
+            )
             raise ValueError(
                 "Shape of array too small to calculate a numerical gradient, at least "
                 f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
-                f"element(s) and edge_order={edge_order} needs {edge_order + 1}"
+                f"element(s) and {what} needs {need}"
             )
-    plans = [plan_axis(f.shape[k], d, edge_order) for k, d in zip(axes, dx)]
+    plans = [
+        plan_axis(f.shape[k], d, edge_order, accuracy, wrap, nan == "one-sided")
+        for k, d, wrap in zip(axes, spacings, periodic)
+    ]
     if not axes:
-        return ()
-    if lazy:
+        return []
+    if _is_dask_array(f):
         from .chunked import chunked_gradients
 
-        outs = chunked_gradients(f, axes, plans, otype)
-    else:
-        outs = [np.empty_like(f, dtype=otype) for _ in axes]
-        inmemory_gradients(f, axes, plans, outs)
-    return outs[0] if len(outs) == 1 else tuple(outs)
+        return chunked_gradients(f, axes, plans, otype)
+    outs = [np.empty_like(f, dtype=otype) for _ in axes]
+    inmemory_gradients(f, axes, plans, outs)
+    return outs
 
 
 def _check_options(edge_order: Any, accuracy: Any, nan: Any) -> None:

@@ -74,10 +74,31 @@ def axis_gradient(
     """
     f, lo, hi = working_array(f), working_array(lo), working_array(hi)
     m = f.shape[axis]
-    if m > 2:
-        _bulk(f, axis, plan, start, out)
-    for i in (0, m - 1) if m > 1 else (0,):
+    if plan.accuracy == 2:
+        if m > 2:
+            _bulk(f, axis, plan, start, out)
+        rows: Any = (0, m - 1) if m > 1 else (0,)
+    else:
+        i0, i1 = _weighted_range(plan, start, m)
+        if i1 > i0:
+            _bulk_weighted(f, axis, plan, start, out, i0, i1)
+            rows = [*range(0, i0), *range(i1, m)]
+        else:
+            rows = range(m)
+    for i in rows:
         _row(f, axis, plan, start, lo, hi, out, i)
+    if plan.fallback is not None:
+        from .missing import fill_missing
+
+        fill_missing(f, axis, plan, start, lo, hi, out)
+
+
+def _weighted_range(plan: AxisPlan, start: int, m: int) -> tuple[int, int]:
+    """Local rows whose (central) stencil lies inside the block."""
+    h = plan.accuracy // 2
+    if plan.periodic:
+        return h, m - h
+    return max(h, h - start), min(m - h, plan.n - h - start)
 
 
 def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: Any, i: int):
@@ -85,14 +106,19 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
     nd = f.ndim
     m = f.shape[axis]
 
-    def row(j: int, keep: bool) -> Any:
+    def row(j: int, keep: bool = True) -> Any:
         src, jj = (lo, lo.shape[axis] + j) if j < 0 else (f, j) if j < m else (hi, j - m)
         # numpy indexes edge rows with an integer (a scalar for 1-D input) and computes the
         # interior with slices; do the same so scalar and array arithmetic line up.
         return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
 
     g = start + i
-    if g == 0 or g == plan.n - 1:
+    if plan.accuracy != 2:
+        terms = _row_terms(plan, g)
+        value = terms[0][1] * row(i + terms[0][0])
+        for off, w in terms[1:]:
+            value = value + w * row(i + off)
+    elif not plan.periodic and (g == 0 or g == plan.n - 1):
         if plan.edge_order == 1:
             (dx,) = plan.lo if g == 0 else plan.hi
             r0, r1 = (
@@ -106,12 +132,47 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
                 a * row(k, False) + b * row(k + 1, False) + c * row(k + 2, False)
             )
         return
-    if plan.uniform:
-        value = (row(i + 1, True) - row(i - 1, True)) / plan.d2
+    elif plan.uniform:
+        value = (row(i + 1) - row(i - 1)) / plan.d2
     else:
-        a, b, c = (w[g - 1] for w in plan.coef)
-        value = a * row(i - 1, True) + b * row(i, True) + c * row(i + 1, True)
+        a, b, c = (w[g] for w in plan.coef)
+        value = a * row(i - 1) + b * row(i) + c * row(i + 1)
     out[_index(nd, axis, slice(i, i + 1))] = value
+
+
+def _row_terms(plan: AxisPlan, g: int) -> list[tuple[int, Any]]:
+    """(offset, weight) of row ``g``'s stencil; uniform plans skip exact zeros (the centre)."""
+    off = int(plan.offsets[g])
+    ws = plan.weights[g]
+    return [(off + t, w) for t, w in enumerate(ws) if not (plan.uniform and w == 0.0)]
+
+
+def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: int):
+    """Rows i0 .. i1-1 (central stencils inside the block) of an accuracy 4/6 plan."""
+    h = plan.accuracy // 2
+    if plan.uniform:
+        terms = _row_terms(plan, start + i0)
+        offsets = np.array([o for o, _ in terms], dtype=np.int64)
+        weights = np.array([[w for _, w in terms]])
+    else:
+        offsets = np.arange(-h, h + 1, dtype=np.int64)
+        weights = plan.weights[start + i0 : start + i1]
+    wt = np.result_type(weights.dtype, f.dtype)
+    if _use_compiled(f, out, wt) and _weighted_compiled(f, axis, out, offsets, weights, i0, i1):
+        return
+    nd = f.ndim
+    shape = [1] * nd
+    shape[axis] = -1
+
+    def term(t: int) -> Any:
+        w = weights[0, t] if plan.uniform else weights[:, t].reshape(shape)
+        o = int(offsets[t])
+        return w * f[_index(nd, axis, slice(i0 + o, i1 + o))]
+
+    acc = term(0)
+    for t in range(1, len(offsets)):
+        acc = acc + term(t)
+    out[_index(nd, axis, slice(i0, i1))] = acc
 
 
 def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any) -> None:
@@ -121,7 +182,7 @@ def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any) -> None:
         wt = np.result_type(f.dtype, plan.d2)  # numpy's NEP 50 promotion of `diff / (2.*dx)`
         args: tuple = (wt.type(plan.d2),) if wt in _COMPILED_DTYPES else ()
     else:
-        coef = tuple(w[start : start + m - 2] for w in plan.coef)
+        coef = tuple(w[start + 1 : start + m - 1] for w in plan.coef)
         wt = np.result_type(coef[0].dtype, f.dtype)
         args = coef
     if _use_compiled(f, out, wt) and _bulk_compiled(f, axis, out, plan.uniform, args):
@@ -164,12 +225,31 @@ def _view3(a: np.ndarray, axis: int) -> np.ndarray | None:
     return v
 
 
+def _views3(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
+    if f.flags.f_contiguous and not f.flags.c_contiguous and out.flags.f_contiguous:
+        f, out, axis = f.T, out.T, f.ndim - 1 - axis  # same memory, C order
+    return _view3(f, axis), _view3(out, axis)
+
+
+def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
+    from . import _compiled
+
+    f3, o3 = _views3(f, out, axis)
+    if f3 is None or o3 is None:
+        return False
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if f3.shape[2] == 1:
+        _compiled.weighted2(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1)
+    else:
+        acc = np.empty(f3.shape[2], dtype=np.float64)
+        _compiled.weighted3(f3, o3, offsets, weights, i0, i1, acc)
+    return True
+
+
 def _bulk_compiled(f: np.ndarray, axis: int, out: np.ndarray, uniform: bool, args: tuple) -> bool:
     from . import _compiled
 
-    if f.flags.f_contiguous and not f.flags.c_contiguous and out.flags.f_contiguous:
-        f, out, axis = f.T, out.T, f.ndim - 1 - axis  # same memory, C order
-    f3, o3 = _view3(f, axis), _view3(out, axis)
+    f3, o3 = _views3(f, out, axis)
     if f3 is None or o3 is None:
         return False
     if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it

@@ -22,25 +22,30 @@ __all__ = ["AxisPlan", "plan_axis", "spacing_from_varargs"]
 class AxisPlan:
     """Everything a kernel needs to differentiate along one axis of global length ``n``.
 
-    Interior rows ``1 .. n-2`` use the central 3-point stencil; rows ``0`` and ``n-1`` use
-    numpy's one-sided stencils of order ``edge_order``.
+    ``accuracy == 2`` is numpy.gradient exactly: the central 3-point stencil in the interior
+    and numpy's one-sided stencils of order ``edge_order`` at rows ``0`` and ``n-1``.
+    ``accuracy`` 4 or 6 uses Fornberg weights: a central stencil of ``accuracy + 1`` points
+    inside and one-sided stencils of the same order near the ends.  ``periodic`` axes have
+    no ends: every row is central and stencils wrap, the seam spacing included in ``dx``.
 
     Attributes
     ----------
-    n : int
-        Global length of the axis.
-    edge_order : int
-        1 or 2.
-    uniform : bool
-        True when the spacing is one scalar (numpy's ``np.ndim(ax_dx) == 0``).
+    n, edge_order, accuracy, periodic, uniform
+        As named; ``uniform`` is numpy's ``np.ndim(ax_dx) == 0``.
     d2 : scalar
-        ``2. * dx`` (uniform only): the interior divisor, with numpy's operand type.
+        ``2. * dx`` (accuracy 2, uniform): the interior divisor, with numpy's operand type.
     coef : tuple of three 1-D arrays or None
-        Non-uniform interior weights ``(a, b, c)`` of length ``n - 2``; row ``g`` uses
-        index ``g - 1``: ``a*f[g-1] + b*f[g] + c*f[g+1]``.
+        Accuracy 2, non-uniform: ``(a, b, c)`` of length ``n``; row ``g`` is
+        ``a[g]*f[g-1] + b[g]*f[g] + c[g]*f[g+1]`` (rows 0 and n-1 unused unless periodic).
     lo, hi : tuple
-        Edge stencils. ``edge_order == 1``: ``(dx,)`` and the row is ``(f[1]-f[0]) / dx``.
+        Accuracy 2 edges.  ``edge_order == 1``: ``(dx,)``, the row is ``(f[1]-f[0]) / dx``;
         ``edge_order == 2``: ``(a, b, c)`` applied to the three rows at that end.
+    weights, offsets : ndarray or None
+        Accuracy 4/6: row ``g`` is ``sum_j weights[g, j] * f[g + offsets[g] + j]`` over the
+        non-zero weights, summed left to right.
+    fallback : dict or None
+        ``nan="one-sided"``: per-row weights of the stencils tried, in order, where the
+        regular one reads a NaN (see :mod:`xgrad.missing`).
     """
 
     n: int
@@ -50,22 +55,55 @@ class AxisPlan:
     coef: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     lo: tuple
     hi: tuple
+    accuracy: int = 2
+    periodic: bool = False
+    weights: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    fallback: dict | None = None
+
+    @property
+    def width(self) -> int:
+        """Halo width of an interior row (one-sided NaN fallbacks reach two rows)."""
+        w = self.accuracy // 2
+        return max(w, 2) if self.fallback is not None else w
+
+    def footprint(self, g: int) -> tuple[int, int]:
+        """First and last global row read by the stencil(s) of row ``g`` (non-periodic)."""
+        n, w = self.n, self.accuracy // 2
+        if self.accuracy == 2:
+            if g == 0:
+                lo, hi = 0, self.edge_order
+            elif g == n - 1:
+                lo, hi = n - 1 - self.edge_order, n - 1
+            else:
+                lo, hi = g - 1, g + 1
+        else:
+            lo = g + int(self.offsets[g])
+            hi = lo + 2 * w
+        if self.fallback is not None:
+            lo, hi = min(lo, max(g - 2, 0)), max(hi, min(g + 2, n - 1))
+        return lo, hi
 
     def rows_needed(self, start: int, size: int) -> tuple[int, int]:
         """Rows before and after the block ``[start, start + size)`` that its stencils read.
 
-        A block's interior rows read one neighbour on each side; the global first and last
-        rows read ``edge_order`` rows inwards, which for a block of one or two rows at the
-        end of the axis reaches further than one neighbour (guarded by
+        Interior rows read ``width`` neighbours on each side; rows near a global end read
+        one-sided stencils that reach further inwards, which for a block of one or two rows
+        at the end of the axis reaches past its neighbour (guarded by
         ``test_chunked.py::test_every_chunking_small``).
         """
-        stop = start + size  # exclusive
-        first = start - 1 if start > 0 else 0
-        last = stop if stop < self.n else self.n - 1
-        if stop == self.n:  # block holds the last row: its edge stencil reaches back
-            first = min(first, self.n - 1 - self.edge_order)
-        if start == 0:  # block holds the first row: its edge stencil reaches forward
-            last = max(last, self.edge_order)
+        if self.periodic:
+            return self.width, self.width
+        stop = start + size
+        reach = self.accuracy + 2
+        rows = {start, stop - 1}
+        rows.update(range(start, min(stop, start + reach)))
+        rows.update(range(max(start, stop - reach), stop))
+        rows.update(g for g in range(0, reach) if start <= g < stop)
+        rows.update(g for g in range(self.n - reach, self.n) if start <= g < stop)
+        spans = [self.footprint(g) for g in rows]
+        first = min(lo for lo, _ in spans)
+        last = max(hi for _, hi in spans)
         return max(start - first, 0), max(last - (stop - 1), 0)
 
     def __dask_tokenize__(self) -> tuple:
@@ -76,7 +114,10 @@ class AxisPlan:
             self.n,
             self.edge_order,
             self.uniform,
-            tokenize(self.d2, self.coef, self.lo, self.hi),
+            self.accuracy,
+            self.periodic,
+            tokenize(self.d2, self.coef, self.lo, self.hi, self.weights, self.offsets),
+            tokenize(self.fallback),
             type(self.d2).__name__,
         )
 
@@ -135,26 +176,149 @@ def _materialize(distances: Any) -> Any:
     return np.asanyarray(distances)
 
 
-def plan_axis(n: int, ax_dx: Any, edge_order: int) -> AxisPlan:
-    """Plan one axis exactly as numpy.gradient computes it (numpy 2.x, NEP 50 promotion)."""
+# Exact central weights (times dx) for uniform spacing; Fornberg's algorithm gives these up to
+# rounding, and the exact zero in the middle matters (a missing centre must not poison the row).
+_CENTRAL = {
+    4: (1 / 12, -2 / 3, 0.0, 2 / 3, -1 / 12),
+    6: (-1 / 60, 3 / 20, -3 / 4, 0.0, 3 / 4, -3 / 20, 1 / 60),
+}
+
+
+def fornberg(nodes: np.ndarray) -> np.ndarray:
+    """First-derivative weights at 0 for stencil ``nodes`` (shape ``(rows, L)``), row-wise.
+
+    Fornberg (1988), "Generation of finite difference formulas on arbitrarily spaced
+    grids", Math. Comp. 51: the recursion on Lagrange polynomials, vectorised over rows.
+    Exact on polynomials of degree < L.
+    """
+    nodes = np.asarray(nodes, dtype=np.float64)
+    rows, L = nodes.shape
+    c0 = np.zeros((rows, L))  # weights of the 0th derivative (interpolation)
+    c1 = np.zeros((rows, L))  # weights of the 1st derivative
+    c0[:, 0] = 1.0
+    prod_prev = np.ones(rows)
+    for i in range(1, L):
+        prod = np.ones(rows)
+        for j in range(i):
+            diff = nodes[:, i] - nodes[:, j]
+            prod = prod * diff
+            if j == i - 1:
+                c1[:, i] = prod_prev * (c0[:, i - 1] - nodes[:, i - 1] * c1[:, i - 1]) / prod
+                c0[:, i] = -prod_prev * nodes[:, i - 1] * c0[:, i - 1] / prod
+            c1[:, j] = (nodes[:, i] * c1[:, j] - c0[:, j]) / diff
+            c0[:, j] = nodes[:, i] * c0[:, j] / diff
+        prod_prev = prod
+    return c1
+
+
+def _positions(ax_dx: Any, n: int, periodic: bool) -> tuple[np.ndarray, float]:
+    """Coordinates (relative to the first) and the period, from numpy-style spacing."""
+    dx = np.full(n if periodic else n - 1, float(ax_dx)) if np.ndim(ax_dx) == 0 else ax_dx
+    dx = np.asarray(dx, dtype=np.float64)
+    x = np.concatenate([[0.0], np.cumsum(dx[: n - 1])])
+    return x, float(np.sum(dx)) if periodic else float("nan")
+
+
+def _weights_plan(n: int, ax_dx: Any, accuracy: int, periodic: bool):
+    """Per-row weights and offsets for accuracy 4 or 6 (uniform rows get exact weights)."""
+    h = accuracy // 2
+    L = accuracy + 1
+    offsets = np.full(n, -h, dtype=np.int64)
+    if not periodic:
+        g = np.arange(n)
+        offsets[:h] = -g[:h]
+        offsets[n - h :] = (n - 1 - accuracy) - g[n - h :]
+    if np.ndim(ax_dx) == 0:
+        dx = np.float64(ax_dx)
+        ints = np.arange(L, dtype=np.float64)
+        weights = np.empty((n, L))
+        weights[:] = np.array(_CENTRAL[accuracy]) / dx
+        if not periodic:
+            for g in list(range(h)) + list(range(n - h, n)):
+                weights[g] = fornberg((ints + offsets[g])[None, :])[0] / dx
+        return weights, offsets
+    x, period = _positions(ax_dx, n, periodic)
+    if periodic:
+        xe = np.concatenate([x[n - h :] - period, x, x[:h] + period])
+        rows = np.arange(n)[:, None] + np.arange(L)[None, :]  # into xe, centred at row + h
+        nodes = xe[rows] - x[:, None]
+    else:
+        idx = np.arange(n)[:, None] + offsets[:, None] + np.arange(L)[None, :]
+        nodes = x[idx] - x[:, None]
+    return fornberg(nodes), offsets
+
+
+def _fallback_plan(n: int, ax_dx: Any, periodic: bool) -> dict:
+    """Stencils tried, in order, where the regular stencil reads a NaN (nan="one-sided").
+
+    Central 3-point, forward and backward 2nd order (numpy's edge formulas at that row),
+    forward and backward 1st order.  Each entry: (first offset, weights (n, K)); a row
+    whose stencil leaves the axis (non-periodic) has NaN weights there and is skipped.
+    """
+    x, period = _positions(ax_dx, n, periodic)
+    if periodic:
+        xe = np.concatenate([x[n - 2 :] - period, x, x[:2] + period])
+    else:
+        xe = np.concatenate([[np.nan, np.nan], x, [np.nan, np.nan]])
+    out = {}
+    for name, first, count in (
+        ("c2", -1, 3),
+        ("f2", 0, 3),
+        ("b2", -2, 3),
+        ("f1", 0, 2),
+        ("b1", -1, 2),
+    ):
+        idx = np.arange(n)[:, None] + 2 + first + np.arange(count)[None, :]
+        nodes = xe[idx] - x[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = fornberg(nodes)
+        w[~np.isfinite(nodes).all(axis=1)] = np.nan
+        out[name] = (first, w)
+    return out
+
+
+def plan_axis(
+    n: int,
+    ax_dx: Any,
+    edge_order: int,
+    accuracy: int = 2,
+    periodic: bool = False,
+    one_sided_nan: bool = False,
+) -> AxisPlan:
+    """Plan one axis.  Accuracy 2 is exactly numpy.gradient's arithmetic (NEP 50 promotion).
+
+    ``ax_dx`` is numpy's spacing: a scalar, or the ``n - 1`` coordinate differences
+    (``n`` for a periodic axis, the last being the seam ``first + period - last``).
+    """
     uniform = np.ndim(ax_dx) == 0
-    if uniform:
+    d2 = coef = None
+    lo = hi = ()
+    weights = offsets = None
+    if accuracy != 2:
+        weights, offsets = _weights_plan(n, ax_dx, accuracy, periodic)
+    elif uniform:
         d2 = 2.0 * ax_dx
-        coef = None
-        if edge_order == 1:
+        if periodic:
+            pass
+        elif edge_order == 1:
             lo = hi = (ax_dx,)
         else:
             lo = (-1.5 / ax_dx, 2.0 / ax_dx, -0.5 / ax_dx)
             hi = (0.5 / ax_dx, -2.0 / ax_dx, 1.5 / ax_dx)
     else:
-        d2 = None
-        dx1 = ax_dx[0:-1]
-        dx2 = ax_dx[1:]
+        if periodic:  # row g sits between dx[g-1] and dx[g]; dx[-1] is the seam
+            dx1, dx2 = np.roll(ax_dx, 1), ax_dx
+        else:
+            dx1, dx2 = ax_dx[0:-1], ax_dx[1:]
         a = -(dx2) / (dx1 * (dx1 + dx2))
         b = (dx2 - dx1) / (dx1 * dx2)
         c = dx1 / (dx2 * (dx1 + dx2))
+        if not periodic:  # index by row: rows 0 and n-1 take edge stencils instead
+            a, b, c = (np.concatenate([w[:1] * np.nan, w, w[:1] * np.nan]) for w in (a, b, c))
         coef = (np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(c))
-        if edge_order == 1:
+        if periodic:
+            pass
+        elif edge_order == 1:
             lo = (ax_dx[0],)
             hi = (ax_dx[-1],)
         else:
@@ -170,4 +334,17 @@ def plan_axis(n: int, ax_dx: Any, edge_order: int) -> AxisPlan:
                 -(dx2 + dx1) / (dx1 * dx2),
                 (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2)),
             )
-    return AxisPlan(n=n, edge_order=edge_order, uniform=uniform, d2=d2, coef=coef, lo=lo, hi=hi)
+    return AxisPlan(
+        n=n,
+        edge_order=edge_order,
+        uniform=uniform,
+        d2=d2,
+        coef=coef,
+        lo=lo,
+        hi=hi,
+        accuracy=accuracy,
+        periodic=periodic,
+        weights=weights,
+        offsets=offsets,
+        fallback=_fallback_plan(n, ax_dx, periodic) if one_sided_nan else None,
+    )

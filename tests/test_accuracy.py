@@ -1,0 +1,116 @@
+"""accuracy=4/6: exactness, convergence order, chunk invariance (issue: numerics beyond numpy)."""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+import xgrad
+from xgrad.gradient import differentiate
+
+RNG = np.random.default_rng(4)
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def stretched(n, lo=0.0, hi=2 * np.pi):
+    s = np.linspace(0.0, 1.0, n)
+    return lo + (hi - lo) * (s + 0.15 * np.sin(2 * np.pi * s) / (2 * np.pi))
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+@pytest.mark.parametrize("grid", ["uniform", "stretched"])
+def test_polynomials_exact(accuracy, grid):
+    """Stencils of order p differentiate polynomials of degree p exactly (edges included)."""
+    n = 15
+    x = np.linspace(-1.0, 2.0, n) if grid == "uniform" else stretched(n, -1.0, 2.0)
+    f = 1.0 + 0.5 * x - x**2 + 0.25 * x**accuracy
+    exact = 0.5 - 2 * x + 0.25 * accuracy * x ** (accuracy - 1)
+    got = xgrad.gradient(f, x, accuracy=accuracy, edge_order=2)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-10)
+
+
+def convergence_orders(accuracy, grid, sizes=(32, 64, 128, 256)):
+    errors = []
+    for n in sizes:
+        x = np.linspace(0, 2 * np.pi, n) if grid == "uniform" else stretched(n)
+        got = xgrad.gradient(np.sin(x), x, accuracy=accuracy, edge_order=2)
+        errors.append(np.max(np.abs(got - np.cos(x))))
+    return np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+@pytest.mark.parametrize("grid", ["uniform", "stretched"])
+def test_convergence_order(accuracy, grid, capsys):
+    """Error halves 2**p times per grid doubling (max error over the whole axis, edges in)."""
+    orders = convergence_orders(accuracy, grid)
+    with capsys.disabled():
+        print(f"\nconvergence accuracy={accuracy} {grid}: orders {np.round(orders, 2)}")
+    assert orders[-1] > accuracy - 0.3
+
+
+@pytest.mark.parametrize("accuracy", [4, 6])
+@pytest.mark.parametrize("spacing", ["unit", "scalar", "coord"])
+def test_chunk_invariance(accuracy, spacing):
+    """Chunks of 1, 2, 3 (smaller than the halo) and ragged: same bits as in memory."""
+    f = RNG.standard_normal((13, 8))
+    varargs = {"unit": (), "scalar": (0.3,), "coord": (np.cumsum(RNG.random(13) + 0.2), 1.5)}[
+        spacing
+    ]
+    expected = xgrad.gradient(f, *varargs, accuracy=accuracy)
+    for chunks in [1, 2, 3, ((5, 1, 7), (3, 5)), (13, 8)]:
+        got = xgrad.gradient(da.from_array(f, chunks=chunks), *varargs, accuracy=accuracy)
+        for g, e in zip(dask.compute(*got), expected):
+            np.testing.assert_array_equal(bits(g), bits(e), err_msg=str(chunks))
+
+
+@pytest.mark.parametrize("accuracy", [4, 6])
+def test_compiled_matches_numpy_path(accuracy):
+    from xgrad.kernels import compiled
+
+    f = RNG.standard_normal((40, 30, 20)).astype(np.float32)
+    x = np.cumsum(RNG.random(30) + 0.1)
+    for varargs in [(1.0, 0.5, 2.0), (1.0, x, 2.0)]:
+        with compiled(True):
+            a = xgrad.gradient(f, *varargs, accuracy=accuracy)
+        with compiled(False):
+            b = xgrad.gradient(f, *varargs, accuracy=accuracy)
+        for u, v in zip(a, b):
+            assert u.dtype == np.float32
+            np.testing.assert_array_equal(bits(u), bits(v))
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+def test_periodic_matches_roll(accuracy):
+    """A periodic axis: the seam is differentiated like the interior (rolled field, same numbers)."""
+    n = 24
+    x = np.arange(n) * (360.0 / n)
+    f = np.sin(np.deg2rad(x))[None, :] * np.ones((3, 1)) + RNG.standard_normal((3, n)) * 1e-3
+    (got,) = differentiate(f, (1,), [360.0 / n], accuracy=accuracy, periodic=(True,))
+    for shift in (1, 5, 12):
+        (rolled,) = differentiate(
+            np.roll(f, shift, axis=1), (1,), [360.0 / n], accuracy=accuracy, periodic=(True,)
+        )
+        np.testing.assert_array_equal(bits(np.roll(got, shift, axis=1)), bits(rolled))
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+def test_periodic_nonuniform_and_chunked_seam_bits(accuracy):
+    n = 40
+    s = np.arange(n) * (2 * np.pi / n)
+    x = 1.0 + s + 0.1 * np.sin(s)  # smoothly stretched, periodic with period 2 pi
+    seam = x[0] + 2 * np.pi - x[-1]
+    dx = np.append(np.diff(x), seam)
+    f = np.sin(x)
+    (whole,) = differentiate(f, (0,), [dx], accuracy=accuracy, periodic=(True,))
+    atol = {2: 1e-2, 4: 1e-4, 6: 1e-5}[accuracy]
+    np.testing.assert_allclose(whole, np.cos(x), rtol=0, atol=atol)
+    for chunks in [1, 2, 3, (7, 33), 40]:
+        (lazy,) = differentiate(
+            da.from_array(f, chunks=chunks), (0,), [dx], accuracy=accuracy, periodic=(True,)
+        )
+        np.testing.assert_array_equal(bits(lazy.compute()), bits(whole), err_msg=str(chunks))
