@@ -90,7 +90,8 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
         finite = np.abs(values[np.isfinite(values)])
         vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
         mesh = ax.pcolormesh(x, y, values, cmap="RdBu_r", vmin=-vmax, vmax=vmax, shading="auto")
-        fig.colorbar(mesh, ax=ax, label=_label(da, "value"))
+        units = da.attrs.get("units")  # the title has the long name; keep the bar's label short
+        fig.colorbar(mesh, ax=ax, label=f"{da.name} [{units}]" if units else str(da.name))
         ax.set_ylabel(ylabel)
     else:
         (xdim,) = da.dims
