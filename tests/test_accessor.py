@@ -376,3 +376,29 @@ def test_accessor_is_thin():
     da = field(COORDS["uniform"])
     assert da.grad.__slots__ == () and "_obj" in type(da.grad).__mro__[1].__slots__
     assert da.grad._obj is da
+
+
+def test_dims_as_a_list_is_type_error():
+    with pytest.raises(
+        TypeError,
+        match=r"dims must be given as separate arguments, not as list \['x', 'y'\]: "
+        r"`\.grad\.along\('x', 'y'\)`",
+    ):
+        field(COORDS["uniform"]).grad.along(["x", "y"])
+
+
+def test_pint_coordinate_units_unknown_to_the_data_registry(monkeypatch):
+    pint = pytest.importorskip("pint")
+    monkeypatch.setattr(xaccessor, "gradient", lambda *a, **k: pytest.fail("gradient called"))
+    ureg = pint.UnitRegistry()  # a plain registry, without cf-xarray's definitions
+    da = xr.DataArray(
+        ureg.Quantity(np.arange(4.0), "K"),
+        dims="x",
+        coords={"x": ("x", [0.0, 1.0, 2.0, 3.0], {"units": "no_such_unit"})},
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"the units of coordinate 'x' \('no_such_unit'\) are unknown to the pint registry "
+        r"of the data; quantify the coordinate too: `da\.pint\.quantify\(\{'x': 'm'\}\)`",
+    ):
+        da.grad.along("x")

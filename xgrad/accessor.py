@@ -136,15 +136,25 @@ def _numeric_data(da: xr.DataArray, datetime_unit: str) -> tuple[Any, str | None
     return data, None if units is None else str(units)
 
 
-def _requantify(data: Any, result: Any, spacing: Spacing) -> Any:
-    """Wrap a derivative of pint-quantified data as a quantity in the right units."""
+def _pint_units(data: Any, spacing: Spacing) -> Any:
+    """pint units of the derivative of quantified ``data`` (pint-xarray) along ``spacing``."""
     reg = data._REGISTRY
     num = data.units
     if not reg.Quantity(1, num)._is_multiplicative:
         (name,) = num._units  # degC: differences are in delta_degC
         num = reg.Unit(f"delta_{name}")
     coord = _clean(spacing.units)
-    return reg.Quantity(result, num / reg.Unit(coord) if coord else num)
+    if coord is None:
+        return num
+    try:
+        den = reg.Unit(coord)
+    except Exception as err:  # pint's errors vary by version; all mean "cannot parse"
+        raise ValueError(
+            f"the units of coordinate {spacing.name!r} ({coord!r}) are unknown to the pint "
+            f"registry of the data; quantify the coordinate too: "
+            f"`da.pint.quantify({{{spacing.name!r}: 'm'}})` with its real units"
+        ) from err
+    return num / den
 
 
 def _differentiate(
@@ -160,6 +170,9 @@ def _differentiate(
 ) -> tuple[xr.DataArray, ...]:
     """Derivatives of one DataArray along each spacing's dim, in one call to xgrad.gradient."""
     data, data_units = _numeric_data(da, datetime_unit)
+    quantified = _is_quantity(da.data)
+    if quantified:  # units first: a unit error must come before any graph is built
+        pint_units = [_pint_units(da.data, s) for s in spacings]
     axes = tuple(da.get_axis_num(s.dim) for s in spacings)
     results = gradient(
         data,
@@ -171,9 +184,8 @@ def _differentiate(
     )
     if len(axes) == 1:
         results = (results,)
-    quantified = _is_quantity(da.data)
     out = []
-    for spacing, choice, result in zip(spacings, boundaries, results, strict=True):
+    for i, (spacing, choice, result) in enumerate(zip(spacings, boundaries, results, strict=True)):
         attrs = derivative_attrs(
             da.attrs,
             name=da.name,
@@ -185,7 +197,7 @@ def _differentiate(
             write_units=not quantified,
         )
         if quantified:
-            result = _requantify(da.data, result, spacing)
+            result = da.data._REGISTRY.Quantity(result, pint_units[i])
         # A new DataArray, not da.copy(data=...): the input's encoding (dtype, scale_factor,
         # _FillValue) describes the input's values and must not be used to write the derivative.
         out.append(xr.DataArray(result, coords=da.coords, dims=da.dims, name=da.name, attrs=attrs))

@@ -253,6 +253,7 @@ def _coordinate_values(
     """Validate one 1-D coordinate; return float64 values, their units and the kind."""
     raw = coord.data
     units = coord.attrs.get("units")
+    units = None if units is None else str(units)
     if hasattr(raw, "magnitude") and hasattr(raw, "units"):
         # A pint quantity (pint-xarray): the units live on the data, not in attrs.
         units, raw = str(raw.units), raw.magnitude
@@ -342,6 +343,12 @@ def resolve_spacings(
     spacings: list[Spacing] = []
     seen: dict[Hashable, Hashable] = {}
     for name in names:
+        if not isinstance(name, Hashable):
+            given = ", ".join(repr(n) for n in name) if isinstance(name, list) else repr(name)
+            raise TypeError(
+                f"dims must be given as separate arguments, not as {type(name).__name__} "
+                f"{name!r}: `.grad.along({given})`"
+            )
         dim, coord = _find(obj, name)
         if dim in seen:
             which = (
