@@ -1,0 +1,146 @@
+"""Shared test configuration: hypothesis profiles and helpers for laziness and bit-exact comparison.
+
+Hypothesis profiles
+-------------------
+``HYPOTHESIS_PROFILE=default`` (the default) runs ~60 examples per property; ``HYPOTHESIS_PROFILE=ci``
+runs 500. Without ``HYPOTHESIS_PROFILE``, ``CI=true`` selects ``ci`` (see ``.ci/run``). Neither has a deadline: a property builds and computes dask graphs, whose timing varies.
+
+Fixtures
+--------
+All fixtures here are session-scoped and return plain functions, so hypothesis-decorated tests can use
+them (hypothesis refuses function-scoped fixtures, which would not be reset between examples).
+
+- ``raise_on_compute``: a dask ``get`` function usable as ``dask.config.set(scheduler=...)`` that raises
+  ``ComputeForbidden`` whenever anything is computed.
+- ``counting_array``: ``counting_array(arr, chunks) -> (dask_array, counter)`` where ``counter()`` is
+  the number of data blocks materialised so far. Use it where computing *something* (e.g. a 1-D dask
+  coordinate) is allowed but computing the *data* is not.
+- ``assert_bitwise_equal``: ``assert_bitwise_equal(actual, desired)`` checks type (ndarray vs tuple,
+  masked vs plain), dtype, shape and every bit of every value (signed zeros and NaN payloads included).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "ci",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+# HYPOTHESIS_PROFILE wins; otherwise CI=true (set by .ci/run's environment) selects "ci".
+_ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _ci else "default"))
+
+
+def pytest_configure(config):
+    # numpy's installed test module (imported by test_upstream_numpy.py) uses this mark.
+    config.addinivalue_line("markers", "thread_unsafe: numpy's mark for tests unsafe under threads")
+
+
+class ComputeForbidden(RuntimeError):
+    """Raised by the ``raise_on_compute`` scheduler."""
+
+
+def _raise_on_compute_get(dsk, keys, **kwargs):
+    # A dask scheduler is any callable ``get(dsk, keys, **kwargs)``; this one refuses all work.
+    n = len(dsk) if hasattr(dsk, "__len__") else "?"
+    raise ComputeForbidden(
+        f"dask tried to compute {n} task(s) while building; keys requested: {keys!r:.200}"
+    )
+
+
+@pytest.fixture(scope="session")
+def raise_on_compute():
+    """A dask scheduler that fails on any compute: ``with dask.config.set(scheduler=raise_on_compute)``."""
+    return _raise_on_compute_get
+
+
+def _counting_array(arr, chunks):
+    import dask.array as da
+
+    arr = np.asarray(arr)
+    calls = itertools.count()
+    seen = []
+
+    def materialise(block):
+        # Runs once per data block that is actually computed (never at graph-build time: meta given).
+        seen.append(next(calls))
+        return block
+
+    base = da.from_array(arr, chunks=chunks)
+    counted = base.map_blocks(
+        materialise, dtype=arr.dtype, meta=np.empty((0,) * arr.ndim, arr.dtype)
+    )
+    return counted, lambda: len(seen)
+
+
+@pytest.fixture(scope="session")
+def counting_array():
+    """``counting_array(arr, chunks) -> (dask_array, counter)``; ``counter()`` counts computed data blocks."""
+    return _counting_array
+
+
+def _uint_view(a: np.ndarray) -> np.ndarray:
+    """Flat view of the raw bits: unsigned ints of the same itemsize (int64 for datetime/timedelta)."""
+    flat = np.array(a, copy=True, order="C", subok=False).reshape(-1)
+    if flat.dtype.kind in "mM":
+        return flat.view(np.int64)
+    if flat.dtype.kind == "c":
+        # complex: compare both halves, each as an unsigned int of the component's size
+        part = flat.dtype.itemsize // 2
+        return flat.view(np.dtype(f"u{part}"))
+    if flat.dtype.kind == "b":
+        return flat.view(np.uint8)
+    return flat.view(np.dtype(f"u{flat.dtype.itemsize}"))
+
+
+def _describe(a) -> str:
+    with np.printoptions(precision=20, threshold=50, edgeitems=5):
+        return repr(a)
+
+
+def _assert_bitwise_equal(actual, desired, *, _path: str = "result") -> None:
+    assert type(actual) is type(desired), (
+        f"{_path}: type {type(actual).__name__} != expected {type(desired).__name__}"
+    )
+    if isinstance(desired, (tuple, list)):
+        assert len(actual) == len(desired), f"{_path}: length {len(actual)} != {len(desired)}"
+        for i, (a, d) in enumerate(zip(actual, desired, strict=True)):
+            _assert_bitwise_equal(a, d, _path=f"{_path}[{i}]")
+        return
+    assert actual.dtype == desired.dtype, f"{_path}: dtype {actual.dtype} != {desired.dtype}"
+    assert actual.shape == desired.shape, f"{_path}: shape {actual.shape} != {desired.shape}"
+    if isinstance(desired, np.ma.MaskedArray):
+        np.testing.assert_array_equal(
+            np.ma.getmaskarray(actual), np.ma.getmaskarray(desired), err_msg=f"{_path}: mask"
+        )
+        actual, desired = np.ma.getdata(actual), np.ma.getdata(desired)
+    np.testing.assert_array_equal(
+        _uint_view(actual),
+        _uint_view(desired),
+        err_msg=(
+            f"{_path}: bits differ (views as unsigned ints shown above)\n"
+            f"actual  = {_describe(actual)}\ndesired = {_describe(desired)}"
+        ),
+        strict=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def assert_bitwise_equal():
+    """``assert_bitwise_equal(actual, desired)``: same type, dtype, shape and bits."""
+    return _assert_bitwise_equal
