@@ -361,7 +361,14 @@ def resolve_spacings(
                 f"`.grad.along{_call(list(dict.fromkeys(names)))}`"
             )
         seen[dim] = name
-        size = int(obj.sizes[dim])
+        size = obj.sizes[dim]
+        if size != size:  # NaN: a dask array whose chunk sizes are unknown (after a boolean mask)
+            raise ValueError(
+                f"dimension {dim!r} has unknown size (the dask array's chunk sizes along it are "
+                "unknown); compute them first: "
+                "`da = da.copy(data=da.data.compute_chunk_sizes())`"
+            )
+        size = int(size)
         if size < need:
             if accuracy != 2:
                 option, fix = f"accuracy={accuracy}", "`accuracy=2` or more points"
