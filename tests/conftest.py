@@ -129,6 +129,13 @@ def _assert_bitwise_equal(actual, desired, *, _path: str = "result") -> None:
             np.ma.getmaskarray(actual), np.ma.getmaskarray(desired), err_msg=f"{_path}: mask"
         )
         actual, desired = np.ma.getdata(actual), np.ma.getdata(desired)
+    if desired.dtype.kind == "c":
+        # numpy's own complex arithmetic sets the sign of a NaN differently depending on the
+        # length of the operation (SIMD body vs scalar tail): the same element is -nan inside
+        # a long op and +nan alone (test_properties.py::test_numpy_complex_nan_sign_is_not_stable).
+        # NaN sign and payload are therefore not reproducible for complex data even within
+        # numpy; every other bit, signed zeros included, is still compared.
+        actual, desired = _canonical_nan(actual), _canonical_nan(desired)
     np.testing.assert_array_equal(
         _uint_view(actual),
         _uint_view(desired),
@@ -138,6 +145,13 @@ def _assert_bitwise_equal(actual, desired, *, _path: str = "result") -> None:
         ),
         strict=True,
     )
+
+
+def _canonical_nan(a: np.ndarray) -> np.ndarray:
+    """Complex array with every NaN component replaced by the one default NaN."""
+    parts = np.array(a, copy=True).view(a.real.dtype)
+    parts[np.isnan(parts)] = np.nan
+    return parts.view(a.dtype)
 
 
 @pytest.fixture(scope="session")

@@ -33,21 +33,16 @@ def _is_duck_array(f: Any) -> bool:
 def output_dtype(dtype: np.dtype) -> np.dtype:
     """numpy.gradient's output dtype; TypeError for data it cannot differentiate.
 
-    ints -> float64; float16/32/64 and complex kept; datetime64 -> timedelta64 (same unit);
-    timedelta64 kept.  bool, object, strings and structured data raise TypeError.
+    ints and bools -> float64; float16/32/64 and complex kept; datetime64 -> timedelta64
+    (same unit); timedelta64 kept.  object, strings and structured data raise TypeError.
     """
     kind = dtype.kind
     if kind == "M":
         return np.dtype(dtype.name.replace("datetime", "timedelta"))
     if kind in "fcm":
         return dtype
-    if kind in "iu":
+    if kind in "iub":
         return np.dtype(np.float64)
-    if kind == "b":
-        raise TypeError(
-            "cannot differentiate boolean data (numpy boolean subtract is not supported); "
-            "convert it first, e.g. `f.astype(float)`"
-        )
     raise TypeError(
         f"cannot differentiate data of dtype {dtype!r}: xgrad needs numbers (int, float, "
         "complex), datetime64 or timedelta64; convert first, e.g. `f.astype(float)`"
@@ -159,9 +154,9 @@ def differentiate(
     list of arrays (dask in, dask out).
     """
     _check_options(edge_order, accuracy, nan)
-    otype = output_dtype(f.dtype)
+    edge_order = 1 if edge_order == 1 else 2  # numpy accepts 1.0, np.int64(2), True...
     periodic = periodic or (False,) * len(axes)
-    for k, wrap in zip(axes, periodic):
+    for k, wrap, d in zip(axes, periodic, spacings):
         need = edge_order + 1 if accuracy == 2 and not wrap else accuracy + 1
         if f.shape[k] < need:
             what = (
@@ -172,12 +167,24 @@ def differentiate(
                 f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
                 f"element(s) and {what} needs {need}"
             )
+        # numpy meets bad data only when it computes the first axis (after its length
+        # check), and boolean data only where a stencil subtracts: uniform interior rows
+        # and first-order edges.  Raise the same TypeError at the same point.
+        output_dtype(f.dtype)
+        if f.dtype.kind == "b" and accuracy == 2 and not wrap:
+            if edge_order == 1 or (np.ndim(d) == 0 and f.shape[k] > 2):
+                raise TypeError(
+                    "numpy boolean subtract, the `-` operator, is not supported: cannot "
+                    f"difference boolean data along axis {k}; convert it first, e.g. "
+                    "`f.astype(float)`"
+                )
+    if not axes:
+        return []  # numpy returns () without looking at the data
+    otype = output_dtype(f.dtype)
     plans = [
         plan_axis(f.shape[k], d, edge_order, accuracy, wrap, nan == "one-sided")
         for k, d, wrap in zip(axes, spacings, periodic)
     ]
-    if not axes:
-        return []
     if _is_dask_array(f):
         from .chunked import chunked_gradients
 

@@ -157,7 +157,7 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
     else:
         offsets = np.arange(-h, h + 1, dtype=np.int64)
         weights = plan.weights[start + i0 : start + i1]
-    wt = np.result_type(weights.dtype, f.dtype)
+    wt = _working_dtype(f.dtype, weights.dtype)
     if _use_compiled(f, out, wt) and _weighted_compiled(f, axis, out, offsets, weights, i0, i1):
         return
     nd = f.ndim
@@ -179,11 +179,11 @@ def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any) -> None:
     """Rows 1 .. m-2 of the block: every stencil point lies inside the block."""
     m = f.shape[axis]
     if plan.uniform:
-        wt = np.result_type(f.dtype, plan.d2)  # numpy's NEP 50 promotion of `diff / (2.*dx)`
-        args: tuple = (wt.type(plan.d2),) if wt in _COMPILED_DTYPES else ()
+        wt = _working_dtype(f.dtype, plan.d2)  # NEP 50 promotion of `diff / (2.*dx)`
+        args: tuple = (wt.type(plan.d2),) if wt is not None and wt in _COMPILED_DTYPES else ()
     else:
         coef = tuple(w[start + 1 : start + m - 1] for w in plan.coef)
-        wt = np.result_type(coef[0].dtype, f.dtype)
+        wt = _working_dtype(coef[0].dtype, f.dtype)
         args = coef
     if _use_compiled(f, out, wt) and _bulk_compiled(f, axis, out, plan.uniform, args):
         return
@@ -196,6 +196,15 @@ def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any) -> None:
         shape[axis] = -1
         a, b, c = (w.reshape(shape) for w in coef)
         out[s1] = a * f[s0] + b * f[s1] + c * f[s2]
+
+
+def _working_dtype(a: Any, b: Any) -> np.dtype | None:
+    """numpy's promotion of the two operands, or None where the compiled path cannot apply
+    (timedelta data, whose promotion with a float is not defined, goes the NumPy way)."""
+    try:
+        return np.result_type(a, b)
+    except TypeError:  # DTypePromotionError subclasses TypeError
+        return None
 
 
 def _use_compiled(f: Any, out: Any, wt: np.dtype) -> bool:
