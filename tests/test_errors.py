@@ -1,0 +1,219 @@
+"""The bad-input contract (API.md "Errors"): one table, four checks per case.
+
+For every kind of bad input: the exception type; a message naming the offending argument
+or dimension (and the fix where there is one); nothing computed first (dask inputs are
+built under a scheduler that refuses to compute); the input object unchanged afterwards.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import xgrad
+
+
+def _field(chunks=None, **coords):
+    x = np.array([0.0, 1.0, 2.5, 4.0, 6.0])
+    y = np.arange(4.0)
+    data = np.arange(20.0).reshape(4, 5)
+    base = {"y": ("y", y, {"units": "m"}), "x": ("x", x, {"units": "m"})}
+    base.update(coords)
+    obj = xr.DataArray(data, dims=("y", "x"), coords=base, name="h", attrs={"units": "m"})
+    return obj.chunk(chunks) if chunks else obj
+
+
+def _with_x(values, **attrs):
+    return lambda chunks: _field(chunks, x=("x", values, attrs))
+
+
+ACCESSOR_CASES = {
+    # name: (build(chunks) -> object, call(obj), exception, message pattern)
+    "unknown dim": (_field, lambda o: o.grad.along("z"), ValueError, r"'z'.*dimensions are"),
+    "repeated dim": (_field, lambda o: o.grad.along("x", "x"), ValueError, r"'x'.*once"),
+    "no dim": (_field, lambda o: o.grad.along(), ValueError, r"at least one"),
+    "dims as a list": (
+        _field,
+        lambda o: o.grad.along(["x", "y"]),
+        TypeError,
+        r"separate arguments",
+    ),
+    "too few points": (
+        lambda c: _field(c).isel(x=slice(0, 2)),
+        lambda o: o.grad.along("x", edge_order=2),
+        ValueError,
+        r"'x' has 2 point.*edge_order=2.*at least 3",
+    ),
+    "too few points, accuracy 6": (
+        _field,
+        lambda o: o.grad.along("x", accuracy=6),
+        ValueError,
+        r"'x' has 5 point.*accuracy=6.*7",
+    ),
+    "2-D coordinate": (
+        lambda c: _field(c).assign_coords(lon=(("y", "x"), np.ones((4, 5)))),
+        lambda o: o.grad.along("lon"),
+        ValueError,
+        r"'lon'.*1-D coordinate",
+    ),
+    "string coordinate": (
+        _with_x(np.array(list("abcde"))),
+        lambda o: o.grad.along("x"),
+        TypeError,
+        r"coordinate 'x'.*cannot be used as a spacing.*drop_vars",
+    ),
+    "NaN in coordinate": (
+        _with_x(np.array([0.0, 1.0, np.nan, 3.0, 4.0])),
+        lambda o: o.grad.along("x"),
+        ValueError,
+        r"'x'.*nan",
+    ),
+    "repeated coordinate values": (
+        _with_x(np.array([0.0, 1.0, 1.0, 3.0, 4.0])),
+        lambda o: o.grad.along("x"),
+        ValueError,
+        r"'x' has repeated values.*drop_duplicates",
+    ),
+    "unsorted coordinate": (
+        _with_x(np.array([0.0, 2.0, 1.0, 3.0, 4.0])),
+        lambda o: o.grad.along("x"),
+        ValueError,
+        r"'x' is not monotonic.*sortby\('x'\)",
+    ),
+    "calendar datetime unit": (
+        _with_x(pd.date_range("2000-01-01", periods=5, freq="D").values),
+        lambda o: o.grad.along("x", datetime_unit="M"),
+        ValueError,
+        r"datetime_unit='M'.*calendar",
+    ),
+    "unknown datetime unit": (
+        _with_x(pd.date_range("2000-01-01", periods=5, freq="D").values),
+        lambda o: o.grad.along("x", datetime_unit="fortnight"),
+        ValueError,
+        r"datetime_unit='fortnight'",
+    ),
+    "bad edge_order": (
+        _field,
+        lambda o: o.grad.along("x", edge_order=3),
+        ValueError,
+        r"edge_order=3",
+    ),
+    "bad accuracy": (_field, lambda o: o.grad.along("x", accuracy=3), ValueError, r"accuracy=3"),
+    "bad nan mode": (_field, lambda o: o.grad.along("x", nan="drop"), ValueError, r"nan='drop'"),
+    "bad geometry": (
+        _field,
+        lambda o: o.grad.along("x", geometry="flat"),
+        ValueError,
+        r"geometry='flat'",
+    ),
+    "bad boundary": (
+        _field,
+        lambda o: o.grad.along("x", boundary="wrap"),
+        ValueError,
+        r"boundary='wrap'",
+    ),
+    "object data": (
+        lambda c: _field(c).astype(object),
+        lambda o: o.grad.along("x"),
+        TypeError,
+        r"'h'.*dtype.*astype\(float\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+@pytest.mark.parametrize("case", list(ACCESSOR_CASES))
+def test_accessor_errors(case, backend, raise_on_compute):
+    build, call, exc, pattern = ACCESSOR_CASES[case]
+    if backend == "dask" and case == "object data":
+        pytest.skip("object dtype is not chunked meaningfully by dask")
+    obj = build({"x": 2, "y": 3} if backend == "dask" else None)
+    before = copy.deepcopy(obj)
+    with dask.config.set(scheduler=raise_on_compute), pytest.raises(exc, match=pattern):
+        call(obj)
+    xr.testing.assert_identical(obj, before)
+    assert obj.attrs == before.attrs and obj.x.attrs == before.x.attrs
+
+
+def test_unknown_chunk_sizes_accessor(raise_on_compute):
+    data = da.from_array(np.arange(20.0).reshape(4, 5), chunks=2)
+    masked = xr.DataArray(data[data[:, 0] >= 0], dims=("y", "x"))  # unknown sizes along y
+    with (
+        dask.config.set(scheduler=raise_on_compute),
+        pytest.raises(ValueError, match="compute_chunk_sizes"),
+    ):
+        masked.grad.along("y")
+
+
+GRADIENT_CASES = {
+    "wrong number of spacings": (lambda f: xgrad.gradient(f, 1.0, 2.0, 3.0), TypeError, r"2 axes"),
+    "2-D spacing": (
+        lambda f: xgrad.gradient(f, np.ones((4, 5)), 1.0),
+        ValueError,
+        r"scalars or 1d",
+    ),
+    "coordinate too long": (
+        lambda f: xgrad.gradient(f, np.arange(5.0), 1.0),
+        ValueError,
+        r"length 5.*axis 0",
+    ),
+    "edge_order 3": (lambda f: xgrad.gradient(f, edge_order=3), ValueError, r"edge_order"),
+    "accuracy 5": (lambda f: xgrad.gradient(f, accuracy=5), ValueError, r"accuracy"),
+    "nan mode": (lambda f: xgrad.gradient(f, nan="ignore"), ValueError, r"nan"),
+    "axis out of range": (lambda f: xgrad.gradient(f, axis=2), np.exceptions.AxisError, r"axis 2"),
+    "repeated axis": (lambda f: xgrad.gradient(f, axis=(0, 0)), ValueError, r"repeated axis"),
+    "too short for accuracy": (
+        lambda f: xgrad.gradient(f, accuracy=6),
+        ValueError,
+        r"axis 0 has 4",
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+@pytest.mark.parametrize("case", list(GRADIENT_CASES))
+def test_gradient_errors(case, backend, raise_on_compute):
+    call, exc, pattern = GRADIENT_CASES[case]
+    data = np.arange(20.0).reshape(4, 5)
+    f = da.from_array(data, chunks=2) if backend == "dask" else data.copy()
+    with dask.config.set(scheduler=raise_on_compute), pytest.raises(exc, match=pattern):
+        call(f)
+    np.testing.assert_array_equal(np.asarray(f), data)
+
+
+def test_unknown_chunks_gradient(raise_on_compute):
+    x = da.from_array(np.arange(10.0), chunks=3)
+    with (
+        dask.config.set(scheduler=raise_on_compute),
+        pytest.raises(ValueError, match="compute_chunk_sizes"),
+    ):
+        xgrad.gradient(x[x > 2])
+
+
+def test_object_and_string_data():
+    with pytest.raises(TypeError, match="dtype"):
+        xgrad.gradient(np.array(["a", "b", "c"]))
+    with pytest.raises(TypeError, match="dtype"):
+        xgrad.gradient(np.array([1, 2, 3], dtype=object))
+
+
+def test_inputs_never_modified():
+    """Success paths leave inputs alone too (numpy, dask, masked, DataArray)."""
+    data = np.arange(30.0).reshape(5, 6)
+    keep = data.copy()
+    xgrad.gradient(data, accuracy=4, nan="one-sided")
+    np.testing.assert_array_equal(data, keep)
+    m = np.ma.masked_array(data, mask=data > 20)
+    mask = m.mask.copy()
+    xgrad.gradient(m, edge_order=2)
+    np.testing.assert_array_equal(m.mask, mask)
+    obj = _field({"x": 2})
+    before = copy.deepcopy(obj)
+    obj.grad.along("x", "y")[0].compute()
+    xr.testing.assert_identical(obj, before)
