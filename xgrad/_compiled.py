@@ -102,3 +102,20 @@ def weighted2(f, out, offsets, weights, i0, i1):  # pragma: no cover - compiled
             for t in range(1, T):
                 s = s + weights[r, t] * f[p, i + offsets[t]]
             out[p, i] = s
+
+
+@_jit
+def uniform_row(prev, nxt, out, d2):  # pragma: no cover - compiled
+    """One row next to a face, its neighbours in other arrays (halo, previous tile): (P, Q)."""
+    P, Q = out.shape
+    for p in range(P):
+        for q in range(Q):
+            out[p, q] = (nxt[p, q] - prev[p, q]) / d2
+
+
+@_jit
+def nonuniform_row(prev, cur, nxt, out, a, b, c):  # pragma: no cover - compiled
+    P, Q = out.shape
+    for p in range(P):
+        for q in range(Q):
+            out[p, q] = a * prev[p, q] + b * cur[p, q] + c * nxt[p, q]

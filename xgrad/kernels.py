@@ -132,12 +132,42 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
                 a * row(k, False) + b * row(k + 1, False) + c * row(k + 2, False)
             )
         return
+    elif _row_compiled(
+        plan, g, axis, [row(i - 1), row(i), row(i + 1)], out[_index(nd, axis, slice(i, i + 1))]
+    ):
+        return
     elif plan.uniform:
         value = (row(i + 1) - row(i - 1)) / plan.d2
     else:
         a, b, c = (w[g] for w in plan.coef)
         value = a * row(i - 1) + b * row(i) + c * row(i + 1)
     out[_index(nd, axis, slice(i, i + 1))] = value
+
+
+def _row_compiled(plan: AxisPlan, g: int, axis: int, rows: list, out: Any) -> bool:
+    """A central row across a face with the compiled kernels (same formula as numpy's)."""
+    f = rows[1]
+    if plan.uniform:
+        wt = _working_dtype(f.dtype, plan.d2)
+        args: tuple = (wt.type(plan.d2),) if wt is not None and wt in _COMPILED_DTYPES else ()
+    else:
+        args = tuple(w[g] for w in plan.coef)
+        wt = _working_dtype(args[0].dtype, f.dtype)
+    if not args or not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
+        return False
+    if not _use_compiled(f, out, wt, size=f.size * 64):
+        return False
+    views = [_view3(r, axis) for r in (*rows, out)]
+    if any(v is None for v in views):
+        return False
+    prev, cur, nxt, o = (v[:, 0, :] for v in views)
+    from . import _compiled
+
+    if plan.uniform:
+        _compiled.uniform_row(prev, nxt, o, *args)
+    else:
+        _compiled.nonuniform_row(prev, cur, nxt, o, *args)
+    return True
 
 
 def _row_terms(plan: AxisPlan, g: int) -> list[tuple[int, Any]]:
@@ -207,7 +237,7 @@ def _working_dtype(a: Any, b: Any) -> np.dtype | None:
         return None
 
 
-def _use_compiled(f: Any, out: Any, wt: np.dtype) -> bool:
+def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bool:
     mode = getattr(_state, "mode", None)
     if mode is False:
         return False
@@ -218,7 +248,7 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype) -> bool:
         and out.dtype in _COMPILED_DTYPES
         and wt in _COMPILED_DTYPES
     )
-    return eligible and (mode is True or f.size >= _MIN_COMPILED_SIZE)
+    return eligible and (mode is True or (f.size if size is None else size) >= _MIN_COMPILED_SIZE)
 
 
 def _view3(a: np.ndarray, axis: int) -> np.ndarray | None:
