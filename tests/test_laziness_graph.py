@@ -133,11 +133,12 @@ def test_same_input_same_name():
         ((2.0,), {"axis": 0}),
         ((coord, 1.0, 3.0), {"edge_order": 2}),
         ((coord,), {"axis": 0}),
+        ((da.from_array(coord, chunks=3),), {"axis": 0}),
     ]:
         first = _names(xgrad.gradient(x, *args, **kwargs))
         assert first == _names(xgrad.gradient(x, *args, **kwargs))
         assert first == _names(xgrad.gradient(y, *args, **kwargs))
-        copied = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+        copied = tuple(a.copy() if isinstance(a, (np.ndarray, da.Array)) else a for a in args)
         assert first == _names(xgrad.gradient(x, *copied, **kwargs))
         assert len(set(first)) == len(first), "different axes share a name"
 
@@ -261,3 +262,20 @@ def test_graph_size_pinned(n_axes, axis, spacing, edge_order):
     extra = _task_count(_parts(result)) - _task_count([x])
     bound = GRAPH_TASKS_PER_BLOCK[n_axes] * nblocks
     assert extra <= bound, f"{extra} tasks for {nblocks} blocks and {n_axes} axes (bound {bound})"
+
+
+# --- the graph runs on every scheduler ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_graph_runs_on_threads_and_processes(scheduler, assert_bitwise_equal):
+    # "processes" pickles every task (as dask.distributed does): kernels and plans must pickle.
+    f = _data()
+    coord = np.cumsum(np.linspace(1.0, 2.0, f.shape[0]))
+    x = da.from_array(f, chunks=(3, 2, 1))
+    for args, kwargs in [((), {}), ((coord, 0.5), {"axis": (0, 2), "edge_order": 2})]:
+        result = xgrad.gradient(x, *args, **kwargs)
+        parts = _parts(result)
+        computed = dask.compute(*parts, scheduler=scheduler)
+        computed = computed if isinstance(result, tuple) else computed[0]
+        assert_bitwise_equal(computed, np.gradient(f, *args, **kwargs))

@@ -557,3 +557,36 @@ def test_numpy_complex_nan_sign_is_not_stable():
         alone = a[2] * f[2:3] + b[2] * f[3:4] + c[2] * f[4:5]
     assert np.isnan(whole[2]).all() and np.isnan(alone[0]).all()
     assert (whole[2].view(np.uint64) != alone[0].view(np.uint64)).any()
+
+
+# numpy validates in this order: axis, number of varargs, each coordinate (ndim, length, then its
+# first difference -- IndexError for a 1-element coordinate), edge_order > 2, then axis by axis in the
+# order given: length check, edge coefficients (a python 0 spacing divides by zero in Python:
+# ZeroDivisionError), arithmetic (bool data: TypeError). With two faults, the first one wins.
+ERROR_ORDER_CASES = {
+    "axis-before-count": (np.zeros((4, 4)), (1.0, 1.0, 1.0), {"axis": 2}),
+    "count-before-edge-order": (np.zeros((4, 4)), (1.0, 1.0, 1.0), {"edge_order": 3}),
+    "1-point-coordinate-before-edge-order": (np.zeros(1), (np.array([1.0]),), {"edge_order": 3}),
+    "1-point-coordinate-before-short-axis": (np.zeros(1), (np.array([1.0]),), {}),
+    "edge-order-before-bool": (np.zeros(4, bool), (), {"edge_order": 3}),
+    "zero-spacing-axis0-before-short-axis1": (np.zeros((3, 1)), (0.0,), {"edge_order": 2}),
+    "short-axis0-before-zero-spacing-axis1": (np.zeros((1, 3)), (0,), {"edge_order": 2}),
+    "zero-spacing-axis1-first-in-axis-order": (
+        np.zeros((1, 3)),
+        (0.0,),
+        {"edge_order": 2, "axis": (1, 0)},
+    ),
+    "bool-axis0-before-short-axis1": (np.zeros((3, 1), bool), (), {}),
+    "short-axis1-first-before-bool": (np.zeros((3, 1), bool), (), {"axis": (1, 0)}),
+}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+@pytest.mark.parametrize("case", sorted(ERROR_ORDER_CASES))
+def test_first_error_wins_as_in_numpy(case, backend):
+    f, varargs, kwargs = ERROR_ORDER_CASES[case]
+    _, numpy_exc = _outcome(lambda: np.gradient(f, *varargs, **kwargs))
+    assert numpy_exc is not None
+    x = da.from_array(f, chunks=1) if backend == "dask" else f
+    _, xgrad_exc = _outcome(lambda: xgrad.gradient(x, *varargs, **kwargs))
+    _same_error(xgrad_exc, numpy_exc)
