@@ -14,7 +14,8 @@ Bit-exactness with numpy.gradient rests on three choices, each guarded by
 * ``error_model="numpy"``: division by a zero spacing gives inf/nan as in numpy instead of
   raising ZeroDivisionError.
 
-Arrays are viewed as ``(P, m, Q)`` (axis in the middle) or, when the axis is the contiguous
+Kernels compute a range of rows ``i0 .. i1-1`` so a block can be processed in cache-sized
+pieces without sub-block views.  Arrays are viewed as ``(P, m, Q)`` (axis in the middle) or, when the axis is the contiguous
 last one, ``(P, m)`` so the innermost loop runs along memory in both cases.
 """
 
@@ -26,41 +27,43 @@ _jit = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False
 
 
 @_jit
-def uniform3(f, out, d2):  # pragma: no cover - compiled
+def uniform3(f, out, d2, i0, i1):  # pragma: no cover - compiled
+    # rows i0 .. i1-1, all with both neighbours inside the block (1 <= i0, i1 <= m-1)
     P, m, Q = f.shape
     for p in range(P):
-        for i in range(1, m - 1):
+        for i in range(i0, i1):
             for q in range(Q):
                 out[p, i, q] = (f[p, i + 1, q] - f[p, i - 1, q]) / d2
 
 
 @_jit
-def uniform2(f, out, d2):  # pragma: no cover - compiled
+def uniform2(f, out, d2, i0, i1):  # pragma: no cover - compiled
     P, m = f.shape
     for p in range(P):
-        for i in range(1, m - 1):
+        for i in range(i0, i1):
             out[p, i] = (f[p, i + 1] - f[p, i - 1]) / d2
 
 
 @_jit
-def nonuniform3(f, out, a, b, c):  # pragma: no cover - compiled
-    # a, b, c hold the weights of local rows 1 .. m-2 (index i - 1)
+def nonuniform3(f, out, a, b, c, i0, i1):  # pragma: no cover - compiled
+    # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0)
     P, m, Q = f.shape
     for p in range(P):
-        for i in range(1, m - 1):
-            ai = a[i - 1]
-            bi = b[i - 1]
-            ci = c[i - 1]
+        for i in range(i0, i1):
+            ai = a[i - i0]
+            bi = b[i - i0]
+            ci = c[i - i0]
             for q in range(Q):
                 out[p, i, q] = ai * f[p, i - 1, q] + bi * f[p, i, q] + ci * f[p, i + 1, q]
 
 
 @_jit
-def nonuniform2(f, out, a, b, c):  # pragma: no cover - compiled
+def nonuniform2(f, out, a, b, c, i0, i1):  # pragma: no cover - compiled
     P, m = f.shape
     for p in range(P):
-        for i in range(1, m - 1):
-            out[p, i] = a[i - 1] * f[p, i - 1] + b[i - 1] * f[p, i] + c[i - 1] * f[p, i + 1]
+        for i in range(i0, i1):
+            r = i - i0
+            out[p, i] = a[r] * f[p, i - 1] + b[r] * f[p, i] + c[r] * f[p, i + 1]
 
 
 @_jit

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import _index, axis_gradient
+from .kernels import _index, axis_gradient, working_array
 from .stencils import AxisPlan
 
 __all__ = ["block_gradients", "inmemory_gradients"]
@@ -34,26 +34,6 @@ def _tiling_axis(f: Any) -> int | None:
     if f.flags.f_contiguous:
         return f.ndim - 1
     return None
-
-
-def _rows(f: Any, halo: Any, t: int, r0: int, r1: int, lo_side: bool) -> Any:
-    """Rows just before ``r0`` (or just from ``r1``) along ``t``: a view, or halo + block rows."""
-    m = f.shape[t]
-    nd = f.ndim
-    if lo_side:
-        need = r1 - r0  # here (r0, r1) = (first row wanted, first row of the tile)
-        if r0 >= 0:
-            return f[_index(nd, t, slice(r0, r1))] if need else None
-        parts = [halo[_index(nd, t, slice(halo.shape[t] + r0, None))]]
-        if r1 > 0:
-            parts.append(f[_index(nd, t, slice(0, r1))])
-    else:
-        if r1 <= m:
-            return f[_index(nd, t, slice(r0, r1))] if r1 > r0 else None
-        parts = [halo[_index(nd, t, slice(0, r1 - m))]]
-        if r0 < m:
-            parts.insert(0, f[_index(nd, t, slice(r0, m))])
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=t)
 
 
 def block_gradients(
@@ -89,10 +69,9 @@ def block_gradients(
             tile = f[sub]
             for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
                 if k == t:
-                    nlo, nhi = plan.rows_needed(start + r0, r1 - r0)
-                    tlo = _rows(f, lo, t, r0 - nlo, r0, True)
-                    thi = _rows(f, hi, t, r1, r1 + nhi, False)
-                    axis_gradient(tile, k, plan, start + r0, tlo, thi, out[sub])
+                    # along the tiling axis: rows r0..r1 of the whole block, so neighbours
+                    # across tile boundaries are plain rows of the block (no sub-block halos)
+                    axis_gradient(f, k, plan, start, lo, hi, out, rows=(r0, r1), fill=False)
                 else:
                     tlo = None if lo is None else lo[sub]
                     thi = None if hi is None else hi[sub]
@@ -100,12 +79,25 @@ def block_gradients(
 
     if threads <= 1 or len(tiles) == 1:
         run(tiles)
+        _fill_tiling_axis(f, t, axes, plans, starts, halos, outs)
         return
     size = -(-len(tiles) // threads)
     groups = [tiles[i : i + size] for i in range(0, len(tiles), size)]
     with ThreadPoolExecutor(len(groups)) as pool:
         for fut in [pool.submit(run, g) for g in groups]:
             fut.result()
+    _fill_tiling_axis(f, t, axes, plans, starts, halos, outs)
+
+
+def _fill_tiling_axis(f, t, axes, plans, starts, halos, outs) -> None:
+    """nan="one-sided" along the tiling axis, once every row of the block exists."""
+    for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
+        if k == t and plan.fallback is not None:
+            from .missing import fill_missing
+
+            fill_missing(
+                working_array(f), k, plan, start, working_array(lo), working_array(hi), out
+            )
 
 
 def _threads() -> int:

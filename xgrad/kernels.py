@@ -64,30 +64,40 @@ def _index(ndim: int, axis: int, i: Any) -> tuple:
 
 
 def axis_gradient(
-    f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: Any
+    f: Any,
+    axis: int,
+    plan: AxisPlan,
+    start: int,
+    lo: Any,
+    hi: Any,
+    out: Any,
+    rows: tuple[int, int] | None = None,
+    fill: bool = True,
 ) -> None:
     """Write d f / d(axis) for the block ``f`` (global rows ``start .. start+m-1``) into ``out``.
 
     ``lo``/``hi`` hold the rows just before/after the block along ``axis`` (same shape as ``f``
     elsewhere), at least as many as ``plan.rows_needed(start, m)``; ``None`` where none are
-    needed.  ``out`` must have ``f``'s shape and the output dtype.
+    needed.  ``out`` must have ``f``'s shape and the output dtype.  ``rows=(i0, i1)`` computes
+    only those local rows (the tiled driver walks a block in pieces this way); ``fill=False``
+    leaves the NaN fallback (nan="one-sided") to the caller, who runs it once all rows exist.
     """
     f, lo, hi = working_array(f), working_array(lo), working_array(hi)
     m = f.shape[axis]
-    if plan.accuracy == 2:
-        if m > 2:
-            _bulk(f, axis, plan, start, out)
-        rows: Any = (0, m - 1) if m > 1 else (0,)
-    else:
-        i0, i1 = _weighted_range(plan, start, m)
-        if i1 > i0:
-            _bulk_weighted(f, axis, plan, start, out, i0, i1)
-            rows = [*range(0, i0), *range(i1, m)]
+    i0, i1 = (0, m) if rows is None else rows
+    b0, b1 = (1, m - 1) if plan.accuracy == 2 else _weighted_range(plan, start, m)
+    b0, b1 = max(b0, i0), min(b1, i1)
+    if b1 > b0:
+        if plan.accuracy == 2:
+            _bulk(f, axis, plan, start, out, b0, b1)
         else:
-            rows = range(m)
-    for i in rows:
+            _bulk_weighted(f, axis, plan, start, out, b0, b1)
+        edges: Any = [*range(i0, b0), *range(b1, i1)]
+    else:
+        edges = range(i0, i1)
+    for i in edges:
         _row(f, axis, plan, start, lo, hi, out, i)
-    if plan.fallback is not None:
+    if fill and plan.fallback is not None:
         from .missing import fill_missing
 
         fill_missing(f, axis, plan, start, lo, hi, out)
@@ -205,20 +215,19 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
     out[_index(nd, axis, slice(i0, i1))] = acc
 
 
-def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any) -> None:
-    """Rows 1 .. m-2 of the block: every stencil point lies inside the block."""
-    m = f.shape[axis]
+def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: int) -> None:
+    """Rows i0 .. i1-1 (within 1 .. m-2) of the block: every stencil point inside the block."""
     if plan.uniform:
         wt = _working_dtype(f.dtype, plan.d2)  # NEP 50 promotion of `diff / (2.*dx)`
         args: tuple = (wt.type(plan.d2),) if wt is not None and wt in _COMPILED_DTYPES else ()
     else:
-        coef = tuple(w[start + 1 : start + m - 1] for w in plan.coef)
+        coef = tuple(w[start + i0 : start + i1] for w in plan.coef)
         wt = _working_dtype(coef[0].dtype, f.dtype)
         args = coef
-    if _use_compiled(f, out, wt) and _bulk_compiled(f, axis, out, plan.uniform, args):
+    if _use_compiled(f, out, wt) and _bulk_compiled(f, axis, out, plan.uniform, args, i0, i1):
         return
     nd = f.ndim
-    s0, s1, s2 = (_index(nd, axis, slice(k, m - 2 + k)) for k in range(3))
+    s0, s1, s2 = (_index(nd, axis, slice(i0 - 1 + k, i1 - 1 + k)) for k in range(3))
     if plan.uniform:
         out[s1] = (f[s2] - f[s0]) / plan.d2
     else:
@@ -285,7 +294,9 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     return True
 
 
-def _bulk_compiled(f: np.ndarray, axis: int, out: np.ndarray, uniform: bool, args: tuple) -> bool:
+def _bulk_compiled(
+    f: np.ndarray, axis: int, out: np.ndarray, uniform: bool, args: tuple, i0: int, i1: int
+) -> bool:
     from . import _compiled
 
     f3, o3 = _views3(f, out, axis)
@@ -293,8 +304,8 @@ def _bulk_compiled(f: np.ndarray, axis: int, out: np.ndarray, uniform: bool, arg
         return False
     if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
         kernel = _compiled.uniform2 if uniform else _compiled.nonuniform2
-        kernel(f3[:, :, 0], o3[:, :, 0], *args)
+        kernel(f3[:, :, 0], o3[:, :, 0], *args, i0, i1)
     else:
         kernel = _compiled.uniform3 if uniform else _compiled.nonuniform3
-        kernel(f3, o3, *args)
+        kernel(f3, o3, *args, i0, i1)
     return True
