@@ -17,26 +17,22 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import logging
 import os
 import shlex
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext, redirect_stdout
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
 from . import __version__
+from .compute import on_signal, scheduler
 from .io import InputError, check_output_path, open_input, write_dataset
 
-__all__ = ["derivatives", "main", "parse_chunks", "run_gradient", "scheduler"]
-
-LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+__all__ = ["build_parser", "derivatives", "main", "parse_chunks", "run_gradient"]
 
 
 class _UsageError(Exception):
@@ -77,94 +73,6 @@ def parse_chunks(items: Sequence[str] | None) -> dict[str, int | str]:
             )
         chunks[dim] = size if size == "auto" else int(size)
     return chunks
-
-
-def _compute_local(delayed: Any, *, scheduler: str) -> None:
-    import dask
-    from dask.diagnostics import ProgressBar
-
-    bar = ProgressBar(out=sys.stderr) if sys.stderr.isatty() else nullcontext()
-    if scheduler == "synchronous":
-        with bar:
-            dask.compute(delayed, scheduler="synchronous")
-        return
-    # Our own pool rather than dask's shared one: on an error or Ctrl-C we wait for the chunks
-    # already being written and drop the queued ones, so the temporary output, removed next,
-    # stays removed.
-    pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="xgrad")
-    try:
-        with bar:
-            dask.compute(delayed, scheduler="threads", pool=pool)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _compute_distributed(delayed: Any, *, client: Any) -> None:
-    from distributed import progress
-
-    future = client.compute(delayed)
-    try:
-        if sys.stderr.isatty():
-            with redirect_stdout(sys.stderr):  # distributed's text bar writes to stdout
-                progress(future, notebook=False)
-        future.result()
-    except BaseException:
-        client.cancel(future)
-        raise
-
-
-@contextmanager
-def scheduler(spec: str) -> Iterator[Callable[[Any], None]]:
-    """Yield a ``compute(delayed)`` function running on the named dask scheduler.
-
-    Parameters
-    ----------
-    spec : str
-        ``"threads"`` or ``"synchronous"`` (dask's local schedulers); ``"processes"``: a local
-        ``dask.distributed`` cluster with one single-threaded worker process per core (dask's
-        plain multiprocessing scheduler cannot write NetCDF: xarray's file lock for it cannot be
-        sent to the processes); anything else is the address of a running distributed scheduler
-        (e.g. ``tcp://10.0.0.1:8786``), whose workers must see INPUT's and OUTPUT's paths.
-    """
-    if spec in ("threads", "synchronous"):
-        yield lambda delayed: _compute_local(delayed, scheduler=spec)
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as err:
-        raise InputError(
-            f"--scheduler {spec} needs dask.distributed; `pip install 'xgrad[distributed]'`"
-        ) from err
-    if spec == "processes":
-        cluster: Any = LocalCluster(
-            n_workers=os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-    else:
-        cluster = None
-        try:
-            client = Client(spec, timeout="10s")
-        except ValueError as err:  # not an address at all: a usage error
-            raise InputError(
-                f"--scheduler {spec!r} is not threads, processes, synchronous or a scheduler "
-                f"address like tcp://10.0.0.1:8786 ({_message(err)})"
-            ) from err
-        except OSError as err:  # TimeoutError is an OSError
-            raise RuntimeError(
-                f"could not connect to the dask scheduler at {spec!r}: {err}"
-            ) from err
-    try:
-        # Client(...) made itself the default scheduler, so xarray picks distributed-safe locks
-        # when it builds the write graph inside this block.
-        yield lambda delayed: _compute_distributed(delayed, client=client)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def derivatives(
@@ -422,11 +330,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    # A batch system's SIGTERM (e.g. a job's time limit) cleans up like Ctrl-C.
-    raise KeyboardInterrupt
-
-
 def _show_warning(
     message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
 ) -> None:
@@ -442,8 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name; default ``sys.argv[1:]``.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    # signal handlers can only be set from the main thread (main() may run in another one)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _is_main_thread() else None
+    # SIGTERM (a batch job's time limit) cleans up like Ctrl-C. Handlers can only be set from
+    # the main thread (main() may be called from another one).
+    signals = (signal.SIGINT, signal.SIGTERM) if _is_main_thread() else ()
+    previous = {sig: signal.signal(sig, on_signal) for sig in signals}
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
@@ -463,8 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xgrad: error: {_message(err)}", file=sys.stderr)
         return 1
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _is_main_thread() -> bool:

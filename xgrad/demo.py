@@ -118,7 +118,8 @@ def run_demo(
         ``max_abs_error`` and ``relative_error`` (max abs error / max abs exact value) per
         output variable, e.g. ``"dT_dlat.relative_error"``, plus ``"seconds"``.
     """
-    from .cli import run_gradient, scheduler
+    from .cli import run_gradient
+    from .compute import scheduler
     from .io import write_dataset
     from .plot import plot_dataarray
 

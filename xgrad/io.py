@@ -189,6 +189,9 @@ def open_input(
             warnings.filterwarnings(
                 "ignore", message=".*consolidated metadata", category=RuntimeWarning
             )
+            # --chunks that split the file's chunks are the user's explicit choice, and xarray's
+            # advice to "rechunk after loading" is not something a command-line user can act on.
+            warnings.filterwarnings("ignore", message="The specified chunks separate")
             with xr.open_dataset(path, engine=engine, chunks=None) as meta:
                 dims = dict(meta.sizes)
             unknown = [d for d in (chunks or {}) if d not in dims]

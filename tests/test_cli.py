@@ -1,0 +1,505 @@
+"""End-to-end tests of the ``xgrad`` command: ``main([...])`` in process and ``python -m xgrad``.
+
+The oracle is the accessor on the same data in memory: the command must write exactly (bit for
+bit) what ``ds[var].grad.along(*dims)`` computes, with its units and long_name.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import xgrad.accessor  # noqa: F401  (registers .grad)
+from xgrad import compute
+from xgrad.cli import main, parse_chunks
+from xgrad.io import InputError, _check_classic_size, open_input
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The fixtures write Zarr v3 with consolidated metadata, as xarray does by default.
+pytestmark = pytest.mark.filterwarnings("ignore:Consolidated metadata:UserWarning")
+
+
+def _dataset() -> xr.Dataset:
+    rng = np.random.default_rng(0)
+    lat = np.linspace(-80.0, 80.0, 17)
+    lon = np.cumsum(rng.uniform(5.0, 15.0, 24))  # non-uniform spacing
+    temp = 280 + 10 * rng.standard_normal((3, 17, 24))
+    return xr.Dataset(
+        {
+            "T": (
+                ("time", "lat", "lon"),
+                temp.astype("float32"),
+                {"units": "K", "long_name": "air temperature"},
+            ),
+            "q": (("lat",), np.cos(np.deg2rad(lat)), {"units": "kg kg-1"}),
+        },
+        coords={
+            "time": np.array(["2000-01-01", "2000-01-02", "2000-01-04"], dtype="datetime64[ns]"),
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+        attrs={"title": "test data", "history": "made by a test"},
+    )
+
+
+@pytest.fixture
+def ds() -> xr.Dataset:
+    return _dataset()
+
+
+@pytest.fixture
+def nc(tmp_path: Path, ds: xr.Dataset) -> Path:
+    path = tmp_path / "in.nc"
+    ds.to_netcdf(path, encoding={"T": {"chunksizes": (1, 17, 12), "zlib": True}})
+    return path
+
+
+@pytest.fixture
+def zarr_in(tmp_path: Path, ds: xr.Dataset) -> Path:
+    path = tmp_path / "in.zarr"
+    ds.chunk(time=1, lat=9).to_zarr(path)
+    return path
+
+
+def _expected(
+    ds: xr.Dataset, var: str, dims: tuple[str, ...], **options
+) -> dict[str, xr.DataArray]:
+    out = ds[var].load().grad.along(*dims, **options)
+    out = out if isinstance(out, tuple) else (out,)
+    return {f"d{var}_d{d}": r for d, r in zip(dims, out)}
+
+
+def _check_output(path: Path, expected: dict[str, xr.DataArray], assert_bitwise_equal) -> None:
+    with xr.open_dataset(path, engine="zarr" if path.suffix == ".zarr" else None) as got:
+        assert set(got.data_vars) == set(expected)
+        for name, want in expected.items():
+            assert_bitwise_equal(got[name].values, want.values)
+            assert got[name].dims == want.dims
+            assert got[name].attrs["units"] == want.attrs["units"]
+            assert got[name].attrs["long_name"] == want.attrs["long_name"]
+            for dim in want.dims:
+                np.testing.assert_array_equal(got[dim].values, want[dim].values)
+
+
+def _leftovers(directory: Path) -> list[str]:
+    """Hidden temporaries a run may have left next to its output."""
+    return sorted(p.name for p in directory.iterdir() if ".xgrad-" in p.name)
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
+    assert lines[0].startswith("xgrad: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# ---- success paths -------------------------------------------------------------------------
+
+
+def test_netcdf_to_zarr(nc, ds, tmp_path, capsys, assert_bitwise_equal):
+    out = tmp_path / "out.zarr"
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "lon"]) == 0
+    assert "dT_dlat, dT_dlon" in capsys.readouterr().out
+    _check_output(out, _expected(ds, "T", ("lat", "lon")), assert_bitwise_equal)  # q lacks lon
+    with xr.open_zarr(out) as got:
+        assert got.attrs["title"] == "test data"
+        first, second = got.attrs["history"].splitlines()
+        assert "xgrad gradient" in first and second == "made by a test"
+    assert _leftovers(tmp_path) == []
+
+
+def test_zarr_to_netcdf_with_options(zarr_in, ds, tmp_path, assert_bitwise_equal):
+    out = tmp_path / "out.nc"
+    args = ["gradient", str(zarr_in), str(out), "--along", "lon", "--var", "T", "--chunks", "lon=5"]
+    args += ["--accuracy", "4", "--nan", "one-sided", "--scheduler", "synchronous"]
+    assert main(args) == 0
+    _check_output(
+        out, _expected(ds, "T", ("lon",), accuracy=4, nan="one-sided"), assert_bitwise_equal
+    )
+
+
+def test_every_variable_with_the_dims(nc, ds, tmp_path, assert_bitwise_equal):
+    out = tmp_path / "out.zarr"
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "--edge-order", "2"]) == 0
+    want = _expected(ds, "T", ("lat",), edge_order=2) | _expected(ds, "q", ("lat",), edge_order=2)
+    _check_output(out, want, assert_bitwise_equal)
+
+
+def test_chunks_reach_the_output(nc, tmp_path):
+    out = tmp_path / "out.zarr"
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "--chunks", "time=1,lat=5"]) == 0
+    with xr.open_zarr(out) as got:
+        assert got.dT_dlat.encoding["chunks"] == (1, 5, 24)
+
+
+def test_open_input_chunks(nc, zarr_in):
+    assert open_input(zarr_in, {"lon": 6}).T.chunks == ((3,), (17,), (6, 6, 6, 6))
+    assert open_input(nc).T.chunks == ((3,), (17,), (24,))  # file chunks grouped to "auto"
+
+
+def test_overwrite(nc, tmp_path, capsys):
+    out = tmp_path / "out.zarr"
+    assert main(["gradient", str(nc), str(out), "--along", "lat"]) == 0
+    capsys.readouterr()
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "--var", "q"]) == 2
+    assert "already exists; pass --overwrite" in _error_line(capsys)
+    with xr.open_zarr(out) as got:
+        assert set(got.data_vars) == {"dT_dlat", "dq_dlat"}  # untouched
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "--var", "q", "--overwrite"]) == 0
+    with xr.open_zarr(out) as got:
+        assert set(got.data_vars) == {"dq_dlat"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_overwrite_refuses_a_directory_that_is_not_a_store(nc, tmp_path, capsys):
+    out = tmp_path / "precious.zarr"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "--overwrite"]) == 2
+    assert "not a Zarr store" in _error_line(capsys)
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+# ---- atomicity -----------------------------------------------------------------------------
+
+
+def _fail_after(monkeypatch, ntasks: int, exc: BaseException) -> list[int]:
+    """Make the computation raise ``exc`` after ``ntasks`` tasks ran: a real mid-write failure."""
+    from dask.callbacks import Callback
+
+    real = compute._compute_local
+    done: list[int] = []
+
+    class Boom(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            done.append(1)
+            if len(done) == ntasks:
+                raise exc
+
+    def fake(delayed, *, scheduler):
+        with Boom():
+            real(delayed, scheduler=scheduler)
+
+    monkeypatch.setattr(compute, "_compute_local", fake)
+    return done
+
+
+@pytest.mark.parametrize("suffix", [".zarr", ".nc"])
+@pytest.mark.parametrize(
+    "exc, status", [(RuntimeError("disk on fire"), 1), (KeyboardInterrupt(), 130)]
+)
+def test_failure_mid_write_leaves_nothing(nc, tmp_path, monkeypatch, capsys, suffix, exc, status):
+    out = tmp_path / f"out{suffix}"
+    done = _fail_after(monkeypatch, 5, exc)
+    args = ["gradient", str(nc), str(out), "--along", "lat", "--chunks", "time=1", "lon=6"]
+    assert main(args + ["--scheduler", "synchronous"]) == status
+    assert len(done) >= 5  # it really was writing
+    assert not out.exists()
+    assert _leftovers(tmp_path) == []
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ("disk on fire" in err[0] or "interrupted" in err[0])
+
+
+def test_failure_with_overwrite_keeps_the_old_output(nc, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out.nc"
+    assert main(["gradient", str(nc), str(out), "--along", "lat"]) == 0
+    before = out.read_bytes()
+    _fail_after(monkeypatch, 3, RuntimeError("boom"))
+    assert main(["gradient", str(nc), str(out), "--along", "lon", "--overwrite"]) == 1
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_threads_failure_leaves_nothing(nc, tmp_path, monkeypatch):
+    out = tmp_path / "out.zarr"
+    _fail_after(monkeypatch, 4, RuntimeError("boom"))
+    assert (
+        main(["gradient", str(nc), str(out), "--along", "lon", "--chunks", "time=1", "lon=4"]) == 1
+    )
+    assert not out.exists() and _leftovers(tmp_path) == []
+
+
+# ---- errors: one line, exit 2, before computing ----------------------------------------------
+
+
+def _truncated(src: Path, dst: Path, fraction: float) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * fraction)])
+    return dst
+
+
+@pytest.fixture
+def nc3(tmp_path, ds) -> Path:
+    path = tmp_path / "in3.nc"
+    ds.to_netcdf(path, format="NETCDF3_64BIT")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_args, match",
+    [
+        (
+            lambda d, nc, nc3: [str(d / "missing.nc"), str(d / "o.zarr"), "--along", "lat"],
+            "does not exist",
+        ),
+        (
+            lambda d, nc, nc3: [
+                str(_truncated(nc, d / "t4.nc", 0.6)),
+                str(d / "o.zarr"),
+                "--along",
+                "lat",
+            ],
+            "could not read .* as NetCDF",
+        ),
+        (
+            lambda d, nc, nc3: [
+                str(_truncated(nc3, d / "t3.nc", 0.9)),
+                str(d / "o.zarr"),
+                "--along",
+                "lat",
+            ],
+            "is truncated",
+        ),
+        (
+            lambda d, nc, nc3: [str(_junk(d)), str(d / "o.zarr"), "--along", "lat"],
+            "neither a NetCDF file",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "height"],
+            "--along 'height'.*dimensions are",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--var", "u"],
+            "--var 'u' is not a data variable",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lon", "--var", "q"],
+            "--var 'q' does not have the dimension 'lon'",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--chunks", "lat:4"],
+            "--chunks expects DIM=N",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--chunks", "lat=0"],
+            "--chunks expects DIM=N",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--chunks", "z=4"],
+            "--chunks names 'z'",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--accuracy", "5"],
+            "accuracy=5 is not valid",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--accuracy", "x"],
+            "invalid int value",
+        ),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "lat"],
+            "more than once",
+        ),
+        (lambda d, nc, nc3: [str(nc), str(d / "o.txt"), "--along", "lat"], "name it"),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "no" / "o.zarr"), "--along", "lat"],
+            "does not exist; create it",
+        ),
+        (
+            lambda d, nc, nc3: [
+                str(nc),
+                str(d / "o.zarr"),
+                "--along",
+                "lat",
+                "--plot",
+                str(d / "x.jpg"),
+            ],
+            "name the plot",
+        ),
+        (
+            lambda d, nc, nc3: [
+                str(nc),
+                str(d / "o.zarr"),
+                "--along",
+                "lat",
+                "--scheduler",
+                "nonsense",
+            ],
+            "--scheduler 'nonsense'",
+        ),
+        (lambda d, nc, nc3: [str(nc), str(d / "o.zarr")], "required: --along"),
+        (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat", "--overwrite"], "OUTPUT is INPUT"),
+    ],
+)
+def test_input_errors(make_args, match, tmp_path, nc, nc3, capsys, raise_on_compute):
+    import dask
+
+    args = ["gradient", *make_args(tmp_path, nc, nc3)]
+    with dask.config.set(scheduler=raise_on_compute):  # every check happens before computing
+        assert main(args) == 2
+    import re
+
+    assert re.search(match, _error_line(capsys))
+    assert not (tmp_path / "o.zarr").exists() and _leftovers(tmp_path) == []
+
+
+def _junk(d: Path) -> Path:
+    path = d / "junk.nc"
+    path.write_text("this is not a NetCDF file\n" * 20)
+    return path
+
+
+def test_no_command(capsys):
+    assert main([]) == 2
+    assert "choose a command" in _error_line(capsys)
+
+
+def test_parse_chunks():
+    assert parse_chunks(["time=1", "lat=90,lon=-1", "x=auto"]) == {
+        "time": 1,
+        "lat": 90,
+        "lon": -1,
+        "x": "auto",
+    }
+    assert parse_chunks(None) == {}
+    for bad in ["lat", "=3", "lat=", "lat=1.5", "lat=-2"]:
+        with pytest.raises(InputError, match="--chunks expects DIM=N"):
+            parse_chunks([bad])
+
+
+@pytest.mark.parametrize("fmt", ["NETCDF3_CLASSIC", "NETCDF3_64BIT", "NETCDF3_64BIT_DATA"])
+@pytest.mark.parametrize("unlimited", [(), ("time",)])
+def test_every_truncation_of_a_classic_file_is_caught(tmp_path, fmt, unlimited):
+    ds = _dataset().isel(lat=slice(3), lon=slice(4)).drop_vars("q")
+    path = tmp_path / "small.nc"
+    ds.to_netcdf(path, format=fmt, unlimited_dims=unlimited, engine="netcdf4")
+    data = path.read_bytes()
+    _check_classic_size(path)  # the whole file is fine
+    cut = tmp_path / "cut.nc"
+    for n in range(4, len(data)):
+        cut.write_bytes(data[:n])
+        with pytest.raises(InputError, match="truncated"):
+            _check_classic_size(cut)
+
+
+# ---- plot, progress bar, demo, subprocess -----------------------------------------------------
+
+
+def test_plot(nc, tmp_path, capsys):
+    png = tmp_path / "map.png"
+    assert (
+        main(["gradient", str(nc), str(tmp_path / "o.nc"), "--along", "lon", "--plot", str(png)])
+        == 0
+    )
+    assert png.read_bytes()[:8] == PNG_SIGNATURE
+    line = tmp_path / "line.png"  # 1-D variable: a line plot
+    args = [
+        "gradient",
+        str(nc),
+        str(tmp_path / "q.zarr"),
+        "--along",
+        "lat",
+        "--var",
+        "q",
+        "--plot",
+        str(line),
+    ]
+    assert main(args) == 0
+    assert line.read_bytes()[:8] == PNG_SIGNATURE
+    assert (
+        main(["gradient", str(nc), str(tmp_path / "o2.nc"), "--along", "lon", "--plot", str(png)])
+        == 2
+    )
+    assert "plot" in _error_line(capsys) and not (tmp_path / "o2.nc").exists()
+
+
+def test_progress_bar_on_a_terminal(nc, tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["gradient", str(nc), str(tmp_path / "o.zarr"), "--along", "lat"]) == 0
+    assert "Completed" in term.getvalue()
+
+
+def test_demo(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "max abs error" in text and "relative" in text
+    for name in ("field.zarr", "gradient.zarr", "gradient.png"):
+        assert (out / name).exists()
+    from xgrad.demo import run_demo
+
+    errors = run_demo(out, quiet=True)  # again, replacing its own output
+    assert errors["dT_dlat.relative_error"] < 1e-3
+    assert errors["dT_dlon.relative_error"] < 1e-3
+    assert _leftovers(out) == []
+
+
+def _run_module(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "xgrad", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_python_dash_m(nc, ds, tmp_path, assert_bitwise_equal):
+    proc = _run_module("gradient", nc.name, "out.zarr", "--along", "lat", "lon", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    _check_output(tmp_path / "out.zarr", _expected(ds, "T", ("lat", "lon")), assert_bitwise_equal)
+    proc = _run_module("gradient", "missing.nc", "o.nc", "--along", "lat", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == "xgrad: error: input 'missing.nc' does not exist\n"
+    proc = _run_module("gradient", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "--overwrite" in proc.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_python_dash_m_interrupted(tmp_path, signum):
+    # Many small chunks, so that the signal arrives while writing; Ctrl-C and a batch
+    # system's SIGTERM both stop at a task boundary and remove the temporary output.
+
+    big = xr.Dataset({"a": (("t", "x"), np.random.default_rng(1).random((400, 2000)))})
+    big.to_zarr(tmp_path / "big.zarr")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "xgrad",
+            "gradient",
+            "big.zarr",
+            "o.zarr",
+            "--along",
+            "x",
+            "--chunks",
+            "t=1",
+            "--scheduler",
+            "synchronous",
+        ],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not _leftovers(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # wait until the temporary output exists: the write has started
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the command finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert err.strip() == "xgrad: interrupted"
+    assert not (tmp_path / "o.zarr").exists() and _leftovers(tmp_path) == []
