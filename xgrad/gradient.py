@@ -156,6 +156,11 @@ def differentiate(
     _check_options(edge_order, accuracy, nan)
     edge_order = 1 if edge_order == 1 else 2  # numpy accepts 1.0, np.int64(2), True...
     periodic = periodic or (False,) * len(axes)
+    one_sided = nan == "one-sided"
+    plans = []
+    # numpy works axis by axis: length check, then the data, then that axis's coefficients
+    # (a zero Python spacing raises ZeroDivisionError there).  Keep its order so the first
+    # error is numpy's (tests/test_properties.py::test_first_error_wins_as_in_numpy).
     for k, wrap, d in zip(axes, periodic, spacings):
         need = edge_order + 1 if accuracy == 2 and not wrap else accuracy + 1
         if f.shape[k] < need:
@@ -167,9 +172,8 @@ def differentiate(
                 f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
                 f"element(s) and {what} needs {need}"
             )
-        # numpy meets bad data only when it computes the first axis (after its length
-        # check), and boolean data only where a stencil subtracts: uniform interior rows
-        # and first-order edges.  Raise the same TypeError at the same point.
+        # numpy meets bad data only when it computes the first axis, and boolean data only
+        # where a stencil subtracts: uniform interior rows and first-order edges.
         output_dtype(f.dtype)
         if f.dtype.kind == "b" and accuracy == 2 and not wrap:
             if edge_order == 1 or (np.ndim(d) == 0 and f.shape[k] > 2):
@@ -178,13 +182,10 @@ def differentiate(
                     f"difference boolean data along axis {k}; convert it first, e.g. "
                     "`f.astype(float)`"
                 )
+        plans.append(plan_axis(f.shape[k], d, edge_order, accuracy, wrap, one_sided))
     if not axes:
         return []  # numpy returns () without looking at the data
     otype = output_dtype(f.dtype)
-    plans = [
-        plan_axis(f.shape[k], d, edge_order, accuracy, wrap, nan == "one-sided")
-        for k, d, wrap in zip(axes, spacings, periodic)
-    ]
     if _is_dask_array(f):
         from .chunked import chunked_gradients
 
