@@ -43,13 +43,15 @@ def main() -> None:
         xgrad.gradient(a[:4])  # compile outside the timing
         got = dask.compute(*xgrad.gradient(x))
         assert all((g == e).all() for g, e in zip(got, np.gradient(a)))  # same bits
-        rows["copy"].append(median_time(a.copy, repeat))
-        rows["numpy.gradient"].append(median_time(lambda: np.gradient(a), repeat))
-        rows["dask.array.gradient"].append(
-            median_time(lambda: dask.persist(*da.gradient(x)), repeat)
-        )
-        rows["xgrad (numpy)"].append(median_time(lambda: xgrad.gradient(a), repeat))
-        rows["xgrad (dask)"].append(median_time(lambda: dask.persist(*xgrad.gradient(x)), repeat))
+        methods = {
+            "copy": a.copy,
+            "numpy.gradient": lambda a=a: np.gradient(a),
+            "dask.array.gradient": lambda x=x: dask.persist(*da.gradient(x)),
+            "xgrad (numpy)": lambda a=a: xgrad.gradient(a),
+            "xgrad (dask)": lambda x=x: dask.persist(*xgrad.gradient(x)),
+        }
+        for name, method in methods.items():
+            rows[name].append(median_time(method, repeat))
         print(
             f"{a.nbytes / 2**20:7.0f} MiB: "
             + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in rows.items())
