@@ -62,28 +62,27 @@ def _halo_sources(
     for c, (start, size) in enumerate(zip(starts, sizes)):
         nlo, nhi = plan.rows_needed(start, size)
         # a periodic axis wraps: the block before the first is the last (guarded by
-        # test_periodic.py::test_chunked_seam_bits)
-        parts = []
-        src = c - 1
-        while nlo > 0:
-            src %= nchunks
-            take = min(nlo, sizes[src])
-            parts.append((src, take))
-            last_rows[src] = max(last_rows[src], take)
-            nlo -= take
-            src -= 1
-        lo.append(parts[::-1])
-        parts = []
-        src = c + 1
-        while nhi > 0:
-            src %= nchunks
-            take = min(nhi, sizes[src])
-            parts.append((src, take))
-            first_rows[src] = max(first_rows[src], take)
-            nhi -= take
-            src += 1
-        hi.append(parts)
+        # test_accuracy.py::test_periodic_nonuniform_and_chunked_seam_bits)
+        lo.append(_walk(c, nlo, -1, sizes, last_rows)[::-1])
+        hi.append(_walk(c, nhi, +1, sizes, first_rows))
     return lo, hi, first_rows, last_rows
+
+
+def _walk(c: int, need: int, step: int, sizes: Sequence[int], used: list[int]) -> list:
+    """Chunks ``c+step, c+2*step, ...`` (modulo the count) giving ``need`` rows, nearest first.
+
+    Records in ``used`` how many rows (at the face towards ``c``) each of them gives.
+    """
+    parts = []
+    src = c + step
+    while need > 0:
+        src %= len(sizes)
+        take = min(need, sizes[src])
+        parts.append((src, take))
+        used[src] = max(used[src], take)
+        need -= take
+        src += step
+    return parts
 
 
 def _faces(block: Any, spec: tuple[tuple[int, int, int], ...]) -> tuple:
