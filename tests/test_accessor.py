@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 import xgrad.accessor  # noqa: F401  (registers .grad)
-from xgrad import accessor as xaccessor
+from xgrad import labelled as xlabelled
 
 cf_units = pytest.importorskip("cf_xarray.units").units
 
@@ -72,13 +72,13 @@ def test_equals_xarray_differentiate(assert_bitwise_equal, coord, edge_order, ch
 
 def test_several_dims_one_gradient_call(monkeypatch, assert_bitwise_equal):
     calls = []
-    real = xaccessor.gradient
+    real = xlabelled.differentiate
 
-    def spy(*args, **kwargs):
-        calls.append(kwargs["axis"])
-        return real(*args, **kwargs)
+    def spy(f, axes, *args, **kwargs):
+        calls.append(axes)
+        return real(f, axes, *args, **kwargs)
 
-    monkeypatch.setattr(xaccessor, "gradient", spy)
+    monkeypatch.setattr(xlabelled, "differentiate", spy)
     da = field(COORDS["nonuniform"], chunks={"x": 3})
     dy, dx = da.grad.along("y", "x", edge_order=2)
     assert calls == [(1, 0)]
@@ -228,13 +228,15 @@ def test_pint_quantified_input():
 def test_accuracy_and_nan_passed_through(monkeypatch):
     seen = {}
 
-    def spy(f, *varargs, axis, edge_order, accuracy, nan):
-        seen.update(edge_order=edge_order, accuracy=accuracy, nan=nan)
-        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+    real = xlabelled.differentiate
 
-    monkeypatch.setattr(xaccessor, "gradient", spy)
+    def spy(f, axes, spacings, *, edge_order, accuracy, nan, periodic):
+        seen.update(edge_order=edge_order, accuracy=accuracy, nan=nan, periodic=periodic)
+        return real(f, axes, spacings, edge_order=edge_order, accuracy=accuracy, nan=nan)
+
+    monkeypatch.setattr(xlabelled, "differentiate", spy)
     field(COORDS["uniform"]).grad.along("x", accuracy=4, nan="one-sided", edge_order=2)
-    assert seen == {"edge_order": 2, "accuracy": 4, "nan": "one-sided"}
+    assert seen == {"edge_order": 2, "accuracy": 4, "nan": "one-sided", "periodic": (False,)}
 
 
 @pytest.mark.parametrize("geometry", ["auto", "cartesian"])
@@ -278,7 +280,7 @@ def test_dataset_without_matching_variables_is_empty():
 
 
 def test_dataset_dtype_errors_before_any_work(monkeypatch):
-    monkeypatch.setattr(xaccessor, "gradient", lambda *a, **k: pytest.fail("gradient called"))
+    monkeypatch.setattr(xlabelled, "differentiate", lambda *a, **k: pytest.fail("engine called"))
     ds = xr.Dataset({"a": ("x", [1.0, 2.0]), "s": ("x", np.array(["u", "v"], dtype=object))})
     with pytest.raises(TypeError, match=r"data variable 's' has dtype object"):
         ds.grad.along("x")
@@ -301,27 +303,40 @@ OPTION_ERRORS = [
     ({"radius": -1.0}, r"radius=-1\.0 must be a positive number of metres, e\.g\. `radius="),
     ({"radius": "earth"}, r"radius='earth' must be a positive number"),
     ({"radius": float("nan")}, r"radius=nan must be a positive number"),
-    ({"period": 360.0}, r"period=360\.0 is only used with boundary='periodic', which this vers"),
+    (
+        {"period": 360.0},
+        r"period=360\.0 is only used with boundary='periodic' \(or by a CF longitude under "
+        r"'auto'\), and no dimension in \('x',\) has either; ask for a seam: "
+        r"`boundary='periodic'`",
+    ),
+    ({"period": {"x": 2.0}}, r"period\['x'\]=2 is given but the boundary of 'x' is 'auto'"),
+    ({"period": {"q": 2.0}}, r"period names 'q', which is not a dimension; dimensions are"),
+    ({"period": -1.0}, r"period=-1\.0 must be a positive, finite number"),
     ({"datetime_unit": "Y"}, r"datetime_unit='Y' is a calendar unit"),
     ({"datetime_unit": "sec"}, r"datetime_unit='sec' is not a valid unit"),
     (
-        {"geometry": "sphere"},
-        r"geometry='sphere' is not available in this version of xgrad yet; use "
-        r"`geometry='cartesian'`",
+        {"boundary": "periodic"},
+        r"boundary='periodic' along 'x' needs a period, in the units of coordinate 'x' \(m\); "
+        r"give it: `period=\{'x': \.\.\.\}`",
+    ),
+    ({"boundary": {"x": "periodic"}}, r"boundary='periodic' along 'x' needs a period"),
+    (
+        {"boundary": "periodic", "period": 3.5},
+        r"coordinate 'x' spans 3\.5 \(from 0 to 3\.5\), which is not less than period=3\.5, so "
+        r"it cannot wrap around; its last point repeats the first one, one period on; drop it: "
+        r"`da\.isel\(\{'x': slice\(None, -1\)\}\)`",
     ),
     (
-        {"boundary": "periodic"},
-        r"boundary='periodic' \(for dimension 'x'\) is not available in this version of xgrad "
-        r"yet; use `boundary='edge'`",
+        {"boundary": "periodic", "period": 2.0},
+        r"coordinate 'x' spans 3\.5 .*not less than period=2, .*select one period",
     ),
-    ({"boundary": {"x": "periodic"}}, r"boundary='periodic' \(for dimension 'x'\)"),
 ]
 
 
 @pytest.mark.parametrize("chunks", [None, {"x": 3}])
 @pytest.mark.parametrize(("options", "match"), OPTION_ERRORS)
 def test_option_errors(options, match, chunks, monkeypatch):
-    monkeypatch.setattr(xaccessor, "gradient", lambda *a, **k: pytest.fail("gradient called"))
+    monkeypatch.setattr(xlabelled, "differentiate", lambda *a, **k: pytest.fail("engine called"))
     da = field(COORDS["uniform"], chunks=chunks)
     before = unchanged(da)
     with pytest.raises(ValueError, match=match):
@@ -389,7 +404,7 @@ def test_dims_as_a_list_is_type_error():
 
 def test_pint_coordinate_units_unknown_to_the_data_registry(monkeypatch):
     pint = pytest.importorskip("pint")
-    monkeypatch.setattr(xaccessor, "gradient", lambda *a, **k: pytest.fail("gradient called"))
+    monkeypatch.setattr(xlabelled, "differentiate", lambda *a, **k: pytest.fail("engine called"))
     ureg = pint.UnitRegistry()  # a plain registry, without cf-xarray's definitions
     da = xr.DataArray(
         ureg.Quantity(np.arange(4.0), "K"),

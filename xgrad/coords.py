@@ -5,8 +5,8 @@ dimension (or of a 1-D coordinate) into a :class:`Spacing` record holding the fl
 :func:`xgrad.gradient` takes for that axis. Everything here is checked before any data is touched, so
 an error never waits in a dask graph until compute time.
 
-Geometry (sphere metrics) and periodic seams are later steps that take these records and refine
-them; they never need to look at the raw coordinate again.
+Geometry (sphere metrics, :mod:`xgrad.geometry`) and periodic seams (:mod:`xgrad.periodic`) are
+later steps that take these records and refine them with :func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,13 @@ class Spacing:
         ``datetime_unit`` for time coordinates, or None when unknown.
     kind : {"index", "numeric", "time"}
         Where ``values`` came from.
+    period : float or None
+        Set by :func:`xgrad.periodic.plan_boundaries` for a periodic dimension (in the units of
+        ``values``); None means one-sided differences at the two ends.
+    role : {"latitude", "longitude"} or None
+        Set by :func:`xgrad.geometry.plan_geometry` on the sphere; ``units`` is then ``"m"``.
+    per_radian : float
+        Coordinate units per radian for a ``role`` (``180/pi`` for degrees, 1 for radians).
     """
 
     dim: Hashable
@@ -69,6 +76,9 @@ class Spacing:
     values: float | np.ndarray
     units: str | None
     kind: Literal["index", "numeric", "time"]
+    period: float | None = None
+    role: Literal["latitude", "longitude"] | None = None
+    per_radian: float = 1.0
 
 
 def check_datetime_unit(datetime_unit: str | None) -> str:

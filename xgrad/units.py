@@ -28,7 +28,13 @@ import warnings
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-__all__ = ["derivative_attrs", "derivative_long_name", "derivative_units"]
+__all__ = [
+    "derivative_attrs",
+    "derivative_long_name",
+    "derivative_units",
+    "result_attrs",
+    "same_units",
+]
 
 #: Attributes that describe the values of the original quantity and would be wrong on its
 #: derivative (a stale ``standard_name`` or ``valid_range`` misleads downstream tools).
@@ -153,6 +159,54 @@ def derivative_long_name(name: Hashable | None, long_name: Any, wrt: Hashable) -
     return f"derivative{of} with respect to {wrt}"
 
 
+def same_units(a: str | None, b: str | None) -> bool:
+    """Whether two ``units`` strings mean the same unit (by pint when it can tell).
+
+    >>> same_units("m", "m"), same_units("m s-1", "m/s"), same_units("m", "km")
+    (True, True, False)
+    >>> same_units(None, "1"), same_units(None, "m")
+    (True, False)
+    """
+    a, b = _clean(a), _clean(b)
+    if a == b:
+        return True
+    ureg = _registry()
+    if ureg is None or a is None or b is None:
+        return False
+    try:
+        return bool(ureg.Unit(a) == ureg.Unit(b))
+    except Exception:  # unknown to pint: only identical strings are the same
+        return False
+
+
+def result_attrs(
+    attrs: Mapping[Hashable, Any],
+    *,
+    units: str | None,
+    long_name: str,
+    boundary: str,
+    keep_attrs: bool,
+    write_units: bool = True,
+) -> dict[Hashable, Any]:
+    """Attributes of a derived field: the input's (if ``keep_attrs``) less stale ones, then
+    ``units`` (unless ``write_units`` is False or there are none), ``long_name`` and
+    ``xgrad_boundary`` (the boundary treatment used).
+
+    Examples
+    --------
+    >>> result_attrs({"units": "m s-1", "source": "model"}, units="s-1", long_name="curl",
+    ...              boundary="edge", keep_attrs=True)
+    {'source': 'model', 'units': 's-1', 'long_name': 'curl', 'xgrad_boundary': 'edge'}
+    """
+    out = {k: v for k, v in attrs.items() if k not in STALE_ATTRS} if keep_attrs else {}
+    out.pop("units", None)
+    if write_units and units is not None:
+        out["units"] = units
+    out["long_name"] = long_name
+    out["xgrad_boundary"] = boundary
+    return out
+
+
 def derivative_attrs(
     attrs: Mapping[Hashable, Any],
     *,
@@ -176,11 +230,11 @@ def derivative_attrs(
     ...                  keep_attrs=True)
     {'source': 'model', 'units': 'K m-1', 'long_name': 'derivative of t with respect to x', 'xgrad_boundary': 'edge'}
     """
-    out = {k: v for k, v in attrs.items() if k not in STALE_ATTRS} if keep_attrs else {}
-    out.pop("units", None)
-    units = derivative_units(data_units, coord_units)
-    if write_units and units is not None:
-        out["units"] = units
-    out["long_name"] = derivative_long_name(name, attrs.get("long_name"), wrt)
-    out["xgrad_boundary"] = boundary
-    return out
+    return result_attrs(
+        attrs,
+        units=derivative_units(data_units, coord_units),
+        long_name=derivative_long_name(name, attrs.get("long_name"), wrt),
+        boundary=boundary,
+        keep_attrs=keep_attrs,
+        write_units=write_units,
+    )

@@ -1,0 +1,268 @@
+"""Geometry: CF latitude/longitude recognition and the sphere's metric factors.
+
+On a sphere of radius ``R`` a derivative along latitude ``phi`` or longitude ``lambda`` (in
+radians) becomes a derivative per metre:
+
+    d/dy = (1/R) d/dphi                    (along the meridian)
+    d/dx = 1/(R cos phi) d/dlambda         (along the parallel; NaN exactly at the poles)
+
+xgrad differentiates in the coordinate's own units first (degrees: exactly the numbers of
+``DataArray.differentiate``, uniform spacing kept uniform) and then multiplies by a factor,
+``per_radian / R`` or ``per_radian / (R cos phi)`` with ``per_radian = 180/pi`` for degrees. Doing
+it in that order keeps the stencil arithmetic identical for a latitude stored ascending or
+descending (only the sign of the spacing differs, which is exact), so the two give mirrored,
+bit-identical numbers (``test_geometry.py::test_descending_latitude_is_mirrored``). A descending
+latitude needs no special case: its spacing is negative, and so is the derivative's sign flip.
+
+Coordinates are recognised by CF metadata only, never by name: ``units`` in
+:data:`LATITUDE_UNITS` / :data:`LONGITUDE_UNITS` (case-insensitive, so udunits' aliases such as
+``degree_N`` and ``degreesN`` are included), or ``standard_name`` ``"latitude"``/``"longitude"``
+with angle units (degrees, or radians; no units means degrees).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from .coords import Spacing
+
+__all__ = [
+    "LATITUDE_UNITS",
+    "LONGITUDE_UNITS",
+    "cf_role",
+    "cos_latitude",
+    "find_latitude",
+    "full_turn",
+    "metric_factor",
+    "plan_geometry",
+]
+
+Role = Literal["latitude", "longitude"]
+
+_DEGREE_FORMS = ("degrees_{}", "degree_{}", "degree_{0[0]}", "degrees_{0[0]}", "degree{0[0]}")
+_DEGREE_FORMS += ("degrees{0[0]}",)
+#: ``units`` (lower-cased) that make a coordinate a CF latitude / longitude, whatever its name.
+LATITUDE_UNITS = frozenset(f.format("north") for f in _DEGREE_FORMS)
+LONGITUDE_UNITS = frozenset(f.format("east") for f in _DEGREE_FORMS)
+_DEGREES = frozenset({"degrees", "degree", "deg", "degs", "arc_degree", "angular_degree"})
+_RADIANS = frozenset({"radians", "radian", "rad"})
+PER_DEGREE = 180.0 / math.pi  # degrees per radian
+
+
+def _units(coord: Any) -> str | None:
+    """The coordinate's units: its ``units`` attribute, or pint's units (pint-xarray)."""
+    data = coord.data
+    if hasattr(data, "magnitude") and hasattr(data, "units"):
+        return str(data.units)
+    units = coord.attrs.get("units")
+    return None if units is None else str(units)
+
+
+def cf_role(coord: Any) -> tuple[Role | None, float]:
+    """Whether ``coord`` is a CF latitude or longitude, and its units per radian.
+
+    Returns
+    -------
+    role : {"latitude", "longitude"} or None
+    per_radian : float
+        ``180/pi`` for degrees, 1 for radians (1 when ``role`` is None).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> cf_role(xr.DataArray([0.0, 1.0], dims="y", attrs={"units": "degree_N"}))
+    ('latitude', 57.29577951308232)
+    >>> cf_role(xr.DataArray([0.0, 1.0], dims="x", attrs={"standard_name": "longitude",
+    ...                                                    "units": "radians"}))
+    ('longitude', 1.0)
+    >>> cf_role(xr.DataArray([0.0, 1.0], dims="x", attrs={"units": "degrees"}))
+    (None, 1.0)
+    """
+    units = _units(coord)
+    text = None if units is None else units.strip().lower()
+    if text in LATITUDE_UNITS:
+        return "latitude", PER_DEGREE
+    if text in LONGITUDE_UNITS:
+        return "longitude", PER_DEGREE
+    standard = coord.attrs.get("standard_name")
+    if standard in ("latitude", "longitude"):
+        if text is None or text in _DEGREES:
+            return standard, PER_DEGREE
+        if text in _RADIANS:
+            return standard, 1.0
+    return None, 1.0
+
+
+def full_turn(per_radian: float) -> float:
+    """The period of a longitude in its own units: 360 (degrees) or 2 pi (radians).
+
+    >>> full_turn(180 / math.pi), full_turn(1.0)
+    (360.0, 6.283185307179586)
+    """
+    return 360.0 if per_radian != 1.0 else 2 * math.pi
+
+
+def _magnitude(data: Any) -> np.ndarray:
+    data = data.magnitude if hasattr(data, "magnitude") and hasattr(data, "units") else data
+    return np.asarray(data, dtype=np.float64)  # a dask-backed coordinate is computed: it is small
+
+
+def _latitude_values(name: Hashable, coord: Any, per_radian: float) -> np.ndarray:
+    """Latitude in float64 coordinate units; ValueError for values beyond the poles."""
+    values = _magnitude(coord.data)
+    limit = 90.0 if per_radian != 1.0 else math.pi / 2
+    bad = np.flatnonzero(np.abs(values.ravel()) > limit)  # NaN compares False: left alone
+    if bad.size:
+        i = np.unravel_index(int(bad[0]), values.shape) if values.ndim else ()
+        where = f"{name}[{', '.join(str(int(k)) for k in i)}]" if values.ndim else str(name)
+        unit = "degrees" if per_radian != 1.0 else "radians"
+        raise ValueError(
+            f"latitude coordinate {name!r} has values outside [-{limit:g}, {limit:g}] {unit} "
+            f"({where} = {values.ravel()[bad[0]]!r}), so it cannot be a latitude on the sphere. "
+            f"Fix its values or its units, or differentiate per coordinate unit: "
+            "`geometry='cartesian'`"
+        )
+    return values
+
+
+def _guess_latitude_name(obj: Any) -> str:
+    for name in obj.coords:
+        if str(name).lower().startswith("lat") or "lat" in str(name).lower().split("_"):
+            return str(name)
+    return "lat"
+
+
+def find_latitude(obj: Any, *, along: Hashable) -> tuple[Hashable, Any, float]:
+    """The latitude coordinate of ``obj`` that a derivative along longitude ``along`` needs.
+
+    Returns ``(name, coordinate, per_radian)``. A dimension coordinate is preferred when there
+    are several CF latitudes; ambiguity, absence and values beyond the poles are ValueErrors.
+    """
+    found = [(k, c) for k, c in obj.coords.items() if cf_role(c)[0] == "latitude"]
+    if len(found) > 1:
+        dims = [(k, c) for k, c in found if k in obj.dims]
+        found = dims if len(dims) == 1 else found
+    if not found:
+        guess = _guess_latitude_name(obj)
+        raise ValueError(
+            f"geometry='sphere': the derivative along longitude {along!r} is divided by "
+            f"R cos(latitude), but this {type(obj).__name__} has no latitude coordinate "
+            "(recognised by units='degrees_north' or standard_name='latitude'). Mark it, e.g. "
+            f"`da[{guess!r}].attrs['units'] = 'degrees_north'`, or differentiate per degree: "
+            "`geometry='cartesian'`"
+        )
+    if len(found) > 1:
+        names = tuple(k for k, _ in found)
+        raise ValueError(
+            f"geometry='sphere': several coordinates are latitudes {names!r}, so the one to use "
+            f"for the derivative along {along!r} is ambiguous; drop the others, e.g. "
+            f"`da.drop_vars({list(names[1:])!r})`"
+        )
+    name, coord = found[0]
+    per_radian = cf_role(coord)[1]
+    _latitude_values(name, coord, per_radian)
+    return name, coord, per_radian
+
+
+def _broadcast(coord: Any, dims: Sequence[Hashable], values: np.ndarray) -> np.ndarray:
+    """``values`` (laid out as ``coord.dims``) reshaped to broadcast against ``dims``."""
+    order = [d for d in dims if d in coord.dims]
+    values = np.transpose(values, [coord.dims.index(d) for d in order]) if order else values
+    shape = [values.shape[order.index(d)] if d in order else 1 for d in dims]
+    return np.reshape(values, shape)
+
+
+def cos_latitude(
+    obj: Any, *, along: Hashable, latitude: Hashable | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``cos(phi)`` and ``1/cos(phi)`` (NaN exactly at the poles), float64, broadcast to ``obj``.
+
+    ``latitude`` names the latitude coordinate (the one differentiated along, for the flux
+    form of a divergence); by default it is found with :func:`find_latitude`.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> da = xr.DataArray([[1.0], [2.0], [3.0]], dims=("lat", "lon"),
+    ...                   coords={"lat": ("lat", [-90.0, 0.0, 60.0], {"units": "degrees_north"})})
+    >>> cos, sec = cos_latitude(da, along="lon")
+    >>> sec.shape, sec.ravel().round(6).tolist()
+    ((3, 1), [nan, 1.0, 2.0])
+    """
+    if latitude is None:
+        name, coord, per_radian = find_latitude(obj, along=along)
+    else:
+        name, coord = latitude, obj.coords[latitude]
+        per_radian = cf_role(coord)[1]
+    values = _latitude_values(name, coord, per_radian)
+    # cos(pi/2) is 6e-17, not 0, in floating point: the poles are found from the values.
+    pole = np.abs(values) == (90.0 if per_radian != 1.0 else math.pi / 2)
+    cos = np.cos(values / per_radian)
+    with np.errstate(divide="ignore"):
+        sec = np.where(pole, np.nan, 1.0 / cos)
+    return _broadcast(coord, obj.dims, cos), _broadcast(coord, obj.dims, sec)
+
+
+def metric_factor(obj: Any, spacing: Spacing, radius: float, dtype: np.dtype) -> Any:
+    """What turns the derivative per coordinate unit along ``spacing`` into one per metre.
+
+    None for a dimension without a sphere ``role``; ``per_radian / R`` (a Python float, so float32
+    results stay float32) along latitude; ``per_radian / (R cos phi)`` broadcast against
+    ``obj.dims`` and cast to the result's precision along longitude, NaN at the poles.
+    """
+    if spacing.role is None:
+        return None
+    if spacing.role == "latitude":
+        return spacing.per_radian / radius
+    _, sec = cos_latitude(obj, along=spacing.name)
+    factor = (spacing.per_radian / radius) * sec
+    real = np.finfo(dtype).dtype if np.dtype(dtype).kind in "fc" else np.dtype(np.float64)
+    return factor.astype(real)
+
+
+def plan_geometry(obj: Any, spacings: list[Spacing], geometry: str) -> tuple[list[Spacing], str]:
+    """Resolve ``geometry`` ("auto" -> "sphere" or "cartesian") and mark sphere dimensions.
+
+    On the sphere a CF latitude or longitude gets its ``role`` and ``per_radian`` and units
+    ``"m"``; other dimensions (time, level) keep theirs. Every sphere error (no latitude for a
+    longitude derivative, latitude beyond the poles, angle metadata with non-angle units) is
+    raised here, before anything is built.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> from xgrad.coords import resolve_spacings
+    >>> da = xr.DataArray([1.0, 2.0, 4.0], dims="lat",
+    ...                   coords={"lat": ("lat", [0.0, 1.0, 2.0], {"units": "degrees_north"})})
+    >>> (s,), geometry = plan_geometry(da, resolve_spacings(da, ["lat"]), "auto")
+    >>> geometry, s.role, s.units
+    ('sphere', 'latitude', 'm')
+    """
+    roles = [cf_role(obj.coords[s.name]) if s.kind == "numeric" else (None, 1.0) for s in spacings]
+    if geometry == "auto":
+        geometry = "sphere" if any(role for role, _ in roles) else "cartesian"
+    if geometry == "cartesian":
+        return spacings, geometry
+    out = []
+    for s, (role, per_radian) in zip(spacings, roles, strict=True):
+        if role is None:
+            standard = obj.coords[s.name].attrs.get("standard_name") if s.kind != "index" else None
+            if standard in ("latitude", "longitude"):
+                raise ValueError(
+                    f"geometry='sphere': coordinate {s.name!r} has standard_name {standard!r} "
+                    f"but units {s.units!r}, which are not an angle; give it angle units, e.g. "
+                    f"`da[{s.name!r}].attrs['units'] = 'degrees_{'north' if standard == 'latitude' else 'east'}'`"
+                )
+            out.append(s)
+            continue
+        if role == "latitude":
+            _latitude_values(s.name, obj.coords[s.name], per_radian)
+        else:
+            find_latitude(obj, along=s.name)
+        out.append(dataclasses.replace(s, role=role, per_radian=per_radian, units="m"))
+    return out, geometry

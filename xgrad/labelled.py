@@ -1,0 +1,264 @@
+"""The labelled derivative: options, per-dimension planning, one engine pass, units and attrs.
+
+This is the logic behind every ``.grad`` method, written once for a DataArray:
+
+1. :func:`prepare` validates the options (:class:`Options`) and builds one
+   :class:`~xgrad.coords.Spacing` per dimension: the coordinate (:mod:`xgrad.coords`), then the
+   boundary (:mod:`xgrad.periodic`), then the geometry (:mod:`xgrad.geometry`). Every error is
+   raised here or in the metric factors, before a graph is built.
+2. :func:`derivative_arrays` differentiates a numeric array along all the dimensions in one call
+   to :func:`xgrad.gradient.differentiate` and multiplies each result by its sphere metric factor
+   (lazily for dask).
+3. :func:`derivatives` (``along``) wraps the arrays as DataArrays with units, long_name and the
+   boundary recorded (:mod:`xgrad.units`); pint-quantified data gives quantities.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
+from .geometry import metric_factor, plan_geometry
+from .gradient import differentiate, output_dtype
+from .periodic import axis_spacing, check_period, plan_boundaries
+from .units import _clean, derivative_attrs
+
+__all__ = ["Options", "Plan", "derivative_arrays", "derivatives", "prepare"]
+
+EDGE_ORDERS = (1, 2)
+ACCURACIES = (2, 4, 6)
+NAN_MODES = ("propagate", "one-sided")
+GEOMETRIES = ("auto", "cartesian", "sphere")
+BOUNDARIES = ("auto", "edge", "periodic")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The keyword options shared by every ``.grad`` method (see ``DataArray.grad.along``)."""
+
+    edge_order: int = 1
+    accuracy: int = 2
+    datetime_unit: str | None = None
+    geometry: str = "auto"
+    radius: float = 6371008.8
+    boundary: str | Mapping[Hashable, str] = "auto"
+    period: float | Mapping[Hashable, float] | None = None
+    nan: str = "propagate"
+    keep_attrs: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated options and one refined :class:`Spacing` per dimension, in the order asked."""
+
+    spacings: tuple[Spacing, ...]
+    geometry: str  # "cartesian" or "sphere", after "auto" is resolved
+    options: Options
+
+    @property
+    def datetime_unit(self) -> str:
+        return self.options.datetime_unit or "s"
+
+
+def _choice(option: str, value: Any, choices: tuple[Any, ...]) -> None:
+    if isinstance(value, bool) or value not in choices:
+        raise ValueError(
+            f"{option}={value!r} is not valid; choose one of {choices}, "
+            f"e.g. `{option}={choices[-1]!r}`"
+        )
+
+
+def check_options(obj: Any, options: Options) -> None:
+    """Raise for invalid option values, before anything else happens."""
+    _choice("edge_order", options.edge_order, EDGE_ORDERS)
+    _choice("accuracy", options.accuracy, ACCURACIES)
+    _choice("nan", options.nan, NAN_MODES)
+    _choice("geometry", options.geometry, GEOMETRIES)
+    boundary, radius = options.boundary, options.radius
+    if isinstance(boundary, Mapping):
+        for dim, value in boundary.items():
+            if dim not in obj.dims:
+                raise ValueError(
+                    f"boundary names {dim!r}, which is not a dimension; dimensions are "
+                    f"{tuple(obj.dims)!r}"
+                )
+            _choice(f"boundary[{dim!r}]", value, BOUNDARIES)
+    else:
+        _choice("boundary", boundary, BOUNDARIES)
+    if (
+        isinstance(radius, bool)
+        or not isinstance(radius, numbers.Real)
+        or not (math.isfinite(radius) and radius > 0)
+    ):
+        raise ValueError(
+            f"radius={radius!r} must be a positive number of metres, e.g. `radius=6371008.8`"
+        )
+    check_period(obj, options.period)
+    if not isinstance(options.keep_attrs, (bool, np.bool_)):
+        raise TypeError(f"keep_attrs={options.keep_attrs!r} must be True or False")
+
+
+def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
+    """Validate everything and plan each dimension: coordinate, boundary, geometry.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> lon = xr.DataArray(np.arange(0.0, 360.0, 90.0), dims="lon",
+    ...                    attrs={"units": "degrees_east"})
+    >>> da = xr.DataArray(np.zeros((2, 4)), dims=("lat", "lon"), coords={
+    ...     "lon": lon, "lat": ("lat", [10.0, 20.0], {"units": "degrees_north"})})
+    >>> plan = prepare(da, ["lon"], Options())
+    >>> plan.geometry, plan.spacings[0].period, plan.spacings[0].units
+    ('sphere', 360.0, 'm')
+    """
+    check_options(obj, options)
+    spacings = resolve_spacings(
+        obj,
+        names,
+        edge_order=options.edge_order,
+        accuracy=options.accuracy,
+        datetime_unit=options.datetime_unit,
+    )
+    spacings = plan_boundaries(
+        obj, spacings, options.boundary, options.period, accuracy=options.accuracy
+    )
+    spacings, geometry = plan_geometry(obj, spacings, options.geometry)
+    return Plan(tuple(spacings), geometry, options)
+
+
+def is_quantity(data: Any) -> bool:
+    """True for a pint quantity (pint-xarray's wrapped data)."""
+    return type(data).__module__.startswith("pint") and hasattr(data, "magnitude")
+
+
+def check_dtype(da: xr.DataArray) -> None:
+    """TypeError for data that cannot be differentiated, from the dtype alone (nothing computed)."""
+    data = da.data.magnitude if is_quantity(da.data) else da.data
+    kind = data.dtype.kind
+    if kind in "iufcmM" or (kind == "O" and isinstance(data, np.ndarray) and is_time_like(data)):
+        return
+    what = "object (chunked)" if kind == "O" and not isinstance(data, np.ndarray) else data.dtype
+    raise TypeError(
+        f"data variable {da.name!r} has dtype {what} and cannot be differentiated; xgrad needs "
+        "numbers, datetime64 or (in memory) cftime values. Convert it first, e.g. "
+        "`da.astype(float)`"
+    )
+
+
+def numeric_data(da: xr.DataArray, datetime_unit: str) -> tuple[Any, str | None]:
+    """The array to differentiate and its units; times become numbers in ``datetime_unit``."""
+    check_dtype(da)
+    data = da.data
+    units = da.attrs.get("units")
+    if is_quantity(data):
+        units, data = str(data.units), data.magnitude
+    if data.dtype.kind in "mMO":
+        return time_to_numbers(data, datetime_unit), DATETIME_UNITS[datetime_unit]
+    return data, None if units is None else str(units)
+
+
+def pint_units(data: Any, per: Sequence[tuple[Hashable, str | None]]) -> Any:
+    """pint units of quantified ``data`` divided by each ``(coordinate name, units)`` in ``per``."""
+    reg = data._REGISTRY
+    num = data.units
+    if not reg.Quantity(1, num)._is_multiplicative:
+        (name,) = num._units  # degC: differences are in delta_degC
+        num = reg.Unit(f"delta_{name}")
+    for name, units in per:
+        coord = _clean(units)
+        if coord is None:
+            continue
+        try:
+            den = reg.Unit(coord)
+        except Exception as err:  # pint's errors vary by version; all mean "cannot parse"
+            raise ValueError(
+                f"the units of coordinate {name!r} ({coord!r}) are unknown to the pint "
+                f"registry of the data; quantify the coordinate too: "
+                f"`da.pint.quantify({{{name!r}: 'm'}})` with its real units"
+            ) from err
+        num = num / den
+    return num
+
+
+def derivative_arrays(
+    data: Any, da: xr.DataArray, spacings: Sequence[Spacing], plan: Plan
+) -> list[Any]:
+    """Derivatives of numeric ``data`` (laid out as ``da``) along ``spacings``, in one pass.
+
+    ``da`` supplies the dims and the latitude for the sphere's metric factors, which are
+    computed (and their errors raised) before the engine builds anything.
+    """
+    if not spacings:
+        return []
+    options = plan.options
+    dtype = output_dtype(data.dtype)
+    factors = [metric_factor(da, s, options.radius, dtype) for s in spacings]
+    results = differentiate(
+        data,
+        tuple(da.get_axis_num(s.dim) for s in spacings),
+        [axis_spacing(s) for s in spacings],
+        edge_order=options.edge_order,
+        accuracy=options.accuracy,
+        nan=options.nan,
+        periodic=tuple(s.period is not None for s in spacings),
+    )
+    # Multiplying a dask array by a small broadcast numpy factor stays lazy and elementwise, so
+    # chunked and in-memory results stay bit-identical.
+    return [r if f is None else r * f for r, f in zip(results, factors, strict=True)]
+
+
+def boundary_label(spacings: Sequence[Spacing]) -> str:
+    """The ``xgrad_boundary`` attribute: "periodic" or "edge", per dim when they differ.
+
+    >>> from xgrad.coords import Spacing
+    >>> lon = Spacing("lon", "lon", 4, 1.0, None, "index", period=4.0)
+    >>> lat = Spacing("lat", "lat", 3, 1.0, None, "index")
+    >>> boundary_label([lon]), boundary_label([lon, lat])
+    ('periodic', 'lon: periodic lat: edge')
+    """
+    labels = ["periodic" if s.period is not None else "edge" for s in spacings]
+    if len(set(labels)) == 1:
+        return labels[0]
+    return " ".join(f"{s.dim}: {label}" for s, label in zip(spacings, labels, strict=True))
+
+
+def wrap(da: xr.DataArray, result: Any, *, name: Hashable, attrs: dict, units: Any) -> Any:
+    """A new DataArray on ``da``'s dims and coords (``units``: pint units, or None)."""
+    if units is not None:
+        result = da.data._REGISTRY.Quantity(result, units)
+    # A new DataArray, not da.copy(data=...): the input's encoding (dtype, scale_factor,
+    # _FillValue) describes the input's values and must not be used to write the derivative.
+    return xr.DataArray(result, coords=da.coords, dims=da.dims, name=name, attrs=attrs)
+
+
+def derivatives(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, ...]:
+    """``along``: the derivative of one DataArray along each planned dimension."""
+    data, data_units = numeric_data(da, plan.datetime_unit)
+    quantified = is_quantity(da.data)
+    # pint units first: a unit error must come before any graph is built.
+    units = [
+        pint_units(da.data, [(s.name, s.units)]) if quantified else None for s in plan.spacings
+    ]
+    results = derivative_arrays(data, da, plan.spacings, plan)
+    out = []
+    for spacing, result, unit in zip(plan.spacings, results, units, strict=True):
+        attrs = derivative_attrs(
+            da.attrs,
+            name=da.name,
+            data_units=data_units,
+            coord_units=spacing.units,
+            wrt=spacing.name,
+            boundary=boundary_label([spacing]),
+            keep_attrs=bool(plan.options.keep_attrs),
+            write_units=not quantified,
+        )
+        out.append(wrap(da, result, name=da.name, attrs=attrs, units=unit))
+    return tuple(out)

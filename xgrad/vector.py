@@ -1,0 +1,262 @@
+"""Vector calculus on labelled grids: gradient magnitude, Laplacian, divergence and curl.
+
+Every operator is built from the one-pass derivative of :mod:`xgrad.labelled`, so options,
+periodic seams, the sphere's metric factors, units and laziness are those of ``.grad.along``.
+
+On the sphere (``x`` the longitude, ``y`` the latitude, both per metre) a derivative along
+latitude inside a divergence takes the flux form, because the parallels shrink towards the
+poles::
+
+    div (u, v)   = 1/(R cos phi) [du/dlambda + d(v cos phi)/dphi]
+    curl (u, v)  = 1/(R cos phi) [dv/dlambda - d(u cos phi)/dphi]      (relative vorticity)
+    lap f        = div (grad f)
+                 = 1/(R^2 cos phi) d/dphi(cos phi df/dphi) + 1/(R^2 cos^2 phi) d2f/dlambda2
+
+The Laplacian is the divergence of the gradient: two first-derivative passes. With
+``accuracy=2`` its interior stencil is therefore the wide one, ``(f[i+2] - 2 f[i] + f[i-2]) /
+(2h)^2`` on a uniform grid: second order like the compact 3-point stencil, with four times its
+truncation error, and blind to a grid-scale (+1, -1, +1, ...) oscillation. Exactly at the poles
+the spherical operators are NaN (``1/cos phi``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .coords import Spacing
+from .geometry import cos_latitude
+from .gradient import output_dtype
+from .labelled import (
+    Options,
+    Plan,
+    boundary_label,
+    check_dtype,
+    derivative_arrays,
+    is_quantity,
+    numeric_data,
+    pint_units,
+    prepare,
+    wrap,
+)
+from .units import derivative_units, result_attrs, same_units
+
+__all__ = ["curl", "divergence", "laplacian", "magnitude"]
+
+
+def _describe(da: xr.DataArray) -> str | None:
+    long_name = da.attrs.get("long_name")
+    return (
+        str(long_name)
+        if long_name not in (None, "")
+        else (None if da.name is None else str(da.name))
+    )
+
+
+def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
+    """Sums of derivatives along different dims need one denominator (m and km do not add)."""
+    first = spacings[0]
+    for s in spacings[1:]:
+        if not same_units(first.units, s.units):
+            raise ValueError(
+                f"{operator} adds derivatives along {first.name!r} (units {first.units!r}) and "
+                f"{s.name!r} (units {s.units!r}), whose coordinates must be in the same units. "
+                f"Convert one first, e.g. `da.assign_coords({s.name}=da[{s.name!r}] * factor)` "
+                "with matching units, or use `geometry='sphere'` for latitude/longitude"
+            )
+
+
+def _real(dtype: np.dtype) -> np.dtype:
+    dtype = output_dtype(dtype)
+    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: Plan) -> list[Any]:
+    """``d F / d s`` for each ``(da, F, s)``; along a sphere latitude ``sec d(F cos)/d s``.
+
+    The latitude weights of every item are computed (and their errors raised) before any
+    derivative is built.
+    """
+    weights = [
+        cos_latitude(da, along=s.name, latitude=s.name) if s.role == "latitude" else None
+        for da, _, s in items
+    ]
+    out = []
+    for (da, data, s), weight in zip(items, weights, strict=True):
+        if weight is None:
+            out.append(derivative_arrays(data, da, [s], plan)[0])
+            continue
+        real = _real(data.dtype)
+        cos, sec = (w.astype(real) for w in weight)
+        out.append(derivative_arrays(data * cos, da, [s], plan)[0] * sec)
+    return out
+
+
+def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
+    """``|grad f|`` along the planned dims, from one derivative pass (see ``.grad.magnitude``)."""
+    spacings = plan.spacings
+    _check_same_units("the gradient magnitude", spacings)
+    data, data_units = numeric_data(da, plan.datetime_unit)
+    quantified = is_quantity(da.data)
+    units = pint_units(da.data, [(spacings[0].name, spacings[0].units)]) if quantified else None
+    parts = [
+        np.abs(p) if p.dtype.kind == "c" else p for p in derivative_arrays(data, da, spacings, plan)
+    ]
+    # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
+    result = functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
+    what = _describe(da)
+    attrs = result_attrs(
+        da.attrs,
+        units=derivative_units(data_units, spacings[0].units),
+        long_name="magnitude of the gradient" + ("" if what is None else f" of {what}"),
+        boundary=boundary_label(spacings),
+        keep_attrs=bool(plan.options.keep_attrs),
+        write_units=not quantified,
+    )
+    return wrap(da, result, name=da.name, attrs=attrs, units=units)
+
+
+def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
+    """Sum of second derivatives; the spherical Laplacian on the sphere (see ``.grad.laplacian``)."""
+    spacings = plan.spacings
+    _check_same_units("the Laplacian", spacings)
+    data, data_units = numeric_data(da, plan.datetime_unit)
+    quantified = is_quantity(da.data)
+    per = (spacings[0].name, spacings[0].units)
+    units = pint_units(da.data, [per, per]) if quantified else None
+    first = derivative_arrays(data, da, spacings, plan)  # one pass for the gradient
+    terms = _flux_derivatives([(da, g, s) for g, s in zip(first, spacings, strict=True)], plan)
+    what = _describe(da)
+    attrs = result_attrs(
+        da.attrs,
+        units=derivative_units(derivative_units(data_units, per[1]), per[1]),
+        long_name="Laplacian" + ("" if what is None else f" of {what}"),
+        boundary=boundary_label(spacings),
+        keep_attrs=bool(plan.options.keep_attrs),
+        write_units=not quantified,
+    )
+    return wrap(da, sum(terms[1:], terms[0]), name=da.name, attrs=attrs, units=units)
+
+
+def _components(
+    ds: xr.Dataset, components: Any, operator: str, count: int | None
+) -> list[tuple[Hashable, Hashable]]:
+    example = "{'lon': 'u', 'lat': 'v'}"
+    if not isinstance(components, Mapping):
+        raise TypeError(
+            f"components={components!r} must be a mapping of dimension to data variable name, "
+            f"e.g. `ds.grad.{operator}({example})`"
+        )
+    if (count is not None and len(components) != count) or not components:
+        need = f"exactly {count}" if count else "at least one"
+        raise ValueError(
+            f"{operator} needs {need} components (dimension: data variable), got "
+            f"{len(components)}: {dict(components)!r}; e.g. `ds.grad.{operator}({example})`"
+        )
+    for var in components.values():
+        if not isinstance(var, Hashable) or var not in ds.data_vars:
+            raise ValueError(
+                f"components names {var!r}, which is not a data variable of this Dataset; data "
+                f"variables are {tuple(ds.data_vars)!r}"
+            )
+    return list(components.items())
+
+
+def _common_attrs(arrays: Sequence[xr.DataArray]) -> dict[Hashable, Any]:
+    """Attributes every component has with the same value (xarray's "drop_conflicts")."""
+
+    def same(a: Any, b: Any) -> bool:
+        try:
+            return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+        except Exception:  # incomparable values are a conflict
+            return False
+
+    first, *rest = arrays
+    return {
+        k: v
+        for k, v in first.attrs.items()
+        if all(k in o.attrs and same(o.attrs[k], v) for o in rest)
+    }
+
+
+def _vector_operator(
+    ds: xr.Dataset, components: Any, options: Options, operator: str
+) -> xr.DataArray:
+    pairs = _components(ds, components, operator, 2 if operator == "curl" else None)
+    plan = prepare(ds, [dim for dim, _ in pairs], options)
+    spacings = list(plan.spacings)
+    names = [var for _, var in pairs]
+    roles = [s.role for s in spacings]
+    horizontal = plan.geometry == "sphere" and sorted(map(str, roles)) == ["latitude", "longitude"]
+    if horizontal and roles[0] == "latitude":  # x is the longitude, whatever the order given
+        spacings, names = spacings[::-1], names[::-1]
+    if operator == "curl":  # dv/dx - du/dy: each component differentiated along the other dim
+        (sx, sy), (u, v) = spacings, names
+        wanted = [(v, sx), (u, sy)]
+    else:
+        wanted = list(zip(names, spacings, strict=True))
+    _check_same_units(operator, spacings)
+    arrays = [ds[var] for var in names]
+    for var, s in wanted:
+        if s.dim not in ds[var].dims:
+            raise ValueError(
+                f"{operator} differentiates data variable {var!r} along {s.dim!r}, but its dims "
+                f"are {ds[var].dims!r}; give components that have both dimensions"
+            )
+        check_dtype(ds[var])
+    quantified = [is_quantity(a.data) for a in arrays]
+    if any(quantified) and not all(quantified):
+        raise ValueError(
+            f"{operator}: some components are pint quantities and some are not; quantify all "
+            "of them: `ds.pint.quantify()`"
+        )
+    numeric = {var: numeric_data(ds[var], plan.datetime_unit) for var in names}
+    a = names[0]
+    for b in names[1:]:
+        if same_units(numeric[a][1], numeric[b][1]):
+            continue
+        raise ValueError(
+            f"{operator}: the components are in different units ({a!r}: {numeric[a][1]!r}, "
+            f"{b!r}: {numeric[b][1]!r}); convert one first, e.g. with pint-xarray: "
+            f"`ds.pint.quantify().pint.to({b}={numeric[a][1]!r}).pint.dequantify()`"
+        )
+    terms = _flux_derivatives([(ds[var], numeric[var][0], s) for var, s in wanted], plan)
+    labelled = [
+        xr.DataArray(t, dims=ds[var].dims, coords=ds[var].coords)
+        for t, (var, _) in zip(terms, wanted, strict=True)
+    ]
+    result = labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
+    data_units = numeric[names[0]][1]
+    described = ", ".join(_describe(a) or "?" for a in arrays)
+    if operator == "curl":
+        title = "relative vorticity" if horizontal else "vertical component of the curl"
+    else:
+        title = "horizontal divergence" if horizontal else "divergence"
+    attrs = result_attrs(
+        _common_attrs(arrays),
+        units=derivative_units(data_units, spacings[0].units),
+        long_name=f"{title} of ({described})",
+        boundary=boundary_label(spacings),
+        keep_attrs=bool(options.keep_attrs),
+        write_units=not quantified[0],
+    )
+    data = result.data
+    if quantified[0]:
+        data = arrays[0].data._REGISTRY.Quantity(
+            data, pint_units(arrays[0].data, [(spacings[0].name, spacings[0].units)])
+        )
+    return xr.DataArray(data, dims=result.dims, coords=result.coords, name=operator, attrs=attrs)
+
+
+def divergence(ds: xr.Dataset, components: Any, options: Options) -> xr.DataArray:
+    """``sum_i dF_i/dx_i`` (horizontal divergence on the sphere); see ``.grad.divergence``."""
+    return _vector_operator(ds, components, options, "divergence")
+
+
+def curl(ds: xr.Dataset, components: Any, options: Options) -> xr.DataArray:
+    """``dv/dx - du/dy`` (relative vorticity on the sphere); see ``.grad.curl``."""
+    return _vector_operator(ds, components, options, "curl")
