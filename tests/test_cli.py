@@ -143,8 +143,10 @@ def test_chunks_reach_the_output(nc, tmp_path):
 
 
 def test_open_input_chunks(nc, zarr_in):
-    assert open_input(zarr_in, {"lon": 6}).T.chunks == ((3,), (17,), (6, 6, 6, 6))
-    assert open_input(nc).T.chunks == ((3,), (17,), (24,))  # file chunks grouped to "auto"
+    with open_input(zarr_in, {"lon": 6}) as opened:
+        assert opened.T.chunks == ((3,), (17,), (6, 6, 6, 6))
+    with open_input(nc) as opened:
+        assert opened.T.chunks == ((3,), (17,), (24,))  # file chunks grouped to "auto"
 
 
 def test_overwrite(nc, tmp_path, capsys):

@@ -32,7 +32,8 @@ def cluster():
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        # ":0": a free port; the scheduler runs an HTTP server even without a dashboard
+        dashboard_address=":0",
         silence_logs=logging.CRITICAL,  # the killed worker is reported loudly otherwise
     ) as cluster:
         yield cluster

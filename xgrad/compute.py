@@ -146,7 +146,8 @@ def _distributed_client(spec: str) -> Iterator[Any]:
             n_workers=os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # ":0": a free port; the scheduler runs an HTTP server even without a dashboard
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         try:
