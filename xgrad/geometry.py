@@ -123,7 +123,7 @@ def _latitude_values(name: Hashable, coord: Any, per_radian: float) -> np.ndarra
         unit = "degrees" if per_radian != 1.0 else "radians"
         raise ValueError(
             f"latitude coordinate {name!r} has values outside [-{limit:g}, {limit:g}] {unit} "
-            f"({where} = {values.ravel()[bad[0]]!r}), so it cannot be a latitude on the sphere. "
+            f"({where} = {float(values.ravel()[bad[0]])!r}), so it cannot be a latitude on the sphere. "
             f"Fix its values or its units, or differentiate per coordinate unit: "
             "`geometry='cartesian'`"
         )

@@ -93,6 +93,30 @@ def _compose(data: str | None, coord: str) -> str:
     return f"{data}/({coord})"
 
 
+_NAME = re.compile(r"[A-Za-z_]+")
+
+
+def _keep_names(ureg: Any, text: str, given: str) -> str:
+    """Where the input wrote a unit by its pint name, write it so in the result too.
+
+    cf-xarray's formatter writes each unit by its symbol, and a unit's symbol is whatever the
+    last definition of it said: MetPy, imported by xarray when it lists its backends (MetPy
+    registers one), redefines cf-xarray's ``degrees_north`` with the symbol ``degrees_N``. The
+    input's ``degrees_north`` is also the unit's name, and keeping it makes the string a
+    function of the inputs alone (``tests/test_units.py`` after ``tests/test_distributed.py``).
+    """
+    names = set(_NAME.findall(given))
+
+    def spelling(match: re.Match) -> str:
+        token = match.group(0)
+        definition = ureg._units.get(token)
+        if definition is not None and definition.name in names:
+            return definition.name
+        return token
+
+    return _NAME.sub(spelling, text)
+
+
 def _with_pint(data: str | None, coord: str) -> str | None:
     """``data / coord`` simplified by pint and formatted by cf-xarray; None if that fails."""
     ureg = _registry()
@@ -111,6 +135,7 @@ def _with_pint(data: str | None, coord: str) -> str | None:
             num = base
         result = num / den
         text = f"{result:cf}".replace("µ", "u")  # udunits and pint both read "u" as micro
+        text = _keep_names(ureg, text, f"{data or ''} {coord}")
         if not text.isascii() or ureg.Unit(text) != result:
             return None
         return text

@@ -1,0 +1,406 @@
+"""magnitude, laplacian, divergence and curl: exact answers, convergence, MetPy, chunks, errors.
+
+Sphere oracles (R the radius, phi latitude, lambda longitude):
+
+- solid-body rotation ``u = U cos(phi), v = 0``: relative vorticity ``2 U sin(phi) / R``, divergence 0;
+- real spherical harmonics are eigenfunctions of the Laplacian: ``sin(phi)`` (l=1) and
+  ``cos(phi)**2 cos(2 lambda)`` (l=2) give ``-l (l+1) / R**2`` times themselves.
+
+Errors are measured away from the poles (|lat| < 80, or 60 for the harmonics), where the
+one-sided latitude stencils and ``1/cos(phi)`` do not dominate, on cell-centred grids.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import dask
+import dask.array as dsa
+import numpy as np
+import pytest
+import xarray as xr
+
+import xgrad  # noqa: F401  (registers .grad)
+from xgrad import labelled as xlabelled
+
+R = 6371008.8
+U = 10.0
+
+
+def sphere(n, fields, *, chunks=None):
+    """A Dataset of ``fields`` (name -> f(phi, lam)) on a cell-centred n x 2n global grid."""
+    lat = -90 + (np.arange(n) + 0.5) * 180 / n
+    lon = np.arange(2 * n) * 180.0 / n
+    phi, lam = np.deg2rad(lat)[:, None], np.deg2rad(lon)[None, :]
+    ds = xr.Dataset(
+        {
+            name: (("lat", "lon"), f(phi, lam) + 0 * lam, {"units": units})
+            for name, (f, units) in fields.items()
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    return ds if chunks is None else ds.chunk(chunks)
+
+
+def solid_body(n, **kw):
+    return sphere(
+        n,
+        {"u": (lambda p, lam: U * np.cos(p), "m s-1"), "v": (lambda p, lam: 0 * p, "m s-1")},
+        **kw,
+    )
+
+
+def rel_error(actual, exact, where):
+    actual, exact = np.asarray(actual), np.broadcast_to(exact, np.shape(actual))
+    where = np.broadcast_to(where, np.shape(actual))
+    return float(np.abs(actual - exact)[where].max() / np.abs(exact[where]).max())
+
+
+# --- exact answers and convergence on the sphere ---------------------------------------------
+
+
+@pytest.mark.parametrize(("accuracy", "order"), [(2, 2), (4, 4)])
+def test_solid_body_rotation_vorticity_converges(accuracy, order):
+    errors = []
+    for n in (45, 90, 180):
+        ds = solid_body(n)
+        zeta = ds.grad.curl({"lon": "u", "lat": "v"}, accuracy=accuracy)
+        exact = 2 * U * np.sin(np.deg2rad(ds.lat.values))[:, None] / R
+        errors.append(rel_error(zeta, exact, (np.abs(ds.lat.values) < 80)[:, None]))
+        assert zeta.attrs["units"] == "s-1"
+        assert zeta.attrs["long_name"] == "relative vorticity of (u, v)"
+        assert zeta.attrs["xgrad_boundary"] == "lon: periodic lat: edge"
+        assert zeta.name == "curl"
+    rates = [np.log2(c / f) for c, f in zip(errors, errors[1:])]
+    assert min(rates) > order - 0.2, (errors, rates)
+    assert errors[-1] < (3e-4 if accuracy == 2 else 1e-7)
+
+
+def test_solid_body_rotation_is_divergence_free():
+    for accuracy in (2, 4):
+        div = solid_body(90).grad.divergence({"lat": "v", "lon": "u"}, accuracy=accuracy)
+        # u does not vary along longitude and v is 0: only rounding remains
+        assert np.abs(div.values).max() < 1e-19
+        assert div.attrs["units"] == "s-1"
+        assert div.attrs["long_name"] == "horizontal divergence of (u, v)"
+
+
+@pytest.mark.parametrize(
+    ("harmonic", "degree"),
+    [
+        (lambda p, lam: np.sin(p), 1),
+        (lambda p, lam: np.cos(p) * np.cos(lam), 1),
+        (lambda p, lam: np.cos(p) ** 2 * np.cos(2 * lam), 2),
+        (lambda p, lam: np.sin(p) * np.cos(p) * np.sin(lam), 2),
+    ],
+)
+@pytest.mark.parametrize(("accuracy", "order"), [(2, 2), (4, 4)])
+def test_spherical_harmonics_are_laplacian_eigenfunctions(harmonic, degree, accuracy, order):
+    errors = []
+    for n in (45, 90, 180):
+        ds = sphere(n, {"Y": (harmonic, "K")})
+        lap = ds.Y.grad.laplacian("lat", "lon", accuracy=accuracy)
+        exact = -degree * (degree + 1) / R**2 * ds.Y.values
+        errors.append(rel_error(lap, exact, (np.abs(ds.lat.values) < 60)[:, None]))
+        assert lap.attrs["units"] == "K m-2"
+        assert lap.attrs["long_name"] == "Laplacian of Y"
+    rates = [np.log2(c / f) for c, f in zip(errors, errors[1:])]
+    assert min(rates) > order - 0.2, (errors, rates)
+
+
+def test_laplacian_is_nan_only_at_the_poles():
+    ds = sphere(18, {"Y": (lambda p, lam: np.sin(p) + np.cos(p) * np.cos(lam), "K")})
+    lat = np.linspace(-90.0, 90.0, 19)
+    with_poles = ds.assign_coords(lat=("lat", lat[:-1], {"units": "degrees_north"}))
+    with_poles = with_poles.reindex(lat=lat, method="nearest")
+    lap = with_poles.Y.grad.laplacian("lat", "lon")
+    assert np.isnan(lap.values[[0, -1]]).all() and np.isfinite(lap.values[1:-1]).all()
+
+
+# --- MetPy ---------------------------------------------------------------------------------
+
+
+def _metpy_fields(n):
+    return sphere(
+        n,
+        {
+            "T": (lambda p, lam: 280 + 20 * np.cos(p) ** 2 * np.cos(2 * lam) + 5 * np.sin(p), "K"),
+            "u": (lambda p, lam: 10 * np.cos(p) + 3 * np.sin(lam) * np.cos(p) ** 2, "m/s"),
+            "v": (lambda p, lam: 4 * np.cos(lam) * np.cos(p), "m/s"),
+        },
+    )
+
+
+def _values(x):
+    x = x.metpy.dequantify() if hasattr(x, "metpy") else x
+    return np.asarray(getattr(x, "magnitude", getattr(x, "values", x)))
+
+
+def test_geospatial_gradient_matches_metpy():
+    mpcalc = pytest.importorskip("metpy.calc")
+    ds = _metpy_fields(90)
+    crs = ds.metpy.assign_crs(grid_mapping_name="latitude_longitude", earth_radius=R)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gx, gy = mpcalc.geospatial_gradient(crs.T)
+    # MetPy: 3-point centred differences, 2nd-order one-sided at the ends, no wrapping; the
+    # same stencils as edge_order=2, boundary="edge". Only the order of the metric
+    # multiplications differs: agreement to rounding.
+    dy, dx = ds.T.grad.along("lat", "lon", edge_order=2, boundary="edge")
+    for ours, theirs in ((dx, gx), (dy, gy)):
+        theirs = _values(theirs)
+        assert np.abs(ours.values - theirs).max() < 1e-10 * np.abs(theirs).max()
+
+
+def test_vorticity_and_divergence_match_metpy_to_discretisation_error():
+    mpcalc = pytest.importorskip("metpy.calc")
+    differences = []
+    for n in (90, 180):
+        ds = _metpy_fields(n)
+        crs = ds.metpy.assign_crs(grid_mapping_name="latitude_longitude", earth_radius=R)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            zeta = _values(mpcalc.vorticity(crs.u, crs.v))
+            div = _values(mpcalc.divergence(crs.u, crs.v))
+        options = dict(edge_order=2, boundary="edge")
+        ours_zeta = ds.grad.curl({"lon": "u", "lat": "v"}, **options).values
+        ours_div = ds.grad.divergence({"lon": "u", "lat": "v"}, **options).values
+        inner = (np.abs(ds.lat.values) < 60)[:, None]
+        differences.append((rel_error(ours_zeta, zeta, inner), rel_error(ours_div, div, inner)))
+    # MetPy differentiates u and adds the metric term u tan(phi) / R analytically; xgrad
+    # differentiates the flux u cos(phi). Both are second-order approximations of the same
+    # operator, so they differ by O(h^2): 2e-3 of the field's size at 2 degrees (measured
+    # 2.2e-3 / 2.4e-3), a quarter of that at 1 degree.
+    assert max(differences[0]) < 3e-3 and max(differences[1]) < 8e-4
+    for coarse, fine in zip(*differences):
+        assert 3.5 < coarse / fine < 4.5
+
+
+# --- cartesian -----------------------------------------------------------------------------
+
+
+def plane(chunks=None):
+    x = np.linspace(0.0, 4.0, 9)
+    y = np.array([0.0, 0.5, 1.5, 2.0, 3.5, 4.0])
+    X, Y = np.meshgrid(x, y)
+    ds = xr.Dataset(
+        {
+            "u": (("y", "x"), 2 * X - 3 * Y + 1, {"units": "m s-1", "source": "model"}),
+            "v": (("y", "x"), 5 * X + 0.5 * Y, {"units": "m s-1", "source": "model"}),
+            "h": (("y", "x"), X**2 + 3 * Y**2, {"units": "m", "long_name": "height"}),
+        },
+        coords={"x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})},
+    )
+    return ds if chunks is None else ds.chunk(chunks)
+
+
+@pytest.mark.parametrize("chunks", [None, {"x": 1, "y": 2}])
+def test_cartesian_linear_fields_are_exact(chunks):
+    ds = plane(chunks)
+    div = ds.grad.divergence({"x": "u", "y": "v"})
+    curl = ds.grad.curl({"x": "u", "y": "v"})
+    np.testing.assert_allclose(div.values, 2.5, rtol=1e-13)
+    np.testing.assert_allclose(curl.values, 8.0, rtol=1e-13)  # dv/dx - du/dy = 5 + 3
+    swapped = ds.grad.curl({"y": "v", "x": "u"})  # cartesian: the first key is x
+    np.testing.assert_allclose(swapped.values, -8.0, rtol=1e-13)
+    assert div.attrs == {
+        "source": "model",
+        "units": "s-1",
+        "long_name": "divergence of (u, v)",
+        "xgrad_boundary": "edge",
+    }
+    assert curl.attrs["long_name"] == "vertical component of the curl of (u, v)"
+
+
+def test_cartesian_laplacian_of_a_quadratic_is_exact():
+    lap = plane().h.grad.laplacian("x", "y", edge_order=2)
+    np.testing.assert_allclose(lap.values, 8.0, rtol=1e-12)
+    assert lap.attrs["units"] == "m-1" and lap.attrs["long_name"] == "Laplacian of height"
+
+
+def test_magnitude_is_hypot_of_one_pass(monkeypatch, assert_bitwise_equal):
+    calls = []
+    real = xlabelled.differentiate
+
+    def spy(f, axes, *args, **kwargs):
+        calls.append(axes)
+        return real(f, axes, *args, **kwargs)
+
+    monkeypatch.setattr(xlabelled, "differentiate", spy)
+    h = plane().h
+    mag = h.grad.magnitude("x", "y")
+    assert calls == [(1, 0)]
+    dx, dy = h.grad.along("x", "y")
+    assert_bitwise_equal(mag.values, np.hypot(dx.values, dy.values))
+    assert mag.attrs["units"] == "1"  # m per m
+    assert mag.attrs["long_name"] == "magnitude of the gradient of height"
+
+
+def test_magnitude_of_complex_data():
+    da = xr.DataArray(np.arange(5.0) * (1 + 1j), dims="x")
+    np.testing.assert_allclose(da.grad.magnitude("x").values, np.sqrt(2.0))
+
+
+def test_dataset_magnitude_and_laplacian_map_over_variables():
+    ds = plane().assign(t=("x", np.arange(9.0)))
+    mag = ds.grad.magnitude("x", "y")
+    assert set(mag.data_vars) == {"u", "v", "h"}
+    xr.testing.assert_identical(mag["h"], ds.h.grad.magnitude("x", "y"))
+    lap = ds.grad.laplacian("x")
+    assert set(lap.data_vars) == {"u", "v", "h", "t"}
+
+
+# --- sphere details ------------------------------------------------------------------------
+
+
+def test_component_order_does_not_matter_on_the_sphere(assert_bitwise_equal):
+    ds = _metpy_fields(18)
+    a = ds.grad.curl({"lon": "u", "lat": "v"})
+    b = ds.grad.curl({"lat": "v", "lon": "u"})
+    assert_bitwise_equal(a.values, b.values)
+
+
+@pytest.mark.parametrize("chunks", [{"lon": 1}, {"lat": 5, "lon": 7}, {"lon": (1, 2, 33)}])
+def test_chunked_is_bit_identical_and_lazy(chunks, assert_bitwise_equal, raise_on_compute):
+    ds = _metpy_fields(18)
+    lazy_ds = ds.chunk(chunks)
+    with dask.config.set(scheduler=raise_on_compute):
+        lazy = [
+            lazy_ds.grad.curl({"lon": "u", "lat": "v"}, accuracy=4),
+            lazy_ds.grad.divergence({"lon": "u", "lat": "v"}),
+            lazy_ds.T.grad.laplacian("lat", "lon"),
+            lazy_ds.T.grad.magnitude("lat", "lon", accuracy=6),
+        ]
+    eager = [
+        ds.grad.curl({"lon": "u", "lat": "v"}, accuracy=4),
+        ds.grad.divergence({"lon": "u", "lat": "v"}),
+        ds.T.grad.laplacian("lat", "lon"),
+        ds.T.grad.magnitude("lat", "lon", accuracy=6),
+    ]
+    for out, ref in zip(lazy, eager):
+        assert isinstance(out.data, dsa.Array)
+        assert out.chunks == lazy_ds.T.chunks
+        assert_bitwise_equal(out.values, ref.values)
+        assert out.attrs == ref.attrs
+
+
+def test_pint_quantified_components():
+    pytest.importorskip("pint_xarray")
+    from cf_xarray.units import units as registry
+
+    ds = solid_body(18)
+    q = ds.pint.quantify(unit_registry=registry)
+    zeta = q.grad.curl({"lon": "u", "lat": "v"})
+    assert zeta.data.units == registry.Unit("1/s")
+    np.testing.assert_array_equal(
+        zeta.data.magnitude, ds.grad.curl({"lon": "u", "lat": "v"}).values
+    )
+    lap = q.u.grad.laplacian("lat", "lon")
+    assert lap.data.units == registry.Unit("1/(m s)")
+
+
+def test_float32_stays_float32():
+    ds = _metpy_fields(18).astype(np.float32)
+    assert ds.grad.curl({"lon": "u", "lat": "v"}).dtype == np.float32
+    assert ds.T.grad.laplacian("lat", "lon").dtype == np.float32
+    assert ds.T.grad.magnitude("lat", "lon").dtype == np.float32
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+VECTOR_ERRORS = [
+    (
+        lambda ds: ds.grad.curl(["u", "v"]),
+        TypeError,
+        r"components=\['u', 'v'\] must be a mapping of dimension to data variable name, e\.g\. "
+        r"`ds\.grad\.curl\(\{'lon': 'u', 'lat': 'v'\}\)`",
+    ),
+    (
+        lambda ds: ds.grad.curl({"x": "u"}),
+        ValueError,
+        r"curl needs exactly 2 components \(dimension: data variable\), got 1: \{'x': 'u'\}",
+    ),
+    (
+        lambda ds: ds.grad.divergence({}),
+        ValueError,
+        r"divergence needs at least one components",
+    ),
+    (
+        lambda ds: ds.grad.divergence({"x": "u", "y": "w"}),
+        ValueError,
+        r"components names 'w', which is not a data variable of this Dataset; data variables "
+        r"are \('u', 'v', 'h', 'k'\)",
+    ),
+    (
+        lambda ds: ds.grad.divergence({"x": "u", "y": "k"}),
+        ValueError,
+        r"divergence differentiates data variable 'k' along 'y', but its dims are \('x',\); "
+        r"give components that have both dimensions",
+    ),
+    (
+        lambda ds: ds.grad.divergence({"x": "u", "y": "h"}),
+        ValueError,
+        r"divergence: the components are in different units \('u': 'm s-1', 'h': 'm'\); "
+        r"convert one first",
+    ),
+    (
+        lambda ds: ds.assign_coords(y=ds.y.assign_attrs(units="km")).grad.curl(
+            {"x": "u", "y": "v"}
+        ),
+        ValueError,
+        r"curl adds derivatives along 'x' \(units 'm'\) and 'y' \(units 'km'\), whose coordinates "
+        r"must be in the same units\. Convert one first, e\.g\. "
+        r"`da\.assign_coords\(y=da\['y'\] \* factor\)`",
+    ),
+    (
+        lambda ds: ds.assign_coords(y=ds.y.assign_attrs(units="s")).h.grad.magnitude("x", "y"),
+        ValueError,
+        r"the gradient magnitude adds derivatives along 'x' \(units 'm'\) and 'y' \(units 's'\)",
+    ),
+    (
+        lambda ds: ds.assign_coords(y=ds.y.assign_attrs(units="s")).h.grad.laplacian("x", "y"),
+        ValueError,
+        r"the Laplacian adds derivatives along 'x'",
+    ),
+    (
+        lambda ds: ds.grad.curl({"x": "u", "y": "v"}, boundary="periodic"),
+        ValueError,
+        r"boundary='periodic' along 'x' needs a period",
+    ),
+    (
+        lambda ds: ds.grad.curl({"x": "u", "z": "v"}),
+        ValueError,
+        r"'z' is not a dimension or coordinate of this Dataset",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", range(len(VECTOR_ERRORS)), ids=str)
+@pytest.mark.parametrize("chunks", [None, {"x": 2}])
+def test_vector_errors(case, chunks, raise_on_compute):
+    ds = plane(chunks).assign(k=("x", np.arange(9.0)))
+    before = ds.copy(deep=True)
+    call, exc, match = VECTOR_ERRORS[case]
+    with dask.config.set(scheduler=raise_on_compute):
+        with pytest.raises(exc, match=match):
+            call(ds)
+    xr.testing.assert_identical(ds, before)
+
+
+def test_mixed_quantified_components_error():
+    pytest.importorskip("pint_xarray")
+    from cf_xarray.units import units as registry
+
+    ds = plane()
+    mixed = ds.assign(u=ds.u.copy(data=registry.Quantity(ds.u.values, "m/s")))
+    with pytest.raises(ValueError, match=r"curl: some components are pint quantities and some"):
+        mixed.grad.curl({"x": "u", "y": "v"})
+
+
+def test_sphere_component_without_latitude_error():
+    ds = solid_body(18).assign_coords(lat=("lat", np.linspace(-85.0, 85.0, 18)))
+    with pytest.raises(ValueError, match=r"geometry='sphere': the derivative along longitude"):
+        ds.grad.curl({"lon": "u", "lat": "v"}, geometry="sphere")
