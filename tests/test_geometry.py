@@ -281,9 +281,11 @@ GEOMETRY_ERRORS = {
         {"geometry": "sphere"},
         "lon",
         r"geometry='sphere': the derivative along longitude 'lon' is divided by "
-        r"R cos\(latitude\), but this DataArray has no latitude coordinate \(recognised by "
+        r"R cos\(latitude\), but (DataArray 'T'|this Dataset) has no latitude coordinate "
+        r"\(recognised by "
         r"units='degrees_north' or standard_name='latitude'\)\. Mark it, e\.g\. "
-        r"`da\['lat'\]\.attrs\['units'\] = 'degrees_north'`, or differentiate per degree: "
+        r"`da\['lat'\]\.attrs\['units'\] = 'degrees_north'`, drop a variable without latitude, "
+        r"or differentiate per degree: "
         r"`geometry='cartesian'`",
     ),
     "no latitude under auto": (_no_latitude, {}, "lon", r"has no latitude coordinate"),
@@ -330,7 +332,7 @@ def test_geometry_errors(case, chunks, raise_on_compute):
     with dask.config.set(scheduler=raise_on_compute):
         with pytest.raises(ValueError, match=match):
             obj.grad.along(dim, **options)
-        with pytest.raises(ValueError, match=match.replace("DataArray", "Dataset")):
+        with pytest.raises(ValueError, match=match):
             obj.to_dataset().grad.along(dim, **options)
     xr.testing.assert_identical(obj, before)
     assert obj.attrs == before.attrs and obj.lon.attrs == before.lon.attrs
@@ -340,3 +342,11 @@ def test_cartesian_needs_no_latitude(assert_bitwise_equal):
     da = _no_latitude(None)
     out = da.grad.along("lon", geometry="cartesian", boundary="edge")
     assert_bitwise_equal(out.values, da.differentiate("lon").values)
+
+
+def test_dataset_variable_without_latitude_is_named():
+    ds = globe().to_dataset().assign(lon_bnds=(("lon", "nv"), np.zeros((24, 2))))
+    with pytest.raises(ValueError, match=r"but DataArray 'lon_bnds' has no latitude coordinate"):
+        ds.grad.along("lon")
+    out = ds.drop_vars("lon_bnds").grad.along("lon")
+    assert out["T"].attrs["units"] == "K m-1"

@@ -155,6 +155,16 @@ def test_dimension_without_coordinate_wraps_after_n(assert_bitwise_equal):
     assert_bitwise_equal(out.values, wrapped_gradient(da.values, 1.0))
 
 
+def test_dimension_without_coordinate_period_must_exceed_its_span():
+    da = xr.DataArray(np.arange(6.0), dims="i")
+    out = da.grad.along("i", boundary="periodic", period=8.0)  # a gap of 3 across the seam
+    # row 0: neighbours f=5 at -3 and f=1 at +1, numpy's non-uniform 3-point weights
+    assert out.values[0] == pytest.approx(-5 / 12 + 3 / 4, rel=1e-15)
+    assert out.values[2] == 1.0
+    with pytest.raises(ValueError, match=r"coordinate 'i' spans 5 \(from 0 to 5\), which is not"):
+        da.grad.along("i", boundary="periodic", period=5.0)
+
+
 def test_boundary_mapping_overrides_auto(assert_bitwise_equal):
     da = ring(np.arange(0.0, 360.0, 10.0))
     edge = da.grad.along("lon", boundary={"lon": "edge"})

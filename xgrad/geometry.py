@@ -28,6 +28,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import xarray as xr
 
 from .coords import Spacing
 
@@ -149,12 +150,16 @@ def find_latitude(obj: Any, *, along: Hashable) -> tuple[Hashable, Any, float]:
         found = dims if len(dims) == 1 else found
     if not found:
         guess = _guess_latitude_name(obj)
+        named = isinstance(obj, xr.DataArray) and obj.name is not None
+        # A Dataset's variables are checked one by one: name the one (e.g. a CF bounds
+        # variable such as lon_bnds, which has no latitude) so it can be dropped.
+        what = f"DataArray {obj.name!r}" if named else f"this {type(obj).__name__}"
         raise ValueError(
             f"geometry='sphere': the derivative along longitude {along!r} is divided by "
-            f"R cos(latitude), but this {type(obj).__name__} has no latitude coordinate "
+            f"R cos(latitude), but {what} has no latitude coordinate "
             "(recognised by units='degrees_north' or standard_name='latitude'). Mark it, e.g. "
-            f"`da[{guess!r}].attrs['units'] = 'degrees_north'`, or differentiate per degree: "
-            "`geometry='cartesian'`"
+            f"`da[{guess!r}].attrs['units'] = 'degrees_north'`, drop a variable without "
+            "latitude, or differentiate per degree: `geometry='cartesian'`"
         )
     if len(found) > 1:
         names = tuple(k for k, _ in found)

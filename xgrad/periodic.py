@@ -91,9 +91,7 @@ def _check_seam(s: Spacing, period: float, accuracy: int) -> None:
             f"accuracy={accuracy} (the stencil must not reach a point twice); it has {s.size}. "
             "Use `boundary='edge'` or more points"
         )
-    if s.kind == "index":
-        return
-    x = np.asarray(s.values)
+    x = np.arange(s.size, dtype=np.float64) if s.kind == "index" else np.asarray(s.values)
     span = abs(float(x[-1] - x[0]))
     if span < period and not math.isclose(span, period, rel_tol=AUTO_RTOL):
         return
