@@ -652,7 +652,7 @@ def plot(sw: dict, path: str, info: str) -> None:
         "xgrad-dask": ("xgrad.gradient (dask)", "tab:red", "--"),
     }
     sizes = [float(s) for s in sw]
-    fig, axs = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    fig, axs = plt.subplots(1, 2, figsize=(12, 5.4), sharey=True)
     for ax, case in zip(axs, ("axis0", "all3")):
         for key in SWEEP_METHODS:
             label, color, ls = style[key]
@@ -668,9 +668,10 @@ def plot(sw: dict, path: str, info: str) -> None:
         ax.set_title(CASES[case][0])
         ax.grid(True, which="both", alpha=0.3)
     axs[0].set_ylabel("throughput [GB/s of input]")
-    axs[1].legend(loc="best", fontsize=8)
+    handles, labels = axs[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     fig.suptitle(f"gradient throughput, higher is better ({info})", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -719,6 +720,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--plot", metavar="PNG", help="also sweep sizes and plot throughput")
     ap.add_argument("--plot-sizes", default="8,16,32,64,128,256,512", help="MiB, for --plot")
     ap.add_argument("--plot-repeat", type=int, default=3)
+    ap.add_argument("--replot", metavar="JSON", help="only redraw --plot from a --json file")
     ap.add_argument("--graph-shape", default="1000,1000,1000")
     ap.add_argument("--graph-chunks", default="10,20,50", help="100,000 chunks by default")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
@@ -739,6 +741,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     shape = tuple(int(s) for s in args.shape.split(",")) if args.shape else shape_for(args.size)
     chunks = chunks_for(shape, args.chunks)
+    if args.replot:
+        with open(args.replot) as fh:
+            saved = json.load(fh)
+        plot(saved["sweep"], args.plot or "throughput.png", saved["plot_info"])
+        return 0
     if args.memory_child:
         print(json.dumps(memory_child(args.memory_child, shape, chunks)))
         return 0
@@ -811,11 +818,10 @@ def main(argv: list[str] | None = None) -> int:
         with dask.config.set(scheduler="threads"):
             out["sweep"] = sweep(sizes, args.chunks, args.plot_repeat, log)
         first = args.chunks.split(",")[0]
-        plot(
-            out["sweep"],
-            args.plot,
-            f"{info['cpus']} CPUs; dask: chunks of {first} along axis 0, threaded, persisted",
+        out["plot_info"] = (
+            f"{info['cpus']} CPUs; dask: chunks of {first} along axis 0, threaded, persisted"
         )
+        plot(out["sweep"], args.plot, out["plot_info"])
         p(f"\nthroughput plot written to {args.plot}")
     out["seconds"] = time.perf_counter() - t_start
     info["loadavg_end"] = _loadavg()

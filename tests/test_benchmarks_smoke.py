@@ -69,3 +69,16 @@ def test_plot_written(smoke):
         pytest.skip("matplotlib not installed")
     assert png.stat().st_size > 0
     assert len(data["sweep"]) == 2
+
+
+def test_replot_from_json(smoke, tmp_path):
+    _, data, png = smoke
+    if png is None:
+        pytest.skip("matplotlib not installed")
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps(data))
+    again = tmp_path / "again.png"
+    cmd = [sys.executable, str(SCRIPT), "--replot", str(saved), "--plot", str(again)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert again.stat().st_size > 0
