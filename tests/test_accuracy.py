@@ -114,3 +114,53 @@ def test_periodic_nonuniform_and_chunked_seam_bits(accuracy):
             da.from_array(f, chunks=chunks), (0,), [dx], accuracy=accuracy, periodic=(True,)
         )
         np.testing.assert_array_equal(bits(lazy.compute()), bits(whole), err_msg=str(chunks))
+
+
+# --- second derivatives (the Laplacian's stencils) --------------------------------------------
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+@pytest.mark.parametrize("grid", ["uniform", "stretched"])
+def test_second_derivative_exact_on_polynomials(accuracy, grid):
+    n = 17
+    x = np.linspace(-1.0, 2.0, n) if grid == "uniform" else stretched(n, -1.0, 2.0)
+    f = 2.0 - x + 0.5 * x**2 + 0.1 * x**accuracy
+    exact = 1.0 + 0.1 * accuracy * (accuracy - 1) * x ** (accuracy - 2)
+    (got,) = differentiate(f, (0,), [np.diff(x)], accuracy=accuracy, orders=(2,))
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+@pytest.mark.parametrize("grid", ["uniform", "stretched"])
+def test_second_derivative_convergence(accuracy, grid, capsys):
+    errors = []
+    sizes = (32, 64, 128, 256)
+    for n in sizes:
+        x = np.linspace(0, 2 * np.pi, n) if grid == "uniform" else stretched(n)
+        (got,) = differentiate(np.sin(x), (0,), [np.diff(x)], accuracy=accuracy, orders=(2,))
+        errors.append(np.max(np.abs(got + np.sin(x))))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    with capsys.disabled():
+        print(f"\nsecond derivative accuracy={accuracy} {grid}: orders {np.round(orders, 2)}")
+    assert orders[-1] > accuracy - 0.3
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+@pytest.mark.parametrize("periodic", [False, True])
+def test_second_derivative_chunk_invariance(accuracy, periodic):
+    f = RNG.standard_normal((15, 6))
+    dx = np.cumsum(RNG.random(15 if periodic else 14) + 0.2)
+    expected = differentiate(
+        f, (0, 0), [dx, dx], accuracy=accuracy, periodic=(periodic,) * 2, orders=(2, 1)
+    )
+    for chunks in [1, 2, (4, 11), 15]:
+        got = differentiate(
+            da.from_array(f, chunks=(chunks, 3)),
+            (0, 0),
+            [dx, dx],
+            accuracy=accuracy,
+            periodic=(periodic,) * 2,
+            orders=(2, 1),
+        )
+        for g, e in zip(dask.compute(*got), expected):
+            np.testing.assert_array_equal(bits(g), bits(e), err_msg=str(chunks))

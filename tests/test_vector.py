@@ -404,3 +404,12 @@ def test_sphere_component_without_latitude_error():
     ds = solid_body(18).assign_coords(lat=("lat", np.linspace(-85.0, 85.0, 18)))
     with pytest.raises(ValueError, match=r"geometry='sphere': the derivative along longitude"):
         ds.grad.curl({"lon": "u", "lat": "v"}, geometry="sphere")
+
+
+def test_laplacian_sees_grid_scale_noise():
+    """Compact stencils: a (+1, -1, +1, ...) oscillation has Laplacian -4/h**2 times itself
+    inside (the divergence of the gradient, a wide stencil, would give 0)."""
+    x = np.arange(12.0) * 0.5
+    noise = xr.DataArray((-1.0) ** np.arange(12), dims="x", coords={"x": x})
+    lap = noise.grad.laplacian("x")
+    np.testing.assert_allclose(lap.values[1:-1], -4 / 0.25 * noise.values[1:-1])

@@ -183,8 +183,8 @@ class DataArrayGradAccessor(_GradAccessor):
 
         On the sphere (latitude and longitude dims) it is the spherical Laplacian
         ``1/(R^2 cos phi) d/dphi(cos phi df/dphi) + 1/(R^2 cos^2 phi) d2f/dlambda2``, NaN
-        exactly at the poles. Computed as the divergence of the gradient (two first-derivative
-        passes; see :mod:`xgrad.vector` for what that means for the stencil).
+        exactly at the poles. Compact second-derivative stencils of the requested accuracy
+        (3, 5 or 7 points), all dims in one pass (see :mod:`xgrad.vector`).
 
         Parameters
         ----------

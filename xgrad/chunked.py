@@ -192,7 +192,7 @@ def chunked_gradients(
         return [da.Array(HighLevelGraph(layers, deps), kname, chunks=x.chunks, meta=meta)]
     outs = []
     for j, k in enumerate(axes):
-        oname = f"xgrad-d{k}-{token}"
+        oname = f"xgrad-out{j}-d{k}-{token}"  # by position: an axis may come twice
         layer = {
             (oname,) + idx: (operator.getitem, (kname,) + idx, j)
             for idx in itertools.product(*(range(len(c)) for c in x.chunks))

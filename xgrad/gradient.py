@@ -145,13 +145,15 @@ def differentiate(
     accuracy: int = 2,
     nan: str = "propagate",
     periodic: tuple[bool, ...] | None = None,
+    orders: tuple[int, ...] | None = None,
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
     ``spacings[j]`` is numpy-style spacing for ``axes[j]``: a scalar, or the coordinate
     differences (``n - 1`` of them; ``n`` for a periodic axis, the last being the seam
     ``first + period - last``).  Validates everything before building anything; returns a
-    list of arrays (dask in, dask out).
+    list of arrays (dask in, dask out).  ``orders[j]`` (default 1) asks for the second
+    derivative along ``axes[j]`` instead; an axis may appear twice with different orders.
     """
     _check_options(edge_order, accuracy, nan)
     edge_order = 1 if edge_order == 1 else 2  # numpy accepts 1.0, np.int64(2), True...
@@ -161,12 +163,13 @@ def differentiate(
     # numpy works axis by axis: length check, then the data, then that axis's coefficients
     # (a zero Python spacing raises ZeroDivisionError there).  Keep its order so the first
     # error is numpy's (tests/test_properties.py::test_first_error_wins_as_in_numpy).
-    for k, wrap, d in zip(axes, periodic, spacings):
-        need = edge_order + 1 if accuracy == 2 and not wrap else accuracy + 1
+    orders = orders or (1,) * len(axes)
+    for k, wrap, d, order in zip(axes, periodic, spacings, orders):
+        numpy_like = accuracy == 2 and order == 1 and not wrap
+        need = edge_order + 1 if numpy_like else accuracy + (1 if wrap else order)
         if f.shape[k] < need:
-            what = (
-                f"edge_order={edge_order}" if accuracy == 2 and not wrap else f"accuracy={accuracy}"
-            )
+            what = f"edge_order={edge_order}" if numpy_like else f"accuracy={accuracy}"
+            what += "" if order == 1 else " (second derivative)"
             raise ValueError(
                 "Shape of array too small to calculate a numerical gradient, at least "
                 f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
@@ -175,14 +178,14 @@ def differentiate(
         # numpy meets bad data only when it computes the first axis, and boolean data only
         # where a stencil subtracts: uniform interior rows and first-order edges.
         output_dtype(f.dtype)
-        if f.dtype.kind == "b" and accuracy == 2 and not wrap:
+        if f.dtype.kind == "b" and numpy_like:
             if edge_order == 1 or (np.ndim(d) == 0 and f.shape[k] > 2):
                 raise TypeError(
                     "numpy boolean subtract, the `-` operator, is not supported: cannot "
                     f"difference boolean data along axis {k}; convert it first, e.g. "
                     "`f.astype(float)`"
                 )
-        plans.append(plan_axis(f.shape[k], d, edge_order, accuracy, wrap, one_sided))
+        plans.append(plan_axis(f.shape[k], d, edge_order, accuracy, wrap, one_sided, order))
     if not axes:
         return []  # numpy returns () without looking at the data
     otype = output_dtype(f.dtype)

@@ -85,10 +85,10 @@ def axis_gradient(
     f, lo, hi = working_array(f), working_array(lo), working_array(hi)
     m = f.shape[axis]
     i0, i1 = (0, m) if rows is None else rows
-    b0, b1 = (1, m - 1) if plan.accuracy == 2 else _weighted_range(plan, start, m)
+    b0, b1 = (1, m - 1) if plan.weights is None else _weighted_range(plan, start, m)
     b0, b1 = max(b0, i0), min(b1, i1)
     if b1 > b0:
-        if plan.accuracy == 2:
+        if plan.weights is None:
             _bulk(f, axis, plan, start, out, b0, b1)
         else:
             _bulk_weighted(f, axis, plan, start, out, b0, b1)
@@ -123,7 +123,7 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
         return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
 
     g = start + i
-    if plan.accuracy != 2:
+    if plan.weights is not None:
         terms = _row_terms(plan, g)
         value = terms[0][1] * row(i + terms[0][0])
         for off, w in terms[1:]:
@@ -183,7 +183,7 @@ def _row_compiled(plan: AxisPlan, g: int, axis: int, rows: list, out: Any) -> bo
 def _row_terms(plan: AxisPlan, g: int) -> list[tuple[int, Any]]:
     """(offset, weight) of row ``g``'s stencil; uniform plans skip exact zeros (the centre)."""
     off = int(plan.offsets[g])
-    ws = plan.weights[g]
+    ws = plan.weights[g, : plan.lengths[g]]
     return [(off + t, w) for t, w in enumerate(ws) if not (plan.uniform and w == 0.0)]
 
 
@@ -196,7 +196,7 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
         weights = np.array([[w for _, w in terms]])
     else:
         offsets = np.arange(-h, h + 1, dtype=np.int64)
-        weights = plan.weights[start + i0 : start + i1]
+        weights = plan.weights[start + i0 : start + i1, : 2 * h + 1]
     wt = _working_dtype(f.dtype, weights.dtype)
     if _use_compiled(f, out, wt) and _weighted_compiled(f, axis, out, offsets, weights, i0, i1):
         return

@@ -40,6 +40,8 @@ def fill_missing(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any
     todo = np.take(bad, rows, axis=axis)
     result = np.take(out, rows, axis=axis)
     for name in FALLBACK_ORDER:
+        if name not in plan.fallback:  # second derivatives have no 2-point stencils
+            continue
         first, weights = plan.fallback[name]
         usable = todo.copy()
         acc = None

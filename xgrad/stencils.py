@@ -40,9 +40,12 @@ class AxisPlan:
     lo, hi : tuple
         Accuracy 2 edges.  ``edge_order == 1``: ``(dx,)``, the row is ``(f[1]-f[0]) / dx``;
         ``edge_order == 2``: ``(a, b, c)`` applied to the three rows at that end.
-    weights, offsets : ndarray or None
-        Accuracy 4/6: row ``g`` is ``sum_j weights[g, j] * f[g + offsets[g] + j]`` over the
-        non-zero weights, summed left to right.
+    weights, offsets, lengths : ndarray or None
+        The weighted stencils (accuracy 4/6, and every second derivative): row ``g`` is
+        ``sum_j weights[g, j] * f[g + offsets[g] + j]`` for ``j < lengths[g]``, summed left
+        to right (uniform plans skip the exact zeros).
+    order : int
+        Derivative order: 1, or 2 (the Laplacian's second derivatives).
     fallback : dict or None
         ``nan="one-sided"``: per-row weights of the stencils tried, in order, where the
         regular one reads a NaN (see :mod:`xgrad.missing`).
@@ -60,6 +63,8 @@ class AxisPlan:
     weights: np.ndarray | None = None
     offsets: np.ndarray | None = None
     fallback: dict | None = None
+    order: int = 1
+    lengths: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -69,8 +74,8 @@ class AxisPlan:
 
     def footprint(self, g: int) -> tuple[int, int]:
         """First and last global row read by the stencil(s) of row ``g`` (non-periodic)."""
-        n, w = self.n, self.accuracy // 2
-        if self.accuracy == 2:
+        n = self.n
+        if self.weights is None:
             if g == 0:
                 lo, hi = 0, self.edge_order
             elif g == n - 1:
@@ -79,7 +84,7 @@ class AxisPlan:
                 lo, hi = g - 1, g + 1
         else:
             lo = g + int(self.offsets[g])
-            hi = lo + 2 * w
+            hi = lo + int(self.lengths[g]) - 1
         if self.fallback is not None:
             lo, hi = min(lo, max(g - 2, 0)), max(hi, min(g + 2, n - 1))
         return lo, hi
@@ -116,6 +121,7 @@ class AxisPlan:
             self.uniform,
             self.accuracy,
             self.periodic,
+            self.order,
             tokenize(self.d2, self.coef, self.lo, self.hi, self.weights, self.offsets),
             tokenize(self.fallback),
             type(self.d2).__name__,
@@ -179,13 +185,16 @@ def _materialize(distances: Any) -> Any:
 # Exact central weights (times dx) for uniform spacing; Fornberg's algorithm gives these up to
 # rounding, and the exact zero in the middle matters (a missing centre must not poison the row).
 _CENTRAL = {
-    4: (1 / 12, -2 / 3, 0.0, 2 / 3, -1 / 12),
-    6: (-1 / 60, 3 / 20, -3 / 4, 0.0, 3 / 4, -3 / 20, 1 / 60),
+    (1, 4): (1 / 12, -2 / 3, 0.0, 2 / 3, -1 / 12),
+    (1, 6): (-1 / 60, 3 / 20, -3 / 4, 0.0, 3 / 4, -3 / 20, 1 / 60),
+    (2, 2): (1.0, -2.0, 1.0),
+    (2, 4): (-1 / 12, 4 / 3, -5 / 2, 4 / 3, -1 / 12),
+    (2, 6): (1 / 90, -3 / 20, 3 / 2, -49 / 18, 3 / 2, -3 / 20, 1 / 90),
 }
 
 
-def fornberg(nodes: np.ndarray) -> np.ndarray:
-    """First-derivative weights at 0 for stencil ``nodes`` (shape ``(rows, L)``), row-wise.
+def fornberg(nodes: np.ndarray, order: int = 1) -> np.ndarray:
+    """Weights at 0 of the ``order``-th derivative for stencil ``nodes`` (``(rows, L)``), row-wise.
 
     Fornberg (1988), "Generation of finite difference formulas on arbitrarily spaced
     grids", Math. Comp. 51: the recursion on Lagrange polynomials, vectorised over rows.
@@ -193,22 +202,28 @@ def fornberg(nodes: np.ndarray) -> np.ndarray:
     """
     nodes = np.asarray(nodes, dtype=np.float64)
     rows, L = nodes.shape
-    c0 = np.zeros((rows, L))  # weights of the 0th derivative (interpolation)
-    c1 = np.zeros((rows, L))  # weights of the 1st derivative
-    c0[:, 0] = 1.0
+    c = np.zeros((order + 1, rows, L))  # c[k]: weights of the k-th derivative
+    c[0][:, 0] = 1.0
     prod_prev = np.ones(rows)
     for i in range(1, L):
         prod = np.ones(rows)
+        top = min(i, order)
         for j in range(i):
             diff = nodes[:, i] - nodes[:, j]
             prod = prod * diff
             if j == i - 1:
-                c1[:, i] = prod_prev * (c0[:, i - 1] - nodes[:, i - 1] * c1[:, i - 1]) / prod
-                c0[:, i] = -prod_prev * nodes[:, i - 1] * c0[:, i - 1] / prod
-            c1[:, j] = (nodes[:, i] * c1[:, j] - c0[:, j]) / diff
-            c0[:, j] = nodes[:, i] * c0[:, j] / diff
+                for k in range(top, 0, -1):  # descending: c[k-1] is still the old row
+                    c[k][:, i] = (
+                        prod_prev
+                        * (k * c[k - 1][:, i - 1] - nodes[:, i - 1] * c[k][:, i - 1])
+                        / prod
+                    )
+                c[0][:, i] = -prod_prev * nodes[:, i - 1] * c[0][:, i - 1] / prod
+            for k in range(top, 0, -1):
+                c[k][:, j] = (nodes[:, i] * c[k][:, j] - k * c[k - 1][:, j]) / diff
+            c[0][:, j] = nodes[:, i] * c[0][:, j] / diff
         prod_prev = prod
-    return c1
+    return c[order]
 
 
 def _positions(ax_dx: Any, n: int, periodic: bool) -> tuple[np.ndarray, float]:
@@ -219,36 +234,47 @@ def _positions(ax_dx: Any, n: int, periodic: bool) -> tuple[np.ndarray, float]:
     return x, float(np.sum(dx)) if periodic else float("nan")
 
 
-def _weights_plan(n: int, ax_dx: Any, accuracy: int, periodic: bool):
-    """Per-row weights and offsets for accuracy 4 or 6 (uniform rows get exact weights)."""
+def _weights_plan(n: int, ax_dx: Any, accuracy: int, periodic: bool, order: int = 1):
+    """Per-row weights, offsets and stencil lengths for the weighted stencils.
+
+    Interior rows: the central ``accuracy + 1`` points.  Near the ends (non-periodic): one-sided
+    stencils of the same order of accuracy, ``accuracy + order`` points.  Uniform interior rows
+    get the exact rational weights; ``weights`` is padded with zeros past each row's length.
+    """
     h = accuracy // 2
-    L = accuracy + 1
+    central = accuracy + 1
+    width = central if periodic else accuracy + order
     offsets = np.full(n, -h, dtype=np.int64)
-    if not periodic:
-        g = np.arange(n)
-        offsets[:h] = -g[:h]
-        offsets[n - h :] = (n - 1 - accuracy) - g[n - h :]
+    lengths = np.full(n, central, dtype=np.int64)
+    ends = [] if periodic else [*range(h), *range(n - h, n)]
+    for g in ends:
+        offsets[g] = -g if g < h else (n - width) - g
+        lengths[g] = width
+    weights = np.zeros((n, width))
     if np.ndim(ax_dx) == 0:
-        dx = np.float64(ax_dx)
-        ints = np.arange(L, dtype=np.float64)
-        weights = np.empty((n, L))
-        weights[:] = np.array(_CENTRAL[accuracy]) / dx
-        if not periodic:
-            for g in list(range(h)) + list(range(n - h, n)):
-                weights[g] = fornberg((ints + offsets[g])[None, :])[0] / dx
-        return weights, offsets
+        scale = np.float64(ax_dx) ** order
+        weights[:, :central] = np.array(_CENTRAL[order, accuracy]) / scale
+        for g in ends:
+            nodes = (np.arange(width, dtype=np.float64) + offsets[g])[None, :]
+            weights[g] = fornberg(nodes, order)[0] / scale
+        return weights, offsets, lengths
     x, period = _positions(ax_dx, n, periodic)
     if periodic:
         xe = np.concatenate([x[n - h :] - period, x, x[:h] + period])
-        rows = np.arange(n)[:, None] + np.arange(L)[None, :]  # into xe, centred at row + h
-        nodes = xe[rows] - x[:, None]
-    else:
-        idx = np.arange(n)[:, None] + offsets[:, None] + np.arange(L)[None, :]
-        nodes = x[idx] - x[:, None]
-    return fornberg(nodes), offsets
+        rows = np.arange(n)[:, None] + np.arange(central)[None, :]  # into xe, centred at row + h
+        weights[:] = fornberg(xe[rows] - x[:, None], order)
+        return weights, offsets, lengths
+    inner = np.arange(h, n - h)
+    idx = inner[:, None] - h + np.arange(central)[None, :]
+    weights[inner, :central] = fornberg(x[idx] - x[inner, None], order)
+    if ends:
+        g = np.array(ends)
+        idx = g[:, None] + offsets[g][:, None] + np.arange(width)[None, :]
+        weights[g] = fornberg(x[idx] - x[g, None], order)
+    return weights, offsets, lengths
 
 
-def _fallback_plan(n: int, ax_dx: Any, periodic: bool) -> dict:
+def _fallback_plan(n: int, ax_dx: Any, periodic: bool, order: int = 1) -> dict:
     """Stencils tried, in order, where the regular stencil reads a NaN (nan="one-sided").
 
     Central 3-point, forward and backward 2nd order (numpy's edge formulas at that row),
@@ -271,7 +297,7 @@ def _fallback_plan(n: int, ax_dx: Any, periodic: bool) -> dict:
         idx = np.arange(n)[:, None] + 2 + first + np.arange(count)[None, :]
         nodes = xe[idx] - x[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            w = fornberg(nodes)
+            w = fornberg(nodes, order)
         w[~np.isfinite(nodes).all(axis=1)] = np.nan
         out[name] = (first, w)
     return out
@@ -284,8 +310,11 @@ def plan_axis(
     accuracy: int = 2,
     periodic: bool = False,
     one_sided_nan: bool = False,
+    order: int = 1,
 ) -> AxisPlan:
     """Plan one axis.  Accuracy 2 is exactly numpy.gradient's arithmetic (NEP 50 promotion).
+
+    ``order=2`` plans second derivatives (always weighted stencils: numpy has none).
 
     ``ax_dx`` is numpy's spacing: a scalar, or the ``n - 1`` coordinate differences
     (``n`` for a periodic axis, the last being the seam ``first + period - last``).
@@ -293,9 +322,9 @@ def plan_axis(
     uniform = np.ndim(ax_dx) == 0
     d2 = coef = None
     lo = hi = ()
-    weights = offsets = None
-    if accuracy != 2:
-        weights, offsets = _weights_plan(n, ax_dx, accuracy, periodic)
+    weights = offsets = lengths = None
+    if accuracy != 2 or order != 1:
+        weights, offsets, lengths = _weights_plan(n, ax_dx, accuracy, periodic, order)
     elif uniform:
         d2 = 2.0 * ax_dx
         if periodic:
@@ -346,5 +375,7 @@ def plan_axis(
         periodic=periodic,
         weights=weights,
         offsets=offsets,
-        fallback=_fallback_plan(n, ax_dx, periodic) if one_sided_nan else None,
+        fallback=_fallback_plan(n, ax_dx, periodic, order) if one_sided_nan else None,
+        order=order,
+        lengths=lengths,
     )

@@ -9,14 +9,15 @@ poles::
 
     div (u, v)   = 1/(R cos phi) [du/dlambda + d(v cos phi)/dphi]
     curl (u, v)  = 1/(R cos phi) [dv/dlambda - d(u cos phi)/dphi]      (relative vorticity)
-    lap f        = div (grad f)
-                 = 1/(R^2 cos phi) d/dphi(cos phi df/dphi) + 1/(R^2 cos^2 phi) d2f/dlambda2
+    lap f        = 1/(R^2 cos phi) d/dphi(cos phi df/dphi) + 1/(R^2 cos^2 phi) d2f/dlambda2
+                 = (f_phiphi - tan phi f_phi) / R^2 + f_lambdalambda / (R cos phi)^2
 
-The Laplacian is the divergence of the gradient: two first-derivative passes. With
-``accuracy=2`` its interior stencil is therefore the wide one, ``(f[i+2] - 2 f[i] + f[i-2]) /
-(2h)^2`` on a uniform grid: second order like the compact 3-point stencil, with four times its
-truncation error, and blind to a grid-scale (+1, -1, +1, ...) oscillation. Exactly at the poles
-the spherical operators are NaN (``1/cos phi``).
+The Laplacian uses compact second-derivative stencils (3, 5 or 7 points for accuracy 2, 4, 6;
+one-sided of the same order at the ends), all of them, with the first derivative along latitude
+for the metric term, in one pass of the engine.  (The divergence of the gradient would use the
+wide ``(f[i+2] - 2 f[i] + f[i-2]) / (2h)^2`` stencil, blind to a grid-scale oscillation;
+``tests/test_vector.py::test_laplacian_sees_grid_scale_noise`` guards against it.)  Exactly
+at the poles the spherical operators are NaN (``1/cos phi``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import xarray as xr
 
 from .coords import Spacing
 from .geometry import cos_latitude
-from .gradient import output_dtype
+from .gradient import differentiate, output_dtype
 from .labelled import (
     Options,
     Plan,
@@ -43,6 +44,7 @@ from .labelled import (
     prepare,
     wrap,
 )
+from .periodic import axis_spacing
 from .units import derivative_units, result_attrs, same_units
 
 __all__ = ["curl", "divergence", "laplacian", "magnitude"]
@@ -128,8 +130,34 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     quantified = is_quantity(da.data)
     per = (spacings[0].name, spacings[0].units)
     units = pint_units(da.data, [per, per]) if quantified else None
-    first = derivative_arrays(data, da, spacings, plan)  # one pass for the gradient
-    terms = _flux_derivatives([(da, g, s) for g, s in zip(first, spacings, strict=True)], plan)
+    # every metric weight (and its errors) before anything is built
+    sec = {s.name: cos_latitude(da, along=s.name)[1] for s in spacings if s.role == "longitude"}
+    tan = {s.name: _tan_latitude(da, s) for s in spacings if s.role == "latitude"}
+    wanted = [(s, 2) for s in spacings] + [(s, 1) for s in spacings if s.role == "latitude"]
+    options = plan.options
+    results = differentiate(
+        data,
+        tuple(da.get_axis_num(s.dim) for s, _ in wanted),
+        [axis_spacing(s) for s, _ in wanted],
+        edge_order=options.edge_order,
+        accuracy=options.accuracy,
+        nan=options.nan,
+        periodic=tuple(s.period is not None for s, _ in wanted),
+        orders=tuple(order for _, order in wanted),
+    )
+    first = dict(zip([s.name for s, o in wanted if o == 1], results[len(spacings) :], strict=True))
+    real = _real(results[0].dtype)
+    terms = []
+    for s, second in zip(spacings, results[: len(spacings)], strict=True):
+        if s.role is None:
+            terms.append(second)
+            continue
+        k = s.per_radian  # coordinate units per radian
+        r2 = options.radius**2
+        if s.role == "latitude":
+            terms.append((k * k * second - (tan[s.name] * k).astype(real) * first[s.name]) / r2)
+        else:
+            terms.append(second * ((k * sec[s.name]) ** 2 / r2).astype(real))
     what = _describe(da)
     attrs = result_attrs(
         da.attrs,
@@ -140,6 +168,14 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
         write_units=not quantified,
     )
     return wrap(da, sum(terms[1:], terms[0]), name=da.name, attrs=attrs, units=units)
+
+
+def _tan_latitude(da: xr.DataArray, s: Spacing) -> np.ndarray:
+    """``tan(phi)`` along the latitude dim ``s``, broadcast to ``da``; NaN at the poles."""
+    cos, sec = cos_latitude(da, along=s.name, latitude=s.name)
+    shape = [da.sizes[d] if d == s.dim else 1 for d in da.dims]
+    values = np.reshape(np.asarray(s.values, dtype=np.float64), shape) / s.per_radian
+    return np.sin(values) * sec
 
 
 def _components(
