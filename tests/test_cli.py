@@ -135,6 +135,48 @@ def test_every_variable_with_the_dims(nc, ds, tmp_path, assert_bitwise_equal):
     _check_output(out, want, assert_bitwise_equal)
 
 
+def test_non_numeric_variables_are_left_out_with_a_warning(ds, tmp_path, capsys):
+    ds["flag"] = ds["T"].copy(data=np.full(ds["T"].shape, "ok", dtype="U2")).assign_attrs(units="1")
+    ds.to_netcdf(tmp_path / "flags.nc")
+    out = tmp_path / "out.zarr"
+    assert (
+        main(
+            [
+                "gradient",
+                str(tmp_path / "flags.nc"),
+                str(out),
+                "--along",
+                "lon",
+                "--scheduler",
+                "sync",
+            ]
+        )
+        == 0
+    )
+    assert (
+        capsys.readouterr().err == "xgrad: warning: left out 'flag': its dtype <U2 is not numeric\n"
+    )
+    with xr.open_zarr(out) as got:
+        assert list(got.data_vars) == ["dT_dlon"]
+    # asked for by name, it is an error
+    assert (
+        main(
+            [
+                "gradient",
+                str(tmp_path / "flags.nc"),
+                str(out),
+                "--along",
+                "lon",
+                "--var",
+                "flag",
+                "--overwrite",
+            ]
+        )
+        == 2
+    )
+    assert "flag" in _error_line(capsys)
+
+
 def test_chunks_reach_the_output(nc, tmp_path):
     out = tmp_path / "out.zarr"
     assert main(["gradient", str(nc), str(out), "--along", "lat", "--chunks", "time=1,lat=5"]) == 0

@@ -58,6 +58,11 @@ def parse_chunks(items: Sequence[str] | None) -> dict[str, int | str]:
     """``["lat=90", "lon=180"]`` (or ``["lat=90,lon=180"]``) -> ``{"lat": 90, "lon": 180}``.
 
     A size is a positive integer, ``-1`` (the whole dimension) or ``auto``.
+
+    Examples
+    --------
+    >>> parse_chunks(["time=1", "lat=90,lon=-1"])
+    {'time': 1, 'lat': 90, 'lon': -1}
     """
     chunks: dict[str, int | str] = {}
     for item in (p for raw in items or () for p in raw.split(",") if p):
@@ -128,6 +133,12 @@ def derivatives(
                 )
     else:
         variables = [v for v in map(str, ds.data_vars) if set(dims_of.values()) <= set(ds[v].dims)]
+        # Not asked for by name: leave out what cannot be differentiated (flags, strings),
+        # saying so, rather than failing on it.
+        skipped = [v for v in variables if ds[v].dtype.kind not in "iufcmM"]
+        for v in skipped:
+            warnings.warn(f"left out {v!r}: its dtype {ds[v].dtype} is not numeric", stacklevel=2)
+        variables = [v for v in variables if v not in skipped]
         if not variables:
             raise InputError(
                 f"no data variable of INPUT has all of the dimensions {tuple(along)!r}; choose "

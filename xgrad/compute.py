@@ -28,6 +28,15 @@ from .io import InputError
 __all__ = ["on_signal", "scheduler"]
 
 
+# dask's own names for its local schedulers are accepted too
+_ALIASES = {
+    "sync": "synchronous",
+    "single-threaded": "synchronous",
+    "threading": "threads",
+    "multiprocessing": "processes",
+}
+
+
 class _Stop:
     """Process-wide state of a deferred interruption (signal handlers run in the main thread)."""
 
@@ -120,6 +129,7 @@ def scheduler(spec: str) -> Iterator[Callable[[Any], None]]:
     RuntimeError
         The scheduler at the address cannot be reached.
     """
+    spec = _ALIASES.get(spec, spec)
     with _deferring_signals():
         if spec in ("threads", "synchronous"):
             yield lambda delayed: _compute_local(delayed, scheduler=spec)

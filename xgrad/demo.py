@@ -11,9 +11,10 @@ has, on a sphere of radius R, the exact gradient (per metre)
 
 and per degree (``geometry="cartesian"``) the same without the metric factors, times pi/180.
 The demo writes the field to ``DIR/field.zarr`` (computed lazily, chunk by chunk), runs exactly
-what ``xgrad gradient DIR/field.zarr DIR/gradient.zarr --along lat lon`` runs, draws
-``DIR/gradient.png`` and prints the error against the exact gradient. The error is the
-stencils' truncation error, O(h^2) with h = 1 degree: about 1e-4 of the gradient's size.
+what ``xgrad gradient DIR/field.zarr DIR/gradient.zarr --along lat lon --geometry sphere
+--edge-order 2`` runs (longitude is recognised as periodic, latitude has edges), draws
+``DIR/gradient.png`` and prints the error against the exact gradient: the stencils' truncation
+error, O(h^2) with h = 1 degree, about 1e-4 of the gradient's size.
 """
 
 from __future__ import annotations
@@ -85,21 +86,6 @@ def analytic_gradient(
     return {"dT_dlat": d_dlat * per_degree, "dT_dlon": d_dlon * per_degree}
 
 
-def _geometry(ds: xr.Dataset) -> tuple[str, str]:
-    """``"sphere"`` when this xgrad has it, else ``"cartesian"`` with the reason.
-
-    TODO: once geometry="sphere" is in every release, drop the fallback (the demo then always
-    reports per-metre errors).
-    """
-    from . import accessor  # noqa: F401  (registers .grad)
-
-    try:
-        ds["T"].grad.along("lat", "lon", geometry="sphere")  # builds a graph, computes nothing
-    except ValueError as err:
-        return "cartesian", str(err)
-    return "sphere", ""
-
-
 def run_demo(
     out_dir: str | os.PathLike = "xgrad-demo-output", *, quiet: bool = False
 ) -> dict[str, float]:
@@ -132,14 +118,12 @@ def run_demo(
     field = synthetic_field()
     sizes = " x ".join(f"{n} {d}" for d, n in field.sizes.items())
     say(f"xgrad demo: T = {T0:g} + {A:g} cos(lat) + {B:g} cos(lat) sin(lon - {SPEED:g} t) K")
-    say(f"  grid {sizes}, dask chunks {tuple(c[0] for c in field['T'].chunks)}")
+    say(
+        f"  grid {sizes}, dask chunks {tuple(c[0] for c in field['T'].chunks)}, sphere of radius {RADIUS:g} m"
+    )
     with scheduler("threads") as compute:
         write_dataset(field, out / "field.zarr", compute, overwrite=True)
-    geometry, why = _geometry(field)
-    if why:
-        reason = "it is not available in this xgrad yet" if "not available" in why else why
-        say(f"  note: not using geometry='sphere' ({reason}); with geometry='cartesian' the")
-        say("        derivatives are per degree instead of per metre")
+    geometry = "sphere"
     path, names = run_gradient(
         out / "field.zarr",
         out / "gradient.zarr",

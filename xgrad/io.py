@@ -212,7 +212,13 @@ def open_input(
 
 
 def output_format(path: str | os.PathLike) -> str:
-    """``"netcdf"`` or ``"zarr"`` from the output's suffix; InputError for anything else."""
+    """``"netcdf"`` or ``"zarr"`` from the output's suffix; InputError for anything else.
+
+    Examples
+    --------
+    >>> output_format("out.zarr"), output_format("derivatives.NC")
+    ('zarr', 'netcdf')
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise InputError(
@@ -223,7 +229,7 @@ def output_format(path: str | os.PathLike) -> str:
 
 
 def check_output_path(path: str | os.PathLike, *, overwrite: bool, what: str = "output") -> Path:
-    """Check that ``path`` can be written (and replaced only with ``overwrite``); return it absolute."""
+    """Check that ``path`` can be written (replaced only with ``overwrite``); return it absolute."""
     shown = str(path)
     path = Path(path).absolute()
     if not path.parent.is_dir():
@@ -278,8 +284,8 @@ def _prepare(ds: xr.Dataset, fmt: str) -> tuple[xr.Dataset, dict[str, dict[str, 
     for var in ds.variables.values():
         var.encoding = {k: v for k, v in var.encoding.items() if k in _KEPT_ENCODING}
     encoding: dict[str, dict[str, Any]] = {}
-    for name, var in ds.data_vars.items():
-        if var.chunks is None:
+    for name, var in ds.variables.items():
+        if var.chunks is None or (fmt != "zarr" and name not in ds.data_vars):
             continue
         if fmt == "zarr":
             # Zarr needs equal chunks along each dim (a smaller last one allowed); a ragged
@@ -290,7 +296,7 @@ def _prepare(ds: xr.Dataset, fmt: str) -> tuple[xr.Dataset, dict[str, dict[str, 
                 if len(set(c[:-1])) > 1 or c[-1] > c[0]
             }
             if ragged:
-                ds[name] = var.chunk(ragged)
+                ds[name] = ds[name].chunk(ragged)
         else:
             # NetCDF-4 chunks matching the dask chunks, so each task writes whole chunks.
             chunksizes = tuple(max(1, c[0]) for c in var.chunks)
