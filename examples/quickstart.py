@@ -27,7 +27,9 @@ def main() -> float:
     exact_dx = np.cos(x / 150.0)[None, :] / 150.0 * np.cos(y / 200.0)[:, None]
     error = float(np.abs(dh_dx.values - exact_dx).max())
     print(f"d{field.name}/dx: units {dh_dx.attrs.get('units')!r}, chunks {dh_dx.chunks}")
-    print(f"max error against the analytic derivative: {error:.2e} (scale {np.abs(exact_dx).max():.1e})")
+    print(
+        f"max error against the analytic derivative: {error:.2e} (scale {np.abs(exact_dx).max():.1e})"
+    )
     assert dh_dy.dims == field.dims
     return error
 
