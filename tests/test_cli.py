@@ -493,6 +493,43 @@ def test_demo(tmp_path, capsys):
     assert _leftovers(out) == []
 
 
+@pytest.mark.parametrize("geometry", ["sphere", "cartesian"])
+def test_demo_analytic_gradient_is_the_limit(geometry):
+    # The exact answer the demo compares against: halving the spacing quarters the error.
+    from xgrad.demo import analytic_gradient, synthetic_field
+
+    errors = []
+    for n in (90, 180):
+        field = synthetic_field(ntime=2, nlat=n, nlon=2 * n).compute()
+        exact = analytic_gradient(field, geometry)
+        dlat, dlon = field["T"].grad.along("lat", "lon", geometry=geometry, edge_order=2)
+        errors.append(
+            max(np.abs(dlat - exact["dT_dlat"]).max(), np.abs(dlon - exact["dT_dlon"]).max())
+        )
+    assert 3.5 < errors[0] / errors[1] < 4.5
+
+
+def test_out_of_core_benchmark_smoke(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "out_of_core.py"
+    cmd = [
+        sys.executable,
+        str(script),
+        "--smoke",
+        "--dir",
+        str(tmp_path),
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "xgrad --along y x" in proc.stdout and "peak RSS" in proc.stdout
+    import json
+
+    (row,) = json.loads((tmp_path / "r.json").read_text())
+    assert row["grad_yx_rss_gib"] > 0 and row["copy_s"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # stores deleted
+
+
 def _run_module(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "xgrad", *args], cwd=cwd, capture_output=True, text=True, timeout=120

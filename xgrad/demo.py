@@ -2,12 +2,12 @@
 
 The field, on a 1-degree grid of cell centres (no point at a pole), over four daily steps,
 
-    T(t, lat, lon) = 280 + 30 cos(lat) + 10 cos(lat) sin(lon - 30 t)      [K; t in days]
+    T(t, lat, lon) = 280 + 30 cos(lat) + 10 cos(lat)^2 sin(lon - 30 t)      [K; t in days]
 
 has, on a sphere of radius R, the exact gradient (per metre)
 
-    dT/dy = (1/R) dT/dlat            = -(30 + 10 sin(lon - 30 t)) sin(lat) / R
-    dT/dx = 1/(R cos lat) dT/dlon    = 10 cos(lon - 30 t) / R
+    dT/dy = (1/R) dT/dlat            = -(30 + 20 cos(lat) sin(lon - 30 t)) sin(lat) / R
+    dT/dx = 1/(R cos lat) dT/dlon    = 10 cos(lat) cos(lon - 30 t) / R
 
 and per degree (``geometry="cartesian"``) the same without the metric factors, times pi/180.
 The demo writes the field to ``DIR/field.zarr`` (computed lazily, chunk by chunk), runs exactly
@@ -56,7 +56,8 @@ def synthetic_field(ntime: int = 4, nlat: int = 180, nlon: int = 360) -> xr.Data
     phi = dsa.from_array(np.deg2rad(lat), chunks=chunks[1])[None, :, None]
     lam = dsa.from_array(np.deg2rad(lon), chunks=chunks[2])[None, None, :]
     t = dsa.from_array(days, chunks=chunks[0])[:, None, None]
-    temperature = T0 + A * np.cos(phi) + B * np.cos(phi) * np.sin(lam - np.deg2rad(SPEED) * t)
+    wave = np.sin(lam - np.deg2rad(SPEED) * t)
+    temperature = T0 + A * np.cos(phi) + B * np.cos(phi) ** 2 * wave
     return xr.Dataset(
         {"T": (("time", "lat", "lon"), temperature, {"units": "K", "long_name": "temperature"})},
         coords={
@@ -78,8 +79,8 @@ def analytic_gradient(
     phi = np.deg2rad(ds.lat.values)[None, :, None]
     days = (ds.time.values - ds.time.values[0]) / np.timedelta64(1, "D")
     phase = np.deg2rad(ds.lon.values)[None, None, :] - np.deg2rad(SPEED) * days[:, None, None]
-    d_dlat = -(A + B * np.sin(phase)) * np.sin(phi)  # per radian
-    d_dlon = B * np.cos(phi) * np.cos(phase)
+    d_dlat = -(A + 2 * B * np.cos(phi) * np.sin(phase)) * np.sin(phi)  # per radian
+    d_dlon = B * np.cos(phi) ** 2 * np.cos(phase)
     if geometry == "sphere":
         return {"dT_dlat": d_dlat / radius, "dT_dlon": d_dlon / (radius * np.cos(phi))}
     per_degree = np.pi / 180
@@ -117,9 +118,9 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     field = synthetic_field()
     sizes = " x ".join(f"{n} {d}" for d, n in field.sizes.items())
-    say(f"xgrad demo: T = {T0:g} + {A:g} cos(lat) + {B:g} cos(lat) sin(lon - {SPEED:g} t) K")
+    say(f"xgrad demo: T = {T0:g} + {A:g} cos(lat) + {B:g} cos(lat)^2 sin(lon - {SPEED:g} t) K")
     say(
-        f"  grid {sizes}, dask chunks {tuple(c[0] for c in field['T'].chunks)}, sphere of radius {RADIUS:g} m"
+        f"  grid {sizes}, dask chunks {tuple(c[0] for c in field['T'].chunks)}, sphere of radius {RADIUS:.1f} m"
     )
     with scheduler("threads") as compute:
         write_dataset(field, out / "field.zarr", compute, overwrite=True)
