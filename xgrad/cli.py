@@ -181,6 +181,29 @@ def run_gradient(
     Everything is checked and the whole graph built before anything is computed; those errors
     are :class:`xgrad.io.InputError`.
 
+    Parameters
+    ----------
+    input : str or path-like
+        NetCDF file or Zarr store.
+    output : str or path-like
+        ``*.nc`` or ``*.zarr``; written to a hidden sibling first, renamed when complete.
+    along : sequence of str
+        Dimensions to differentiate along (``--along``).
+    variables : sequence of str, optional
+        Data variables (``--var``); default: every numeric one with all the ``along`` dims.
+    options : mapping, optional
+        Keyword arguments for ``DataArray.grad.along`` (``geometry``, ``accuracy``, ...).
+    chunks : mapping of str to int or "auto", optional
+        Dask chunks for some dimensions (``--chunks``); the others get "auto".
+    scheduler_spec : str, default: "threads"
+        ``threads``, ``processes``, ``synchronous`` or a distributed scheduler's address.
+    plot : str or path-like, optional
+        PNG of the first output variable, drawn from the written output.
+    overwrite : bool, default: False
+        Replace an existing OUTPUT (and PNG) once the new one is complete.
+    command : str, optional
+        The command line, recorded in the output's ``history`` attribute.
+
     Returns
     -------
     (pathlib.Path, list of str)
@@ -209,11 +232,8 @@ def run_gradient(
             result = derivatives(ds, along, variables, options)
         except InputError:
             raise
-        except (
-            ValueError,
-            TypeError,
-            KeyError,
-        ) as err:  # the accessor's checks, made while building
+        # the accessor's checks, all made while building the graph: bad input, exit status 2
+        except (ValueError, TypeError, KeyError) as err:
             raise InputError(_message(err)) from err
         _add_history(
             result, command or f"xgrad gradient {input} {output} --along {' '.join(along)}"
