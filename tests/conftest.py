@@ -47,8 +47,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _ci else "def
 
 
 def pytest_configure(config):
-    # numpy's installed test module (imported by test_upstream_numpy.py) uses this mark.
+    # The upstream test modules imported by tests/test_upstream_*.py use marks their own
+    # conftest files register (which pytest does not load from site-packages); register them
+    # here or --strict-markers fails collection in a fresh environment.
     config.addinivalue_line("markers", "thread_unsafe: numpy's mark for tests unsafe under threads")
+    config.addinivalue_line("markers", "flaky: xarray's mark for tests retried on failure")
+    config.addinivalue_line("markers", "network: xarray's mark for tests that need the network")
 
 
 class ComputeForbidden(RuntimeError):
