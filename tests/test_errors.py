@@ -217,3 +217,11 @@ def test_inputs_never_modified():
     before = copy.deepcopy(obj)
     obj.grad.along("x", "y")[0].compute()
     xr.testing.assert_identical(obj, before)
+
+
+def test_laplacian_too_few_points_names_the_dim():
+    obj = _field()  # x has 5 points; accuracy 4 second derivatives need 6
+    before = copy.deepcopy(obj)
+    with pytest.raises(ValueError, match=r"dimension 'x' has 5 point.*Laplacian.*accuracy=4.*6"):
+        obj.grad.laplacian("x", accuracy=4)
+    xr.testing.assert_identical(obj, before)

@@ -332,9 +332,9 @@ class DatasetGradAccessor(_GradAccessor):
         Examples
         --------
         >>> import xarray as xr, xgrad
-        >>> ds = xr.Dataset({"a": ("x", [0.0, 1.0, 4.0, 9.0, 16.0])})
+        >>> ds = xr.Dataset({"a": ("x", [0.0, 1.0, 4.0, 9.0, 16.0, 25.0])})
         >>> ds.grad.laplacian("x", accuracy=4)["a"].values.round(12).tolist()
-        [2.0, 2.0, 2.0, 2.0, 2.0]
+        [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
         """
         options = Options(
             edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs

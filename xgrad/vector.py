@@ -126,6 +126,15 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     """Sum of second derivatives; the spherical Laplacian on the sphere (see ``.grad.laplacian``)."""
     spacings = plan.spacings
     _check_same_units("the Laplacian", spacings)
+    accuracy = plan.options.accuracy
+    for s in spacings:  # one-sided second derivatives take one point more than first ones
+        need = accuracy + (1 if s.period is not None else 2)
+        if s.size < need:
+            raise ValueError(
+                f"dimension {s.dim!r} has {s.size} point(s) but the Laplacian with "
+                f"accuracy={accuracy} needs at least {need}; use a lower accuracy, e.g. "
+                f"`.grad.laplacian({s.dim!r}, accuracy=2)`"
+            )
     data, data_units = numeric_data(da, plan.datetime_unit)
     quantified = is_quantity(da.data)
     per = (spacings[0].name, spacings[0].units)
