@@ -23,7 +23,7 @@ extensions = [
     "sphinx_autosummary_accessors",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-templates_path = ["_templates", sphinx_autosummary_accessors.templates_path]
+templates_path = [sphinx_autosummary_accessors.templates_path]
 exclude_patterns = ["_build", "**/README.md"]
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
@@ -39,5 +39,4 @@ intersphinx_mapping: dict = {}
 
 html_theme = "pydata_sphinx_theme"
 html_title = "xgrad"
-html_static_path = ["_static"]
 html_theme_options = {"navigation_depth": 2, "show_toc_level": 2}
