@@ -59,8 +59,13 @@ def block_gradients(
         return
     nd = f.ndim
     m = f.shape[t]
-    row_bytes = max(f.nbytes // max(m, 1), 1)
-    step = max(1, TILE_BYTES // row_bytes)
+    if len(axes) == 1:
+        # one derivative: nothing to reuse from cache, so one tile per thread (no per-tile
+        # Python; the kernels stream through the block)
+        step = max(1, -(-m // max(threads, 1)))
+    else:
+        row_bytes = max(f.nbytes // max(m, 1), 1)
+        step = max(1, TILE_BYTES // row_bytes)
     tiles = [(r0, min(r0 + step, m)) for r0 in range(0, m, step)]
 
     def run(group: Sequence[tuple[int, int]]) -> None:
