@@ -52,6 +52,10 @@ def block_gradients(
     ``(lo, hi)`` rows around it (``None`` where not needed).  ``threads > 1`` runs contiguous
     groups of tiles on that many threads (the in-memory driver).
     """
+    # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
+    # tile and axis inside axis_gradient
+    f = working_array(f)
+    halos = [(working_array(lo), working_array(hi)) for lo, hi in halos]
     t = _tiling_axis(f)
     if t is None:
         for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
