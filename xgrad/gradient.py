@@ -30,6 +30,33 @@ def _is_duck_array(f: Any) -> bool:
     )
 
 
+def _is_quantity(x: Any) -> bool:
+    """A pint Quantity (numpy.gradient accepts them: pint implements it with units)."""
+    return hasattr(x, "_REGISTRY") and hasattr(x, "magnitude") and hasattr(x, "units")
+
+
+def _quantity_gradient(f, varargs, axis, edge_order, accuracy, nan) -> Any:
+    """pint quantities: differentiate the magnitudes; units are f's over the spacing's."""
+    registry = next(x._REGISTRY for x in (f, *varargs) if _is_quantity(x))
+    f_units = f.units if _is_quantity(f) else registry.dimensionless
+    mags = [v.magnitude if _is_quantity(v) else v for v in varargs]
+    grads = gradient(
+        f.magnitude if _is_quantity(f) else f,
+        *mags,
+        axis=axis,
+        edge_order=edge_order,
+        accuracy=accuracy,
+        nan=nan,
+    )
+    single = not isinstance(grads, tuple)
+    grads = (grads,) if single else grads
+    per = [v.units if _is_quantity(v) else registry.dimensionless for v in varargs]
+    per = per * len(grads) if len(per) <= 1 else per
+    per = per or [registry.dimensionless] * len(grads)
+    out = tuple(registry.Quantity(g, f_units / u) for g, u in zip(grads, per))
+    return out[0] if single else out
+
+
 def output_dtype(dtype: np.dtype) -> np.dtype:
     """numpy.gradient's output dtype; TypeError for data it cannot differentiate.
 
@@ -121,6 +148,8 @@ def gradient(
     >>> xgrad.gradient(np.array([0.0, 1.0, np.nan, 3.0, 4.0]), nan="one-sided")
     array([ 1.,  1., nan,  1.,  1.])
     """
+    if _is_quantity(f) or any(_is_quantity(v) for v in varargs):
+        return _quantity_gradient(f, varargs, axis, edge_order, accuracy, nan)
     lazy = _is_dask_array(f)
     if not lazy and not _is_duck_array(f):
         f = np.asanyarray(f)

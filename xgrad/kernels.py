@@ -205,7 +205,7 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
     shape[axis] = -1
 
     def term(t: int) -> Any:
-        w = weights[0, t] if plan.uniform else weights[:, t].reshape(shape)
+        w = weights[0, t] if plan.uniform else _like(weights[:, t].reshape(shape), f)
         o = int(offsets[t])
         return w * f[_index(nd, axis, slice(i0 + o, i1 + o))]
 
@@ -233,8 +233,13 @@ def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: 
     else:
         shape = [1] * nd
         shape[axis] = -1
-        a, b, c = (w.reshape(shape) for w in coef)
+        a, b, c = (_like(w.reshape(shape), f) for w in coef)
         out[s1] = a * f[s0] + b * f[s1] + c * f[s2]
+
+
+def _like(coef: np.ndarray, f: Any) -> Any:
+    """Coefficients in ``f``'s array library (cupy refuses to mix numpy arrays in; NEP 35)."""
+    return coef if isinstance(f, np.ndarray) else np.asarray(coef, like=f)
 
 
 def _working_dtype(a: Any, b: Any) -> np.dtype | None:

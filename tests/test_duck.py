@@ -1,0 +1,126 @@
+"""Duck arrays (cupy and friends) and pint quantities go through the NumPy reference path.
+
+No GPU here, so ``StrictDuck`` stands in for cupy: a NEP 18/35 array that refuses implicit
+conversion to numpy and refuses numpy arrays as operands (cupy raises TypeError for both).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xgrad
+
+
+class StrictDuck:
+    """A cupy-like duck array wrapping a numpy array."""
+
+    def __init__(self, data):
+        self.data = np.asarray(data)
+
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("implicit conversion to a numpy array is not allowed")
+
+    def __getitem__(self, index):
+        return StrictDuck(self.data[index])
+
+    def __setitem__(self, index, value):
+        if isinstance(value, np.ndarray):
+            raise TypeError("cannot assign a numpy array to a duck array")
+        self.data[index] = value.data if isinstance(value, StrictDuck) else value
+
+    def astype(self, dtype):
+        return StrictDuck(self.data.astype(dtype))
+
+    def view(self, dtype):
+        return StrictDuck(self.data.view(dtype))
+
+    @staticmethod
+    def _unwrap(x):
+        if isinstance(x, np.ndarray) and x.ndim > 0:
+            raise TypeError("Unsupported type <class 'numpy.ndarray'>")
+        return x.data if isinstance(x, StrictDuck) else x
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or "out" in kwargs:
+            return NotImplemented
+        return StrictDuck(getattr(ufunc, method)(*map(self._unwrap, inputs), **kwargs))
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.asarray, np.array):  # creation with like=self (NEP 35)
+            return StrictDuck(func(*args, **{k: v for k, v in kwargs.items() if k != "like"}))
+
+        def unwrap(x):
+            if isinstance(x, (list, tuple)):
+                return type(x)(unwrap(v) for v in x)
+            return x.data if isinstance(x, StrictDuck) else x
+
+        result = func(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
+        return StrictDuck(result) if isinstance(result, np.ndarray) else result
+
+    def __add__(self, other):
+        return np.add(self, other)
+
+    def __radd__(self, other):
+        return np.add(other, self)
+
+    def __sub__(self, other):
+        return np.subtract(self, other)
+
+    def __rsub__(self, other):
+        return np.subtract(other, self)
+
+    def __mul__(self, other):
+        return np.multiply(self, other)
+
+    def __rmul__(self, other):
+        return np.multiply(other, self)
+
+    def __truediv__(self, other):
+        return np.true_divide(self, other)
+
+    def __rtruediv__(self, other):
+        return np.true_divide(other, self)
+
+    def __neg__(self):
+        return np.negative(self)
+
+
+def test_strict_duck_refuses_numpy_operands():
+    with pytest.raises(TypeError):
+        np.ones(3) * StrictDuck(np.ones(3))
+    with pytest.raises(TypeError):
+        np.asarray(StrictDuck(np.ones(3)))
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("accuracy", [2, 4])
+def test_duck_array_same_bits_as_numpy(edge_order, accuracy):
+    rng = np.random.default_rng(3)
+    f = rng.standard_normal((7, 8))
+    x = np.cumsum(rng.random(7) + 0.1)
+    for varargs in [(), (0.5, 2.0), (x, 1.5)]:
+        expected = xgrad.gradient(f, *varargs, edge_order=edge_order, accuracy=accuracy)
+        got = xgrad.gradient(StrictDuck(f), *varargs, edge_order=edge_order, accuracy=accuracy)
+        for g, e in zip(got, expected):
+            assert isinstance(g, StrictDuck)
+            np.testing.assert_array_equal(g.data.view(np.uint64), e.view(np.uint64))
+
+
+def test_pint_quantities_carry_units():
+    pint = pytest.importorskip("pint")
+    ureg = pint.UnitRegistry()
+    q = ureg.Quantity(np.array([1.0, 4.0, 9.0, 16.0]), "m")
+    got = xgrad.gradient(q, ureg.Quantity(2.0, "s"))
+    expected = np.gradient(q, ureg.Quantity(2.0, "s"))  # pint's own implementation
+    assert got.units == ureg.Unit("m / s") == expected.units
+    np.testing.assert_array_equal(got.magnitude, expected.magnitude)
+    field = ureg.Quantity(np.arange(12.0).reshape(3, 4) ** 2, "K")
+    d0, d1 = xgrad.gradient(field, ureg.Quantity(np.array([0.0, 1.0, 3.0]), "m"), 2.0)
+    assert d0.units == ureg.Unit("K / m") and d1.units == ureg.Unit("K")
+    np.testing.assert_array_equal(d1.magnitude, np.gradient(field.magnitude, 2.0, axis=1))
