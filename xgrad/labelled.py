@@ -27,7 +27,7 @@ import xarray as xr
 from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
 from .geometry import metric_factor, plan_geometry
 from .gradient import differentiate, output_dtype
-from .periodic import axis_spacing, check_period, plan_boundaries
+from .periodic import axis_spacing, check_dim_key, check_period, plan_boundaries
 from .units import _clean, derivative_attrs
 
 __all__ = ["Options", "Plan", "derivative_arrays", "derivatives", "prepare"]
@@ -84,11 +84,7 @@ def check_options(obj: Any, options: Options) -> None:
     boundary, radius = options.boundary, options.radius
     if isinstance(boundary, Mapping):
         for dim, value in boundary.items():
-            if dim not in obj.dims:
-                raise ValueError(
-                    f"boundary names {dim!r}, which is not a dimension; dimensions are "
-                    f"{tuple(obj.dims)!r}"
-                )
+            check_dim_key(obj, "boundary", dim)
             _choice(f"boundary[{dim!r}]", value, BOUNDARIES)
     else:
         _choice("boundary", boundary, BOUNDARIES)

@@ -49,17 +49,21 @@ def _check_number(option: str, value: Any) -> None:
         )
 
 
+def check_dim_key(obj: Any, option: str, dim: Hashable) -> None:
+    """ValueError when a per-dimension ``option`` mapping names something that is not a dim."""
+    if dim not in obj.dims:
+        raise ValueError(
+            f"{option} names {dim!r}, which is not a dimension; dimensions are {tuple(obj.dims)!r}"
+        )
+
+
 def check_period(obj: Any, period: Any) -> None:
     """Validate ``period``: None, a positive number, or a mapping of dimension to one."""
     if period is None:
         return
     if isinstance(period, Mapping):
         for dim, value in period.items():
-            if dim not in obj.dims:
-                raise ValueError(
-                    f"period names {dim!r}, which is not a dimension; dimensions are "
-                    f"{tuple(obj.dims)!r}"
-                )
+            check_dim_key(obj, "period", dim)
             _check_number(f"period[{dim!r}]", value)
     else:
         _check_number("period", period)
