@@ -165,6 +165,8 @@ def _row_compiled(plan: AxisPlan, g: int, axis: int, rows: list, out: Any) -> bo
         wt = _working_dtype(args[0].dtype, f.dtype)
     if not args or not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
         return False
+    # one row: the compiled call pays off from about 512 elements (its NumPy alternative makes
+    # temporaries), far below the block threshold, hence the scaled size
     if not _use_compiled(f, out, wt, size=f.size * 64):
         return False
     views = [_view3(r, axis) for r in (*rows, out)]
