@@ -88,25 +88,18 @@ def block_gradients(
 
     if threads <= 1 or len(tiles) == 1:
         run(tiles)
-        _fill_tiling_axis(f, t, axes, plans, starts, halos, outs)
-        return
-    size = -(-len(tiles) // threads)
-    groups = [tiles[i : i + size] for i in range(0, len(tiles), size)]
-    with ThreadPoolExecutor(len(groups)) as pool:
-        for fut in [pool.submit(run, g) for g in groups]:
-            fut.result()
-    _fill_tiling_axis(f, t, axes, plans, starts, halos, outs)
-
-
-def _fill_tiling_axis(f, t, axes, plans, starts, halos, outs) -> None:
-    """nan="one-sided" along the tiling axis, once every row of the block exists."""
+    else:
+        size = -(-len(tiles) // threads)
+        groups = [tiles[i : i + size] for i in range(0, len(tiles), size)]
+        with ThreadPoolExecutor(len(groups)) as pool:
+            for fut in [pool.submit(run, g) for g in groups]:
+                fut.result()
+    # nan="one-sided" along the tiling axis, once every row of the block exists
     for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
         if k == t and plan.fallback is not None:
             from .missing import fill_missing
 
-            fill_missing(
-                working_array(f), k, plan, start, working_array(lo), working_array(hi), out
-            )
+            fill_missing(f, k, plan, start, lo, hi, out)
 
 
 def _threads() -> int:
@@ -120,10 +113,10 @@ def inmemory_gradients(
     f: Any, axes: Sequence[int], plans: Sequence[AxisPlan], outs: Sequence[Any]
 ) -> None:
     """The whole array as one block; threaded over tiles when it is large."""
-    nothing = [_wrap_halo(f, k, p) for k, p in zip(axes, plans)]
+    halos = [_wrap_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
-    block_gradients(f, axes, plans, zeros, nothing, outs, threads=_threads() if big else 1)
+    block_gradients(f, axes, plans, zeros, halos, outs, threads=_threads() if big else 1)
 
 
 def _wrap_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:

@@ -17,9 +17,7 @@ import numpy as np
 
 from .stencils import AxisPlan
 
-__all__ = ["fill_missing", "FALLBACK_ORDER"]
-
-FALLBACK_ORDER = ("c2", "f2", "b2", "f1", "b1")
+__all__ = ["fill_missing"]
 
 
 def fill_missing(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: Any) -> None:
@@ -39,10 +37,7 @@ def fill_missing(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any
     shape[axis] = -1
     todo = np.take(bad, rows, axis=axis)
     result = np.take(out, rows, axis=axis)
-    for name in FALLBACK_ORDER:
-        if name not in plan.fallback:  # second derivatives have no 2-point stencils
-            continue
-        first, weights = plan.fallback[name]
+    for first, weights in plan.fallback.values():  # in the plan's cascade order
         usable = todo.copy()
         acc = None
         for t in range(weights.shape[1]):
