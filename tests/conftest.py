@@ -158,6 +158,22 @@ def _canonical_nan(a: np.ndarray) -> np.ndarray:
     return parts.view(a.dtype)
 
 
+@pytest.fixture
+def engine_calls(monkeypatch):
+    """``(axes, options)`` of every call the labelled layer makes to the one-pass engine."""
+    from xgrad import labelled
+
+    calls = []
+    real = labelled.differentiate
+
+    def spy(f, axes, *args, **kwargs):
+        calls.append((axes, kwargs))
+        return real(f, axes, *args, **kwargs)
+
+    monkeypatch.setattr(labelled, "differentiate", spy)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def assert_bitwise_equal():
     """``assert_bitwise_equal(actual, desired)``: same type, dtype, shape and bits."""
