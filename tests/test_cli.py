@@ -584,3 +584,31 @@ def test_python_dash_m_interrupted(tmp_path, signum):
     assert proc.returncode == 130, err
     assert err.strip() == "xgrad: interrupted"
     assert not (tmp_path / "o.zarr").exists() and _leftovers(tmp_path) == []
+
+
+def test_failed_netcdf_write_closes_its_file(tmp_path):
+    """A write that fails mid-way closes the temporary NetCDF file itself, so no later garbage
+    collection prints xarray's "deallocating CachingFileManager" warning into another run."""
+    import gc
+    import warnings
+
+    from xgrad.io import write_dataset
+
+    ds = xr.Dataset({"a": (("t", "x"), np.ones((4, 6)))}).chunk(t=1)
+
+    def failing(delayed):
+        raise RuntimeError("boom")
+
+    # the warning is off by default; xarray's own test package turns it on at import
+    with (
+        xr.set_options(warn_for_unclosed_files=True),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        try:
+            write_dataset(ds, tmp_path / "out.nc", failing)
+        except RuntimeError:
+            pass
+        gc.collect()
+    assert not [w for w in caught if "CachingFileManager" in str(w.message)]
+    assert list(tmp_path.iterdir()) == []

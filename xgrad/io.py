@@ -344,6 +344,7 @@ def write_dataset(
     path = check_output_path(path, overwrite=overwrite)
     ds, encoding = _prepare(ds, fmt)
     tmp = _sibling(path, "tmp")
+    delayed = None
     try:
         with warnings.catch_warnings():
             # xarray writes consolidated metadata for fast opening; zarr-python warns that it is
@@ -359,9 +360,43 @@ def write_dataset(
             compute(delayed)
         _commit(tmp, path, overwrite=overwrite)
     except BaseException:
+        # xarray closes a NetCDF file in the last task of the write; when the computation
+        # fails that task never runs, and the open file would be closed (with a warning) by
+        # whichever later garbage collection finds it.  Close it now, before removing it.
+        for store in _stores_in(delayed):
+            store.close()
         _remove(tmp)
         raise
     return path
+
+
+def _stores_in(delayed: Any) -> list:
+    """xarray data stores referenced by the tasks of a write's Delayed (none if unknown)."""
+    if delayed is None or not hasattr(delayed, "__dask_graph__"):
+        return []
+    found: list = []
+    seen: set[int] = set()
+
+    def walk(obj: Any, depth: int) -> None:
+        if depth > 8 or id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, xr.backends.AbstractDataStore):
+            found.append(obj)
+        elif isinstance(obj, (list, tuple, set)):
+            for item in obj:
+                walk(item, depth + 1)
+        elif isinstance(obj, dict):
+            for item in obj.values():
+                walk(item, depth + 1)
+        else:  # dask's task objects keep their arguments in ``args``/``kwargs``
+            for name in ("args", "kwargs", "value"):
+                if hasattr(obj, name):
+                    walk(getattr(obj, name), depth + 1)
+
+    for task in dict(delayed.__dask_graph__()).values():
+        walk(task, 0)
+    return found
 
 
 def _commit(tmp: Path, path: Path, *, overwrite: bool) -> None:
