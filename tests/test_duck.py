@@ -6,10 +6,12 @@ conversion to numpy and refuses numpy arrays as operands (cupy raises TypeError 
 
 from __future__ import annotations
 
+import dask.array as da
 import numpy as np
 import pytest
 
 import xgrad
+from xgrad.gradient import differentiate
 
 
 class StrictDuck:
@@ -26,16 +28,34 @@ class StrictDuck:
     def __array__(self, *args, **kwargs):
         raise TypeError("implicit conversion to a numpy array is not allowed")
 
+    @staticmethod
+    def _key(index):
+        """Duck masks and integer arrays index as cupy's do; numpy index arrays too (cupy
+        copies them to the device)."""
+        if isinstance(index, tuple):
+            return tuple(i.data if isinstance(i, StrictDuck) else i for i in index)
+        return index.data if isinstance(index, StrictDuck) else index
+
     def __getitem__(self, index):
-        return StrictDuck(self.data[index])
+        return StrictDuck(self.data[self._key(index)])
 
     def __setitem__(self, index, value):
         if isinstance(value, np.ndarray):
             raise TypeError("cannot assign a numpy array to a duck array")
-        self.data[index] = value.data if isinstance(value, StrictDuck) else value
+        self.data[self._key(index)] = value.data if isinstance(value, StrictDuck) else value
 
     def astype(self, dtype):
         return StrictDuck(self.data.astype(dtype))
+
+    def copy(self):
+        return StrictDuck(self.data.copy())
+
+    def get(self):
+        """The explicit device-to-host copy (``cupy.ndarray.get``)."""
+        return self.data.copy()
+
+    def any(self, axis=None):
+        return StrictDuck(self.data.any(axis=axis))
 
     def view(self, dtype):
         return StrictDuck(self.data.view(dtype))
@@ -90,6 +110,15 @@ class StrictDuck:
     def __neg__(self):
         return np.negative(self)
 
+    def __and__(self, other):
+        return np.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return np.bitwise_and(other, self)
+
+    def __invert__(self):
+        return np.invert(self)
+
 
 def test_strict_duck_refuses_numpy_operands():
     with pytest.raises(TypeError):
@@ -110,6 +139,70 @@ def test_duck_array_same_bits_as_numpy(edge_order, accuracy):
         for g, e in zip(got, expected):
             assert isinstance(g, StrictDuck)
             np.testing.assert_array_equal(g.data.view(np.uint64), e.view(np.uint64))
+
+
+# NaN patterns for nan="one-sided": the fallback cascade, rows with no valid neighbour, and
+# the global ends (a fallback stencil leaving the axis is skipped)
+HOLES = {"isolated": [5], "both ends": [0, 11], "runs": [2, 3, 4, 8, 9]}
+
+
+def _holey(shape, holes, rng):
+    f = rng.standard_normal(shape)
+    f[..., holes] = np.nan
+    return f
+
+
+@pytest.mark.parametrize("holes", list(HOLES))
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("accuracy", [2, 4])
+def test_one_sided_same_bits_as_numpy(holes, edge_order, accuracy, assert_bitwise_equal):
+    """The NaN fallback runs in the data's array library: no numpy operand meets duck data."""
+    rng = np.random.default_rng(4)
+    x = np.cumsum(rng.random(12) + 0.1)
+    one = _holey(12, HOLES[holes], rng)
+    two = _holey((9, 12), HOLES[holes], rng)
+    two[6] = np.nan  # all NaN: no stencil along axis 1; rows 5 and 7 go one-sided along axis 0
+    two[2, 7] = np.nan
+    y = np.cumsum(rng.random(9) + 0.1)
+    opts = dict(edge_order=edge_order, accuracy=accuracy, nan="one-sided")
+    for f, spacings in [(one, [(), (0.5,), (x,)]), (two, [(), (0.5, 2.0), (y, x)])]:
+        for varargs in spacings:
+            expected = xgrad.gradient(f, *varargs, **opts)
+            got = xgrad.gradient(StrictDuck(f), *varargs, **opts)
+            if f.ndim == 1:
+                got, expected = (got,), (expected,)
+            assert all(isinstance(g, StrictDuck) for g in got)
+            assert_bitwise_equal(tuple(g.data for g in got), expected)
+
+
+@pytest.mark.parametrize("accuracy", [2, 4])
+def test_one_sided_periodic_same_bits_as_numpy(accuracy, assert_bitwise_equal):
+    """A periodic axis wraps the halo (and the fallback stencils) across the seam."""
+    rng = np.random.default_rng(6)
+    f = _holey((8, 10), [0, 4, 9], rng)
+    f[3, 1:3] = np.nan
+    dx = rng.random(8) + 0.1  # periodic: n spacings, the last across the seam
+    args = ((0, 1), [dx, 0.5])
+    opts = dict(accuracy=accuracy, nan="one-sided", periodic=(True, False))
+    expected = differentiate(f, *args, **opts)
+    got = differentiate(StrictDuck(f), *args, **opts)
+    assert_bitwise_equal([g.data for g in got], expected)
+
+
+@pytest.mark.parametrize("nan", ["propagate", "one-sided"])
+@pytest.mark.parametrize("chunks", [1, (4, 5), ((2, 7), (5, 1, 6))])
+def test_dask_array_of_duck_blocks(nan, chunks, assert_bitwise_equal):
+    """Dask blocks that are duck arrays (cupy-backed dask) go through the same kernels."""
+    rng = np.random.default_rng(7)
+    f = _holey((9, 12), HOLES["runs"], rng)
+    f[6] = np.nan
+    f[1, 0] = np.nan
+    x = np.cumsum(rng.random(12) + 0.1)
+    expected = xgrad.gradient(f, 0.5, x, accuracy=4, nan=nan)
+    d = da.from_array(StrictDuck(f), chunks=chunks, asarray=False)
+    got = [g.compute() for g in xgrad.gradient(d, 0.5, x, accuracy=4, nan=nan)]
+    assert all(isinstance(g, StrictDuck) for g in got)
+    assert_bitwise_equal(tuple(g.data for g in got), expected)
 
 
 def test_pint_quantities_carry_units():
