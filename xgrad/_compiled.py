@@ -12,7 +12,11 @@ Bit-exactness with numpy.gradient rests on three choices, each guarded by
   NEP 50 promotion gives ``(f[2:] - f[:-2]) / (2. * dx)``, so numba's typing of
   ``float32 - float32`` then ``/ d2`` follows numpy's;
 * ``error_model="numpy"``: division by a zero spacing gives inf/nan as in numpy instead of
-  raising ZeroDivisionError.
+  raising ZeroDivisionError;
+* complex data goes through :func:`mul` and :func:`div`, which spell out numpy's own complex
+  loops (numba's complex division divides by the denominator where numpy multiplies by its
+  reciprocal, and numpy's SIMD complex multiply fuses into FMA on CPUs that have it; see
+  :data:`FUSED_CMUL`).  For real data they are the plain ``*`` and ``/``.
 
 Kernels compute a range of rows ``i0 .. i1-1`` so a block can be processed in cache-sized
 pieces without sub-block views.  Arrays are viewed as ``(P, m, Q)`` (axis in the middle) or, when the axis is the contiguous
@@ -22,8 +26,94 @@ last one, ``(P, m)`` so the innermost loop runs along memory in both cases.
 from __future__ import annotations
 
 import numba
+import numpy as np
+from numba import types
+from numba.extending import intrinsic, overload
+from numba.np.numpy_support import as_dtype
 
 _jit = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+
+
+def _numpy_fuses_complex_multiply() -> bool:
+    """Whether numpy's array loop for ``real * complex`` rounds once (FMA) or twice.
+
+    The two differ only in the sign of a product that underflows to zero: with FMA,
+    ``-1e-310 * (1e-310 - 0.36j)`` has real part ``fma(-1e-310, 1e-310, -(0 * -0.36))``, the
+    exact negative product rounded, so -0.0; rounding the product first gives
+    ``-0.0 - (-0.0) = +0.0``.  numpy picks its loop by CPU, so ask it rather than guess.
+    """
+    with np.errstate(all="ignore"):
+        z = np.full(1, -1e-310) * np.full(1, complex(1e-310, -0.36))
+    return bool(np.signbit(z.real[0]))
+
+
+#: numpy's complex multiply rounds once (FMA) on this CPU; passed to the kernels as ``fused``.
+FUSED_CMUL = _numpy_fuses_complex_multiply()
+
+
+def mul(w, z, fused):  # pragma: no cover - the compiled overload below is what runs
+    """``w * z`` for a real weight ``w``, as numpy's array loops compute it."""
+    return w * z
+
+
+def div(x, d):  # pragma: no cover - the compiled overload below is what runs
+    """``x / d`` as numpy's array loops compute it."""
+    return x / d
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):  # pragma: no cover - compiled
+    def codegen(context, builder, sig, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
+def _types_of(*tys):
+    """The real and complex scalar types numpy computes ``tys`` in (complex64 with float64:
+    float64 and complex128).  Results are built as that complex type: numba's ``complex(x, y)``
+    is complex128, and adding float32 parts in float64 would round twice."""
+    dt = np.result_type(*(as_dtype(t) for t in tys))
+    return np.finfo(dt).dtype.type, np.result_type(dt, np.complex64).type
+
+
+@overload(mul, jit_options={"error_model": "numpy"})
+def _mul_impl(w, z, fused):  # pragma: no cover - compiled
+    if not isinstance(z, types.Complex):
+        return lambda w, z, fused: w * z
+    ft, ct = _types_of(w, z)
+    zero = ft(0.0)  # the imaginary part of the real weight cast to complex
+
+    def impl(w, z, fused):
+        a, zr, zi = ft(w), ft(z.real), ft(z.imag)
+        if fused:  # numpy's SIMD loop: fma(a, zr, -(0 * zi)), fma(a, zi, 0 * zr)
+            return ct(complex(_fma(a, zr, -(zero * zi)), _fma(a, zi, zero * zr)))
+        return ct(complex(a * zr - zero * zi, a * zi + zero * zr))
+
+    return impl
+
+
+@overload(div, jit_options={"error_model": "numpy"})
+def _div_impl(x, d):  # pragma: no cover - compiled
+    if not isinstance(d, types.Complex):
+        return lambda x, d: x / d
+    ft, ct = _types_of(x, d)
+    one = ft(1.0)
+
+    def impl(x, d):
+        # numpy's complex divide (Smith's method, multiplying by the reciprocal)
+        xr, xi, dr, di = ft(x.real), ft(x.imag), ft(d.real), ft(d.imag)
+        if abs(dr) >= abs(di):
+            if dr == 0 and di == 0:
+                return ct(complex(xr / abs(dr), xi / abs(di)))
+            rat = di / dr
+            scl = one / (dr + di * rat)
+            return ct(complex((xr + xi * rat) * scl, (xi - xr * rat) * scl))
+        rat = dr / di
+        scl = one / (di + dr * rat)
+        return ct(complex((xr * rat + xi) * scl, (xi * rat - xr) * scl))
+
+    return impl
 
 
 @_jit
@@ -33,7 +123,7 @@ def uniform3(f, out, d2, i0, i1):  # pragma: no cover - compiled
     for p in range(P):
         for i in range(i0, i1):
             for q in range(Q):
-                out[p, i, q] = (f[p, i + 1, q] - f[p, i - 1, q]) / d2
+                out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], d2)
 
 
 @_jit
@@ -46,11 +136,11 @@ def uniform2(f, out, d2, i0, i1):  # pragma: no cover - compiled
         fp = f[p, i0 - 1 : i1 + 1]
         op = out[p, i0:i1]
         for j in range(n):
-            op[j] = (fp[j + 2] - fp[j]) / d2
+            op[j] = div(fp[j + 2] - fp[j], d2)
 
 
 @_jit
-def nonuniform3(f, out, a, b, c, i0, i1):  # pragma: no cover - compiled
+def nonuniform3(f, out, a, b, c, i0, i1, fused):  # pragma: no cover - compiled
     # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0)
     P, m, Q = f.shape
     for p in range(P):
@@ -59,22 +149,28 @@ def nonuniform3(f, out, a, b, c, i0, i1):  # pragma: no cover - compiled
             bi = b[i - i0]
             ci = c[i - i0]
             for q in range(Q):
-                out[p, i, q] = ai * f[p, i - 1, q] + bi * f[p, i, q] + ci * f[p, i + 1, q]
+                out[p, i, q] = (
+                    mul(ai, f[p, i - 1, q], fused)
+                    + mul(bi, f[p, i, q], fused)
+                    + mul(ci, f[p, i + 1, q], fused)
+                )
 
 
 @_jit
-def nonuniform2(f, out, a, b, c, i0, i1):  # pragma: no cover - compiled
+def nonuniform2(f, out, a, b, c, i0, i1, fused):  # pragma: no cover - compiled
     P, m = f.shape
     n = i1 - i0
     for p in range(P):
         fp = f[p, i0 - 1 : i1 + 1]
         op = out[p, i0:i1]
         for j in range(n):
-            op[j] = a[j] * fp[j] + b[j] * fp[j + 1] + c[j] * fp[j + 2]
+            op[j] = (
+                mul(a[j], fp[j], fused) + mul(b[j], fp[j + 1], fused) + mul(c[j], fp[j + 2], fused)
+            )
 
 
 @_jit
-def weighted3(f, out, offsets, weights, i0, i1, acc):  # pragma: no cover - compiled
+def weighted3(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover - compiled
     """Rows i0 .. i1-1: ``sum_t weights[r, t] * f[i + offsets[t]]``, summed left to right.
 
     ``weights`` has one row per output row (non-uniform) or a single shared row (uniform);
@@ -90,27 +186,27 @@ def weighted3(f, out, offsets, weights, i0, i1, acc):  # pragma: no cover - comp
             w = weights[r, 0]
             o = i + offsets[0]
             for q in range(Q):
-                acc[q] = w * f[p, o, q]
+                acc[q] = mul(w, f[p, o, q], fused)
             for t in range(1, T):
                 w = weights[r, t]
                 o = i + offsets[t]
                 for q in range(Q):
-                    acc[q] = acc[q] + w * f[p, o, q]
+                    acc[q] = acc[q] + mul(w, f[p, o, q], fused)
             for q in range(Q):
                 out[p, i, q] = acc[q]
 
 
 @_jit
-def weighted2(f, out, offsets, weights, i0, i1):  # pragma: no cover - compiled
+def weighted2(f, out, offsets, weights, i0, i1, fused):  # pragma: no cover - compiled
     P, m = f.shape
     shared = weights.shape[0] == 1
     T = offsets.shape[0]
     for p in range(P):
         for i in range(i0, i1):
             r = 0 if shared else i - i0
-            s = weights[r, 0] * f[p, i + offsets[0]]
+            s = mul(weights[r, 0], f[p, i + offsets[0]], fused)
             for t in range(1, T):
-                s = s + weights[r, t] * f[p, i + offsets[t]]
+                s = s + mul(weights[r, t], f[p, i + offsets[t]], fused)
             out[p, i] = s
 
 
@@ -120,12 +216,14 @@ def uniform_row(prev, nxt, out, d2):  # pragma: no cover - compiled
     P, Q = out.shape
     for p in range(P):
         for q in range(Q):
-            out[p, q] = (nxt[p, q] - prev[p, q]) / d2
+            out[p, q] = div(nxt[p, q] - prev[p, q], d2)
 
 
 @_jit
-def nonuniform_row(prev, cur, nxt, out, a, b, c):  # pragma: no cover - compiled
+def nonuniform_row(prev, cur, nxt, out, a, b, c, fused):  # pragma: no cover - compiled
     P, Q = out.shape
     for p in range(P):
         for q in range(Q):
-            out[p, q] = a * prev[p, q] + b * cur[p, q] + c * nxt[p, q]
+            out[p, q] = (
+                mul(a, prev[p, q], fused) + mul(b, cur[p, q], fused) + mul(c, nxt[p, q], fused)
+            )

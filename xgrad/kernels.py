@@ -26,7 +26,7 @@ from .stencils import AxisPlan
 
 __all__ = ["axis_gradient", "working_array", "compiled"]
 
-_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_COMPILED_DTYPES = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
 # Below this many elements the NumPy path is as fast and avoids importing numba at all
 # (keeps `import xgrad` + a first small gradient well under a second).
 _MIN_COMPILED_SIZE = 32_768
@@ -123,62 +123,61 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
         return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
 
     g = start + i
+    target = out[_index(nd, axis, slice(i, i + 1))]
     if plan.weights is not None:
         terms = _row_terms(plan, g)
         value = terms[0][1] * row(i + terms[0][0])
         for off, w in terms[1:]:
             value = value + w * row(i + off)
     elif not plan.periodic and (g == 0 or g == plan.n - 1):
+        # numpy's edge stencils: (f[1] - f[0]) / dx, or a * f[0] + b * f[1] + c * f[2]
+        scalars = plan.lo if g == 0 else plan.hi
+        k = i if g == 0 else i - plan.edge_order  # the stencil's first row
+        points = range(k, k + plan.edge_order + 1)
+        if _row_compiled(axis, [row(j) for j in points], scalars, target):
+            return
+        r = [row(j, False) for j in points]
         if plan.edge_order == 1:
-            (dx,) = plan.lo if g == 0 else plan.hi
-            r0, r1 = (
-                (row(i, False), row(i + 1, False)) if g == 0 else (row(i - 1, False), row(i, False))
-            )
-            out[_index(nd, axis, i)] = (r1 - r0) / dx
+            out[_index(nd, axis, i)] = (r[1] - r[0]) / scalars[0]
         else:
-            a, b, c = plan.lo if g == 0 else plan.hi
-            k = i if g == 0 else i - 2
-            out[_index(nd, axis, i)] = (
-                a * row(k, False) + b * row(k + 1, False) + c * row(k + 2, False)
-            )
-        return
-    elif _row_compiled(
-        plan, g, axis, [row(i - 1), row(i), row(i + 1)], out[_index(nd, axis, slice(i, i + 1))]
-    ):
+            a, b, c = scalars
+            out[_index(nd, axis, i)] = a * r[0] + b * r[1] + c * r[2]
         return
     elif plan.uniform:
+        if _row_compiled(axis, [row(i - 1), row(i + 1)], (plan.d2,), target):
+            return
         value = (row(i + 1) - row(i - 1)) / plan.d2
     else:
         a, b, c = (w[g] for w in plan.coef)
+        if _row_compiled(axis, [row(i - 1), row(i), row(i + 1)], (a, b, c), target):
+            return
         value = a * row(i - 1) + b * row(i) + c * row(i + 1)
     out[_index(nd, axis, slice(i, i + 1))] = value
 
 
-def _row_compiled(plan: AxisPlan, g: int, axis: int, rows: list, out: Any) -> bool:
-    """A central row across a face with the compiled kernels (same formula as numpy's)."""
-    f = rows[1]
-    if plan.uniform:
-        wt = _working_dtype(f.dtype, plan.d2)
-        args: tuple = (wt.type(plan.d2),) if wt is not None and wt in _COMPILED_DTYPES else ()
-    else:
-        args = tuple(w[g] for w in plan.coef)
-        wt = _working_dtype(args[0].dtype, f.dtype)
-    if not args or not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
+def _row_compiled(axis: int, rows: list, scalars: tuple, out: Any) -> bool:
+    """One row with the compiled kernels: ``(rows[1] - rows[0]) / d`` for one scalar ``d``,
+    ``a * rows[0] + b * rows[1] + c * rows[2]`` for three (numpy's formulas and operand
+    types; False where the compiled path does not apply)."""
+    f = rows[0]
+    if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
         return False
+    wt = _working_dtype(f.dtype, *scalars)  # NEP 50: Python floats are weak, numpy's strong
     # one row: the compiled call pays off from about 512 elements (its NumPy alternative makes
     # temporaries), far below the block threshold, hence the scaled size
-    if not _use_compiled(f, out, wt, size=f.size * 64):
+    if wt is None or not _use_compiled(f, out, wt, size=f.size * 64):
         return False
     views = [_view3(r, axis) for r in (*rows, out)]
     if any(v is None for v in views):
         return False
-    prev, cur, nxt, o = (v[:, 0, :] for v in views)
+    flat = [v[:, 0, :] for v in views]
     from . import _compiled
 
-    if plan.uniform:
-        _compiled.uniform_row(prev, nxt, o, *args)
+    if len(scalars) == 1:
+        _compiled.uniform_row(*flat, wt.type(scalars[0]))
     else:
-        _compiled.nonuniform_row(prev, cur, nxt, o, *args)
+        real = np.finfo(wt).dtype.type  # numpy casts a real weight to complex data's type
+        _compiled.nonuniform_row(*flat, *map(real, scalars), _compiled.FUSED_CMUL)
     return True
 
 
@@ -244,11 +243,11 @@ def _like(coef: np.ndarray, f: Any) -> Any:
     return coef if isinstance(f, np.ndarray) else np.asarray(coef, like=f)
 
 
-def _working_dtype(a: Any, b: Any) -> np.dtype | None:
-    """numpy's promotion of the two operands, or None where the compiled path cannot apply
+def _working_dtype(*operands: Any) -> np.dtype | None:
+    """numpy's promotion of the operands, or None where the compiled path cannot apply
     (timedelta data, whose promotion with a float is not defined, goes the NumPy way)."""
     try:
-        return np.result_type(a, b)
+        return np.result_type(*operands)
     except TypeError:  # DTypePromotionError subclasses TypeError
         return None
 
@@ -293,11 +292,12 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     if f3 is None or o3 is None:
         return False
     weights = np.ascontiguousarray(weights, dtype=np.float64)
+    fused = _compiled.FUSED_CMUL
     if f3.shape[2] == 1:
-        _compiled.weighted2(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1)
+        _compiled.weighted2(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, fused)
     else:
-        acc = np.empty(f3.shape[2], dtype=np.float64)
-        _compiled.weighted3(f3, o3, offsets, weights, i0, i1, acc)
+        acc = np.empty(f3.shape[2], dtype=np.result_type(f3.dtype, weights.dtype))
+        _compiled.weighted3(f3, o3, offsets, weights, i0, i1, acc, fused)
     return True
 
 
@@ -309,10 +309,11 @@ def _bulk_compiled(
     f3, o3 = _views3(f, out, axis)
     if f3 is None or o3 is None:
         return False
+    fused = () if uniform else (_compiled.FUSED_CMUL,)
     if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
         kernel = _compiled.uniform2 if uniform else _compiled.nonuniform2
-        kernel(f3[:, :, 0], o3[:, :, 0], *args, i0, i1)
+        kernel(f3[:, :, 0], o3[:, :, 0], *args, i0, i1, *fused)
     else:
         kernel = _compiled.uniform3 if uniform else _compiled.nonuniform3
-        kernel(f3, o3, *args, i0, i1)
+        kernel(f3, o3, *args, i0, i1, *fused)
     return True
