@@ -114,6 +114,28 @@ def test_faces_are_copies_not_views():
             assert slab.base is None
 
 
+def _faces_tasks(result):
+    (layer,) = [v for k, v in result.dask.layers.items() if k.startswith("xgrad-halo")]
+    return list(dict(layer).values())
+
+
+def test_faces_of_persisted_blocks_are_views(assert_bitwise_equal):
+    """A persisted block is held by the graph anyway: its faces are views, not copies; a
+    block that is computed (read from disk, a lazy expression) still gets copied faces."""
+    a = np.random.default_rng(0).standard_normal((12, 10))
+    (held,) = dask.persist(da.from_array(a, chunks=(4, 5)))
+    lazy = da.from_array(a, chunks=(4, 5)) * 1.0
+    for x, copy in ((held, False), (lazy, True)):
+        result = xgrad.gradient(x)
+        tasks = _faces_tasks(result[0])
+        assert tasks and all(task[-1] is copy for task in tasks)
+        assert_bitwise_equal(tuple(r.compute() for r in result), np.gradient(a))
+    func, key, spec, copy = _faces_tasks(xgrad.gradient(held, axis=0))[0]
+    block = dict(held.dask)[key]
+    ((first, last),) = func(block, spec, copy)
+    assert np.shares_memory(last, block)  # a view of the held block
+
+
 def test_datetime_and_masked_blocks():
     t = np.array(["2000-01-01", "2000-01-02", "2000-01-04", "2000-01-07"], dtype="M8[s]")
     got = xgrad.gradient(da.from_array(t, chunks=1)).compute()

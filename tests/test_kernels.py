@@ -238,10 +238,34 @@ def test_compiled_nan_sign_depends_on_position():
     a, b, c = (np.array([v]) for v in (-1.0, 2.0, 3.0))
     out = np.empty_like(f)
     with np.errstate(invalid="ignore"):
-        _compiled.nonuniform3(f[None], out[None], a, b, c, 1, 2, False)
+        no_ends = np.zeros(2, np.int64), np.ones(2), np.zeros((2, 3))
+        _compiled.nonuniform3(f[None], out[None], a, b, c, 1, 2, *no_ends, False)
         expected = a * f[0] + b * f[1] + c * f[2]
     assert np.isnan(out[1]).all() and np.isnan(expected).all()
     assert len(set(np.signbit(expected))) == 1
     if len(set(np.signbit(out[1]))) == 1:
         pytest.skip("this CPU's code keeps one operand order along the row")
     assert len(set(np.signbit(out[1]))) == 2
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, "m8[s]"])
+def test_empty_output_is_huge_page_aligned(order, dtype):
+    """Large outputs start on a 2 MiB boundary and keep empty_like's shape, dtype and order."""
+    from xgrad.blocks import empty_output
+
+    f = np.zeros((40, 100, 300), order=order)  # 9 MiB
+    out = empty_output(f, np.dtype(dtype))
+    assert out.ctypes.data % (2 << 20) == 0
+    assert out.shape == f.shape and out.dtype == np.dtype(dtype)
+    assert out.flags.c_contiguous == (order == "C") and out.flags.f_contiguous == (order == "F")
+    assert out.flags.writeable and out.strides == np.empty_like(f, dtype=dtype).strides
+    # small, strided, subclass and object outputs are plain empty_like
+    for g, dt in [
+        (np.zeros(10), np.float64),
+        (f[:, ::2], np.float64),
+        (np.ma.zeros(f.shape), np.float64),
+        (f, object),
+    ]:
+        o = empty_output(g, np.dtype(dt))
+        assert type(o) is type(g) and o.base is None and o.shape == g.shape

@@ -117,17 +117,18 @@ def _div_impl(x, d):  # pragma: no cover - compiled
 
 
 @_jit
-def uniform3(f, out, d2, i0, i1):  # pragma: no cover - compiled
+def uniform3(f, out, d2, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
     # rows i0 .. i1-1, all with both neighbours inside the block (1 <= i0, i1 <= m-1)
     P, m, Q = f.shape
     for p in range(P):
         for i in range(i0, i1):
             for q in range(Q):
                 out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], d2)
+        _edge_planes(f[p], out[p], edges, e1, e2, fused)
 
 
 @_jit
-def uniform2(f, out, d2, i0, i1):  # pragma: no cover - compiled
+def uniform2(f, out, d2, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
     # zero-based loops over row slices: with ``range(i0, i1)`` and ``i +- 1`` indices LLVM did
     # not vectorise this loop (3.6 ns per element instead of 0.45; docs/performance.md)
     P, m = f.shape
@@ -137,10 +138,39 @@ def uniform2(f, out, d2, i0, i1):  # pragma: no cover - compiled
         op = out[p, i0:i1]
         for j in range(n):
             op[j] = div(fp[j + 2] - fp[j], d2)
+        _edge_planes(f[p : p + 1].T, out[p : p + 1].T, edges, e1, e2, fused)
 
 
 @_jit
-def nonuniform3(f, out, a, b, c, i0, i1, fused):  # pragma: no cover - compiled
+def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
+    """numpy's edge stencils at both ends of one ``(m, Q)`` slab, while it is in cache.
+
+    ``edges[s]`` (s = 0 first, 1 last row) is 0 (not a global end: done elsewhere), 1
+    (``(f[1] - f[0]) / e1[s]``) or 2 (``e2[s, 0] * f[0] + e2[s, 1] * f[1] + e2[s, 2] * f[2]``,
+    mirrored at the last end).  ``e1`` has numpy's working dtype of the division (complex for
+    complex data: numpy divides by ``dx + 0j``), ``e2`` the real dtype of the weights.
+    """
+    m, Q = fp.shape
+    for s in range(2):
+        kind = edges[s]
+        r, step = (0, 1) if s == 0 else (m - 1, -1)
+        if kind == 1:
+            lo, hi = (r, r + 1) if s == 0 else (r - 1, r)
+            for q in range(Q):
+                op[r, q] = div(fp[hi, q] - fp[lo, q], e1[s])
+        elif kind == 2:
+            k = 0 if s == 0 else m - 3
+            a, b, c = e2[s, 0], e2[s, 1], e2[s, 2]
+            for q in range(Q):
+                op[r, q] = (
+                    mul(a, fp[k, q], fused)
+                    + mul(b, fp[k + 1, q], fused)
+                    + mul(c, fp[k + 2, q], fused)
+                )
+
+
+@_jit
+def nonuniform3(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
     # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0)
     P, m, Q = f.shape
     for p in range(P):
@@ -154,10 +184,11 @@ def nonuniform3(f, out, a, b, c, i0, i1, fused):  # pragma: no cover - compiled
                     + mul(bi, f[p, i, q], fused)
                     + mul(ci, f[p, i + 1, q], fused)
                 )
+        _edge_planes(f[p], out[p], edges, e1, e2, fused)
 
 
 @_jit
-def nonuniform2(f, out, a, b, c, i0, i1, fused):  # pragma: no cover - compiled
+def nonuniform2(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
     P, m = f.shape
     n = i1 - i0
     for p in range(P):
@@ -167,6 +198,7 @@ def nonuniform2(f, out, a, b, c, i0, i1, fused):  # pragma: no cover - compiled
             op[j] = (
                 mul(a[j], fp[j], fused) + mul(b[j], fp[j + 1], fused) + mul(c[j], fp[j + 2], fused)
             )
+        _edge_planes(f[p : p + 1].T, out[p : p + 1].T, edges, e1, e2, fused)
 
 
 @_jit

@@ -5,7 +5,9 @@ copy of the whole block), fetches corner blocks a gradient never reads, needs on
 axis for per-axis depths, and refuses chunks smaller than the depth.  Here, per block:
 
 * one *faces* task copies the block's first and last few rows along each differentiated
-  axis (thin slabs; copied so the block itself can be freed);
+  axis (thin slabs; copied so the block itself can be freed).  A block held in the graph
+  as data (a persisted array) stays in memory anyway, so its faces are views: copying them
+  cost 18% of a 1-axis gradient (docs/performance.md);
 * one *kernel* task takes the block and its face neighbours' slabs (never corners) and
   computes every requested derivative in one pass (:func:`xgrad.blocks.block_gradients`);
 * with several axes, one ``getitem`` per output.
@@ -27,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import block_gradients
+from .blocks import block_gradients, empty_output
 from .stencils import AxisPlan
 
 __all__ = ["chunked_gradients", "check_known_chunks"]
@@ -85,15 +87,28 @@ def _walk(c: int, need: int, step: int, sizes: Sequence[int], used: list[int]) -
     return parts
 
 
-def _faces(block: Any, spec: tuple[tuple[int, int, int], ...]) -> tuple:
-    """Copies of the first and last rows of ``block`` along each axis in ``spec``."""
+def _faces(block: Any, spec: tuple[tuple[int, int, int], ...], copy: bool = True) -> tuple:
+    """The first and last rows of ``block`` along each axis in ``spec`` (copies or views)."""
     faces = []
     for k, nfirst, nlast in spec:
         m = block.shape[k]
-        first = block[(slice(None),) * k + (slice(0, nfirst),)].copy() if nfirst else None
-        last = block[(slice(None),) * k + (slice(m - nlast, m),)].copy() if nlast else None
+        first = block[(slice(None),) * k + (slice(0, nfirst),)] if nfirst else None
+        last = block[(slice(None),) * k + (slice(m - nlast, m),)] if nlast else None
+        if copy:
+            first = None if first is None else first.copy()
+            last = None if last is None else last.copy()
         faces.append((first, last))
     return tuple(faces)
+
+
+def _held(x: Any) -> Any:
+    """``held(key)``: whether the graph holds that input block as data (a persisted array)."""
+    from dask.highlevelgraph import MaterializedLayer
+
+    layer = x.__dask_graph__().layers.get(x.name)
+    if not isinstance(layer, MaterializedLayer):  # never materialise a lazy layer to look
+        return lambda key: False
+    return lambda key: type(layer.get(key)) is np.ndarray
 
 
 def _gather(faces: list, counts: tuple[int, ...], j: int, k: int, side: int) -> Any:
@@ -127,7 +142,7 @@ def _kernel(
         )
         for j, k in enumerate(axes)
     ]
-    outs = [np.empty_like(block, dtype=otype) for _ in axes]
+    outs = [empty_output(block, otype) for _ in axes]
     block_gradients(block, axes, plans, starts, halos, outs)
     return outs[0] if len(outs) == 1 else tuple(outs)
 
@@ -153,12 +168,14 @@ def chunked_gradients(
 
     faces_layer: dict = {}
     kernel_layer: dict = {pname: plans}
+    held = _held(x)
     for idx in itertools.product(*(range(len(c)) for c in x.chunks)):
         spec = tuple(
             (k, per_axis[j][2][idx[k]], per_axis[j][3][idx[k]]) for j, k in enumerate(axes)
         )
         if any(nf or nl for _, nf, nl in spec):
-            faces_layer[(fname,) + idx] = (_faces, (x.name,) + idx, spec)
+            key = (x.name,) + idx
+            faces_layer[(fname,) + idx] = (_faces, key, spec, not held(key))
         lo_faces, lo_counts, hi_faces, hi_counts = [], [], [], []
         for j, k in enumerate(axes):
             lo, hi = per_axis[j][0][idx[k]], per_axis[j][1][idx[k]]

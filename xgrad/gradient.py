@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .blocks import inmemory_gradients
+from .blocks import empty_output, inmemory_gradients
 from .stencils import plan_axis, spacing_from_varargs
 
 __all__ = ["gradient", "differentiate", "output_dtype"]
@@ -222,7 +222,7 @@ def differentiate(
         from .chunked import chunked_gradients
 
         return chunked_gradients(f, axes, plans, otype)
-    outs = [np.empty_like(f, dtype=otype) for _ in axes]
+    outs = [empty_output(f, otype) for _ in axes]
     inmemory_gradients(f, axes, plans, outs)
     return outs
 

@@ -16,6 +16,7 @@ arrays) and dtypes numba does not do (float16, complex, datetime).
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -88,11 +89,12 @@ def axis_gradient(
     b0, b1 = (1, m - 1) if plan.weights is None else _weighted_range(plan, start, m)
     b0, b1 = max(b0, i0), min(b1, i1)
     if b1 > b0:
+        done: tuple[int, ...] = ()
         if plan.weights is None:
-            _bulk(f, axis, plan, start, out, b0, b1)
+            done = _bulk(f, axis, plan, start, out, b0, b1, _global_ends(plan, start, m, i0, i1))
         else:
             _bulk_weighted(f, axis, plan, start, out, b0, b1)
-        edges: Any = [*range(i0, b0), *range(b1, i1)]
+        edges: Any = [i for i in (*range(i0, b0), *range(b1, i1)) if i not in done]
     else:
         edges = range(i0, i1)
     for i in edges:
@@ -101,6 +103,16 @@ def axis_gradient(
         from .missing import fill_missing
 
         fill_missing(f, axis, plan, start, lo, hi, out)
+
+
+def _global_ends(plan: AxisPlan, start: int, m: int, i0: int, i1: int) -> tuple[int, int]:
+    """Per end of the block: the edge order if it is a global end whose whole stencil lies in
+    the block and in rows ``i0 .. i1-1``, else 0 (the bulk kernel may then do it in passing)."""
+    if plan.periodic or m <= plan.edge_order:
+        return 0, 0
+    first = plan.edge_order if start == 0 and i0 == 0 else 0
+    last = plan.edge_order if start + m == plan.n and i1 == m else 0
+    return first, last
 
 
 def _weighted_range(plan: AxisPlan, start: int, m: int) -> tuple[int, int]:
@@ -216,8 +228,23 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
     out[_index(nd, axis, slice(i0, i1))] = acc
 
 
-def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: int) -> None:
-    """Rows i0 .. i1-1 (within 1 .. m-2) of the block: every stencil point inside the block."""
+def _bulk(
+    f: Any,
+    axis: int,
+    plan: AxisPlan,
+    start: int,
+    out: Any,
+    i0: int,
+    i1: int,
+    ends: tuple[int, int] = (0, 0),
+) -> tuple[int, ...]:
+    """Rows i0 .. i1-1 (within 1 .. m-2) of the block: every stencil point inside the block.
+
+    ``ends`` (from :func:`_global_ends`) offers the global edge rows too; returns the local
+    rows of those it did.  The compiled kernels take them: along a contiguous last axis an
+    edge "row" is a column, one element per cache line, cheap only while the bulk has the
+    line in cache; elsewhere it saves a Python call per edge row and tile.
+    """
     if plan.uniform:
         wt = _working_dtype(f.dtype, plan.d2)  # NEP 50 promotion of `diff / (2.*dx)`
         args: tuple = (wt.type(plan.d2),) if wt is not None and wt in _COMPILED_DTYPES else ()
@@ -225,8 +252,10 @@ def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: 
         coef = tuple(w[start + i0 : start + i1] for w in plan.coef)
         wt = _working_dtype(coef[0].dtype, f.dtype)
         args = coef
-    if _use_compiled(f, out, wt) and _bulk_compiled(f, axis, out, plan.uniform, args, i0, i1):
-        return
+    if _use_compiled(f, out, wt):
+        done = _bulk_compiled(f, axis, out, plan, args, i0, i1, _edge_args(f.dtype, wt, plan, ends))
+        if done is not None:
+            return done
     nd = f.ndim
     s0, s1, s2 = (_index(nd, axis, slice(i0 - 1 + k, i1 - 1 + k)) for k in range(3))
     if plan.uniform:
@@ -236,6 +265,30 @@ def _bulk(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: 
         shape[axis] = -1
         a, b, c = (_like(w.reshape(shape), f) for w in coef)
         out[s1] = a * f[s0] + b * f[s1] + c * f[s2]
+    return ()
+
+
+def _edge_args(dtype: np.dtype, wt: np.dtype, plan: AxisPlan, ends: tuple[int, int]) -> tuple:
+    """``(edges, e1, e2)`` for the compiled bulk kernels (see ``_compiled._edge_planes``).
+
+    Each end's scalars are promoted with the data as numpy promotes them (Python floats are
+    weak); where the two ends would differ, neither is offered."""
+    kinds = list(ends)
+    if any(kinds):
+        types = {_working_dtype(dtype, *s) for k, s in zip(kinds, (plan.lo, plan.hi)) if k}
+        if len(types) != 1 or None in types:
+            kinds = [0, 0]
+        else:
+            (wt,) = types
+    real = np.finfo(wt).dtype
+    e1 = np.ones(2, dtype=wt)
+    e2 = np.zeros((2, 3), dtype=real)
+    for side, (kind, scalars) in enumerate(zip(kinds, (plan.lo, plan.hi))):
+        if kind == 1:
+            e1[side] = scalars[0]
+        elif kind == 2:
+            e2[side] = scalars
+    return np.array(kinds, dtype=np.int64), e1, e2
 
 
 def _like(coef: np.ndarray, f: Any) -> Any:
@@ -269,8 +322,8 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
 def _view3(a: np.ndarray, axis: int) -> np.ndarray | None:
     """``a`` as (before, axis, after) without copying, or None if its strides forbid it."""
     shape = a.shape
-    p = int(np.prod(shape[:axis], dtype=np.int64))
-    q = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+    p = math.prod(shape[:axis])
+    q = math.prod(shape[axis + 1 :])
     v = a.view()
     try:
         v.shape = (p, shape[axis], q)  # raises instead of copying
@@ -302,18 +355,26 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
 
 
 def _bulk_compiled(
-    f: np.ndarray, axis: int, out: np.ndarray, uniform: bool, args: tuple, i0: int, i1: int
-) -> bool:
+    f: np.ndarray,
+    axis: int,
+    out: np.ndarray,
+    plan: AxisPlan,
+    args: tuple,
+    i0: int,
+    i1: int,
+    edge_args: tuple,
+) -> tuple[int, ...] | None:
+    """The compiled bulk; the local edge rows it also did, or None where it cannot apply."""
     from . import _compiled
 
     f3, o3 = _views3(f, out, axis)
     if f3 is None or o3 is None:
-        return False
-    fused = () if uniform else (_compiled.FUSED_CMUL,)
+        return None
     if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
-        kernel = _compiled.uniform2 if uniform else _compiled.nonuniform2
-        kernel(f3[:, :, 0], o3[:, :, 0], *args, i0, i1, *fused)
+        kernel = _compiled.uniform2 if plan.uniform else _compiled.nonuniform2
+        f3, o3 = f3[:, :, 0], o3[:, :, 0]
     else:
-        kernel = _compiled.uniform3 if uniform else _compiled.nonuniform3
-        kernel(f3, o3, *args, i0, i1, *fused)
-    return True
+        kernel = _compiled.uniform3 if plan.uniform else _compiled.nonuniform3
+    kernel(f3, o3, *args, i0, i1, *edge_args, _compiled.FUSED_CMUL)
+    first, last = edge_args[0]
+    return (0,) * bool(first) + (f.shape[axis] - 1,) * bool(last)
