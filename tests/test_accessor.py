@@ -220,7 +220,13 @@ def test_pint_quantified_input():
 def test_accuracy_and_nan_passed_through(engine_calls):
     field(COORDS["uniform"]).grad.along("x", accuracy=4, nan="one-sided", edge_order=2)
     ((_, options),) = engine_calls
-    assert options == {"edge_order": 2, "accuracy": 4, "nan": "one-sided", "periodic": (False,)}
+    assert options == {
+        "edge_order": 2,
+        "accuracy": 4,
+        "nan": "one-sided",
+        "periodic": (False,),
+        "scales": (None,),
+    }
 
 
 @pytest.mark.parametrize("geometry", ["auto", "cartesian"])

@@ -163,3 +163,58 @@ def test_repeated_axis_outputs_have_distinct_keys():
     for g, e in zip(got, expected):
         np.testing.assert_array_equal(bits(g), bits(e))
     assert not np.array_equal(got[0], got[1])
+
+
+SCALE_CASES = {
+    "python float": lambda f: 0.25,
+    "row": lambda f: np.linspace(0.5, 2.0, f.shape[-1]),
+    "column": lambda f: np.linspace(0.5, 2.0, f.shape[0])[:, None, None],
+    "middle, NaN at the ends": lambda f: np.r_[
+        np.nan, np.linspace(0.5, 2.0, f.shape[1] - 2), np.nan
+    ][None, :, None],
+    "full": lambda f: np.random.default_rng(1).random(f.shape),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALE_CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("nan", ["propagate", "one-sided"])
+def test_scales_in_the_pass_equal_a_multiply_after(
+    case, dtype, nan, monkeypatch, assert_bitwise_equal
+):
+    """``scales`` (the sphere's metric factors) give the bits of ``result * scale`` on every path:
+    in memory, tiled (the NaN fallback along the tiling axis runs before its scale), and chunked."""
+    from xgrad import blocks
+    from xgrad.gradient import differentiate
+
+    rng = np.random.default_rng(0)
+    f = (rng.standard_normal((6, 7, 8)) * 10).astype(dtype)
+    f[2, 3, 4] = np.nan
+    scale = SCALE_CASES[case](f)
+    if np.ndim(scale) and dtype == np.float32:
+        scale = scale.astype(np.float32)  # as metric_factor does: keeps the output dtype
+    axes, spacings = (0, 1, 2, 1), [0.5, np.diff(np.cumsum(rng.random(7) + 0.5)), 2.0, 1.0]
+    options = {"edge_order": 2, "nan": nan}
+    plain = differentiate(f, axes, spacings, **options)
+    scales = (scale, None, scale, scale)
+    expected = [r if s is None else r * s for r, s in zip(plain, scales)]
+    assert_bitwise_equal(differentiate(f, axes, spacings, scales=scales, **options), expected)
+    monkeypatch.setattr(blocks, "TILE_BYTES", 1)  # one-row tiles
+    assert_bitwise_equal(differentiate(f, axes, spacings, scales=scales, **options), expected)
+    for chunks in [(2, 3, 4), 1, (4, 7, 3)]:
+        lazy = differentiate(
+            da.from_array(f, chunks=chunks), axes, spacings, scales=scales, **options
+        )
+        assert all(len(r.dask.layers) == len(lazy[0].dask.layers) for r in lazy)
+        assert_bitwise_equal([r.compute() for r in lazy], expected)
+
+
+def test_scale_that_widens_the_dtype_is_applied_after(assert_bitwise_equal):
+    """A float64 scale on float32 data promotes: it cannot go in place, so it multiplies after."""
+    from xgrad.gradient import differentiate
+
+    f = np.arange(24.0, dtype=np.float32).reshape(4, 6) ** 2
+    scale = np.linspace(1.0, 2.0, 6)
+    (got,) = differentiate(f, (1,), [1.0], scales=(scale,))
+    assert got.dtype == np.float64
+    assert_bitwise_equal(got, differentiate(f, (1,), [1.0])[0] * scale)

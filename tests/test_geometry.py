@@ -229,6 +229,19 @@ def test_chunked_is_bit_identical_and_lazy(chunks, assert_bitwise_equal, raise_o
         assert_bitwise_equal(out.values, ref.values)
 
 
+def test_metric_factors_ride_in_the_kernel_layer(assert_bitwise_equal):
+    """On the sphere the metric factors multiply inside the kernel pass: the graph has the
+    same layers as a Cartesian gradient (no elementwise layer, no second pass over memory)."""
+    da = globe(extra_dims=True, chunks={"lon": 5, "lat": 4, "time": 1})
+    sphere = da.grad.along("lat", "lon")
+    cartesian = da.grad.along("lat", "lon", geometry="cartesian")
+    for s, c in zip(sphere, cartesian):
+        assert len(s.data.dask.layers) == len(c.data.dask.layers)
+        assert len(dict(s.data.dask)) == len(dict(c.data.dask))
+    expected = globe(extra_dims=True).grad.along("lat", "lon")
+    assert_bitwise_equal(tuple(s.values for s in sphere), tuple(e.values for e in expected))
+
+
 def test_cartesian_keeps_degrees(assert_bitwise_equal):
     da = globe()
     out = da.grad.along("lat", geometry="cartesian")

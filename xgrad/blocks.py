@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import _index, axis_gradient, working_array
+from .kernels import _index, _like, axis_gradient, working_array
 from .stencils import AxisPlan
 
 __all__ = ["block_gradients", "inmemory_gradients", "empty_output"]
@@ -67,21 +67,27 @@ def block_gradients(
     outs: Sequence[Any],
     *,
     threads: int = 1,
+    scales: Sequence[Any] | None = None,
 ) -> None:
     """Derivatives of block ``f`` along each of ``axes`` into ``outs``.
 
     ``starts[j]`` is the block's first global row along ``axes[j]`` and ``halos[j]`` the
     ``(lo, hi)`` rows around it (``None`` where not needed).  ``threads > 1`` runs contiguous
-    groups of tiles on that many threads (the in-memory driver).
+    groups of tiles on that many threads (the in-memory driver).  ``scales[j]`` (None, a
+    Python float, or an array broadcastable against the block) multiplies ``outs[j]`` in
+    place, tile by tile while it is in cache.
     """
     # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
     # tile and axis inside axis_gradient
     f = working_array(f)
     halos = [(working_array(lo), working_array(hi)) for lo, hi in halos]
+    scales = [None if s is None else s if np.ndim(s) == 0 else _like(s, f) for s in scales or ()]
+    scales += [None] * (len(axes) - len(scales))
     t = _tiling_axis(f)
     if t is None:
-        for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
+        for k, plan, start, (lo, hi), out, s in zip(axes, plans, starts, halos, outs, scales):
             axis_gradient(f, k, plan, start, lo, hi, out)
+            _scale(out, s)
         return
     nd = f.ndim
     m = f.shape[t]
@@ -94,11 +100,16 @@ def block_gradients(
         step = max(1, TILE_BYTES // row_bytes)
     tiles = [(r0, min(r0 + step, m)) for r0 in range(0, m, step)]
 
+    # along the tiling axis the NaN fallback runs after all tiles: scale after it
+    late = [k == t and plan.fallback is not None for k, plan in zip(axes, plans)]
+
     def run(group: Sequence[tuple[int, int]]) -> None:
         for r0, r1 in group:
             sub = _index(nd, t, slice(r0, r1))
             tile = f[sub]
-            for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
+            for j, (k, plan, start, (lo, hi), out) in enumerate(
+                zip(axes, plans, starts, halos, outs)
+            ):
                 if k == t:
                     # along the tiling axis: rows r0..r1 of the whole block, so neighbours
                     # across tile boundaries are plain rows of the block (no sub-block halos)
@@ -107,6 +118,8 @@ def block_gradients(
                     tlo = None if lo is None else lo[sub]
                     thi = None if hi is None else hi[sub]
                     axis_gradient(tile, k, plan, start, tlo, thi, out[sub])
+                if not late[j]:
+                    _scale(out[sub], _tile_of(scales[j], nd, t, sub))
 
     if threads <= 1 or len(tiles) == 1:
         run(tiles)
@@ -117,11 +130,30 @@ def block_gradients(
             for fut in [pool.submit(run, g) for g in groups]:
                 fut.result()
     # nan="one-sided" along the tiling axis, once every row of the block exists
-    for k, plan, start, (lo, hi), out in zip(axes, plans, starts, halos, outs):
-        if k == t and plan.fallback is not None:
+    for j, (k, plan, start, (lo, hi), out) in enumerate(zip(axes, plans, starts, halos, outs)):
+        if late[j]:
             from .missing import fill_missing
 
             fill_missing(f, k, plan, start, lo, hi, out)
+            _scale(out, scales[j])
+
+
+def _tile_of(scale: Any, nd: int, t: int, sub: tuple) -> Any:
+    """The part of a broadcastable ``scale`` that meets the tile ``sub`` of the tiling axis."""
+    if (
+        scale is None
+        or np.ndim(scale) == 0
+        or np.ndim(scale) < nd - t
+        or np.shape(scale)[t - nd] == 1
+    ):
+        return scale
+    return scale[(Ellipsis,) + sub[t:]] if np.ndim(scale) < nd else scale[sub]
+
+
+def _scale(out: Any, scale: Any) -> None:
+    """``out *= scale`` with the bits of ``out * scale`` (numpy's same ufunc loop)."""
+    if scale is not None:
+        np.multiply(out, scale, out=out)
 
 
 def _threads() -> int:
@@ -132,13 +164,18 @@ def _threads() -> int:
 
 
 def inmemory_gradients(
-    f: Any, axes: Sequence[int], plans: Sequence[AxisPlan], outs: Sequence[Any]
+    f: Any,
+    axes: Sequence[int],
+    plans: Sequence[AxisPlan],
+    outs: Sequence[Any],
+    scales: Sequence[Any] | None = None,
 ) -> None:
     """The whole array as one block; threaded over tiles when it is large."""
     halos = [_wrap_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
-    block_gradients(f, axes, plans, zeros, halos, outs, threads=_threads() if big else 1)
+    threads = _threads() if big else 1
+    block_gradients(f, axes, plans, zeros, halos, outs, threads=threads, scales=scales)
 
 
 def _wrap_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:

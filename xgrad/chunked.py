@@ -134,6 +134,7 @@ def _kernel(
     hi_faces: list,
     hi_counts: tuple,
     otype: np.dtype,
+    scales: tuple = (),
 ) -> Any:
     halos = [
         (
@@ -143,14 +144,36 @@ def _kernel(
         for j, k in enumerate(axes)
     ]
     outs = [empty_output(block, otype) for _ in axes]
-    block_gradients(block, axes, plans, starts, halos, outs)
+    block_gradients(block, axes, plans, starts, halos, outs, scales=scales)
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
+def _block_scale(scale: Any, x: Any, idx: tuple[int, ...], bounds: list[list[int]]) -> Any:
+    """The part of a broadcastable ``scale`` (None, scalar, or small array) under block ``idx``."""
+    if scale is None or np.ndim(scale) == 0:
+        return scale
+    lead = x.ndim - scale.ndim
+    index = tuple(
+        slice(None)
+        if n == 1
+        else slice(bounds[lead + d][idx[lead + d]], bounds[lead + d][idx[lead + d] + 1])
+        for d, n in enumerate(scale.shape)
+    )
+    return scale[index]
+
+
 def chunked_gradients(
-    x: Any, axes: tuple[int, ...], plans: Sequence[AxisPlan], otype: np.dtype
+    x: Any,
+    axes: tuple[int, ...],
+    plans: Sequence[AxisPlan],
+    otype: np.dtype,
+    scales: tuple[Any, ...] | None = None,
 ) -> list[Any]:
-    """Lazy derivatives of dask array ``x`` along ``axes``, chunked as ``x``."""
+    """Lazy derivatives of dask array ``x`` along ``axes``, chunked as ``x``.
+
+    ``scales[j]`` (None, a Python float or a numpy array broadcastable against ``x``)
+    multiplies output ``j`` in place inside the kernel task; each task gets its block's part.
+    """
     import dask.array as da
     from dask.array.utils import meta_from_array
     from dask.base import tokenize
@@ -158,13 +181,15 @@ def chunked_gradients(
 
     check_known_chunks(x, axes)
     plans = tuple(plans)
-    token = tokenize(x.name, axes, plans, str(otype), "xgrad-1")
+    scales = tuple(scales or (None,) * len(axes))
+    token = tokenize(x.name, axes, plans, str(otype), scales, "xgrad-1")
     fname = f"xgrad-halo-{token}"
     kname = f"xgrad-gradient-{token}"
     pname = f"xgrad-plans-{token}"
 
     per_axis = [_halo_sources(p, x.chunks[k]) for k, p in zip(axes, plans)]
-    starts = [np.cumsum((0,) + x.chunks[k])[:-1].tolist() for k in axes]
+    bounds = [np.cumsum((0,) + c).tolist() for c in x.chunks]
+    starts = [bounds[k][:-1] for k in axes]
 
     faces_layer: dict = {}
     kernel_layer: dict = {pname: plans}
@@ -194,6 +219,7 @@ def chunked_gradients(
             hi_faces,
             tuple(hi_counts),
             otype,
+            tuple(_block_scale(sc, x, idx, bounds) for sc in scales),
         )
 
     base = x.__dask_graph__()

@@ -175,6 +175,7 @@ def differentiate(
     nan: str = "propagate",
     periodic: tuple[bool, ...] | None = None,
     orders: tuple[int, ...] | None = None,
+    scales: tuple[Any, ...] | None = None,
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
@@ -183,6 +184,9 @@ def differentiate(
     ``first + period - last``).  Validates everything before building anything; returns a
     list of arrays (dask in, dask out).  ``orders[j]`` (default 1) asks for the second
     derivative along ``axes[j]`` instead; an axis may appear twice with different orders.
+    ``scales[j]`` (None, a Python float or a numpy array broadcastable against ``f``, e.g. a
+    sphere metric factor) multiplies result ``j`` inside the pass, with the bits of
+    ``result * scale`` but without a second pass over memory.
     """
     _check_options(edge_order, accuracy, nan)
     edge_order = 1 if edge_order == 1 else 2  # numpy accepts 1.0, np.int64(2), True...
@@ -218,13 +222,17 @@ def differentiate(
     if not axes:
         return []  # numpy returns () without looking at the data
     otype = output_dtype(f.dtype)
+    scales = scales or (None,) * len(axes)
+    # in place only where `out * scale` keeps the output dtype (it does for metric factors)
+    inside = tuple(s if s is None or np.result_type(otype, s) == otype else None for s in scales)
     if _is_dask_array(f):
         from .chunked import chunked_gradients
 
-        return chunked_gradients(f, axes, plans, otype)
-    outs = [empty_output(f, otype) for _ in axes]
-    inmemory_gradients(f, axes, plans, outs)
-    return outs
+        outs = chunked_gradients(f, axes, plans, otype, inside)
+    else:
+        outs = [empty_output(f, otype) for _ in axes]
+        inmemory_gradients(f, axes, plans, outs, inside)
+    return [r if s is None or i is not None else r * s for r, s, i in zip(outs, scales, inside)]
 
 
 def _check_options(edge_order: Any, accuracy: Any, nan: Any) -> None:

@@ -197,7 +197,7 @@ def derivative_arrays(
     options = plan.options
     dtype = output_dtype(data.dtype)
     factors = [metric_factor(da, s, options.radius, dtype) for s in spacings]
-    results = differentiate(
+    return differentiate(
         data,
         tuple(da.get_axis_num(s.dim) for s in spacings),
         [axis_spacing(s) for s in spacings],
@@ -205,10 +205,8 @@ def derivative_arrays(
         accuracy=options.accuracy,
         nan=options.nan,
         periodic=tuple(s.period is not None for s in spacings),
+        scales=tuple(factors),  # `result * factor`, in the same pass (no second layer)
     )
-    # Multiplying a dask array by a small broadcast numpy factor stays lazy and elementwise, so
-    # chunked and in-memory results stay bit-identical.
-    return [r if f is None else r * f for r, f in zip(results, factors, strict=True)]
 
 
 def boundary_label(spacings: Sequence[Spacing]) -> str:
