@@ -10,7 +10,7 @@ halos) and for any block of any chunking.
 Every formula is numpy.gradient's own expression on the same operand types, so the results
 are bit-for-bit numpy's.  The compiled and the NumPy paths give the same bits
 (``tests/test_kernels.py``); the NumPy path serves duck arrays (cupy), subclasses (masked
-arrays) and dtypes numba does not do (float16, complex, datetime).
+arrays) and dtypes the kernels do not take (float16, datetime).
 """
 
 from __future__ import annotations
