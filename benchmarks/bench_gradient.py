@@ -13,7 +13,9 @@ the table compare like with like; absolute times depend on the machine.
 
 Cases: one axis (first and last, unit spacing), one axis with a non-uniform coordinate, and
 all three axes.  Each time is the median of ``--repeat`` runs after one warm-up run (numba
-compilation, dask imports); graph construction is inside the dask times, as a user pays it.
+compilation, dask imports), timed in rounds that call every method once in turn, so bursts of
+machine noise hit all methods alike; graph construction is inside the dask times, as a user
+pays it.
 
 Also printed: task counts per case, graph construction for 100,000 chunks, a per-task
 profile of the dask runs (kernel vs. graph vs. scheduler), peak memory of the 3-axis gradient
@@ -200,29 +202,45 @@ def runner(key: str, build: Callable[[], Any]) -> Callable[[], Any]:
     return lambda: dask.persist(*as_list(build()), scheduler="threads")
 
 
-def time_it(fn: Callable[[], Any], repeat: int, cpu: list | None = None) -> list[float]:
-    """Wall seconds per call, after one untimed warm-up; results are freed between calls.
+def time_rounds(
+    fns: dict[str, Callable[[], Any]], repeat: int, errors: dict | None = None
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU seconds per call of every method, timed in interleaved rounds.
 
-    ``cpu``, if given, receives the CPU seconds of the process (all threads) per call: less
-    sensitive than wall time to other processes competing for the cores.
+    Each method runs once untimed (warm-up), then ``repeat`` rounds call every method once in
+    turn.  This VM has bursts of slow page faults lasting seconds; timing one method's calls
+    back to back let a burst land on one method's whole series and move its median by 2x,
+    while rounds spread it over all methods.  Results are freed between calls.  CPU is the
+    process's CPU time (all threads): less sensitive than wall time to other processes.
+    A method whose warm-up raises is reported in ``errors`` and left out.
     """
-    result = fn()
-    del result
+    live = {}
+    for key, fn in fns.items():
+        try:
+            result = fn()
+        except Exception as e:  # report a broken method, keep measuring the others
+            if errors is None:
+                raise
+            errors[key] = f"{type(e).__name__}: {e}"
+            continue
+        del result
+        live[key] = fn
     # Free any cycle holding a result between runs, cheaply: collect once, then freeze the
     # survivors (modules, numba's caches) so later collections only scan the new objects.
     gc.collect()
     gc.freeze()
-    times = []
+    wall: dict[str, list[float]] = {key: [] for key in live}
+    cpu: dict[str, list[float]] = {key: [] for key in live}
     for _ in range(repeat):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        if cpu is not None:
-            cpu.append(time.process_time() - c0)
-        del result
-        gc.collect()
-    return times
+        for key, fn in live.items():
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            result = fn()
+            wall[key].append(time.perf_counter() - t0)
+            cpu[key].append(time.process_time() - c0)
+            del result
+            gc.collect()
+    return wall, cpu
 
 
 def graph_tasks(objs: list) -> int:
@@ -273,17 +291,12 @@ def run_cases(d: Data, repeat: int, profile: bool, log: Callable[[str], None]) -
         c = d.case(case)
         b = builders(d, c)
         res: dict = {"times": {}, "cpu": {}, "errors": {}, "tasks": {}, "profile": {}}
+        fns = {key: runner(key, b[key]) for key, _, _ in METHODS if key in b}
+        res["times"], res["cpu"] = time_rounds(fns, repeat, res["errors"])
         for key, _, backend in METHODS:
-            if key not in b:
-                continue
-            try:
-                res["cpu"][key] = []
-                res["times"][key] = time_it(runner(key, b[key]), repeat, res["cpu"][key])
-                if backend == "dask":
-                    res["tasks"][key] = graph_tasks(as_list(b[key]()))
-            except Exception as e:  # report a broken method, keep measuring the others
-                res["errors"][key] = f"{type(e).__name__}: {e}"
-            gc.collect()
+            if backend == "dask" and key in res["times"]:
+                res["tasks"][key] = graph_tasks(as_list(b[key]()))
+        gc.collect()
         if profile:
             for key in ("dask-copy", "dask", "xgrad-dask"):
                 if key in res["times"]:
@@ -418,9 +431,8 @@ def sweep(sizes: list[float], chunk_spec: str, repeat: int, log: Callable[[str],
         row: dict = {"shape": shape, "bytes": d.nbytes}
         for case in ("axis0", "all3"):
             b = builders(d, d.case(case))
-            row[case] = {
-                k: statistics.median(time_it(runner(k, b[k]), repeat)) for k in SWEEP_METHODS
-            }
+            wall, _ = time_rounds({k: runner(k, b[k]) for k in SWEEP_METHODS}, repeat)
+            row[case] = {k: statistics.median(t) for k, t in wall.items()}
         out[f"{mb:g}"] = row
         log(f"  sweep {mb:g} MiB {shape}: done")
         del d
@@ -788,7 +800,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     p(
         f"xgrad benchmark: {shape} float64 = {d.nbytes / MiB:.4g} MiB; dask chunks {chunks} "
-        f"= {d.x.npartitions} chunks, threaded scheduler; median of {args.repeat} after a warm-up"
+        f"= {d.x.npartitions} chunks, threaded scheduler; median of {args.repeat} interleaved rounds after a warm-up"
     )
     p(f"{info['cpus']} CPUs; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     p(f"xgrad source: {info['xgrad_source']}")
