@@ -203,16 +203,24 @@ def runner(key: str, build: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def time_rounds(
-    fns: dict[str, Callable[[], Any]], repeat: int, errors: dict | None = None
+    fns: dict[str, Callable[[], Any]],
+    repeat: int,
+    errors: dict | None = None,
+    sequential: bool = False,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Wall and CPU seconds per call of every method, timed in interleaved rounds.
 
     Each method runs once untimed (warm-up), then ``repeat`` rounds call every method once in
-    turn.  This VM has bursts of slow page faults lasting seconds; timing one method's calls
-    back to back let a burst land on one method's whole series and move its median by 2x,
-    while rounds spread it over all methods.  Results are freed between calls.  CPU is the
-    process's CPU time (all threads): less sensitive than wall time to other processes.
-    A method whose warm-up raises is reported in ``errors`` and left out.
+    turn (``sequential``: each method's calls back to back instead).  Results are freed
+    between calls.  CPU is the process's CPU time (all threads): less sensitive than wall
+    time to other processes.  A method whose warm-up raises goes into ``errors``.
+
+    Why rounds: on a VM whose balloon reports freed memory to the host (this one does), a
+    page freed a few seconds ago costs a host fault when touched again.  Back to back, a
+    method reuses its own just-freed memory, and a burst of host faults lands on one
+    method's whole series (2x on a median, seen twice); in rounds every method pays for the
+    fresh memory it touches, temporaries included (numpy.gradient's 3-axis median went from
+    0.8 s to 3.6 s), and bursts spread over all methods.  docs/performance.md shows both.
     """
     live = {}
     for key, fn in fns.items():
@@ -231,15 +239,15 @@ def time_rounds(
     gc.freeze()
     wall: dict[str, list[float]] = {key: [] for key in live}
     cpu: dict[str, list[float]] = {key: [] for key in live}
-    for _ in range(repeat):
-        for key, fn in live.items():
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            result = fn()
-            wall[key].append(time.perf_counter() - t0)
-            cpu[key].append(time.process_time() - c0)
-            del result
-            gc.collect()
+    order = [k for k in live for _ in range(repeat)] if sequential else list(live) * repeat
+    for key in order:
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        result = live[key]()
+        wall[key].append(time.perf_counter() - t0)
+        cpu[key].append(time.process_time() - c0)
+        del result
+        gc.collect()
     return wall, cpu
 
 
@@ -285,14 +293,16 @@ def profile_dask(build: Callable[[], Any]) -> dict:
 # measurements
 
 
-def run_cases(d: Data, repeat: int, profile: bool, log: Callable[[str], None]) -> dict:
+def run_cases(
+    d: Data, repeat: int, profile: bool, log: Callable[[str], None], sequential: bool = False
+) -> dict:
     out: dict = {}
     for case in CASES:
         c = d.case(case)
         b = builders(d, c)
         res: dict = {"times": {}, "cpu": {}, "errors": {}, "tasks": {}, "profile": {}}
         fns = {key: runner(key, b[key]) for key, _, _ in METHODS if key in b}
-        res["times"], res["cpu"] = time_rounds(fns, repeat, res["errors"])
+        res["times"], res["cpu"] = time_rounds(fns, repeat, res["errors"], sequential)
         for key, _, backend in METHODS:
             if backend == "dask" and key in res["times"]:
                 res["tasks"][key] = graph_tasks(as_list(b[key]()))
@@ -727,6 +737,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--shape", help="array shape, e.g. 512,512,512 (overrides --size)")
     ap.add_argument("--chunks", default="16,-1,-1", help="dask chunks, -1 = whole axis")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per method (median)")
+    ap.add_argument(
+        "--sequential",
+        action="store_true",
+        help="time each method's runs back to back instead of in interleaved rounds",
+    )
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: seconds")
     ap.add_argument("--json", metavar="PATH", help="write the raw numbers here")
     ap.add_argument("--plot", metavar="PNG", help="also sweep sizes and plot throughput")
@@ -800,14 +815,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     p(
         f"xgrad benchmark: {shape} float64 = {d.nbytes / MiB:.4g} MiB; dask chunks {chunks} "
-        f"= {d.x.npartitions} chunks, threaded scheduler; median of {args.repeat} interleaved rounds after a warm-up"
+        f"= {d.x.npartitions} chunks, threaded scheduler; median of {args.repeat} "
+        f"{'back-to-back runs' if args.sequential else 'interleaved rounds'} after a warm-up"
     )
     p(f"{info['cpus']} CPUs; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     p(f"xgrad source: {info['xgrad_source']}")
     info["loadavg_start"] = _loadavg()
     p(f"load average at start {info['loadavg_start']} (other processes skew the timings)")
     with dask.config.set(scheduler="threads"):
-        results = run_cases(d, args.repeat, True, log)
+        results = run_cases(d, args.repeat, True, log, args.sequential)
     del d
     gc.collect()
     out: dict = {"info": info, "cases": results}

@@ -82,3 +82,14 @@ def test_replot_from_json(smoke, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert again.stat().st_size > 0
+
+
+def test_sphere_script_runs():
+    script = SCRIPT.parent / "sphere.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    methods = ("x.map_blocks", "grad.along", "differentiate")
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(methods)]
+    assert len(rows) == 4 and all(float(r.split()[-1]) > 0 for r in rows)

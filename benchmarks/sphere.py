@@ -1,0 +1,101 @@
+"""On the sphere: ``grad.along("lat", "lon")`` of a dask array against what else a user could run.
+
+One persisted float32 dask array ``T(time, lat, lon)`` (a 0.25 degree global grid, chunked
+along time), timed in interleaved rounds (every method once per round, results persisted and
+freed, medians printed with ratios):
+
+* ``x.map_blocks(np.copy)``: the floor, one pass into fresh memory;
+* ``grad.along("lat", "lon")``: xgrad on the sphere, metres, metric factors in the kernel pass;
+* ``grad.along(..., geometry="cartesian")``: the same derivatives per degree (no metric);
+* ``differentiate`` by hand: xarray's ``differentiate`` per dim in radians, then the metric
+  factors ``1/R`` and ``1/(R cos phi)``, what one writes without xgrad.
+
+    python benchmarks/sphere.py                 # (64, 721, 1440) float32, 265 MB
+    python benchmarks/sphere.py --smoke         # tiny, seconds: checks the script runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+RADIUS = 6371008.8
+
+
+def build(ntime: int, nlat: int, nlon: int, chunk: int) -> Any:
+    import dask
+    import dask.array as da
+    import xarray as xr
+
+    data = np.random.default_rng(0).standard_normal((ntime, nlat, nlon)).astype(np.float32)
+    (x,) = dask.persist(da.from_array(data, chunks=(chunk, nlat, nlon)).map_blocks(np.copy))
+    lat = xr.DataArray(np.linspace(-90, 90, nlat), dims="lat", attrs={"units": "degrees_north"})
+    lon = xr.DataArray(np.arange(nlon) * 360 / nlon, dims="lon", attrs={"units": "degrees_east"})
+    return xr.DataArray(x, dims=("time", "lat", "lon"), coords={"lat": lat, "lon": lon})
+
+
+def by_hand(t: Any) -> list[Any]:
+    """d/dy and d/dx in metres with xarray alone (edges one-sided, as xgrad's default)."""
+    rad = t.assign_coords(lat=np.deg2rad(t.lat), lon=np.deg2rad(t.lon))
+    cos = np.cos(rad.lat).where(np.abs(t.lat.values) < 90)
+    return [
+        rad.differentiate("lat") / RADIUS,
+        rad.differentiate("lon") / (RADIUS * cos),
+    ]
+
+
+def methods(t: Any) -> dict[str, Callable[[], list[Any]]]:
+    import xgrad  # noqa: F401  (registers .grad)
+
+    return {
+        "x.map_blocks(np.copy)": lambda: [t.data.map_blocks(np.copy)],
+        'grad.along("lat", "lon")': lambda: [r.data for r in t.grad.along("lat", "lon")],
+        "grad.along(..., cartesian)": lambda: [
+            r.data for r in t.grad.along("lat", "lon", geometry="cartesian")
+        ],
+        "differentiate + metric by hand": lambda: [r.data for r in by_hand(t)],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shape", default="64,721,1440", help="time,lat,lon")
+    ap.add_argument("--chunk", type=int, default=8, help="chunk length along time")
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--smoke", action="store_true", help="tiny grid, 1 repeat")
+    args = ap.parse_args()
+    import dask
+
+    shape = (4, 19, 36) if args.smoke else tuple(int(s) for s in args.shape.split(","))
+    chunk, repeat = (2, 1) if args.smoke else (args.chunk, args.repeat)
+    t = build(*shape, chunk)
+    fns = methods(t)
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for fn in fns.values():  # warm-up: numba, imports
+        dask.persist(*fn(), scheduler="threads")
+    gc.collect()
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            t0 = time.perf_counter()
+            result = dask.persist(*fn(), scheduler="threads")
+            times[key].append(time.perf_counter() - t0)
+            del result
+            gc.collect()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    mb = t.nbytes / 1e6
+    print(f"sphere benchmark: float32 {shape} = {mb:.0f} MB, chunks of {chunk} along time,")
+    print(f"threaded scheduler, persisted; median of {repeat} interleaved rounds")
+    print(f"{'method':34}{'median [ms]':>12}{'time / copy':>13}{'by hand / this':>16}")
+    for key, m in med.items():
+        ratio = med["differentiate + metric by hand"] / m
+        print(f"{key:34}{m * 1e3:12.1f}{m / med['x.map_blocks(np.copy)']:13.2f}{ratio:16.2f}")
+
+
+if __name__ == "__main__":
+    main()
