@@ -153,7 +153,7 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
     m, Q = fp.shape
     for s in range(2):
         kind = edges[s]
-        r, step = (0, 1) if s == 0 else (m - 1, -1)
+        r = 0 if s == 0 else m - 1
         if kind == 1:
             lo, hi = (r, r + 1) if s == 0 else (r - 1, r)
             for q in range(Q):

@@ -147,7 +147,7 @@ def _tile_of(scale: Any, nd: int, t: int, sub: tuple) -> Any:
         or np.shape(scale)[t - nd] == 1
     ):
         return scale
-    return scale[(Ellipsis,) + sub[t:]] if np.ndim(scale) < nd else scale[sub]
+    return scale[(Ellipsis,) + sub[t:]]  # the scale's trailing dims align with the block's
 
 
 def _scale(out: Any, scale: Any) -> None:
