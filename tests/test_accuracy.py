@@ -68,19 +68,23 @@ def test_chunk_invariance(accuracy, spacing):
             np.testing.assert_array_equal(bits(g), bits(e), err_msg=str(chunks))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
 @pytest.mark.parametrize("accuracy", [4, 6])
-def test_compiled_matches_numpy_path(accuracy):
+def test_compiled_matches_numpy_path(accuracy, dtype):
     from xgrad.kernels import compiled
 
-    f = RNG.standard_normal((40, 30, 20)).astype(np.float32)
+    f = RNG.standard_normal((40, 30, 20)).astype(dtype)
+    if f.dtype.kind == "c":
+        f.imag = RNG.standard_normal(f.shape)
     x = np.cumsum(RNG.random(30) + 0.1)
-    for varargs in [(1.0, 0.5, 2.0), (1.0, x, 2.0)]:
+    z = np.cumsum(RNG.random(20) + 0.1)  # non-uniform along the contiguous last axis too
+    for varargs in [(1.0, 0.5, 2.0), (1.0, x, 2.0), (1.0, 0.5, z)]:
         with compiled(True):
             a = xgrad.gradient(f, *varargs, accuracy=accuracy)
         with compiled(False):
             b = xgrad.gradient(f, *varargs, accuracy=accuracy)
         for u, v in zip(a, b):
-            assert u.dtype == np.float32
+            assert u.dtype == dtype
             np.testing.assert_array_equal(bits(u), bits(v))
 
 

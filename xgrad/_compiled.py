@@ -229,17 +229,35 @@ def weighted3(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
 
 
 @_jit
-def weighted2(f, out, offsets, weights, i0, i1, fused):  # pragma: no cover - compiled
+def weighted2(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover - compiled
+    """``weighted3`` along a contiguous last axis: each stencil point is a pass over the
+    row into the scratch row ``acc`` (working dtype), so the inner loops run along memory
+    and vectorise, and every element is still summed left to right."""
     P, m = f.shape
-    shared = weights.shape[0] == 1
+    n = i1 - i0
     T = offsets.shape[0]
     for p in range(P):
-        for i in range(i0, i1):
-            r = 0 if shared else i - i0
-            s = mul(weights[r, 0], f[p, i + offsets[0]], fused)
-            for t in range(1, T):
-                s = s + mul(weights[r, t], f[p, i + offsets[t]], fused)
-            out[p, i] = s
+        for t in range(T):
+            fp = f[p, i0 + offsets[t] : i1 + offsets[t]]
+            if weights.shape[0] == 1:
+                w = weights[0, t]
+                if t == 0:
+                    for j in range(n):
+                        acc[j] = mul(w, fp[j], fused)
+                else:
+                    for j in range(n):
+                        acc[j] = acc[j] + mul(w, fp[j], fused)
+            else:
+                wt = weights[:, t]
+                if t == 0:
+                    for j in range(n):
+                        acc[j] = mul(wt[j], fp[j], fused)
+                else:
+                    for j in range(n):
+                        acc[j] = acc[j] + mul(wt[j], fp[j], fused)
+        op = out[p, i0:i1]
+        for j in range(n):
+            op[j] = acc[j]
 
 
 @_jit

@@ -346,10 +346,12 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
         return False
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     fused = _compiled.FUSED_CMUL
+    wt = np.result_type(f3.dtype, weights.dtype)  # numpy sums `w * f` terms in this dtype
     if f3.shape[2] == 1:
-        _compiled.weighted2(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, fused)
+        acc = np.empty(i1 - i0, dtype=wt)
+        _compiled.weighted2(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
     else:
-        acc = np.empty(f3.shape[2], dtype=np.result_type(f3.dtype, weights.dtype))
+        acc = np.empty(f3.shape[2], dtype=wt)
         _compiled.weighted3(f3, o3, offsets, weights, i0, i1, acc, fused)
     return True
 
