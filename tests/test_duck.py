@@ -217,3 +217,17 @@ def test_pint_quantities_carry_units():
     d0, d1 = xgrad.gradient(field, ureg.Quantity(np.array([0.0, 1.0, 3.0]), "m"), 2.0)
     assert d0.units == ureg.Unit("K / m") and d1.units == ureg.Unit("K")
     np.testing.assert_array_equal(d1.magnitude, np.gradient(field.magnitude, 2.0, axis=1))
+
+
+def test_scales_on_duck_arrays():
+    """The engine's in-pass scale (the sphere's metric factors) on a duck array that takes
+    no ``out=`` in ufuncs: the same bits as ``result * scale`` on numpy."""
+    from xgrad.gradient import differentiate
+
+    f = np.random.default_rng(5).standard_normal((6, 9))
+    scale = np.linspace(0.5, 2.0, 6)[:, None]
+    expected = [r * s for r, s in zip(differentiate(f, (0, 1), [1.0, 0.5]), (scale, 0.25))]
+    got = differentiate(StrictDuck(f), (0, 1), [1.0, 0.5], scales=(scale, 0.25))
+    for g, e in zip(got, expected):
+        assert isinstance(g, StrictDuck)
+        np.testing.assert_array_equal(g.data.view(np.uint64), e.view(np.uint64))

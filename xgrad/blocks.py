@@ -151,9 +151,15 @@ def _tile_of(scale: Any, nd: int, t: int, sub: tuple) -> Any:
 
 
 def _scale(out: Any, scale: Any) -> None:
-    """``out *= scale`` with the bits of ``out * scale`` (numpy's same ufunc loop)."""
-    if scale is not None:
+    """``out *= scale`` with the bits of ``out * scale`` (numpy's same ufunc loop).
+
+    Duck arrays need not take ``out=`` in a ufunc: they get ``out[...] = out * scale``."""
+    if scale is None:
+        return
+    if isinstance(out, np.ndarray):
         np.multiply(out, scale, out=out)
+    else:
+        out[...] = out * scale
 
 
 def _threads() -> int:
