@@ -277,3 +277,17 @@ def nonuniform_row(prev, cur, nxt, out, a, b, c, fused):  # pragma: no cover - c
             out[p, q] = (
                 mul(a, prev[p, q], fused) + mul(b, cur[p, q], fused) + mul(c, nxt[p, q], fused)
             )
+
+
+@_jit
+def weighted_row(acc, w, row, first, fused):  # pragma: no cover - compiled
+    """One term of a weighted row next to a face: ``acc = w * row`` or ``acc += w * row``
+    (``(P, Q)`` views; ``acc`` in numpy's working dtype, so terms add left to right as the
+    NumPy reference's ``value = value + w * row``)."""
+    P, Q = acc.shape
+    for p in range(P):
+        for q in range(Q):
+            if first:
+                acc[p, q] = mul(w, row[p, q], fused)
+            else:
+                acc[p, q] = acc[p, q] + mul(w, row[p, q], fused)

@@ -138,6 +138,8 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
     target = out[_index(nd, axis, slice(i, i + 1))]
     if plan.weights is not None:
         terms = _row_terms(plan, g)
+        if _terms_compiled(axis, [(w, row(i + off)) for off, w in terms], target):
+            return
         value = terms[0][1] * row(i + terms[0][0])
         for off, w in terms[1:]:
             value = value + w * row(i + off)
@@ -167,22 +169,32 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
     out[_index(nd, axis, slice(i, i + 1))] = value
 
 
+def _row_views(axis: int, rows: list, scalars: Any, out: Any) -> tuple[list, np.dtype] | None:
+    """``(P, Q)`` views of ``rows`` and ``out`` for the compiled row kernels, with numpy's
+    working dtype of ``rows`` and ``scalars`` (NEP 50: Python floats are weak, numpy's
+    strong); None where the compiled path does not apply."""
+    f = rows[0]
+    if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
+        return None
+    wt = _working_dtype(f.dtype, *scalars)
+    # one row: the compiled call pays off from about 512 elements (its NumPy alternative makes
+    # temporaries), far below the block threshold, hence the scaled size
+    if wt is None or not _use_compiled(f, out, wt, size=f.size * 64):
+        return None
+    views = [_view3(r, axis) for r in (*rows, out)]
+    if any(v is None for v in views):
+        return None
+    return [v[:, 0, :] for v in views], wt
+
+
 def _row_compiled(axis: int, rows: list, scalars: tuple, out: Any) -> bool:
     """One row with the compiled kernels: ``(rows[1] - rows[0]) / d`` for one scalar ``d``,
     ``a * rows[0] + b * rows[1] + c * rows[2]`` for three (numpy's formulas and operand
     types; False where the compiled path does not apply)."""
-    f = rows[0]
-    if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
+    found = _row_views(axis, rows, scalars, out)
+    if found is None:
         return False
-    wt = _working_dtype(f.dtype, *scalars)  # NEP 50: Python floats are weak, numpy's strong
-    # one row: the compiled call pays off from about 512 elements (its NumPy alternative makes
-    # temporaries), far below the block threshold, hence the scaled size
-    if wt is None or not _use_compiled(f, out, wt, size=f.size * 64):
-        return False
-    views = [_view3(r, axis) for r in (*rows, out)]
-    if any(v is None for v in views):
-        return False
-    flat = [v[:, 0, :] for v in views]
+    flat, wt = found
     from . import _compiled
 
     if len(scalars) == 1:
@@ -190,6 +202,24 @@ def _row_compiled(axis: int, rows: list, scalars: tuple, out: Any) -> bool:
     else:
         real = np.finfo(wt).dtype.type  # numpy casts a real weight to complex data's type
         _compiled.nonuniform_row(*flat, *map(real, scalars), _compiled.FUSED_CMUL)
+    return True
+
+
+def _terms_compiled(axis: int, terms: list[tuple[Any, Any]], out: Any) -> bool:
+    """``sum_t w_t * row_t`` (an accuracy 4/6 row next to a face) with the compiled kernels:
+    one pass per term into a scratch row of numpy's working dtype, no temporaries."""
+    weights = [w for w, _ in terms]
+    found = _row_views(axis, [r for _, r in terms], weights, out)
+    if found is None:
+        return False
+    flat, wt = found
+    from . import _compiled
+
+    acc = np.empty(flat[-1].shape, dtype=wt)
+    real = np.finfo(wt).dtype.type
+    for t, (w, r) in enumerate(zip(weights, flat)):
+        _compiled.weighted_row(acc, real(w), r, t == 0, _compiled.FUSED_CMUL)
+    flat[-1][...] = acc  # the reference's `out[...] = value`: the same cast
     return True
 
 
