@@ -189,37 +189,42 @@ def chunked_gradients(
 
     per_axis = [_halo_sources(p, x.chunks[k]) for k, p in zip(axes, plans)]
     bounds = [np.cumsum((0,) + c).tolist() for c in x.chunks]
-    starts = [bounds[k][:-1] for k in axes]
+    # Everything that depends on one axis's chunk index, looked up per block (graph
+    # construction is per-block Python: 100,000 chunks, docs/performance.md)
+    jk = list(enumerate(axes))
+    spec_of = [[(k, f, la) for f, la in zip(per_axis[j][2], per_axis[j][3])] for j, k in jk]
+    lo_of = [[tuple(c for c, _ in src) for src in per_axis[j][0]] for j, _ in jk]
+    hi_of = [[tuple(c for c, _ in src) for src in per_axis[j][1]] for j, _ in jk]
+    lo_count_of = [[tuple(r for _, r in src) for src in per_axis[j][0]] for j, _ in jk]
+    hi_count_of = [[tuple(r for _, r in src) for src in per_axis[j][1]] for j, _ in jk]
+    start_of = [bounds[k][:-1] for k in axes]
+    sliced = [sc is not None and np.ndim(sc) > 0 for sc in scales]
+
+    def neighbours(idx: tuple, k: int, chunks: tuple) -> list:
+        return [(fname,) + idx[:k] + (c,) + idx[k + 1 :] for c in chunks]
 
     faces_layer: dict = {}
     kernel_layer: dict = {pname: plans}
     held = _held(x)
     for idx in itertools.product(*(range(len(c)) for c in x.chunks)):
-        spec = tuple(
-            (k, per_axis[j][2][idx[k]], per_axis[j][3][idx[k]]) for j, k in enumerate(axes)
-        )
+        spec = tuple([spec_of[j][idx[k]] for j, k in jk])
         if any(nf or nl for _, nf, nl in spec):
             key = (x.name,) + idx
             faces_layer[(fname,) + idx] = (_faces, key, spec, not held(key))
-        lo_faces, lo_counts, hi_faces, hi_counts = [], [], [], []
-        for j, k in enumerate(axes):
-            lo, hi = per_axis[j][0][idx[k]], per_axis[j][1][idx[k]]
-            lo_faces.append([(fname,) + idx[:k] + (c,) + idx[k + 1 :] for c, _ in lo])
-            lo_counts.append(tuple(r for _, r in lo))
-            hi_faces.append([(fname,) + idx[:k] + (c,) + idx[k + 1 :] for c, _ in hi])
-            hi_counts.append(tuple(r for _, r in hi))
         kernel_layer[(kname,) + idx] = (
             _kernel,
             (x.name,) + idx,
             pname,
             axes,
-            tuple(starts[j][idx[k]] for j, k in enumerate(axes)),
-            lo_faces,
-            tuple(lo_counts),
-            hi_faces,
-            tuple(hi_counts),
+            tuple([start_of[j][idx[k]] for j, k in jk]),
+            [neighbours(idx, k, lo_of[j][idx[k]]) for j, k in jk],
+            tuple([lo_count_of[j][idx[k]] for j, k in jk]),
+            [neighbours(idx, k, hi_of[j][idx[k]]) for j, k in jk],
+            tuple([hi_count_of[j][idx[k]] for j, k in jk]),
             otype,
-            tuple(_block_scale(sc, x, idx, bounds) for sc in scales),
+            tuple(
+                [_block_scale(sc, x, idx, bounds) if cut else sc for sc, cut in zip(scales, sliced)]
+            ),
         )
 
     base = x.__dask_graph__()
