@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import xgrad
-from xgrad.gradient import differentiate
+from xgrad.engine import differentiate
 
 RNG = np.random.default_rng(4)
 

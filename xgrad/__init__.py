@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401  (registers .grad on xarray objects)
-from .gradient import gradient
+from .numpy_api import gradient
 
 __version__ = "0.1.0"
 __all__ = ["gradient", "__version__"]

@@ -7,7 +7,7 @@ This is the logic behind every ``.grad`` method, written once for a DataArray:
    boundary (:mod:`xgrad.periodic`), then the geometry (:mod:`xgrad.geometry`). Every error is
    raised here or in the metric factors, before a graph is built.
 2. :func:`derivative_arrays` differentiates a numeric array along all the dimensions in one call
-   to :func:`xgrad.gradient.differentiate` and multiplies each result by its sphere metric factor
+   to :func:`xgrad.engine.differentiate` and multiplies each result by its sphere metric factor
    (lazily for dask).
 3. :func:`derivatives` (``along``) wraps the arrays as DataArrays with units, long_name and the
    boundary recorded (:mod:`xgrad.units`); pint-quantified data gives quantities.
@@ -26,7 +26,7 @@ import xarray as xr
 
 from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
 from .geometry import metric_factor, plan_geometry
-from .gradient import differentiate, output_dtype
+from .engine import differentiate, output_dtype
 from .periodic import axis_spacing, check_dim_key, check_period, plan_boundaries
 from .units import _clean, derivative_attrs
 

@@ -3,7 +3,7 @@
 A periodic dimension has no ends: the neighbour of the last point is the first one, one
 ``period`` further on, so the spacing across the seam is ``first + period - last`` (for a
 descending coordinate ``first - period - last``). :func:`axis_spacing` hands the engine
-(:func:`xgrad.gradient.differentiate`) the ``n`` spacings, the seam last, reduced to one scalar
+(:func:`xgrad.engine.differentiate`) the ``n`` spacings, the seam last, reduced to one scalar
 when they are all exactly equal (numpy's rule for "uniform"), so a uniform periodic field and the
 same field rolled give bit-identical derivatives.
 
@@ -184,7 +184,7 @@ def plan_boundaries(
 
 
 def axis_spacing(s: Spacing) -> Any:
-    """The spacing argument of :func:`~xgrad.gradient.differentiate` for one dimension.
+    """The spacing argument of :func:`~xgrad.engine.differentiate` for one dimension.
 
     Without a period: numpy.gradient's (one scalar when the coordinate's differences are all
     equal, else the ``n - 1`` differences; ``1.0`` without a coordinate), so results are those

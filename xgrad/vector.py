@@ -31,7 +31,7 @@ import xarray as xr
 
 from .coords import Spacing
 from .geometry import cos_latitude
-from .gradient import differentiate, output_dtype
+from .engine import differentiate, output_dtype
 from .labelled import (
     Options,
     Plan,
