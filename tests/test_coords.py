@@ -11,10 +11,10 @@ from xgrad.coords import (
     DATETIME_UNITS,
     Spacing,
     check_datetime_unit,
-    min_points,
     resolve_spacings,
     time_to_numbers,
 )
+from xgrad.stencils import points_needed
 
 
 def _da(x, name="x", **attrs):
@@ -115,8 +115,8 @@ def test_time_to_numbers_missing_values_are_nan():
 
 
 def test_min_points_and_datetime_unit_default():
-    assert [min_points(e, 2) for e in (1, 2)] == [2, 3]
-    assert [min_points(1, a) for a in (4, 6)] == [5, 7]
+    assert [points_needed(e, 2) for e in (1, 2)] == [2, 3]
+    assert [points_needed(1, a) for a in (4, 6)] == [5, 7]
     assert check_datetime_unit(None) == "s"
 
 

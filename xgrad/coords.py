@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .stencils import points_needed
+
 __all__ = [
     "DATETIME_UNITS",
     "Spacing",
     "check_datetime_unit",
-    "min_points",
     "resolve_spacings",
     "time_to_numbers",
 ]
@@ -107,20 +108,6 @@ def check_datetime_unit(datetime_unit: str | None) -> str:
             f"{tuple(DATETIME_UNITS)} or None (seconds), e.g. `datetime_unit='h'`"
         )
     return datetime_unit
-
-
-def min_points(edge_order: int, accuracy: int) -> int:
-    """Fewest points along an axis that the stencils need.
-
-    numpy needs ``edge_order + 1``; a one-sided stencil of order ``accuracy`` needs
-    ``accuracy + 1`` points.
-
-    Examples
-    --------
-    >>> min_points(1, 2), min_points(2, 2), min_points(1, 4)
-    (2, 3, 5)
-    """
-    return edge_order + 1 if accuracy == 2 else accuracy + 1
 
 
 def _is_time_object(value: Any) -> bool:
@@ -349,7 +336,7 @@ def resolve_spacings(
         example = next(iter(obj.dims), "x")
         raise ValueError(f"no dimension given; name at least one, e.g. `.grad.along({example!r})`")
     unit = check_datetime_unit(datetime_unit)
-    need = min_points(edge_order, accuracy)
+    need = points_needed(edge_order, accuracy)
     spacings: list[Spacing] = []
     seen: dict[Hashable, Hashable] = {}
     for name in names:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .arrays import is_dask_array
 from .blocks import empty_output, inmemory_gradients
-from .stencils import plan_axis
+from .stencils import plan_axis, points_needed
 
 __all__ = ["differentiate", "output_dtype"]
 
@@ -73,7 +73,7 @@ def differentiate(
     orders = orders or (1,) * len(axes)
     for k, wrap, d, order in zip(axes, periodic, spacings, orders):
         numpy_like = accuracy == 2 and order == 1 and not wrap
-        need = edge_order + 1 if numpy_like else accuracy + (1 if wrap else order)
+        need = points_needed(edge_order, accuracy, periodic=wrap, order=order)
         if f.shape[k] < need:
             what = f"edge_order={edge_order}" if numpy_like else f"accuracy={accuracy}"
             what += "" if order == 1 else " (second derivative)"

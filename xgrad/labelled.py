@@ -25,8 +25,8 @@ import numpy as np
 import xarray as xr
 
 from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
-from .geometry import metric_factor, plan_geometry
 from .engine import differentiate, output_dtype
+from .geometry import metric_factor, plan_geometry
 from .periodic import axis_spacing, check_dim_key, check_period, plan_boundaries
 from .units import _clean, derivative_attrs
 

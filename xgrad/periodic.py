@@ -27,7 +27,7 @@ import numpy as np
 
 from .coords import Spacing
 from .geometry import cf_role, full_turn
-from .stencils import spacing_from_varargs
+from .stencils import points_needed, spacing_from_varargs
 
 __all__ = ["AUTO_RTOL", "axis_spacing", "check_period", "plan_boundaries"]
 
@@ -88,7 +88,7 @@ def _covers_one_period(obj: Any, s: Spacing, period: float) -> bool:
 
 
 def _check_seam(s: Spacing, period: float, accuracy: int) -> None:
-    need = 3 if accuracy == 2 else accuracy + 1
+    need = points_needed(1, accuracy, periodic=True)
     if s.size < need:
         raise ValueError(
             f"boundary='periodic' along {s.dim!r} needs at least {need} points with "

@@ -15,7 +15,28 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AxisPlan", "plan_axis", "spacing_from_varargs"]
+__all__ = ["AxisPlan", "plan_axis", "points_needed", "spacing_from_varargs"]
+
+
+def points_needed(edge_order: int, accuracy: int, *, periodic: bool = False, order: int = 1) -> int:
+    """Fewest points along an axis that the stencils of a plan need: the one rule.
+
+    numpy's stencils (accuracy 2, first derivative, with ends) need ``edge_order + 1``; a
+    periodic axis needs ``accuracy + 1`` (the stencil must not reach a point twice); one-sided
+    stencils of order ``accuracy`` for the ``order``-th derivative need ``accuracy + order``.
+
+    Examples
+    --------
+    >>> points_needed(1, 2), points_needed(2, 2), points_needed(1, 4)
+    (2, 3, 5)
+    >>> points_needed(1, 2, periodic=True), points_needed(1, 4, order=2)
+    (3, 6)
+    """
+    if periodic:
+        return accuracy + 1
+    if accuracy == 2 and order == 1:
+        return edge_order + 1
+    return accuracy + order
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,8 +30,8 @@ import numpy as np
 import xarray as xr
 
 from .coords import Spacing
-from .geometry import cos_latitude
 from .engine import differentiate, output_dtype
+from .geometry import cos_latitude
 from .labelled import (
     Options,
     Plan,
@@ -45,6 +45,7 @@ from .labelled import (
     wrap,
 )
 from .periodic import axis_spacing
+from .stencils import points_needed
 from .units import derivative_units, result_attrs, same_units
 
 __all__ = ["curl", "divergence", "laplacian", "magnitude"]
@@ -128,7 +129,7 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     _check_same_units("the Laplacian", spacings)
     accuracy = plan.options.accuracy
     for s in spacings:  # one-sided second derivatives take one point more than first ones
-        need = accuracy + (1 if s.period is not None else 2)
+        need = points_needed(1, accuracy, periodic=s.period is not None, order=2)
         if s.size < need:
             raise ValueError(
                 f"dimension {s.dim!r} has {s.size} point(s) but the Laplacian with "
