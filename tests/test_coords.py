@@ -10,10 +10,10 @@ import xarray as xr
 from xgrad.coords import (
     DATETIME_UNITS,
     Spacing,
-    check_datetime_unit,
     resolve_spacings,
     time_to_numbers,
 )
+from xgrad.options import check_datetime_unit
 from xgrad.stencils import points_needed
 
 

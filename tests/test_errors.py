@@ -225,3 +225,125 @@ def test_laplacian_too_few_points_names_the_dim():
     with pytest.raises(ValueError, match=r"dimension 'x' has 5 point.*Laplacian.*accuracy=4.*6"):
         obj.grad.laplacian("x", accuracy=4)
     xr.testing.assert_identical(obj, before)
+
+
+# --- dtype compatibility of data, spacings and coordinates (numpy is the oracle) -------------
+
+_KIND_DATA = {
+    "b": np.array([True, False, True, True, False, True]),
+    "i": np.arange(6),
+    "u": np.arange(6, dtype=np.uint16),
+    "f": np.arange(6.0),
+    "f4": np.arange(6.0, dtype=np.float32),
+    "c": np.arange(6.0) + 1j,
+    "m": np.arange(6).astype("m8[s]"),
+    "M": np.arange(6).astype("M8[s]"),
+}
+_KIND_SPACINGS = {
+    "python int": 2,
+    "python float": 2.0,
+    "python complex": 2j,
+    "numpy bool": np.bool_(True),
+    "numpy float32": np.float32(2.0),
+    "numpy complex": np.complex64(2j),
+    "timedelta64": np.timedelta64(2, "h"),
+    "datetime64": np.datetime64("2000-01-01"),
+    "0-d array": np.array(2.0),
+    "bool coordinate": np.array([False, True, True, False, True, True]),
+    "int coordinate": np.array([0, 1, 3, 4, 6, 9]),
+    "float coordinate": np.array([0.0, 1.0, 3.0, 4.0, 6.0, 9.0]),
+    "complex coordinate": np.array([0.0, 1.0, 3.0, 4.0, 6.0, 9.0]) * (1 + 1j),
+    "uniform complex coordinate": np.arange(6) * (1 + 1j),
+    "timedelta coordinate": np.array([0, 1, 3, 4, 6, 9]).astype("m8[s]"),
+    "uniform timedelta coordinate": np.arange(6).astype("m8[s]"),
+    "datetime coordinate": np.array([0, 1, 3, 4, 6, 9]).astype("M8[D]"),
+    "uniform datetime coordinate": np.arange(6).astype("M8[s]"),
+}
+
+
+def _numpy_outcome(data, spacing, edge_order):
+    try:
+        return np.gradient(data, spacing, edge_order=edge_order)
+    except Exception as err:  # the oracle's exception, whatever it is
+        return err
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")  # numpy's own, too
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("spacing", list(_KIND_SPACINGS))
+@pytest.mark.parametrize("kind", list(_KIND_DATA))
+def test_dtype_table_raises_like_numpy_while_building(kind, spacing, edge_order, raise_on_compute):
+    """Every (data kind, spacing kind, edge order): numpy's exception type at once, on numpy
+    and on dask input (built under a scheduler that refuses to compute), or numpy's values."""
+    data, step = _KIND_DATA[kind], _KIND_SPACINGS[spacing]
+    expected = _numpy_outcome(data, step, edge_order)
+    for f in (data.copy(), da.from_array(data, chunks=2)):
+        if isinstance(expected, Exception):
+            # numpy's own class or, where numpy raises a subclass, its TypeError base
+            kinds = (
+                type(expected),
+                TypeError if isinstance(expected, TypeError) else type(expected),
+            )
+            with dask.config.set(scheduler=raise_on_compute), pytest.raises(kinds, match=r"."):
+                xgrad.gradient(f, step, edge_order=edge_order)
+            continue
+        with dask.config.set(scheduler=raise_on_compute):
+            result = xgrad.gradient(f, step, edge_order=edge_order)
+        np.testing.assert_array_equal(np.asarray(result), expected)
+
+
+@pytest.mark.parametrize("chunks", [None, {"lat": 2}])
+def test_nan_latitude_used_only_for_a_metric_factor(chunks, raise_on_compute):
+    """Along longitude the latitude only feeds 1/cos(lat): a NaN there is still refused."""
+    lat = np.array([10.0, np.nan, 30.0])
+    obj = xr.DataArray(
+        np.ones((3, 4)),
+        dims=("lat", "lon"),
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", np.arange(0.0, 40.0, 10.0), {"units": "degrees_east"}),
+        },
+    )
+    obj = obj.chunk(chunks) if chunks else obj
+    before = copy.deepcopy(obj)
+    with (
+        dask.config.set(scheduler=raise_on_compute),
+        pytest.raises(ValueError, match=r"latitude coordinate 'lat' contains nan \(lat\[1\]\)"),
+    ):
+        obj.grad.along("lon")
+    xr.testing.assert_identical(obj, before)
+
+
+@pytest.mark.parametrize("option", ["accuracy", "edge_order", "nan"])
+def test_gradient_option_given_as_an_array_names_the_option(option):
+    value = {"accuracy": np.array([2, 4]), "edge_order": np.array([1]), "nan": np.array(["a"])}
+    with pytest.raises(TypeError, match=rf"{option}=array\(.*is not valid: it is an array"):
+        xgrad.gradient(np.arange(10.0), **{option: value[option]})
+
+
+@pytest.mark.parametrize(
+    "option", ["accuracy", "edge_order", "geometry", "boundary", "datetime_unit"]
+)
+def test_accessor_option_given_as_an_array_names_the_option(option):
+    value = np.array([1, 2]) if option in ("accuracy", "edge_order") else np.array(["auto", "x"])
+    with pytest.raises(TypeError, match=rf"{option}=array\(.*is not valid: it is an array"):
+        _field().grad.along("x", **{option: value})
+
+
+def test_integral_float_options_are_their_integer():
+    f = np.arange(12.0) ** 3
+    np.testing.assert_array_equal(xgrad.gradient(f, accuracy=4.0), xgrad.gradient(f, accuracy=4))
+    np.testing.assert_array_equal(
+        xgrad.gradient(f, edge_order=np.float64(2.0)), np.gradient(f, edge_order=2)
+    )
+    with pytest.raises(ValueError, match=r"accuracy=4\.5 is not valid; choose one of \(2, 4, 6\)"):
+        xgrad.gradient(f, accuracy=4.5)
+
+
+def test_pint_offset_units_give_delta_units():
+    pint = pytest.importorskip("pint")
+    ureg = pint.UnitRegistry()
+    q = ureg.Quantity(np.arange(6.0) ** 2, "degC")
+    assert xgrad.gradient(q).units == np.gradient(q).units == ureg.Unit("delta_degC")
+    x = ureg.Quantity(np.arange(6.0), "m")
+    assert xgrad.gradient(q, x).units == ureg.Unit("delta_degC / m")

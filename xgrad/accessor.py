@@ -16,12 +16,18 @@ from typing import Any
 import xarray as xr
 
 from . import vector
-from .labelled import Options, Plan, check_dtype, derivatives, prepare
+from .labelled import Plan, check_dtype, derivatives, prepare
+from .options import Options
 
 __all__ = ["DataArrayGradAccessor", "DatasetGradAccessor"]
 
 Boundary = str | Mapping[Hashable, str]
 Period = float | Mapping[Hashable, float] | None
+
+
+def _options(values: Mapping[str, Any]) -> Options:
+    """The :class:`Options` record, by keyword, from a method's local variables."""
+    return Options(**{name: values[name] for name in Options.names()})
 
 
 class _GradAccessor:
@@ -44,7 +50,8 @@ class DataArrayGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -69,8 +76,11 @@ class DataArrayGradAccessor(_GradAccessor):
             ``1/(R cos phi) d/dlambda``, per metre (NaN exactly at the poles); other dims keep
             their units. "auto": "sphere" when a dim is a CF latitude or longitude (units
             ``degrees_north``/``degrees_east`` or ``standard_name``), else "cartesian".
-        radius : float, default: 6371008.8
-            Radius of the sphere in metres.
+        radius : float, {"WGS84", "GRS80"} or None, default: None
+            Radius of the sphere in metres; None: the mean Earth radius, 6371008.8 m.
+        crs : pyproj.CRS, dict of CF grid-mapping attributes or DataArray, optional
+            The grid mapping of a projected grid; None finds it through the data's
+            ``grid_mapping`` attribute.
         boundary : {"auto", "edge", "periodic"} or mapping of dim to those, default: "auto"
             "edge": one-sided differences at the two ends. "periodic": wrap around, the seam's
             spacing being ``first + period - last``. "auto": periodic for a CF longitude with
@@ -111,9 +121,7 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> float(dt[1].round(10)), dt.attrs["units"]
         (8.9932e-06, 'K m-1')
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         out = derivatives(self._obj, prepare(self._obj, dims, options))
         return out[0] if len(out) == 1 else out
 
@@ -124,7 +132,8 @@ class DataArrayGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -139,7 +148,7 @@ class DataArrayGradAccessor(_GradAccessor):
         ----------
         *dims : Hashable
             As in :meth:`along`.
-        edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
+        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
             As in :meth:`along`.
 
         Returns
@@ -161,9 +170,7 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> np.unique(da.grad.magnitude("x", "y").values).tolist()
         [5.0]
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         return vector.magnitude(self._obj, prepare(self._obj, dims, options))
 
     def laplacian(
@@ -173,7 +180,8 @@ class DataArrayGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -190,7 +198,7 @@ class DataArrayGradAccessor(_GradAccessor):
         ----------
         *dims : Hashable
             As in :meth:`along`.
-        edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
+        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
             As in :meth:`along`.
 
         Returns
@@ -211,9 +219,7 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> da.grad.laplacian("x", accuracy=4).values.round(12).tolist()
         [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         return vector.laplacian(self._obj, prepare(self._obj, dims, options))
 
 
@@ -253,7 +259,8 @@ class DatasetGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -281,9 +288,7 @@ class DatasetGradAccessor(_GradAccessor):
         >>> list(ds.grad.along("x").data_vars)
         ['a']
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         out = self._map(dims, options, derivatives)
         return out[0] if len(out) == 1 else out
 
@@ -294,7 +299,8 @@ class DatasetGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -309,9 +315,7 @@ class DatasetGradAccessor(_GradAccessor):
         >>> ds.grad.magnitude("x")["a"].values.tolist()
         [1.0, 1.0, 1.0]
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         return self._map(dims, options, lambda da, plan: (vector.magnitude(da, plan),), 1)[0]
 
     def laplacian(
@@ -321,7 +325,8 @@ class DatasetGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -336,9 +341,7 @@ class DatasetGradAccessor(_GradAccessor):
         >>> ds.grad.laplacian("x", accuracy=4)["a"].values.round(12).tolist()
         [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         return self._map(dims, options, lambda da, plan: (vector.laplacian(da, plan),), 1)[0]
 
     def divergence(
@@ -349,7 +352,8 @@ class DatasetGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -365,7 +369,7 @@ class DatasetGradAccessor(_GradAccessor):
         ----------
         components : mapping of dim to data variable name
             E.g. ``{"lon": "u", "lat": "v"}``: ``u`` is the component along ``lon``.
-        edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
+        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
             As in :meth:`DataArrayGradAccessor.along`.
 
         Returns
@@ -388,9 +392,7 @@ class DatasetGradAccessor(_GradAccessor):
         >>> np.unique(ds.grad.divergence({"x": "u", "y": "v"}).values).tolist()
         [1.0]
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         return vector.divergence(self._obj, components, options)
 
     def curl(
@@ -401,7 +403,8 @@ class DatasetGradAccessor(_GradAccessor):
         accuracy: int = 2,
         datetime_unit: str | None = None,
         geometry: str = "auto",
-        radius: float = 6371008.8,
+        radius: float | str | None = None,
+        crs: Any = None,
         boundary: Boundary = "auto",
         period: Period = None,
         nan: str = "propagate",
@@ -417,7 +420,7 @@ class DatasetGradAccessor(_GradAccessor):
         ----------
         components : mapping of dim to data variable name
             Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}``.
-        edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
+        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
             As in :meth:`DataArrayGradAccessor.along`.
 
         Returns
@@ -440,7 +443,5 @@ class DatasetGradAccessor(_GradAccessor):
         >>> np.unique(ds.grad.curl({"x": "u", "y": "v"}).values).tolist()  # solid rotation
         [2.0]
         """
-        options = Options(
-            edge_order, accuracy, datetime_unit, geometry, radius, boundary, period, nan, keep_attrs
-        )
+        options = _options(locals())
         return vector.curl(self._obj, components, options)

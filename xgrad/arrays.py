@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["is_dask_array", "is_duck_array", "is_quantity", "magnitude"]
+__all__ = ["difference_units", "is_dask_array", "is_duck_array", "is_quantity", "magnitude"]
 
 
 def is_dask_array(x: Any) -> bool:
@@ -36,3 +36,16 @@ def is_quantity(x: Any) -> bool:
 def magnitude(x: Any) -> Any:
     """The numbers of a pint quantity; anything else unchanged."""
     return x.magnitude if is_quantity(x) else x
+
+
+def difference_units(units: Any) -> Any:
+    """The pint units of a difference of values in ``units``: ``delta_degC`` for ``degC``.
+
+    An offset unit's differences (hence its derivatives) are in the matching delta unit, as
+    pint's own ``numpy.gradient`` gives; multiplicative units are their own.
+    """
+    registry = units._REGISTRY
+    if registry.Quantity(1, units)._is_multiplicative:
+        return units
+    (name,) = units._units
+    return registry.Unit(f"delta_{name}")

@@ -19,27 +19,17 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .arrays import is_quantity, magnitude
+from .options import DATETIME_UNITS, check_datetime_unit
 from .stencils import points_needed
 
 __all__ = [
+    "coordinate_units",
     "DATETIME_UNITS",
     "Spacing",
-    "check_datetime_unit",
     "resolve_spacings",
     "time_to_numbers",
 ]
-
-#: ``datetime_unit`` values and the CF/udunits spelling of each (numpy's "m" is the minute).
-DATETIME_UNITS: dict[str, str] = {
-    "W": "week",
-    "D": "d",
-    "h": "h",
-    "m": "min",
-    "s": "s",
-    "ms": "ms",
-    "us": "us",
-    "ns": "ns",
-}
 
 
 @dataclass(frozen=True)
@@ -80,34 +70,6 @@ class Spacing:
     period: float | None = None
     role: Literal["latitude", "longitude"] | None = None
     per_radian: float = 1.0
-
-
-def check_datetime_unit(datetime_unit: str | None) -> str:
-    """Validate ``datetime_unit`` and return it, with None meaning seconds.
-
-    Examples
-    --------
-    >>> check_datetime_unit(None)
-    's'
-    >>> check_datetime_unit("h")
-    'h'
-    """
-    if datetime_unit is None:
-        # Per second whatever the storage resolution: xarray's storage-resolution default gives
-        # per-ns or per-s numbers for the same data with nothing to tell them apart (xarray#9937).
-        return "s"
-    if datetime_unit in ("Y", "M"):
-        raise ValueError(
-            f"datetime_unit={datetime_unit!r} is a calendar unit: years and months have no fixed "
-            f"length, so they cannot be a spacing. Use a fixed unit such as `datetime_unit='D'`; "
-            f"choices: {tuple(DATETIME_UNITS)}"
-        )
-    if not isinstance(datetime_unit, str) or datetime_unit not in DATETIME_UNITS:
-        raise ValueError(
-            f"datetime_unit={datetime_unit!r} is not a valid unit; choose one of "
-            f"{tuple(DATETIME_UNITS)} or None (seconds), e.g. `datetime_unit='h'`"
-        )
-    return datetime_unit
 
 
 def _is_time_object(value: Any) -> bool:
@@ -244,17 +206,21 @@ def _missing(name: Hashable, dim: Hashable, index: int, what: str, fix: str) -> 
     )
 
 
+def coordinate_units(coord: Any) -> str | None:
+    """A coordinate's units: pint's (pint-xarray keeps them on the data), else its ``units``
+    attribute, else None."""
+    if is_quantity(coord.data):
+        return str(coord.data.units)
+    units = coord.attrs.get("units")
+    return None if units is None else str(units)
+
+
 def _coordinate_values(
     name: Hashable, dim: Hashable, coord: Any, datetime_unit: str
 ) -> tuple[np.ndarray, str | None, Literal["numeric", "time"]]:
     """Validate one 1-D coordinate; return float64 values, their units and the kind."""
-    raw = coord.data
-    units = coord.attrs.get("units")
-    units = None if units is None else str(units)
-    if hasattr(raw, "magnitude") and hasattr(raw, "units"):
-        # A pint quantity (pint-xarray): the units live on the data, not in attrs.
-        units, raw = str(raw.units), raw.magnitude
-    values = np.asarray(raw)  # coordinates are small; a dask-backed one is computed here
+    units = coordinate_units(coord)
+    values = np.asarray(magnitude(coord.data))  # small; a dask-backed one is computed here
     notnull = f"da[{name!r}].notnull()"
     if values.dtype.kind in "mM":
         missing = np.isnat(values)

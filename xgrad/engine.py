@@ -12,12 +12,10 @@ import numpy as np
 
 from .arrays import is_dask_array
 from .blocks import empty_output, inmemory_gradients
-from .stencils import plan_axis, points_needed
+from .options import check_choice
+from .stencils import AxisPlan, plan_axis, points_needed
 
 __all__ = ["differentiate", "output_dtype"]
-
-ACCURACIES = (2, 4, 6)
-NAN_MODES = ("propagate", "one-sided")
 
 
 def output_dtype(dtype: np.dtype) -> np.dtype:
@@ -62,8 +60,10 @@ def differentiate(
     sphere metric factor) multiplies result ``j`` inside the pass, with the bits of
     ``result * scale`` but without a second pass over memory.
     """
-    _check_options(edge_order, accuracy, nan)
-    edge_order = 1 if edge_order == 1 else 2  # numpy accepts 1.0, np.int64(2), True...
+    # numpy accepts 1.0 or np.int64(2) for edge_order: integral numbers are normalised
+    edge_order = check_choice("edge_order", edge_order)
+    accuracy = check_choice("accuracy", accuracy)
+    nan = check_choice("nan", nan)
     periodic = periodic or (False,) * len(axes)
     one_sided = nan == "one-sided"
     plans = []
@@ -102,6 +102,8 @@ def differentiate(
     if is_dask_array(f):
         from .chunked import chunked_gradients
 
+        _probe_types(f, axes, spacings, plans, orders, nan)
+
         outs = chunked_gradients(f, axes, plans, otype, inside)
     else:
         outs = [empty_output(f, otype) for _ in axes]
@@ -109,14 +111,45 @@ def differentiate(
     return [r if s is None or i is not None else r * s for r, s, i in zip(outs, scales, inside)]
 
 
-def _check_options(edge_order: Any, accuracy: Any, nan: Any) -> None:
-    if edge_order > 2:
-        raise ValueError(
-            f"'edge_order' greater than 2 not supported (got edge_order={edge_order!r}); use 1 or 2"
-        )
-    if edge_order not in (1, 2):
-        raise ValueError(f"edge_order must be 1 or 2, got {edge_order!r}")
-    if accuracy not in ACCURACIES:
-        raise ValueError(f"accuracy must be one of {ACCURACIES}, got {accuracy!r}")
-    if nan not in NAN_MODES:
-        raise ValueError(f"nan must be one of {NAN_MODES}, got {nan!r}")
+def _probe_types(
+    f: Any,
+    axes: tuple[int, ...],
+    spacings: list[Any],
+    plans: list[AxisPlan],
+    orders: tuple[int, ...],
+    nan: str,
+) -> None:
+    """Raise now what the blocks of dask array ``f`` would raise at compute time.
+
+    Whether numpy's arithmetic accepts the data's dtype with the spacings' types (timedelta
+    data with a complex spacing, a datetime64 coordinate, a bool spacing...) depends on the
+    kinds of the operands and on which formulas run (uniform or not, edge order): a table
+    with many exceptions.  Rather than a copy of that table, run the same kernels on a tiny
+    stand-in (zeros of the data's dtype, a few rows per axis, the spacings' own types) in
+    memory: it raises exactly what the blocks would, before anything is built.  Plain
+    numbers need no probe.
+    """
+    kinds = [f.dtype.kind] + [np.asarray(d).dtype.kind for d in spacings]
+    if all(k in "fiu" for k in kinds):
+        return
+    shape = [1] * f.ndim
+    for k, plan in zip(axes, plans):
+        shape[k] = max(shape[k], min(f.shape[k], 2 * plan.accuracy + 5))
+    small = [
+        d
+        if np.ndim(d) == 0
+        else np.append(d[: shape[k] - 1], d[-1:])
+        if plan.periodic
+        else d[: shape[k] - 1]
+        for k, d, plan in zip(axes, spacings, plans)
+    ]
+    differentiate(
+        np.zeros(shape, dtype=f.dtype),
+        axes,
+        small,
+        edge_order=plans[0].edge_order,
+        accuracy=plans[0].accuracy,
+        nan=nan,
+        periodic=tuple(p.periodic for p in plans),
+        orders=orders,
+    )

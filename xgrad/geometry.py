@@ -30,7 +30,9 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from .coords import Spacing
+from .arrays import magnitude
+from .coords import Spacing, coordinate_units
+from .earth import MEAN_RADIUS
 
 __all__ = [
     "LATITUDE_UNITS",
@@ -41,6 +43,7 @@ __all__ = [
     "full_turn",
     "metric_factor",
     "plan_geometry",
+    "sphere_radius",
 ]
 
 Role = Literal["latitude", "longitude"]
@@ -53,15 +56,6 @@ LONGITUDE_UNITS = frozenset(f.format("east") for f in _DEGREE_FORMS)
 _DEGREES = frozenset({"degrees", "degree", "deg", "degs", "arc_degree", "angular_degree"})
 _RADIANS = frozenset({"radians", "radian", "rad"})
 PER_DEGREE = 180.0 / math.pi  # degrees per radian
-
-
-def _units(coord: Any) -> str | None:
-    """The coordinate's units: its ``units`` attribute, or pint's units (pint-xarray)."""
-    data = coord.data
-    if hasattr(data, "magnitude") and hasattr(data, "units"):
-        return str(data.units)
-    units = coord.attrs.get("units")
-    return None if units is None else str(units)
 
 
 def cf_role(coord: Any) -> tuple[Role | None, float]:
@@ -84,7 +78,7 @@ def cf_role(coord: Any) -> tuple[Role | None, float]:
     >>> cf_role(xr.DataArray([0.0, 1.0], dims="x", attrs={"units": "degrees"}))
     (None, 1.0)
     """
-    units = _units(coord)
+    units = coordinate_units(coord)
     text = None if units is None else units.strip().lower()
     if text in LATITUDE_UNITS:
         return "latitude", PER_DEGREE
@@ -109,15 +103,25 @@ def full_turn(per_radian: float) -> float:
 
 
 def _magnitude(data: Any) -> np.ndarray:
-    data = data.magnitude if hasattr(data, "magnitude") and hasattr(data, "units") else data
-    return np.asarray(data, dtype=np.float64)  # a dask-backed coordinate is computed: it is small
+    return np.asarray(
+        magnitude(data), dtype=np.float64
+    )  # a dask-backed coordinate is computed: it is small
 
 
 def _latitude_values(name: Hashable, coord: Any, per_radian: float) -> np.ndarray:
     """Latitude in float64 coordinate units; ValueError for values beyond the poles."""
     values = _magnitude(coord.data)
+    missing = np.flatnonzero(~np.isfinite(values.ravel()))
+    if missing.size:
+        i = np.unravel_index(int(missing[0]), values.shape) if values.ndim else ()
+        where = f"{name}[{', '.join(str(int(k)) for k in i)}]" if values.ndim else str(name)
+        raise ValueError(
+            f"latitude coordinate {name!r} contains {float(values.ravel()[missing[0]])!r} "
+            f"({where}); the sphere's metric factors need a finite latitude at every point. "
+            f"Fill or drop those points first, e.g. `da.where(da[{name!r}].notnull(), drop=True)`"
+        )
     limit = 90.0 if per_radian != 1.0 else math.pi / 2
-    bad = np.flatnonzero(np.abs(values.ravel()) > limit)  # NaN compares False: left alone
+    bad = np.flatnonzero(np.abs(values.ravel()) > limit)
     if bad.size:
         i = np.unravel_index(int(bad[0]), values.shape) if values.ndim else ()
         where = f"{name}[{', '.join(str(int(k)) for k in i)}]" if values.ndim else str(name)
@@ -211,6 +215,22 @@ def cos_latitude(
     with np.errstate(divide="ignore"):
         sec = np.where(pole, np.nan, 1.0 / cos)
     return _broadcast(coord, obj.dims, cos), _broadcast(coord, obj.dims, sec)
+
+
+def sphere_radius(radius: float | str | None) -> float:
+    """The radius in metres of the sphere for the ``radius`` option (validated by Options).
+
+    >>> sphere_radius(None), sphere_radius(6.4e6)
+    (6371008.8, 6400000.0)
+    """
+    if radius is None:
+        return MEAN_RADIUS
+    if isinstance(radius, str):
+        raise ValueError(
+            f"radius={radius!r}: an ellipsoid is not supported on this grid; give the radius of "
+            f"a sphere in metres, e.g. `radius={MEAN_RADIUS}`"
+        )
+    return float(radius)
 
 
 def metric_factor(obj: Any, spacing: Spacing, radius: float, dtype: np.dtype) -> Any:

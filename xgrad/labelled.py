@@ -15,43 +15,22 @@ This is the logic behind every ``.grad`` method, written once for a DataArray:
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from .arrays import difference_units, is_quantity
 from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
 from .engine import differentiate, output_dtype
-from .geometry import metric_factor, plan_geometry
-from .periodic import axis_spacing, check_dim_key, check_period, plan_boundaries
+from .geometry import metric_factor, plan_geometry, sphere_radius
+from .options import Options
+from .periodic import axis_spacing, plan_boundaries
 from .units import _clean, derivative_attrs
 
-__all__ = ["Options", "Plan", "derivative_arrays", "derivatives", "prepare"]
-
-EDGE_ORDERS = (1, 2)
-ACCURACIES = (2, 4, 6)
-NAN_MODES = ("propagate", "one-sided")
-GEOMETRIES = ("auto", "cartesian", "sphere")
-BOUNDARIES = ("auto", "edge", "periodic")
-
-
-@dataclass(frozen=True)
-class Options:
-    """The keyword options shared by every ``.grad`` method (see ``DataArray.grad.along``)."""
-
-    edge_order: int = 1
-    accuracy: int = 2
-    datetime_unit: str | None = None
-    geometry: str = "auto"
-    radius: float = 6371008.8
-    boundary: str | Mapping[Hashable, str] = "auto"
-    period: float | Mapping[Hashable, float] | None = None
-    nan: str = "propagate"
-    keep_attrs: bool = True
+__all__ = ["Plan", "derivative_arrays", "derivatives", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -61,44 +40,11 @@ class Plan:
     spacings: tuple[Spacing, ...]
     geometry: str  # "cartesian" or "sphere", after "auto" is resolved
     options: Options
+    radius: float  # metres, for the sphere's metric factors
 
     @property
     def datetime_unit(self) -> str:
-        return self.options.datetime_unit or "s"
-
-
-def _choice(option: str, value: Any, choices: tuple[Any, ...]) -> None:
-    if isinstance(value, bool) or value not in choices:
-        raise ValueError(
-            f"{option}={value!r} is not valid; choose one of {choices}, "
-            f"e.g. `{option}={choices[-1]!r}`"
-        )
-
-
-def check_options(obj: Any, options: Options) -> None:
-    """Raise for invalid option values, before anything else happens."""
-    _choice("edge_order", options.edge_order, EDGE_ORDERS)
-    _choice("accuracy", options.accuracy, ACCURACIES)
-    _choice("nan", options.nan, NAN_MODES)
-    _choice("geometry", options.geometry, GEOMETRIES)
-    boundary, radius = options.boundary, options.radius
-    if isinstance(boundary, Mapping):
-        for dim, value in boundary.items():
-            check_dim_key(obj, "boundary", dim)
-            _choice(f"boundary[{dim!r}]", value, BOUNDARIES)
-    else:
-        _choice("boundary", boundary, BOUNDARIES)
-    if (
-        isinstance(radius, bool)
-        or not isinstance(radius, numbers.Real)
-        or not (math.isfinite(radius) and radius > 0)
-    ):
-        raise ValueError(
-            f"radius={radius!r} must be a positive number of metres, e.g. `radius=6371008.8`"
-        )
-    check_period(obj, options.period)
-    if not isinstance(options.keep_attrs, (bool, np.bool_)):
-        raise TypeError(f"keep_attrs={options.keep_attrs!r} must be True or False")
+        return self.options.time_unit
 
 
 def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
@@ -111,11 +57,12 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
     ...                    attrs={"units": "degrees_east"})
     >>> da = xr.DataArray(np.zeros((2, 4)), dims=("lat", "lon"), coords={
     ...     "lon": lon, "lat": ("lat", [10.0, 20.0], {"units": "degrees_north"})})
+    >>> from xgrad.options import Options
     >>> plan = prepare(da, ["lon"], Options())
     >>> plan.geometry, plan.spacings[0].period, plan.spacings[0].units
     ('sphere', 360.0, 'm')
     """
-    check_options(obj, options)
+    options.check_dims(obj)
     spacings = resolve_spacings(
         obj,
         names,
@@ -127,12 +74,12 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
         obj, spacings, options.boundary, options.period, accuracy=options.accuracy
     )
     spacings, geometry = plan_geometry(obj, spacings, options.geometry)
-    return Plan(tuple(spacings), geometry, options)
-
-
-def is_quantity(data: Any) -> bool:
-    """True for a pint quantity (pint-xarray's wrapped data)."""
-    return type(data).__module__.startswith("pint") and hasattr(data, "magnitude")
+    return Plan(
+        spacings=tuple(spacings),
+        geometry=geometry,
+        options=options,
+        radius=sphere_radius(options.radius),
+    )
 
 
 def check_dtype(da: xr.DataArray) -> None:
@@ -164,10 +111,7 @@ def numeric_data(da: xr.DataArray, datetime_unit: str) -> tuple[Any, str | None]
 def pint_units(data: Any, per: Sequence[tuple[Hashable, str | None]]) -> Any:
     """pint units of quantified ``data`` divided by each ``(coordinate name, units)`` in ``per``."""
     reg = data._REGISTRY
-    num = data.units
-    if not reg.Quantity(1, num)._is_multiplicative:
-        (name,) = num._units  # degC: differences are in delta_degC
-        num = reg.Unit(f"delta_{name}")
+    num = difference_units(data.units)  # degC: differences are in delta_degC
     for name, units in per:
         coord = _clean(units)
         if coord is None:
@@ -196,7 +140,7 @@ def derivative_arrays(
         return []
     options = plan.options
     dtype = output_dtype(data.dtype)
-    factors = [metric_factor(da, s, options.radius, dtype) for s in spacings]
+    factors = [metric_factor(da, s, plan.radius, dtype) for s in spacings]
     return differentiate(
         data,
         tuple(da.get_axis_num(s.dim) for s in spacings),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .arrays import is_dask_array, is_duck_array, is_quantity
+from .arrays import difference_units, is_dask_array, is_duck_array, is_quantity
 from .engine import differentiate
 from .stencils import spacing_from_varargs
 
@@ -21,7 +21,7 @@ __all__ = ["gradient"]
 def _quantity_gradient(f, varargs, axis, edge_order, accuracy, nan) -> Any:
     """pint quantities: differentiate the magnitudes; units are f's over the spacing's."""
     registry = next(x._REGISTRY for x in (f, *varargs) if is_quantity(x))
-    f_units = f.units if is_quantity(f) else registry.dimensionless
+    f_units = difference_units(f.units) if is_quantity(f) else registry.dimensionless
     mags = [v.magnitude if is_quantity(v) else v for v in varargs]
     grads = gradient(
         f.magnitude if is_quantity(f) else f,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -29,44 +28,12 @@ from .coords import Spacing
 from .geometry import cf_role, full_turn
 from .stencils import points_needed, spacing_from_varargs
 
-__all__ = ["AUTO_RTOL", "axis_spacing", "check_period", "plan_boundaries"]
+__all__ = ["AUTO_RTOL", "axis_spacing", "plan_boundaries"]
 
 #: Relative tolerance of ``boundary="auto"``: equal steps, and ``n * step == period``. Coordinates
 #: stored in float32 (or less) are also allowed their own rounding, a few ulps of their largest
 #: value, since e.g. 0.1-degree longitudes cannot be stored closer than that.
 AUTO_RTOL = 1e-9
-
-
-def _check_number(option: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{option}={value!r} must be a number in the coordinate's units, e.g. `period=360`"
-        )
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(
-            f"{option}={value!r} must be a positive, finite number in the coordinate's units, "
-            "e.g. `period=360`"
-        )
-
-
-def check_dim_key(obj: Any, option: str, dim: Hashable) -> None:
-    """ValueError when a per-dimension ``option`` mapping names something that is not a dim."""
-    if dim not in obj.dims:
-        raise ValueError(
-            f"{option} names {dim!r}, which is not a dimension; dimensions are {tuple(obj.dims)!r}"
-        )
-
-
-def check_period(obj: Any, period: Any) -> None:
-    """Validate ``period``: None, a positive number, or a mapping of dimension to one."""
-    if period is None:
-        return
-    if isinstance(period, Mapping):
-        for dim, value in period.items():
-            check_dim_key(obj, "period", dim)
-            _check_number(f"period[{dim!r}]", value)
-    else:
-        _check_number("period", period)
 
 
 def _given_period(period: Any, dim: Hashable) -> float | None:

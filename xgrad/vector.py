@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .arrays import is_quantity
 from .coords import Spacing
 from .engine import differentiate, output_dtype
 from .geometry import cos_latitude
@@ -38,7 +39,6 @@ from .labelled import (
     boundary_label,
     check_dtype,
     derivative_arrays,
-    is_quantity,
     numeric_data,
     pint_units,
     prepare,
@@ -163,7 +163,7 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
             terms.append(second)
             continue
         k = s.per_radian  # coordinate units per radian
-        r2 = options.radius**2
+        r2 = plan.radius**2
         if s.role == "latitude":
             terms.append((k * k * second - (tan[s.name] * k).astype(real) * first[s.name]) / r2)
         else:
