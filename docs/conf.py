@@ -5,6 +5,11 @@ Build (warnings are errors): python -m sphinx -W --keep-going -b html docs docs/
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import sphinx_autosummary_accessors
 
 import xgrad  # registers the accessor so `xarray.DataArray.grad.along` resolves
@@ -40,3 +45,23 @@ intersphinx_mapping: dict = {}
 html_theme = "pydata_sphinx_theme"
 html_title = "xgrad"
 html_theme_options = {"navigation_depth": 2, "show_toc_level": 2}
+
+
+def gallery_figures() -> None:
+    """Run each gallery script (examples/*.py) into docs/generated/img/, where it is missing or
+    older than its script: the figures are built, never committed. XGRAD_DOCS_FAST=1 runs the
+    scripts' small --fast mode (what the tests run)."""
+    here = Path(__file__).resolve().parent
+    out = here / "generated" / "img"
+    out.mkdir(parents=True, exist_ok=True)
+    fast = ["--fast"] if os.environ.get("XGRAD_DOCS_FAST") else []
+    for script in sorted((here.parent / "examples").glob("*.py")):
+        if script.name.startswith("_") or script.name == "quickstart.py":
+            continue
+        png = out / f"{script.stem}.png"
+        if png.exists() and png.stat().st_mtime >= script.stat().st_mtime:
+            continue
+        subprocess.run([sys.executable, str(script), "--out", str(png), *fast], check=True)
+
+
+gallery_figures()

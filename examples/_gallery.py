@@ -1,4 +1,8 @@
-"""Shared command line of the gallery scripts: ``--out PNG`` and ``--fast`` (what CI runs)."""
+"""Shared command line of the gallery scripts: ``--out PNG`` and ``--fast`` (what CI runs).
+
+A script writes its figure to ``--out`` or, by default, into the current directory, never into
+the source tree; the documentation build regenerates the gallery's figures (``docs/conf.py``).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,12 @@ matplotlib.use("Agg")
 
 def parse(description: str, default_png: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    here = Path(__file__).resolve().parent.parent / "docs" / "img"
-    parser.add_argument("--out", type=Path, default=here / default_png, help="PNG to write")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(default_png),
+        help=f"PNG to write (default: ./{default_png})",
+    )
     parser.add_argument("--fast", action="store_true", help="small sizes, for CI")
     return parser.parse_args()
 

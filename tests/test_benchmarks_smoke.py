@@ -1,6 +1,6 @@
 """The benchmark script runs end to end in smoke mode (tiny arrays, one repeat).
 
-Only that it completes and reports is checked; speed is never asserted (HOUSE_STYLE.md).
+Only that it completes and reports is checked; speed is never asserted (docs/performance.md).
 """
 
 from __future__ import annotations

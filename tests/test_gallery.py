@@ -37,3 +37,18 @@ def test_quickstart_runs():
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "max error against the analytic derivative" in proc.stdout
+
+
+def test_script_writes_into_the_current_directory_by_default(tmp_path):
+    """Run from elsewhere without --out, a script leaves the source tree alone."""
+    before = sorted(p.name for p in (EXAMPLES.parent / "docs").rglob("*.png"))
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "accuracy_convergence.py"), "--fast"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "accuracy_convergence.png").stat().st_size > 10_000
+    assert sorted(p.name for p in (EXAMPLES.parent / "docs").rglob("*.png")) == before

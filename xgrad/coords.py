@@ -1,6 +1,6 @@
 """Spacing from coordinates: validation, datetime/cftime to numbers, one record per dim.
 
-This is the first half of the labelled layer (layer 5 in HOUSE_STYLE.md): it turns the name of a
+This is the first half of the labelled layer (layer 5 in docs/architecture.md): it turns the name of a
 dimension (or of a 1-D coordinate) into a :class:`Spacing` record holding the float64 values that
 :func:`xgrad.gradient` takes for that axis. Everything here is checked before any data is touched, so
 an error never waits in a dask graph until compute time.
