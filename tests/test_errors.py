@@ -1,4 +1,4 @@
-"""The bad-input contract (API.md "Errors"): one table, four checks per case.
+"""The bad-input contract (docs/comparison.md, "Errors"): one table, four checks per case.
 
 For every kind of bad input: the exception type; a message naming the offending argument
 or dimension (and the fix where there is one); nothing computed first (dask inputs are
