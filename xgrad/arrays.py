@@ -1,7 +1,9 @@
 """What kind of array is this: the one home of "is it dask", "is it a pint quantity", "a duck array".
 
 Every module asks these questions through the functions here, so the answer never depends on
-which module asked (``tests/test_duck.py`` covers the duck array and quantity paths).
+which module asked (``tests/test_duck.py`` covers the duck array and quantity paths).  The few
+conversions the kernels and the NaN fallback share live here too: numpy coefficients in the
+data's array library, an ndarray subclass's plain data, and time data as numbers.
 """
 
 from __future__ import annotations
@@ -10,12 +12,46 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["difference_units", "is_dask_array", "is_duck_array", "is_quantity", "magnitude"]
+__all__ = [
+    "asarray_like",
+    "difference_units",
+    "is_dask_array",
+    "is_duck_array",
+    "is_quantity",
+    "magnitude",
+    "plain_array",
+    "ticks_from_numbers",
+    "time_as_numbers",
+]
 
 
 def is_dask_array(x: Any) -> bool:
     """A ``dask.array.Array`` (checked without importing dask)."""
     return type(x).__module__.startswith("dask.") and hasattr(x, "__dask_graph__")
+
+
+def is_cubed_array(x: Any) -> bool:
+    """A ``cubed.Array`` (checked without importing cubed)."""
+    return type(x).__module__.startswith("cubed.") and hasattr(x, "chunks")
+
+
+def check_engine(x: Any) -> None:
+    """TypeError for a lazy, chunked array that xgrad cannot run on: never loaded silently.
+
+    numpy arrays, dask and cubed arrays, and duck arrays that implement numpy's protocols
+    (cupy, pint, sparse) pass; another chunked or lazy array (a zarr array, another chunk
+    manager's array) would be read whole into memory by numpy's conversion.
+    """
+    if isinstance(x, np.ndarray) or is_dask_array(x) or is_cubed_array(x) or is_duck_array(x):
+        return
+    if hasattr(x, "chunks") or hasattr(x, "chunksize"):
+        kind = f"{type(x).__module__}.{type(x).__qualname__}"
+        raise TypeError(
+            f"xgrad cannot run lazily on a chunked array of type {kind} (it runs on numpy, dask "
+            "and cubed arrays), and will not read it whole into memory silently; make it a dask "
+            "array, e.g. `dask.array.from_array(x, chunks=x.chunks)`, or load it yourself: "
+            "`numpy.asarray(x)`"
+        )
 
 
 def is_duck_array(x: Any) -> bool:
@@ -49,3 +85,47 @@ def difference_units(units: Any) -> Any:
         return units
     (name,) = units._units
     return registry.Unit(f"delta_{name}")
+
+
+def asarray_like(values: np.ndarray, f: Any) -> Any:
+    """numpy ``values`` (coefficients, masks) in ``f``'s array library (NEP 35): cupy refuses
+    to mix numpy arrays into its own arithmetic."""
+    return values if isinstance(f, np.ndarray) else np.asarray(values, like=f)
+
+
+def plain_array(x: Any) -> Any:
+    """An ndarray subclass as a plain ndarray view of its data; anything else unchanged.
+
+    ``np.matrix`` makes ``*`` a matrix product and a masked array masks where arithmetic
+    fails; code that means elementwise arithmetic on the data works on this view (writes go
+    to the same memory)."""
+    return x.view(np.ndarray) if isinstance(x, np.ndarray) and type(x) is not np.ndarray else x
+
+
+_NAT = np.iinfo(np.int64).min  # NaT's integer
+
+
+def time_as_numbers(x: Any) -> Any:
+    """timedelta64 data as float64 tick counts, NaT as NaN; anything else unchanged.
+
+    Stencils numpy does not have (accuracy 4/6, the NaN fallback) differentiate time data as
+    these numbers and round once (:func:`ticks_from_numbers`); numpy's integer timedelta
+    arithmetic would truncate every term and overflow on large weights.
+    """
+    if x is None or x.dtype.kind != "m":
+        return x
+    numbers = x.astype(np.float64)  # keeps a masked array's mask
+    plain_array(numbers)[np.isnat(plain_array(x))] = np.nan
+    return numbers
+
+
+def ticks_from_numbers(x: Any, dtype: np.dtype) -> Any:
+    """float64 tick counts as timedelta64 ``dtype``: rounded to the nearest tick (half to even),
+    NaN, infinities and counts beyond int64 as NaT.  A masked array keeps its mask."""
+    r = np.rint(plain_array(x))
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(r) < 2.0**63)
+    ticks = np.where(bad, _NAT, np.where(bad, 0.0, r).astype(np.int64)).view(dtype)
+    if isinstance(x, np.ma.MaskedArray):
+        return np.ma.masked_array(ticks, mask=np.ma.getmaskarray(x))
+    return ticks

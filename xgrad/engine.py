@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import is_dask_array
+from .arrays import check_engine, is_cubed_array, is_dask_array
 from .blocks import empty_output, inmemory_gradients
 from .options import check_choice
 from .stencils import AxisPlan, plan_axis, points_needed
@@ -60,6 +60,7 @@ def differentiate(
     sphere metric factor) multiplies result ``j`` inside the pass, with the bits of
     ``result * scale`` but without a second pass over memory.
     """
+    check_engine(f)
     # numpy accepts 1.0 or np.int64(2) for edge_order: integral numbers are normalised
     edge_order = check_choice("edge_order", edge_order)
     accuracy = check_choice("accuracy", accuracy)
@@ -103,8 +104,12 @@ def differentiate(
         from .chunked import chunked_gradients
 
         _probe_types(f, axes, spacings, plans, orders, nan)
-
         outs = chunked_gradients(f, axes, plans, otype, inside)
+    elif is_cubed_array(f):
+        from .cubed_engine import cubed_gradients
+
+        _probe_types(f, axes, spacings, plans, orders, nan)
+        outs = cubed_gradients(f, axes, plans, otype, inside)
     else:
         outs = [empty_output(f, otype) for _ in axes]
         inmemory_gradients(f, axes, plans, outs, inside)
@@ -119,7 +124,7 @@ def _probe_types(
     orders: tuple[int, ...],
     nan: str,
 ) -> None:
-    """Raise now what the blocks of dask array ``f`` would raise at compute time.
+    """Raise now what the blocks of lazy array ``f`` would raise at compute time.
 
     Whether numpy's arithmetic accepts the data's dtype with the spacings' types (timedelta
     data with a complex spacing, a datetime64 coordinate, a bool spacing...) depends on the

@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .arrays import difference_units, is_dask_array, is_duck_array, is_quantity
+from .arrays import (
+    check_engine,
+    difference_units,
+    is_cubed_array,
+    is_dask_array,
+    is_duck_array,
+    is_quantity,
+)
 from .engine import differentiate
 from .stencils import spacing_from_varargs
 
@@ -114,8 +121,9 @@ def gradient(
     """
     if is_quantity(f) or any(is_quantity(v) for v in varargs):
         return _quantity_gradient(f, varargs, axis, edge_order, accuracy, nan)
+    check_engine(f)
     lazy = is_dask_array(f)
-    if not lazy and not is_duck_array(f):
+    if not lazy and not is_cubed_array(f) and not is_duck_array(f):
         f = np.asanyarray(f)
     axes = tuple(range(f.ndim)) if axis is None else normalize_axis_tuple(axis, f.ndim)
     if lazy:

@@ -1,0 +1,94 @@
+"""Engines other than dask's legacy graphs: cubed, and lazy arrays xgrad must refuse.
+
+cubed runs the same kernels through ``cubed.map_overlap`` (``xgrad/cubed_engine.py``): the
+results are numpy.gradient's bits for every chunking cubed can carry, lazily; what it cannot
+carry is a typed error naming cubed, raised while building. A chunked array of a kind xgrad
+does not run on is refused by type, never read into memory silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import xgrad
+
+cubed = pytest.importorskip("cubed")
+
+F = np.random.default_rng(7).standard_normal((7, 9))
+X = np.cumsum(np.arange(1.0, 10.0))
+
+
+@pytest.fixture
+def no_compute(monkeypatch):
+    """Building must not compute: any cubed computation fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("cubed computed while building")
+
+    monkeypatch.setattr(cubed.Array, "compute", refuse)
+    monkeypatch.setattr(cubed, "compute", refuse)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("chunks", [(3, 4), (2, 5), (7, 9), (3, 9), (4, 2)])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"edge_order": 2}, {"nan": "one-sided"}, {"accuracy": 4}],
+    ids=["default", "edge2", "one-sided", "accuracy4"],
+)
+def test_cubed_same_bits_as_numpy(chunks, options, no_compute, assert_bitwise_equal):
+    a = cubed.from_array(F, chunks=chunks)
+    if options.get("accuracy") == 4 and min(chunks[0], chunks[1]) < 4:
+        with pytest.raises(ValueError, match=r"on cubed arrays the halo along axis \d .*rechunk"):
+            xgrad.gradient(a, 0.5, X, **options)
+        return
+    lazy = xgrad.gradient(a, 0.5, X, **options)
+    assert all(type(g) is type(a) and g.chunks == a.chunks for g in lazy)
+    no_compute.undo()
+    # numpy is the oracle for its own options; the in-memory result for the extensions
+    oracle = np.gradient if set(options) <= {"edge_order"} else xgrad.gradient
+    for got, want in zip(lazy, oracle(F, 0.5, X, **options)):
+        assert_bitwise_equal(got.compute(), want)
+
+
+def test_cubed_accessor_sphere_and_refusals(no_compute, assert_bitwise_equal):
+    lat = np.arange(-60.0, 61.0, 10.0)
+    lon = np.arange(0.0, 360.0, 30.0)
+    obj = xr.DataArray(
+        np.cos(np.deg2rad(lat))[:, None] * np.sin(np.deg2rad(lon)),
+        dims=("lat", "lon"),
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+        attrs={"units": "K"},
+    )
+    lazy = obj.chunk(lat=4, lon=5, chunked_array_type="cubed")
+    with pytest.raises(
+        ValueError, match=r"periodic boundary along axis 1 is not supported on cubed"
+    ):
+        lazy.grad.along("lat", "lon")  # a global longitude wraps by default
+    dy, dx = lazy.grad.along("lat", "lon", boundary="edge")
+    assert isinstance(dy.data, cubed.Array) and dx.attrs["units"] == "K m-1"
+    no_compute.undo()
+    for got, want in zip((dy, dx), obj.grad.along("lat", "lon", boundary="edge")):
+        assert_bitwise_equal(got.values, want.values)
+
+
+class _LazyChunked:
+    """A chunked, lazy array of a kind xgrad does not know (numpy could read it whole)."""
+
+    shape, dtype, ndim, chunks = (4,), np.dtype(float), 1, ((2, 2),)
+
+    def __array__(self, dtype=None, copy=None):
+        raise AssertionError("read into memory")
+
+
+def test_unknown_chunked_arrays_are_refused_by_type():
+    zarr = pytest.importorskip("zarr")
+    for array in (zarr.zeros((4,), chunks=(2,)), _LazyChunked()):
+        name = f"{type(array).__module__}.{type(array).__qualname__}"
+        with pytest.raises(TypeError, match=rf"chunked array of type {name}.*from_array"):
+            xgrad.gradient(array)
