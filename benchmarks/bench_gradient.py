@@ -499,6 +499,56 @@ def print_cases(results: dict, d_info: dict, p: Callable[[str], None]) -> None:
     p("'CPU': median CPU time of the process (all threads) per call.")
 
 
+DOC_MARKERS = ("<!-- bench-table:start -->", "<!-- bench-table:end -->")
+DOC_FILES = ("README.md", "docs/performance.md")
+
+
+def headline_table(results: dict, info: dict) -> str:
+    """The ratios the README and docs/performance.md quote, as a markdown table (medians)."""
+    shape = "x".join(map(str, info["shape"]))
+    lines = [
+        f"Measured by `benchmarks/bench_gradient.py --write-docs` ({shape} float64, "
+        f"{info['bytes'] / MiB:.0f} MiB, dask chunks {tuple(info['chunks'])}, {info['cpus']} CPUs, "
+        f"median of {info['repeat']}; xgrad {info['xgrad_source']}). Ratios: time / copy of the "
+        "same array (lower is better), speed-up = their time / xgrad's (higher is better).",
+        "",
+        "| case | numpy.gradient / copy | xgrad / copy | dask.array.gradient / dask copy "
+        "| xgrad (dask) / dask copy | xgrad speed-up vs dask.array.gradient "
+        "| accessor speed-up vs DataArray.differentiate (dask) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case, res in results.items():
+        med = {k: statistics.median(v) for k, v in res["times"].items()}
+
+        def r(a: str, b: str, med: dict = med) -> str:
+            return _ratio(med.get(a), med.get(b)).strip()
+
+        lines.append(
+            f"| {CASES[case][0]} | {r('numpy', 'copy')} | {r('xgrad', 'copy')} "
+            f"| {r('dask', 'dask-copy')} | {r('xgrad-dask', 'dask-copy')} "
+            f"| {r('dask', 'xgrad-dask')} | {r('xarray-dask', 'accessor-dask')} |"
+        )
+    return "\n".join(lines)
+
+
+def write_docs(table: str, root: str) -> list[str]:
+    """Replace the marked table in each of DOC_FILES under ``root``; the files changed."""
+    start, end = DOC_MARKERS
+    done = []
+    for name in DOC_FILES:
+        path = os.path.join(root, name)
+        with open(path) as fh:
+            text = fh.read()
+        if start not in text or end not in text:
+            raise SystemExit(f"{path} has no {start} ... {end} block to rewrite")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        with open(path, "w") as fh:
+            fh.write(f"{head}{start}\n{table}\n{end}{tail}")
+        done.append(path)
+    return done
+
+
 def print_tasks(results: dict, nchunks: int, p: Callable[[str], None]) -> None:
     p(f"\n== dask graph size (tasks, including the {nchunks} input chunks) ==")
     cols = {
@@ -744,6 +794,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: seconds")
     ap.add_argument("--json", metavar="PATH", help="write the raw numbers here")
+    ap.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="rewrite the measured table in README.md and docs/performance.md",
+    )
     ap.add_argument("--plot", metavar="PNG", help="also sweep sizes and plot throughput")
     ap.add_argument("--plot-sizes", default="8,16,32,64,128,256,512", help="MiB, for --plot")
     ap.add_argument("--plot-repeat", type=int, default=3)
@@ -841,6 +896,12 @@ def main(argv: list[str] | None = None) -> int:
         print_memory(out["memory"], shape, chunks, p)
     out["targets"] = targets(results)
     print_targets(out["targets"], p)
+    table = headline_table(results, info)
+    p("\n== the table README.md and docs/performance.md quote ==\n" + table)
+    if args.write_docs:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for path in write_docs(table, root):
+            p(f"rewrote the measured table in {path}")
     if args.plot:
         sizes = [float(s) for s in args.plot_sizes.split(",")]
         with dask.config.set(scheduler="threads"):

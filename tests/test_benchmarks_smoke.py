@@ -93,3 +93,22 @@ def test_sphere_script_runs():
     methods = ("x.map_blocks", "grad.along", "differentiate")
     rows = [line for line in proc.stdout.splitlines() if line.startswith(methods)]
     assert len(rows) == 4 and all(float(r.split()[-1]) > 0 for r in rows)
+
+
+def test_docs_table_is_written_between_markers(smoke, tmp_path):
+    """--write-docs rewrites only the marked block of README.md and docs/performance.md."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import bench_gradient
+    finally:
+        sys.path.pop(0)
+    _, data, _ = smoke
+    table = bench_gradient.headline_table(data["cases"], data["info"])
+    assert table.count("\n| ") == 1 + len(data["cases"])  # header + one row per case
+    start, end = bench_gradient.DOC_MARKERS
+    (tmp_path / "docs").mkdir()
+    for name in bench_gradient.DOC_FILES:
+        (tmp_path / name).write_text(f"before\n{start}\nold numbers\n{end}\nafter\n")
+    bench_gradient.write_docs(table, str(tmp_path))
+    for name in bench_gradient.DOC_FILES:
+        assert (tmp_path / name).read_text() == f"before\n{start}\n{table}\n{end}\nafter\n"
