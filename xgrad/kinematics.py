@@ -1,0 +1,418 @@
+"""Kinematics of a horizontal vector field: vector gradient, deformation, advection, frontogenesis.
+
+Everything is built from one quantity, the vector gradient of ``(u, v)`` in the local frame
+(x eastward, y northward on the Earth), which :func:`local_gradient` computes from the four
+grid-relative derivatives (one engine pass per component, :func:`xgrad.labelled.derivative_arrays`)
+and the local metric terms. On a sphere of radius ``R`` (latitude ``phi``, longitude ``lambda``)::
+
+    du/dx = u_lambda / (R cos phi) - v tan(phi) / R        du/dy = u_phi / R
+    dv/dx = v_lambda / (R cos phi) + u tan(phi) / R        dv/dy = v_phi / R
+
+(the derivatives of the unit vectors: ``d(e_x)/dx = tan(phi)/R e_y``, ``d(e_y)/dx = -tan(phi)/R
+e_x``), with ``tan(phi)/R`` evaluated analytically. MetPy's ``vector_derivative`` differentiates the
+parallel scale ``1/cos(phi)`` instead, which differs by O(h^2) in the metric term (~1e-3 of du/dx
+near 80 degrees on a 1-degree grid). On a Cartesian grid there are no metric terms and x is the
+first entry of ``components``. From the tensor (definitions and signs as MetPy's)::
+
+    stretching deformation = du/dx - dv/dy      shearing deformation = dv/dx + du/dy
+    total deformation      = hypot(stretching, shearing)
+    advection of f         = -(u df/dx + v df/dy)
+    frontogenesis of f     = -(f_x^2 du/dx + f_x f_y (du/dy + dv/dx) + f_y^2 dv/dy) / |grad f|
+
+(2-D Petterssen frontogenesis, positive where the front strengthens; 0 where ``grad f`` is exactly
+zero, as in MetPy). Okubo-Weiss: ``stretching**2 + shearing**2 - ds.grad.curl(components)**2``.
+
+Relation to ``curl`` and ``divergence`` (:mod:`xgrad.vector`), which use the flux form
+``1/(R cos phi) d(F cos phi)/dphi`` along latitude: ``dv/dx - du/dy`` and ``du/dx + dv/dy`` agree
+with them to the stencil's truncation error, and bit for bit where the flux-form term vanishes:
+``dv/dx - du/dy == curl`` where ``u == 0``, ``du/dx + dv/dy == divergence`` where ``v == 0``
+(``tests/test_kinematics.py::test_consistency_with_curl_and_divergence``); in Cartesian geometry
+always. Where the other component is zero they differ by truncation, e.g. ``u tan(phi)/R - u_phi/R``
+against ``-(u cos phi)_phi / (R cos phi)``.
+
+Grids: the regular latitude/longitude sphere and the Cartesian plane. Rotated-pole, projected and
+curvilinear Earth grids need the grid's scale factors and angle in :func:`local_gradient`; until
+then they are a ValueError naming the method and the grid (``geometry='cartesian'`` still gives
+plain per-coordinate-unit derivatives there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .arrays import is_quantity
+from .coords import Spacing
+from .geometry import cf_role
+from .labelled import (
+    Options,
+    Plan,
+    boundary_label,
+    check_dtype,
+    derivative_arrays,
+    numeric_data,
+    pint_units,
+    prepare,
+)
+from .units import derivative_units, result_attrs, same_units
+
+# Private helpers of xgrad.vector, shared on purpose (one definition of each):
+from .vector import _check_same_units, _common_attrs, _describe, _real, _tan_latitude
+
+__all__ = ["advection", "deformation", "frontogenesis", "local_gradient", "vector_gradient"]
+
+_EXAMPLE = "{'lon': 'u', 'lat': 'v'}"
+#: CF standard names of the dims of Earth grids this module cannot differentiate yet.
+_EARTH_GRIDS = {
+    "grid_latitude": "rotated-pole",
+    "grid_longitude": "rotated-pole",
+    "projection_x_coordinate": "projected",
+    "projection_y_coordinate": "projected",
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The horizontal frame of a kinematics method: the x and y dims and the components."""
+
+    x: Spacing
+    y: Spacing
+    u: Hashable  # the component along x (eastward on the Earth)
+    v: Hashable  # the component along y (northward on the Earth)
+    sphere: bool  # regular latitude/longitude: per metre, with the metric terms
+    plan: Plan
+
+
+def _call(operator: str, name: Hashable | None) -> str:
+    return f"ds.grad.{operator}({'' if name is None else f'{name!r}, '}{_EXAMPLE})"
+
+
+def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str) -> Mapping:
+    """``{"east": u, "north": v}`` -> the longitude and latitude dims of a regular grid."""
+    keys = set(components)
+    if not keys & {"east", "north"} or keys & set(ds.dims):
+        return components
+    found = {}
+    for dim in ds.dims:
+        role = cf_role(ds[dim])[0] if dim in ds.coords else None
+        if role is not None:
+            found.setdefault({"longitude": "east", "latitude": "north"}[role], []).append(dim)
+    if keys != {"east", "north"} or any(len(found.get(k, ())) != 1 for k in keys):
+        raise ValueError(
+            f"{operator}: components keyed {sorted(map(str, keys))!r} are Earth-relative; "
+            "they need exactly the keys 'east' and 'north' and a regular latitude/longitude grid "
+            "(one dim with a CF longitude and one with a CF latitude coordinate); found "
+            f"{found or 'none'}. Give grid-relative components instead, e.g. `{_call(operator, None)}`"
+        )
+    return {found[k][0]: var for k, var in components.items()}
+
+
+def _check_unsupported_grid(ds: xr.Dataset, x: Spacing, y: Spacing, operator: str) -> None:
+    """ValueError on an Earth grid whose metric this module does not know (``geometry='auto'``)."""
+    kind = None
+    for s in (x, y):
+        if s.kind == "numeric":
+            kind = kind or _EARTH_GRIDS.get(ds.coords[s.name].attrs.get("standard_name"))
+    for name, coord in ds.coords.items():
+        if coord.ndim == 2 and {x.dim, y.dim} <= set(coord.dims) and cf_role(coord)[0]:
+            kind = kind or f"curvilinear ({name!r} is a 2-D {cf_role(coord)[0]})"
+    if kind is not None:
+        raise ValueError(
+            f"{operator}: dims {x.dim!r} and {y.dim!r} form a {kind} grid, which {operator} "
+            "does not support yet (it needs the grid's scale factors and angle). Interpolate to "
+            "a regular latitude/longitude grid first, or take plain derivatives per coordinate "
+            "unit without metric terms: `geometry='cartesian'`"
+        )
+
+
+def plan_frame(
+    ds: xr.Dataset, components: Any, options: Options, operator: str, name: Hashable = None
+) -> Frame:
+    """Validate ``components`` (and the options) and find x and y; every error before building."""
+    if not isinstance(components, Mapping):
+        raise TypeError(
+            f"components={components!r} must be a mapping of dimension to data variable name, "
+            f"e.g. `{_call(operator, name)}`"
+        )
+    components = _earth_keys(ds, components, operator)
+    if len(components) != 2:
+        raise ValueError(
+            f"{operator} needs exactly 2 components (dimension: data variable), got "
+            f"{len(components)}: {dict(components)!r}; e.g. `{_call(operator, name)}`"
+        )
+    for var in components.values():
+        if not isinstance(var, Hashable) or var not in ds.data_vars:
+            raise ValueError(
+                f"components names {var!r}, which is not a data variable of this Dataset; data "
+                f"variables are {tuple(ds.data_vars)!r}"
+            )
+    (kx, u), (ky, v) = components.items()
+    plan = prepare(ds, [kx, ky], options)
+    x, y = plan.spacings
+    roles = [x.role, y.role]
+    sphere = plan.geometry == "sphere"
+    if sphere and sorted(map(str, roles)) != ["latitude", "longitude"]:
+        raise ValueError(
+            f"{operator} on the sphere needs the longitude and latitude dims as keys; "
+            f"{x.dim!r} and {y.dim!r} are {roles[0] or 'neither'} and {roles[1] or 'neither'} "
+            "(recognised by units 'degrees_east'/'degrees_north' or standard_name). Mark them, "
+            "or differentiate per coordinate unit: `geometry='cartesian'`"
+        )
+    if sphere and roles[0] == "latitude":  # x is the longitude, whatever the order given
+        x, y, u, v = y, x, v, u
+    if not sphere:
+        if options.geometry == "auto":
+            _check_unsupported_grid(ds, x, y, operator)
+        _check_same_units(operator, [x, y])
+    return Frame(x=x, y=y, u=u, v=v, sphere=sphere, plan=plan)
+
+
+def _check_variables(ds: xr.Dataset, frame: Frame, operator: str, names: list[Hashable]) -> None:
+    """Dims, dtypes, pint and units of the variables differentiated (the components' units
+    must agree); nothing is built."""
+    every = list(dict.fromkeys([*names, frame.u, frame.v]))
+    for var in every:
+        da = ds[var]
+        for s in (frame.x, frame.y) if var in names else ():
+            if s.dim not in da.dims:
+                raise ValueError(
+                    f"{operator} differentiates data variable {var!r} along {s.dim!r}, but its "
+                    f"dims are {da.dims!r}; give variables that have both dimensions"
+                )
+        check_dtype(da)
+        if np.dtype(getattr(da.data, "magnitude", da.data).dtype).kind == "c":
+            raise TypeError(
+                f"{operator}: data variable {var!r} is complex; the kinematics are defined for "
+                f"real fields. Take its real part first, e.g. `ds[{var!r}].real`"
+            )
+    quantified = [is_quantity(ds[k].data) for k in every]
+    if any(quantified) and not all(quantified):
+        raise ValueError(
+            f"{operator}: some variables are pint quantities and some are not; quantify all of "
+            "them: `ds.pint.quantify()`"
+        )
+    a, b = (numeric_data(ds[k], frame.plan.datetime_unit)[1] for k in (frame.u, frame.v))
+    if not same_units(a, b):
+        raise ValueError(
+            f"{operator}: the components are in different units ({frame.u!r}: {a!r}, "
+            f"{frame.v!r}: {b!r}); convert one first, e.g. with pint-xarray: "
+            f"`ds.pint.quantify().pint.to({frame.v}={a!r}).pint.dequantify()`"
+        )
+
+
+def _labelled(da: xr.DataArray, data: Any) -> xr.DataArray:
+    return xr.DataArray(data, dims=da.dims, coords=da.coords)
+
+
+def _winds(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, xr.DataArray]:
+    """The components as plain labelled numbers (pint magnitudes)."""
+    unit = frame.plan.datetime_unit
+    return tuple(_labelled(ds[k], numeric_data(ds[k], unit)[0]) for k in (frame.u, frame.v))
+
+
+def _scalar_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.DataArray, ...]:
+    """``(df/dx, df/dy)`` of one variable: one engine pass, the metric factors in the pass."""
+    da = ds[var]
+    data = numeric_data(da, frame.plan.datetime_unit)[0]
+    fx, fy = derivative_arrays(data, da, [frame.x, frame.y], frame.plan)
+    return _labelled(da, fx), _labelled(da, fy)
+
+
+def _metric_term(ds: xr.Dataset, frame: Frame) -> xr.DataArray | None:
+    """``tan(phi)/R`` along the latitude dim (None off the sphere); NaN at the poles."""
+    if not frame.sphere:
+        return None
+    da = ds[frame.u]
+    tan = _tan_latitude(da, frame.y).reshape(-1) / frame.plan.radius
+    dtype = np.result_type(*(_real(ds[k].dtype) for k in (frame.u, frame.v)))
+    return xr.DataArray(tan.astype(dtype), dims=frame.y.dim)
+
+
+def local_gradient(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
+    """``(du/dx, du/dy, dv/dx, dv/dy)`` in the local frame, unlabelled by units.
+
+    The grid-relative derivatives of each component along both dims come from one engine pass
+    per component; the frame's metric terms are added here. This is the one place where a
+    grid's scale factors and angle enter (an Earth grid plugs in here).
+    """
+    tan = _metric_term(ds, frame)  # latitude errors before anything is built
+    ux, uy = _scalar_gradient(ds, frame.u, frame)
+    vx, vy = _scalar_gradient(ds, frame.v, frame)
+    if tan is not None:
+        u, v = _winds(ds, frame)
+        ux = ux - v * tan
+        vx = vx + u * tan
+    return ux, uy, vx, vy
+
+
+def _finish(
+    ds: xr.Dataset,
+    result: xr.DataArray,
+    *,
+    name: Hashable,
+    long_name: str,
+    attrs_from: list[xr.DataArray],
+    units: str | None,
+    pint_unit: Any,
+    frame: Frame,
+) -> xr.DataArray:
+    quantified = pint_unit is not None
+    attrs = result_attrs(
+        _common_attrs(attrs_from),
+        units=units,
+        long_name=long_name,
+        boundary=boundary_label([frame.x, frame.y]),
+        keep_attrs=bool(frame.plan.options.keep_attrs),
+        write_units=not quantified,
+    )
+    data = result.data
+    if quantified:
+        data = attrs_from[0].data._REGISTRY.Quantity(data, pint_unit)
+    return xr.DataArray(data, dims=result.dims, coords=result.coords, name=name, attrs=attrs)
+
+
+def _units(ds: xr.Dataset, frame: Frame, var: Hashable) -> tuple[str | None, Any]:
+    """Units of ``d var / dx`` as a string, and as pint units for quantified data (else None)."""
+    da = ds[var]
+    text = derivative_units(numeric_data(da, frame.plan.datetime_unit)[1], frame.x.units)
+    unit = pint_units(da.data, [(frame.x.name, frame.x.units)]) if is_quantity(da.data) else None
+    return text, unit
+
+
+def _components_text(ds: xr.Dataset, frame: Frame) -> str:
+    return ", ".join(_describe(ds[k]) or "?" for k in (frame.u, frame.v))
+
+
+def _dataset(ds: xr.Dataset, variables: dict, frame: Frame) -> xr.Dataset:
+    attrs = dict(ds.attrs) if frame.plan.options.keep_attrs else {}
+    return xr.Dataset(variables, coords=ds.coords, attrs=attrs)
+
+
+def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
+    """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
+    frame = plan_frame(ds, components, options, "vector_gradient")
+    _check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
+    units, unit = _units(ds, frame, frame.u)
+    parts = dict(zip(("ux", "uy", "vx", "vy"), local_gradient(ds, frame), strict=True))
+    where = (
+        "x eastward and y northward in the local frame"
+        if frame.sphere
+        else (f"x along {frame.x.name!r} and y along {frame.y.name!r}")
+    )
+    out = {}
+    for key, part in parts.items():
+        comp = str(frame.u if key[0] == "u" else frame.v)
+        name = f"d{comp}_d{key[1]}"
+        out[name] = _finish(
+            ds,
+            part,
+            name=name,
+            long_name=f"vector gradient component d{comp}/d{key[1]} of "
+            f"({_components_text(ds, frame)}), {where}",
+            attrs_from=[ds[frame.u], ds[frame.v]],
+            units=units,
+            pint_unit=unit,
+            frame=frame,
+        )
+    return _dataset(ds, out, frame)
+
+
+def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
+    """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
+    frame = plan_frame(ds, components, options, "deformation")
+    _check_variables(ds, frame, "deformation", [frame.u, frame.v])
+    units, unit = _units(ds, frame, frame.u)
+    ux, uy, vx, vy = local_gradient(ds, frame)
+    stretching = ux - vy
+    shearing = vx + uy
+    fields = {
+        "stretching_deformation": stretching,
+        "shearing_deformation": shearing,
+        # hypot: no overflow or underflow in the squares
+        "total_deformation": np.hypot(stretching, shearing),
+    }
+    described = _components_text(ds, frame)
+    out = {
+        key: _finish(
+            ds,
+            value,
+            name=key,
+            long_name=f"{key.replace('_', ' ')} of ({described})",
+            attrs_from=[ds[frame.u], ds[frame.v]],
+            units=units,
+            pint_unit=unit,
+            frame=frame,
+        )
+        for key, value in fields.items()
+    }
+    return _dataset(ds, out, frame)
+
+
+def _scalar(ds: xr.Dataset, name: Any, operator: str) -> Hashable:
+    if not isinstance(name, Hashable) or name not in ds.data_vars:
+        raise ValueError(
+            f"{operator}: {name!r} is not a data variable of this Dataset; data variables are "
+            f"{tuple(ds.data_vars)!r}; e.g. `ds.grad.{operator}('T', {_EXAMPLE})`"
+        )
+    return name
+
+
+def _times_wind_units(ds: xr.Dataset, frame: Frame, text: str | None, unit: Any):
+    """``(text, unit)`` multiplied by the components' units (udunits string and pint)."""
+    wind = numeric_data(ds[frame.u], frame.plan.datetime_unit)[1]
+    # a * w == a / (1 / w): derivative_units divides (and simplifies) both strings
+    text = derivative_units(text, derivative_units(None, wind))
+    if unit is not None:
+        unit = unit * ds[frame.u].data.units
+    return text, unit
+
+
+def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> xr.DataArray:
+    """``-(u df/dx + v df/dy)`` of variable ``name`` (see ``Dataset.grad.advection``)."""
+    f = _scalar(ds, name, "advection")
+    frame = plan_frame(ds, components, options, "advection", f)
+    _check_variables(ds, frame, "advection", [f])
+    text, unit = _times_wind_units(ds, frame, *_units(ds, frame, f))
+    fx, fy = _scalar_gradient(ds, f, frame)
+    u, v = _winds(ds, frame)
+    result = -(fx * u + fy * v)  # f's dims first
+    return _finish(
+        ds,
+        result,
+        name="advection",
+        long_name=f"advection of {_describe(ds[f])} by ({_components_text(ds, frame)})",
+        attrs_from=[ds[f]],
+        units=text,
+        pint_unit=unit,
+        frame=frame,
+    )
+
+
+def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) -> xr.DataArray:
+    """2-D Petterssen frontogenesis of variable ``name`` (see ``Dataset.grad.frontogenesis``)."""
+    f = _scalar(ds, name, "frontogenesis")
+    frame = plan_frame(ds, components, options, "frontogenesis", f)
+    _check_variables(ds, frame, "frontogenesis", [f, frame.u, frame.v])
+    text, unit = _units(ds, frame, f)
+    wind_text, wind_unit = _units(ds, frame, frame.u)
+    text = derivative_units(text, derivative_units(None, wind_text))
+    unit = None if unit is None else unit * wind_unit
+    ux, uy, vx, vy = local_gradient(ds, frame)
+    fx, fy = _scalar_gradient(ds, f, frame)
+    size = np.hypot(fx, fy)
+    # Where grad f is exactly zero the numerator is too: 0, as MetPy gives, with no 0/0 warning.
+    result = -(fx * fx * ux + fx * fy * (uy + vx) + fy * fy * vy) / size.where(size != 0, 1)
+    return _finish(
+        ds,
+        result,
+        name="frontogenesis",
+        long_name=f"frontogenesis of {_describe(ds[f])} by ({_components_text(ds, frame)})",
+        attrs_from=[ds[f]],
+        units=text,
+        pint_unit=unit,
+        frame=frame,
+    )
