@@ -1,0 +1,636 @@
+"""vector_gradient, deformation, advection, frontogenesis: MetPy, exact physics, chunks, errors.
+
+Oracles (R the radius, phi latitude, lambda longitude):
+
+- MetPy 1.7 on a ``latitude_longitude`` CRS of the same radius: the same second-order stencils
+  (``edge_order=2, boundary="edge"``); its only difference is the metric term, which it takes
+  from a centred difference of the parallel scale ``1/cos(phi)`` where xgrad uses
+  ``tan(phi)/R`` analytically. With MetPy's own metric term put in xgrad's place, every field
+  agrees to rounding; the direct differences are that term's truncation error, measured.
+- solid-body rotation ``u = U cos(phi), v = 0``: no deformation, no divergence, vorticity
+  ``2 U sin(phi) / R``; a zonally uniform field advected by a zonal wind: zero;
+- linear fields on a Cartesian grid: every quantity exact (to rounding).
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import dask
+import dask.array as dsa
+import numpy as np
+import pytest
+import xarray as xr
+
+import xgrad  # noqa: F401  (registers .grad)
+from xgrad.options import Options
+
+R = 6371008.8
+U = 10.0
+C = {"lon": "u", "lat": "v"}
+METHODS = ("vector_gradient", "deformation", "advection", "frontogenesis")
+
+
+def sphere(n, fields, *, chunks=None):
+    """A Dataset of ``fields`` (name -> (f(phi, lam), units)) on a cell-centred n x 2n grid."""
+    lat = -90 + (np.arange(n) + 0.5) * 180 / n
+    lon = np.arange(2 * n) * 180.0 / n
+    phi, lam = np.deg2rad(lat)[:, None], np.deg2rad(lon)[None, :]
+    ds = xr.Dataset(
+        {
+            name: (("lat", "lon"), f(phi, lam) + 0 * lam, {"units": units})
+            for name, (f, units) in fields.items()
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    return ds if chunks is None else ds.chunk(chunks)
+
+
+def smooth(n, **kw):
+    return sphere(
+        n,
+        {
+            "T": (lambda p, lam: 280 + 20 * np.cos(p) ** 2 * np.cos(2 * lam) + 5 * np.sin(p), "K"),
+            "u": (lambda p, lam: 10 * np.cos(p) + 3 * np.sin(lam) * np.cos(p) ** 2, "m/s"),
+            "v": (lambda p, lam: 4 * np.cos(lam) * np.cos(p), "m/s"),
+        },
+        **kw,
+    )
+
+
+def solid_body(n):
+    return sphere(
+        n, {"u": (lambda p, lam: U * np.cos(p), "m s-1"), "v": (lambda p, lam: 0 * p, "m s-1")}
+    )
+
+
+def tan_over_r(ds):
+    return np.tan(np.deg2rad(ds.lat.values))[:, None] / R
+
+
+def rel(actual, desired, where=True):
+    actual, desired = np.asarray(actual), np.asarray(desired)
+    where = np.broadcast_to(where, actual.shape)
+    return float(np.abs(actual - desired)[where].max() / np.abs(desired[where]).max())
+
+
+# --- MetPy ---------------------------------------------------------------------------------
+
+
+def _metpy(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = func(*args, **kwargs)
+    out = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+    if isinstance(out, tuple):
+        return tuple(_plain(o) for o in out)
+    return _plain(out)
+
+
+def _plain(x):
+    x = x.metpy.dequantify() if isinstance(x, xr.DataArray) else x
+    return np.asarray(getattr(x, "magnitude", getattr(x, "values", x)))
+
+
+def _with_crs(ds):
+    return ds.metpy.assign_crs(grid_mapping_name="latitude_longitude", earth_radius=R)
+
+
+def _metpy_metric(ds, mpcalc):
+    """MetPy's metric term (its ``tan(phi)/R``): -du/dx of ``u = 0, v = 1``."""
+    ones = _with_crs(ds.assign(u=0 * ds.u, v=0 * ds.v + 1))
+    return -_metpy(mpcalc.vector_derivative, ones.u, ones.v, return_only=["du/dx"])
+
+
+MP = dict(edge_order=2, boundary="edge")  # MetPy's stencils: 2nd-order one-sided ends, no wrap
+
+
+@pytest.mark.parametrize("n", [90, 180])
+def test_vector_gradient_matches_metpy_but_for_the_metric_term(n):
+    mpcalc = pytest.importorskip("metpy.calc")
+    ds = smooth(n)
+    ux, uy, vx, vy = _metpy(mpcalc.vector_derivative, _with_crs(ds).u, _with_crs(ds).v)
+    g = ds.grad.vector_gradient(C, **MP)
+    # No metric term in d/dy: the same numbers (measured 1.0e-12 .. 4.6e-12 relative).
+    assert rel(g.du_dy, uy) < 1e-10 and rel(g.dv_dy, vy) < 1e-10
+    # d/dx differs exactly by the metric term: with MetPy's in place of tan(phi)/R, rounding
+    # (measured 2.7e-12 and 1.1e-12 relative), at every latitude.
+    metric = _metpy_metric(ds, mpcalc)
+    u, v, tan = ds.u.values, ds.v.values, tan_over_r(ds)
+    assert rel(g.du_dx + v * tan - v * metric, ux) < 1e-10
+    assert rel(g.dv_dx - u * tan + u * metric, vx) < 1e-10
+    # MetPy's differenced metric term against tan(phi)/R: O(h^2), largest near the poles
+    # (measured at 80 degrees: 3.4e-2 at 2 degrees (n=90, 79 N), 9.2e-3 at 1 degree (79.5 N),
+    # 2.4e-3 at 0.5 degrees (79.75 N); 4.4e-3 / 1.1e-3 at 60 degrees).
+    lat = ds.lat.values
+    at80 = np.argmin(np.abs(lat - 80))
+    gap = abs(metric[at80, 0] / tan[at80, 0] - 1)
+    assert {90: 3e-2 < gap < 4e-2, 180: 8e-3 < gap < 1e-2}[n]
+    # ... which is the whole direct difference (measured within 60 degrees: du/dx 3.0e-3 and
+    # 7.8e-4 of its largest value at n=90 and 180).
+    inner = (np.abs(lat) < 60)[:, None]
+    assert rel(g.du_dx, ux, inner) < {90: 4e-3, 180: 1e-3}[n]
+
+
+def test_deformation_advection_frontogenesis_match_metpy():
+    mpcalc = pytest.importorskip("metpy.calc")
+    direct = []
+    for n in (90, 180):
+        ds = smooth(n)
+        mp = _with_crs(ds)
+        theirs = {
+            "stretching_deformation": _metpy(mpcalc.stretching_deformation, mp.u, mp.v),
+            "shearing_deformation": _metpy(mpcalc.shearing_deformation, mp.u, mp.v),
+            "total_deformation": _metpy(mpcalc.total_deformation, mp.u, mp.v),
+            "advection": _metpy(mpcalc.advection, mp.T, mp.u, mp.v),
+            "frontogenesis": _metpy(mpcalc.frontogenesis, mp.T, mp.u, mp.v),
+        }
+        ours = dict(ds.grad.deformation(C, **MP).data_vars)
+        ours["advection"] = ds.grad.advection("T", C, **MP)
+        ours["frontogenesis"] = ds.grad.frontogenesis("T", C, **MP)
+        # advection has no metric term: MetPy's numbers (measured 6.8e-12 relative)
+        assert rel(ours["advection"], theirs["advection"]) < 1e-10
+        # MetPy's metric term in place of ours: MetPy's numbers, at every point (measured
+        # 6e-12 .. 8e-12 for the deformations, 1.1e-11 / 3.5e-11 for frontogenesis;
+        # MetPy writes it with the angle between the isentropes and the dilatation axis).
+        g = ds.grad.vector_gradient(C, **MP)
+        metric = _metpy_metric(ds, mpcalc) - tan_over_r(ds)
+        ux = g.du_dx.values - ds.v.values * metric
+        vx = g.dv_dx.values + ds.u.values * metric
+        uy, vy = g.du_dy.values, g.dv_dy.values
+        ty, tx = (d.values for d in ds.T.grad.along("lat", "lon", **MP))
+        like = {
+            "stretching_deformation": ux - vy,
+            "shearing_deformation": vx + uy,
+            "total_deformation": np.hypot(ux - vy, vx + uy),
+            "frontogenesis": -(tx * tx * ux + tx * ty * (uy + vx) + ty * ty * vy)
+            / np.hypot(tx, ty),
+        }
+        for key, value in like.items():
+            assert rel(value, theirs[key]) < 1e-10, key
+        # Directly: the metric term's truncation error, second order (measured within 60
+        # degrees at n=90 / 180: stretching 5.0e-3 / 1.3e-3, shearing 7.9e-3 / 2.0e-3,
+        # total 7.9e-3 / 2.0e-3, frontogenesis 4.3e-3 / 1.1e-3).
+        inner = (np.abs(ds.lat.values) < 60)[:, None]
+        direct.append([rel(ours[k], theirs[k], inner) for k in like])
+    assert max(direct[0]) < 9e-3 and max(direct[1]) < 2.5e-3
+    for coarse, fine in zip(*direct):
+        assert 3.5 < coarse / fine < 4.5
+
+
+# --- exact physics ---------------------------------------------------------------------------
+
+
+def test_solid_body_rotation_has_no_deformation():
+    shearing = {}
+    for n in (90, 180, 360):
+        ds = solid_body(n)
+        d = ds.grad.deformation(C)
+        # u_lambda and v are exactly zero: no stretching at all
+        assert np.all(d.stretching_deformation.values == 0)
+        lat = ds.lat.values
+        shearing[n] = np.abs(d.shearing_deformation.values[np.abs(lat) < 80]).max()
+        # u tan(phi)/R + u_phi/R: the centred u_phi's truncation U sin(phi) h^2 / (6 R)
+        # (measured at 60 N: 2.7e-10, 6.9e-11, 1.7e-11 s-1 at 2, 1, 0.5 degrees; MetPy's
+        # differenced metric term gives 6.2e-9, 1.6e-9, 4.1e-10).
+        h = np.deg2rad(180 / n)
+        bound = U * np.sin(np.deg2rad(80)) * h**2 / (6 * R)
+        assert shearing[n] < 1.01 * bound
+    assert 3.9 < shearing[90] / shearing[180] < 4.1 and 3.9 < shearing[180] / shearing[360] < 4.1
+    ds = solid_body(180)
+    # accuracy 4: measured 4.8e-15 s-1 (and stretching from rounding in the wider stencil, 6e-21)
+    d4 = ds.grad.deformation(C, accuracy=4)
+    assert np.abs(d4.shearing_deformation.values[np.abs(ds.lat.values) < 80]).max() < 1e-14
+    assert np.abs(d4.stretching_deformation.values).max() < 1e-19
+    # Without the metric terms (what `.grad.along` alone gives) it is -1.35e-6 s-1 at 60 N.
+    dudy, _ = ds.u.grad.along("lat", "lon")
+    _, dvdx = ds.v.grad.along("lat", "lon")
+    at60 = np.argmin(np.abs(ds.lat.values - 60))
+    assert (dvdx + dudy).values[at60, 0] < -1.3e-6
+
+
+@pytest.mark.parametrize(("accuracy", "bound"), [(2, 3e-5), (4, 2e-9)])
+def test_solid_body_rotation_vorticity_and_divergence(accuracy, bound):
+    ds = solid_body(180)
+    g = ds.grad.vector_gradient(C, accuracy=accuracy)
+    lat = ds.lat.values
+    inner = (np.abs(lat) < 80)[:, None]
+    exact = 2 * U * np.sin(np.deg2rad(lat))[:, None] / R + 0 * ds.u.values
+    # measured 2.5e-5 (accuracy 2) and 1.6e-9 (accuracy 4) relative
+    assert rel(g.dv_dx - g.du_dy, exact, inner) < bound
+    divergence = (g.du_dx + g.dv_dy).values
+    if accuracy == 2:
+        assert np.all(divergence == 0)
+    else:  # rounding in the 5-point stencil of a zonally uniform u: 5.7e-21 s-1
+        assert np.abs(divergence).max() < 1e-19
+
+
+@pytest.mark.parametrize("accuracy", [2, 4, 6])
+def test_zonally_uniform_field_advected_by_zonal_wind(accuracy):
+    ds = solid_body(36).assign(T=lambda d: 280 + 20 * np.sin(np.deg2rad(d.lat)) + 0 * d.u)
+    adv = ds.grad.advection("T", C, accuracy=accuracy).values
+    if accuracy == 2:  # (f - f) / 2h and v = 0: exactly zero
+        assert np.all(adv == 0)
+    else:  # the wider stencils' weights sum to zero only to rounding (measured 4e-19, 5e-19)
+        assert np.abs(adv).max() < 1e-17
+
+
+def plane(chunks=None):
+    x = np.linspace(0.0, 4.0, 9)
+    y = np.array([0.0, 0.5, 1.5, 2.0, 3.5, 4.0])
+    X, Y = np.meshgrid(x, y)
+    ds = xr.Dataset(
+        {
+            "u": (("y", "x"), 2 * X - 3 * Y + 1, {"units": "m s-1", "source": "model"}),
+            "v": (("y", "x"), 5 * X + 0.5 * Y, {"units": "m s-1", "source": "model"}),
+            "T": (("y", "x"), 0.25 * X - 2 * Y + 7, {"units": "K", "long_name": "temperature"}),
+        },
+        coords={"x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})},
+        attrs={"title": "plane"},
+    )
+    return ds if chunks is None else ds.chunk(chunks)
+
+
+@pytest.mark.parametrize("chunks", [None, {"x": 2, "y": 1}])
+def test_cartesian_linear_fields_are_exact(chunks):
+    ds = plane(chunks)
+    c = {"x": "u", "y": "v"}
+    g = ds.grad.vector_gradient(c)
+    for key, value in {"du_dx": 2, "du_dy": -3, "dv_dx": 5, "dv_dy": 0.5}.items():
+        np.testing.assert_allclose(g[key].values, value, rtol=1e-13)
+    d = ds.grad.deformation(c)
+    np.testing.assert_allclose(d.stretching_deformation.values, 1.5, rtol=1e-13)
+    np.testing.assert_allclose(d.shearing_deformation.values, 2.0, rtol=1e-13)
+    np.testing.assert_allclose(d.total_deformation.values, 2.5, rtol=1e-13)
+    u, v = ds.u.values, ds.v.values
+    adv = ds.grad.advection("T", c)
+    np.testing.assert_allclose(adv.values, -(0.25 * u - 2 * v), rtol=1e-12, atol=1e-12)
+    fx, fy = 0.25, -2.0
+    exact = -(fx * fx * 2 + fx * fy * (-3 + 5) + fy * fy * 0.5) / np.hypot(fx, fy)
+    np.testing.assert_allclose(ds.grad.frontogenesis("T", c).values, exact, rtol=1e-13)
+    # cartesian: x is the first key
+    swapped = ds.grad.vector_gradient({"y": "v", "x": "u"})
+    assert list(swapped.data_vars) == ["dv_dx", "dv_dy", "du_dx", "du_dy"]
+    np.testing.assert_allclose(swapped.dv_dx.values, 0.5, rtol=1e-13)
+
+
+def test_okubo_weiss_one_liner():
+    x = np.linspace(-1.0, 1.0, 5)
+    X, Y = np.meshgrid(x, x)
+    c = {"x": "u", "y": "v"}
+    for u, v, sign in ((X, -Y, 4.0), (-Y, X, -4.0)):  # pure strain, solid rotation
+        ds = xr.Dataset({"u": (("y", "x"), u), "v": (("y", "x"), v)}, coords={"x": x, "y": x})
+        d = ds.grad.deformation(c)
+        w = d.stretching_deformation**2 + d.shearing_deformation**2 - ds.grad.curl(c) ** 2
+        np.testing.assert_allclose(w.values, sign, rtol=1e-13)
+
+
+def test_frontogenesis_sign_and_flat_field():
+    x = np.linspace(0.0, 4.0, 5)
+    X, Y = np.meshgrid(x, x)
+    ds = xr.Dataset(
+        {
+            "T": (("y", "x"), X),
+            "flat": (("y", "x"), 0 * X + 3),
+            "u": (("y", "x"), -X),  # confluent across the isotherms: strengthening
+            "v": (("y", "x"), Y),
+        },
+        coords={"x": x, "y": x},
+    )
+    c = {"x": "u", "y": "v"}
+    np.testing.assert_array_equal(ds.grad.frontogenesis("T", c).values, 1.0)
+    diffluent = ds.assign(u=-ds.u, v=-ds.v)
+    np.testing.assert_array_equal(diffluent.grad.frontogenesis("T", c).values, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 warning: 0 where grad f is zero, as MetPy
+        flat = ds.grad.frontogenesis("flat", c).values
+    assert np.all(flat == 0)
+
+
+# --- consistency with curl and divergence ------------------------------------------------------
+
+
+def test_consistency_with_curl_and_divergence():
+    differences = []
+    for n in (90, 180):
+        ds = smooth(n)
+        g = ds.grad.vector_gradient(C)
+        inner = (np.abs(ds.lat.values) < 80)[:, None]
+        differences.append(
+            (
+                rel(g.dv_dx - g.du_dy, ds.grad.curl(C), inner),
+                rel(g.du_dx + g.dv_dy, ds.grad.divergence(C), inner),
+            )
+        )
+    # local frame against flux form: truncation, second order (measured within 80 degrees:
+    # curl 1.2e-3 / 3.1e-4, divergence 6.5e-4 / 1.6e-4 relative at n=90 / 180)
+    assert max(differences[0]) < 1.5e-3 and max(differences[1]) < 4e-4
+    for coarse, fine in zip(*differences):
+        assert 3.5 < coarse / fine < 4.5
+    # exactly (to the last bit, signed zeros aside) where the flux-form term vanishes:
+    # curl where u == 0, divergence where v == 0
+    ds = smooth(90)
+    inner = (np.abs(ds.lat.values) < 80)[:, None]
+    meridional = ds.assign(u=0 * ds.u)
+    g = meridional.grad.vector_gradient(C)
+    np.testing.assert_array_equal(g.dv_dx - g.du_dy, meridional.grad.curl(C))
+    # ... but not the other one (measured 7.1e-4 relative)
+    assert rel(g.du_dx + g.dv_dy, meridional.grad.divergence(C), inner) > 1e-4
+    zonal = ds.assign(v=0 * ds.v)
+    g = zonal.grad.vector_gradient(C)
+    np.testing.assert_array_equal(g.du_dx + g.dv_dy, zonal.grad.divergence(C))
+    assert rel(g.dv_dx - g.du_dy, zonal.grad.curl(C), inner) > 1e-4  # measured 1.4e-3
+    # cartesian: no metric terms, the same sums of the same derivatives
+    flat = plane().assign(u=lambda d: d.u**2, v=lambda d: d.u * d.v)
+    c = {"x": "u", "y": "v"}
+    g = flat.grad.vector_gradient(c)
+    np.testing.assert_array_equal(g.dv_dx - g.du_dy, flat.grad.curl(c))
+    np.testing.assert_array_equal(g.du_dx + g.dv_dy, flat.grad.divergence(c))
+
+
+# --- one pass, laziness, chunks --------------------------------------------------------------
+
+
+def test_one_engine_pass_per_input(engine_calls):
+    ds = smooth(18)  # (lat, lon): x = lon is axis 1
+    ds.grad.vector_gradient(C)
+    ds.grad.deformation({"lat": "v", "lon": "u"})
+    ds.grad.advection("T", C, accuracy=4, nan="one-sided")
+    assert [axes for axes, _ in engine_calls] == [(1, 0)] * 5
+    assert engine_calls[-1][1]["accuracy"] == 4 and engine_calls[-1][1]["nan"] == "one-sided"
+    engine_calls.clear()
+    ds.grad.frontogenesis("T", C)
+    assert [axes for axes, _ in engine_calls] == [(1, 0)] * 3  # u, v, T
+
+
+@pytest.mark.parametrize("chunks", [{"lon": 1}, {"lat": 5, "lon": 7}, {"lon": (1, 2, 33)}])
+def test_chunked_is_bit_identical_and_lazy(chunks, assert_bitwise_equal, raise_on_compute):
+    ds = smooth(18)
+    lazy_ds = ds.chunk(chunks)
+    calls = [
+        lambda d: d.grad.vector_gradient(C, accuracy=4),
+        lambda d: d.grad.deformation(C),
+        lambda d: d.grad.advection("T", C, accuracy=6),
+        lambda d: d.grad.frontogenesis("T", C, nan="one-sided"),
+    ]
+    with dask.config.set(scheduler=raise_on_compute):
+        lazy = [call(lazy_ds) for call in calls]
+    for out, ref in zip(lazy, [call(ds) for call in calls]):
+        pairs = (
+            [(out[k], ref[k]) for k in ref.data_vars]
+            if isinstance(ref, xr.Dataset)
+            else [(out, ref)]
+        )
+        for a, b in pairs:
+            assert isinstance(a.data, dsa.Array)
+            assert a.chunks == lazy_ds.T.chunks
+            assert_bitwise_equal(a.values, b.values)
+            assert a.attrs == b.attrs and a.name == b.name
+
+
+def test_component_order_and_east_north_keys(assert_bitwise_equal):
+    ds = smooth(18)
+    ref = ds.grad.deformation(C)
+    for components in ({"lat": "v", "lon": "u"}, {"east": "u", "north": "v"}):
+        out = ds.grad.deformation(components)
+        for k in ref.data_vars:
+            assert_bitwise_equal(out[k].values, ref[k].values)
+    g = ds.grad.vector_gradient({"north": "v", "east": "u"})
+    assert list(g.data_vars) == ["du_dx", "du_dy", "dv_dx", "dv_dy"]
+
+
+def test_transposed_components_and_scalar():
+    ds = smooth(18)
+    mixed = ds.assign(v=ds.v.transpose("lon", "lat"), T=ds.T.transpose("lon", "lat"))
+    g, ref = mixed.grad.vector_gradient(C), ds.grad.vector_gradient(C)
+    for k in ref.data_vars:
+        xr.testing.assert_allclose(g[k].transpose("lat", "lon"), ref[k], rtol=1e-14)
+    f = mixed.grad.frontogenesis("T", C)
+    assert f.dims == ("lon", "lat")  # laid out as the scalar
+    xr.testing.assert_allclose(f.T, ds.grad.frontogenesis("T", C), rtol=1e-12)
+
+
+# --- units, attrs, pint, dtypes ---------------------------------------------------------------
+
+
+def test_units_names_and_attrs():
+    ds = smooth(18)
+    ds.u.attrs.update(long_name="eastward wind", source="model")
+    ds.v.attrs.update(long_name="northward wind", source="model")
+    ds.T.attrs.update(long_name="potential temperature", standard_name="air_potential_temperature")
+    g = ds.grad.vector_gradient(C)
+    assert g.du_dy.attrs == {
+        "source": "model",
+        "units": "s-1",
+        "long_name": "vector gradient component du/dy of (eastward wind, northward wind), "
+        "x eastward and y northward in the local frame",
+        "xgrad_boundary": "lon: periodic lat: edge",
+    }
+    d = ds.grad.deformation(C)
+    assert d.total_deformation.attrs["long_name"] == (
+        "total deformation of (eastward wind, northward wind)"
+    )
+    assert {v.attrs["units"] for v in d.data_vars.values()} == {"s-1"}
+    adv = ds.grad.advection("T", C)
+    assert adv.name == "advection" and adv.attrs["units"] == "K s-1"
+    assert "standard_name" not in adv.attrs
+    assert adv.attrs["long_name"] == (
+        "advection of potential temperature by (eastward wind, northward wind)"
+    )
+    fg = ds.grad.frontogenesis("T", C)
+    assert fg.name == "frontogenesis" and fg.attrs["units"] == "K m-1 s-1"
+    bare = ds.grad.frontogenesis("T", C, keep_attrs=False)
+    assert set(bare.attrs) == {"units", "long_name", "xgrad_boundary"}
+    plain = plane()
+    assert plain.grad.deformation({"x": "u", "y": "v"}).attrs == {"title": "plane"}
+    assert plain.grad.deformation({"x": "u", "y": "v"}, keep_attrs=False).attrs == {}
+    g = plain.grad.vector_gradient({"x": "u", "y": "v"})
+    assert g.du_dx.attrs["long_name"].endswith("x along 'x' and y along 'y'")
+    assert plain.grad.advection("T", {"x": "u", "y": "v"}).attrs["units"] == "K s-1"
+
+
+def test_pint_quantified_input():
+    pytest.importorskip("pint_xarray")
+    from cf_xarray.units import units as registry
+
+    ds = smooth(18)
+    q = ds.pint.quantify(unit_registry=registry)
+    for method in ("vector_gradient", "deformation"):
+        out, ref = getattr(q.grad, method)(C), getattr(ds.grad, method)(C)
+        for k in ref.data_vars:
+            assert out[k].data.units == registry.Unit("1/s")
+            np.testing.assert_array_equal(out[k].data.magnitude, ref[k].values)
+            assert "units" not in out[k].attrs
+    adv = q.grad.advection("T", C)
+    assert adv.data.units == registry.Unit("K/s")
+    np.testing.assert_array_equal(adv.data.magnitude, ds.grad.advection("T", C).values)
+    fg = q.grad.frontogenesis("T", C)
+    assert fg.data.units == registry.Unit("K/m/s")
+    np.testing.assert_array_equal(fg.data.magnitude, ds.grad.frontogenesis("T", C).values)
+    celsius = ds.assign(T=ds.T - 273.15).pint.quantify(
+        {"T": "degC", "u": "m/s", "v": "m/s"}, unit_registry=registry
+    )
+    assert celsius.grad.advection("T", C).data.units == registry.Unit("delta_degC/s")
+
+
+def test_float32_stays_float32():
+    ds = smooth(18).astype(np.float32)
+    for method in ("vector_gradient", "deformation"):
+        assert {v.dtype for v in getattr(ds.grad, method)(C).data_vars.values()} == {
+            np.dtype(np.float32)
+        }
+    assert ds.grad.advection("T", C).dtype == np.float32
+    assert ds.grad.frontogenesis("T", C).dtype == np.float32
+
+
+def test_signatures_list_every_option():
+    for method in METHODS:
+        params = inspect.signature(getattr(xr.Dataset.grad, method)).parameters
+        keyword = [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
+        assert keyword == list(Options.names()), method
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+ERRORS = [
+    (
+        lambda ds: ds.grad.vector_gradient(["u", "v"]),
+        TypeError,
+        r"components=\['u', 'v'\] must be a mapping of dimension to data variable name, e\.g\. "
+        r"`ds\.grad\.vector_gradient\(\{'lon': 'u', 'lat': 'v'\}\)`",
+    ),
+    (
+        lambda ds: ds.grad.deformation({"x": "u"}),
+        ValueError,
+        r"deformation needs exactly 2 components \(dimension: data variable\), got 1: "
+        r"\{'x': 'u'\}; e\.g\. `ds\.grad\.deformation\(\{'lon': 'u', 'lat': 'v'\}\)`",
+    ),
+    (
+        lambda ds: ds.grad.advection("T", {"x": "u"}),
+        ValueError,
+        r"advection needs exactly 2 components .* "
+        r"`ds\.grad\.advection\('T', \{'lon': 'u', 'lat': 'v'\}\)`",
+    ),
+    (
+        lambda ds: ds.grad.vector_gradient({"x": "u", "y": "w"}),
+        ValueError,
+        r"components names 'w', which is not a data variable of this Dataset; data variables "
+        r"are \('u', 'v', 'T', 'k', 'h'\)",
+    ),
+    (
+        lambda ds: ds.grad.deformation({"x": "u", "z": "v"}),
+        ValueError,
+        r"'z' is not a dimension or coordinate of this Dataset",
+    ),
+    (
+        lambda ds: ds.grad.deformation({"x": "u", "y": "h"}),
+        ValueError,
+        r"deformation: the components are in different units \('u': 'm s-1', 'h': 'm'\); "
+        r"convert one first",
+    ),
+    (
+        lambda ds: ds.grad.advection("q", {"x": "u", "y": "v"}),
+        ValueError,
+        r"advection: 'q' is not a data variable of this Dataset; data variables are "
+        r"\('u', 'v', 'T', 'k', 'h'\)",
+    ),
+    (
+        lambda ds: ds.grad.advection("k", {"x": "u", "y": "v"}),
+        ValueError,
+        r"advection differentiates data variable 'k' along 'y', but its dims are \('x',\); "
+        r"give variables that have both dimensions",
+    ),
+    (
+        lambda ds: ds.grad.frontogenesis("T", {"x": "u", "y": "k"}),
+        ValueError,
+        r"frontogenesis differentiates data variable 'k' along 'y'",
+    ),
+    (
+        lambda ds: ds.assign_coords(y=ds.y.assign_attrs(units="km")).grad.deformation(
+            {"x": "u", "y": "v"}
+        ),
+        ValueError,
+        r"deformation adds derivatives along 'x' \(units 'm'\) and 'y' \(units 'km'\)",
+    ),
+    (
+        lambda ds: ds.grad.frontogenesis("T", {"x": "u", "y": "v"}, accuracy=3),
+        ValueError,
+        r"accuracy=3 is not valid; choose one of \(2, 4, 6\)",
+    ),
+    (
+        lambda ds: ds.grad.vector_gradient({"x": "u", "y": "v"}, geometry="sphere"),
+        ValueError,
+        r"vector_gradient on the sphere needs the longitude and latitude dims as keys; 'x' and "
+        r"'y' are neither and neither",
+    ),
+    (
+        lambda ds: ds.grad.vector_gradient({"east": "u", "north": "v"}),
+        ValueError,
+        r"vector_gradient: components keyed \['east', 'north'\] are Earth-relative; they need "
+        r"exactly the keys 'east' and 'north' and a regular latitude/longitude grid",
+    ),
+    (
+        lambda ds: ds.assign(u=ds.u.astype(complex)).grad.deformation({"x": "u", "y": "v"}),
+        TypeError,
+        r"deformation: data variable 'u' is complex; .* `ds\['u'\]\.real`",
+    ),
+    (
+        lambda ds: ds.assign(v=ds.v.astype(str)).grad.advection("T", {"x": "u", "y": "v"}),
+        TypeError,
+        r"data variable 'v' has dtype <U\d+ and cannot be differentiated",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ERRORS)), ids=str)
+@pytest.mark.parametrize("chunks", [None, {"x": 2}])
+def test_errors(case, chunks, raise_on_compute):
+    ds = plane(chunks).assign(k=("x", np.arange(9.0)), h=lambda d: d.u.assign_attrs(units="m"))
+    before = ds.copy(deep=True)
+    call, exc, match = ERRORS[case]
+    with dask.config.set(scheduler=raise_on_compute):
+        with pytest.raises(exc, match=match):
+            call(ds)
+    xr.testing.assert_identical(ds, before)
+
+
+def _with_grid(kind):
+    ds = plane()
+    if kind == "curvilinear":
+        lat = 40 + ds.u.values * 0 + np.arange(6.0)[:, None]
+        return ds.assign_coords(nav_lat=(("y", "x"), lat, {"units": "degrees_north"}))
+    standard = {"rotated-pole": "grid_latitude", "projected": "projection_y_coordinate"}[kind]
+    return ds.assign_coords(y=ds.y.assign_attrs(standard_name=standard))
+
+
+@pytest.mark.parametrize("kind", ["rotated-pole", "projected", "curvilinear"])
+@pytest.mark.parametrize("method", METHODS)
+def test_unsupported_earth_grid_error(kind, method):
+    ds = _with_grid(kind)
+    args = ("T", {"x": "u", "y": "v"}) if method in ("advection", "frontogenesis") else ()
+    args = args or ({"x": "u", "y": "v"},)
+    with pytest.raises(ValueError, match=rf"{method}: dims 'x' and 'y' form a {kind}"):
+        getattr(ds.grad, method)(*args)
+    getattr(ds.grad, method)(*args, geometry="cartesian")  # plain derivatives: allowed
+
+
+def test_mixed_quantified_error():
+    pytest.importorskip("pint_xarray")
+    from cf_xarray.units import units as registry
+
+    ds = plane()
+    mixed = ds.assign(T=ds.T.copy(data=registry.Quantity(ds.T.values, "K")))
+    with pytest.raises(ValueError, match=r"frontogenesis: some variables are pint quantities"):
+        mixed.grad.frontogenesis("T", {"x": "u", "y": "v"})
+
+
+def test_sphere_without_latitude_error():
+    ds = smooth(18).drop_vars("lat")
+    with pytest.raises(
+        ValueError, match=r"geometry='sphere': the derivative along longitude 'lon'"
+    ):
+        ds.grad.vector_gradient({"lon": "u", "lat": "v"})
