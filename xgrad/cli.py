@@ -29,7 +29,7 @@ from typing import Any
 import xarray as xr
 
 from . import __version__
-from .compute import on_signal, scheduler
+from .compute import check_scheduler, on_signal, scheduler
 from .io import InputError, check_output_path, open_input, write_dataset
 
 __all__ = ["build_parser", "derivatives", "main", "parse_chunks", "run_gradient"]
@@ -211,6 +211,7 @@ def run_gradient(
     """
     from .io import output_format
 
+    scheduler_spec = check_scheduler(scheduler_spec)  # a usage error: before reading anything
     ds = open_input(input, chunks)
     try:
         output_format(output)

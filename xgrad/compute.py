@@ -25,7 +25,7 @@ from typing import Any
 
 from .io import InputError
 
-__all__ = ["on_signal", "scheduler"]
+__all__ = ["check_scheduler", "on_signal", "scheduler"]
 
 
 # dask's own names for its local schedulers are accepted too
@@ -79,7 +79,52 @@ def _compute_local(delayed: Any, *, scheduler: str) -> None:
                 dask.compute(delayed, scheduler="threads", pool=pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _settle_zarr_io()
     _check_stop()  # a signal during the last tasks: still do not let the output be committed
+
+
+# How long the reads a failed task left behind on zarr's event loop may take to finish.
+_SETTLE_TIMEOUT_S = 10.0
+
+
+def _settle_zarr_io() -> None:
+    """Wait until nothing runs on zarr's event loop (its reads and writes run there, zarr v3).
+
+    zarr reads the chunks under one dask chunk with ``asyncio.gather``, which raises the first
+    chunk's error (a corrupted chunk, say) and leaves the other reads running (gather does not
+    cancel them). When the command then exits at once, zarr's atexit hook stops and closes the
+    loop under them: "Task was destroyed but it is pending!" and "cannot schedule new futures
+    after shutdown" tracebacks follow our one-line error (``test_corrupted_zarr_chunk_is_one_
+    clean_line``). Called once no dask task runs any more, so whatever is still on the loop was
+    left behind by a failed task; it is waited for (reads end quickly), and cancelled after
+    ``_SETTLE_TIMEOUT_S`` (a remote store that stopped answering).
+    """
+    import asyncio
+
+    sync = sys.modules.get("zarr.core.sync")  # not imported: zarr ran nothing in this process
+    loop = getattr(sync, "loop", [None])[0]
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return
+
+    async def settle() -> None:
+        this = asyncio.current_task()
+        deadline = loop.time() + _SETTLE_TIMEOUT_S
+        # Again until none is left: a task left behind can itself have left reads behind.
+        while left := {t for t in asyncio.all_tasks() if t is not this}:
+            if loop.time() >= deadline:
+                for task in left:
+                    task.cancel()
+                await asyncio.wait(left, timeout=1.0)
+                return
+            done, _ = await asyncio.wait(left, timeout=deadline - loop.time())
+            for task in done:  # their gather raised the first error; these are nobody's
+                if not task.cancelled():
+                    task.exception()
+
+    try:
+        asyncio.run_coroutine_threadsafe(settle(), loop).result(_SETTLE_TIMEOUT_S + 2)
+    except Exception:  # the loop stopped meanwhile: nothing left to settle
+        pass
 
 
 def _compute_distributed(delayed: Any, *, client: Any) -> None:
@@ -109,6 +154,31 @@ def _deferring_signals() -> Iterator[None]:
         _Stop.deferring = _Stop.requested = False
 
 
+def check_scheduler(spec: str) -> str:
+    """The scheduler's name (dask's aliases resolved); InputError for what can be none.
+
+    Checks the name, or the form of an address, and that dask.distributed is installed when
+    needed, without connecting: the command calls it before reading anything.
+
+    Examples
+    --------
+    >>> check_scheduler("sync"), check_scheduler("threads")
+    ('synchronous', 'threads')
+    """
+    spec = _ALIASES.get(spec, spec)
+    if spec in ("threads", "synchronous"):
+        return spec
+    try:
+        import distributed  # noqa: F401
+    except ImportError as err:
+        raise InputError(
+            f"--scheduler {spec} needs dask.distributed; `pip install 'xgrad[distributed]'`"
+        ) from err
+    if spec != "processes":
+        _check_address(spec)
+    return spec
+
+
 @contextmanager
 def scheduler(spec: str) -> Iterator[Callable[[Any], None]]:
     """Yield a ``compute(delayed)`` function running on the named dask scheduler.
@@ -129,7 +199,7 @@ def scheduler(spec: str) -> Iterator[Callable[[Any], None]]:
     RuntimeError
         The scheduler at the address cannot be reached.
     """
-    spec = _ALIASES.get(spec, spec)
+    spec = check_scheduler(spec)
     with _deferring_signals():
         if spec in ("threads", "synchronous"):
             yield lambda delayed: _compute_local(delayed, scheduler=spec)
@@ -138,15 +208,60 @@ def scheduler(spec: str) -> Iterator[Callable[[Any], None]]:
             yield lambda delayed: _compute_distributed(delayed, client=client)
 
 
+# Seconds to reach a scheduler given by address (distributed retries a refused connection until
+# then). A scheduler answers in milliseconds, across a WAN well under a second; an address that
+# is wrong should not keep a command-line user waiting (distributed's default is 30 s).
+_CONNECT_TIMEOUT_S = 2
+
+
+def _not_an_address(spec: str, err: ValueError) -> InputError:
+    return InputError(
+        f"--scheduler {spec!r} is not threads, processes, synchronous or a scheduler address "
+        f"like tcp://10.0.0.1:8786 ({err})"
+    )
+
+
+def _check_address(spec: str) -> None:
+    """InputError when ``spec`` cannot be a distributed address, found before any Client exists."""
+    from distributed.comm.addressing import get_address_host_port
+
+    try:
+        # the scheme (tcp when none), the host and the port: "bogus" has no port
+        get_address_host_port(spec)
+    except ValueError as err:
+        raise _not_an_address(spec, err) from None
+
+
+def _close_half_built_client(err: BaseException) -> None:
+    """Close the Client whose constructor raised ``err``, now rather than in its ``__del__``.
+
+    A Client that fails in its constructor has already started its event-loop thread, and
+    distributed closes it only on connection errors. Otherwise (any other exception, or a
+    second Ctrl-C while connecting) it stays "connecting" until garbage collection, which the
+    exception's traceback (kept by ``raise ... from``) delays to interpreter exit; its
+    ``__del__`` then waits for a loop that no longer runs, for twice the timeout, and prints a
+    TimeoutError traceback after our one-line error. The constructor's frame in the traceback
+    is the only reference to it.
+    """
+    import traceback
+
+    from distributed import Client
+
+    for frame, _ in traceback.walk_tb(err.__traceback__):
+        client = frame.f_locals.get("self")
+        if isinstance(client, Client) and frame.f_code is Client.__init__.__code__:
+            try:
+                client.close(timeout=_CONNECT_TIMEOUT_S)
+            except Exception:  # closing a client that never connected: nothing to report
+                pass
+            return
+
+
 @contextmanager
 def _distributed_client(spec: str) -> Iterator[Any]:
-    try:
-        import dask
-        from distributed import Client, LocalCluster
-    except ImportError as err:
-        raise InputError(
-            f"--scheduler {spec} needs dask.distributed; `pip install 'xgrad[distributed]'`"
-        ) from err
+    import dask
+    from distributed import Client, LocalCluster
+
     # set_as_default=False: a Client that fails half-way through its constructor would
     # otherwise stay registered as dask's global scheduler. The client is made current only
     # below, once connected.
@@ -167,16 +282,16 @@ def _distributed_client(spec: str) -> Iterator[Any]:
             raise
     else:
         try:
-            client = Client(spec, timeout="10s", set_as_default=False)
-        except ValueError as err:  # not an address at all: a usage error
-            raise InputError(
-                f"--scheduler {spec!r} is not threads, processes, synchronous or a scheduler "
-                f"address like tcp://10.0.0.1:8786 ({err})"
-            ) from err
-        except OSError as err:  # TimeoutError is an OSError
-            raise RuntimeError(
-                f"could not connect to the dask scheduler at {spec!r}: {err}"
-            ) from err
+            client = Client(spec, timeout=_CONNECT_TIMEOUT_S, set_as_default=False)
+        except BaseException as err:
+            _close_half_built_client(err)
+            if isinstance(err, ValueError):  # an address form the check above let through
+                raise _not_an_address(spec, err) from err
+            if isinstance(err, OSError):  # TimeoutError is an OSError
+                raise RuntimeError(
+                    f"could not connect to the dask scheduler at {spec!r}: {err}"
+                ) from err
+            raise
     try:
         # xarray picks distributed-safe file locks when it builds the write graph inside this
         # block, because the configured scheduler is this client's.

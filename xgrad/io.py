@@ -180,7 +180,7 @@ def open_input(
     fmt = input_format(path)
     if fmt == "netcdf3":
         _check_classic_size(path)
-    engine = "zarr" if fmt == "zarr" else None
+    engine = _backend(fmt)
     kind = "a Zarr store" if fmt == "zarr" else "NetCDF"
     try:
         with warnings.catch_warnings():
@@ -192,8 +192,20 @@ def open_input(
             # --chunks that split the file's chunks are the user's explicit choice, and xarray's
             # advice to "rechunk after loading" is not something a command-line user can act on.
             warnings.filterwarnings("ignore", message="The specified chunks separate")
+            # An integer variable with a NaN _FillValue (or missing_value): no integer is NaN,
+            # so nothing is missing; xarray drops the attribute and reads every value as stored.
+            # The derivatives written are right, so this is not the user's concern
+            # (test_nan_fill_value_on_integers_is_not_warned_about).
+            warnings.filterwarnings(
+                "ignore",
+                message=r"variable .* has non-conforming '(_FillValue|missing_value)'",
+                category=xr.SerializationWarning,
+            )
             with xr.open_dataset(path, engine=engine, chunks=None) as meta:
                 dims = dict(meta.sizes)
+            # Decoding warnings that do matter (several fill values, all masked) were given by
+            # the open above; the same decoding again must not repeat them.
+            warnings.filterwarnings("ignore", category=xr.SerializationWarning)
             unknown = [d for d in (chunks or {}) if d not in dims]
             if unknown:
                 raise InputError(
@@ -209,6 +221,29 @@ def open_input(
             f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
             f"{type(err).__name__}: {err}"
         ) from err
+
+
+def _backend(fmt: str) -> Any:
+    """xarray's backend for an input format, named rather than left to xarray to guess.
+
+    Guessing (``engine=None``, or any engine given by name) loads every installed xarray
+    backend plugin first, and some import a whole package (metpy's: seconds on every run).
+    None when no library for the format is installed: xarray's guess then says which to install.
+    """
+    from xarray import backends
+
+    if fmt == "zarr":
+        return backends.ZarrBackendEntrypoint
+    second = ("h5netcdf", "H5netcdfBackendEntrypoint")
+    if fmt == "netcdf3":
+        second = ("scipy", "ScipyBackendEntrypoint")
+    for module, name in (("netCDF4", "NetCDF4BackendEntrypoint"), second):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        return getattr(backends, name)
+    return None
 
 
 def output_format(path: str | os.PathLike) -> str:
