@@ -1,8 +1,9 @@
 """The ``.grad`` accessor on :class:`xarray.DataArray` and :class:`xarray.Dataset`.
 
 A thin layer: each method gathers its keyword options into an :class:`~xgrad.labelled.Options`,
-plans the dimensions once (:func:`xgrad.labelled.prepare`: coordinates, periodic seams, sphere
-geometry) and delegates to :mod:`xgrad.labelled` (``along``) or :mod:`xgrad.vector` (magnitude,
+plans the dimensions once (:func:`xgrad.labelled.prepare`: coordinates, periodic seams, the
+Earth grid) and delegates to :mod:`xgrad.labelled` (``along``), :mod:`xgrad.horizontal`
+(``horizontal``) or :mod:`xgrad.vector` (magnitude,
 Laplacian, divergence, curl) and :mod:`xgrad.kinematics` (vector gradient, deformation,
 advection, frontogenesis). The logic is written once for a DataArray; the Dataset methods map
 it over the data variables. The options are listed in every signature (no ``**kwargs``) and
@@ -17,6 +18,8 @@ from typing import Any
 import xarray as xr
 
 from . import kinematics, vector
+from .grids import horizontal_dims
+from .horizontal import horizontal, plan_horizontal
 from .labelled import Plan, check_dtype, derivatives, prepare
 from .options import Options
 
@@ -73,15 +76,20 @@ class DataArrayGradAccessor(_GradAccessor):
             Unit of time coordinates and time data; None means seconds.
         geometry : {"auto", "cartesian", "sphere"}, default: "auto"
             "cartesian": per coordinate unit (exactly ``DataArray.differentiate``). "sphere":
-            along a CF latitude ``(1/R) d/dphi`` and along a CF longitude
-            ``1/(R cos phi) d/dlambda``, per metre (NaN exactly at the poles); other dims keep
-            their units. "auto": "sphere" when a dim is a CF latitude or longitude (units
-            ``degrees_north``/``degrees_east`` or ``standard_name``), else "cartesian".
+            per metre on the Earth along each horizontal grid dim (other dims keep their
+            units): along a CF latitude ``(1/R) d/dphi``, along a CF longitude
+            ``1/(R cos phi) d/dlambda`` (NaN exactly at the poles); on rotated-pole,
+            projected (map scale factors) and curvilinear grids (2-D latitude/longitude)
+            per metre along each grid line (see ``docs/guide/grids.md``); ValueError when
+            no dim is horizontal. "auto": "sphere" when a dim belongs to such a grid, else
+            "cartesian". The grid is recorded in ``xgrad_geometry``.
         radius : float, {"WGS84", "GRS80"} or None, default: None
-            Radius of the sphere in metres; None: the mean Earth radius, 6371008.8 m.
+            A sphere's radius in metres, or an ellipsoid (meridional and prime-vertical
+            radii of curvature); None: the grid mapping's figure of the Earth, else the mean
+            radius 6371008.8 m. Recorded in ``xgrad_radius``.
         crs : pyproj.CRS, dict of CF grid-mapping attributes or DataArray, optional
-            The grid mapping of a projected grid; None finds it through the data's
-            ``grid_mapping`` attribute.
+            The grid mapping of a projected or rotated-pole grid; None finds it through the
+            data's ``grid_mapping`` attribute. ValueError where no grid uses it.
         boundary : {"auto", "edge", "periodic"} or mapping of dim to those, default: "auto"
             "edge": one-sided differences at the two ends. "periodic": wrap around, the seam's
             spacing being ``first + period - last``. "auto": periodic for a CF longitude with
@@ -125,6 +133,59 @@ class DataArrayGradAccessor(_GradAccessor):
         options = _options(locals())
         out = derivatives(self._obj, prepare(self._obj, dims, options))
         return out[0] if len(out) == 1 else out
+
+    def horizontal(
+        self,
+        *,
+        edge_order: int = 1,
+        accuracy: int = 2,
+        datetime_unit: str | None = None,
+        geometry: str = "auto",
+        radius: float | str | None = None,
+        crs: Any = None,
+        boundary: Boundary = "auto",
+        period: Period = None,
+        nan: str = "propagate",
+        keep_attrs: bool = True,
+    ) -> tuple[xr.DataArray, xr.DataArray]:
+        """Eastward and northward derivatives per metre, Earth-relative, on any Earth grid.
+
+        The grid (regular latitude/longitude, rotated pole, projected, curvilinear) is found
+        from the data's dims as in :meth:`along`; its two dims are differentiated in one
+        pass and combined with the grid's local frame:
+        ``[df/deast, df/dnorth] = J^-T [df/di, df/dj]`` with ``J`` the grid's Jacobian in
+        metres (a rotation by the grid angle on an orthogonal grid). On a regular grid they
+        are ``.grad.along(lon, lat)``.
+
+        Parameters
+        ----------
+        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
+            As in :meth:`along` (``geometry`` "auto" or "sphere").
+
+        Returns
+        -------
+        (DataArray, DataArray)
+            ``df/deast`` and ``df/dnorth``; same dims, coords, name and chunks as the input;
+            ``units`` data units per metre.
+
+        See Also
+        --------
+        along, magnitude
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr, xgrad
+        >>> lat = xr.DataArray([-10.0, 0.0, 10.0], dims="lat", attrs={"units": "degrees_north"})
+        >>> lon = xr.DataArray([0.0, 10.0, 20.0], dims="lon", attrs={"units": "degrees_east"})
+        >>> t = xr.DataArray(np.add.outer([280.0, 290.0, 300.0], [0.0, 1.0, 2.0]),
+        ...                  dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+        ...                  attrs={"units": "K"})
+        >>> east, north = t.grad.horizontal()
+        >>> float(north[1, 1].round(10)), east.attrs["units"], east.attrs["xgrad_geometry"]
+        (8.9932e-06, 'K m-1', 'sphere')
+        """
+        options = _options(locals())
+        return horizontal(self._obj, plan_horizontal(self._obj, options))
 
     def magnitude(
         self,
@@ -292,6 +353,45 @@ class DatasetGradAccessor(_GradAccessor):
         options = _options(locals())
         out = self._map(dims, options, derivatives)
         return out[0] if len(out) == 1 else out
+
+    def horizontal(
+        self,
+        *,
+        edge_order: int = 1,
+        accuracy: int = 2,
+        datetime_unit: str | None = None,
+        geometry: str = "auto",
+        radius: float | str | None = None,
+        crs: Any = None,
+        boundary: Boundary = "auto",
+        period: Period = None,
+        nan: str = "propagate",
+        keep_attrs: bool = True,
+    ) -> tuple[xr.Dataset, xr.Dataset]:
+        """``DataArray.grad.horizontal`` of every data variable on the Earth grid.
+
+        The grid is found from the Dataset's dims and coordinates (its grid mapping through
+        the data variables' ``grid_mapping`` attribute); data variables without both grid
+        dims are left out.
+
+        Returns
+        -------
+        (Dataset, Dataset)
+            The eastward and the northward derivatives.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr, xgrad
+        >>> ds = xr.Dataset({"t": (("lat", "lon"), np.ones((3, 4)))}, coords={
+        ...     "lat": ("lat", [0.0, 1.0, 2.0], {"units": "degrees_north"}),
+        ...     "lon": ("lon", [0.0, 1.0, 2.0, 3.0], {"units": "degrees_east"})})
+        >>> east, north = ds.grad.horizontal()
+        >>> float(abs(east["t"]).max())
+        0.0
+        """
+        options = _options(locals())
+        east, north = self._map(horizontal_dims(self._obj, options), options, horizontal, 2)
+        return east, north
 
     def magnitude(
         self,

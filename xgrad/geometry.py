@@ -6,6 +6,9 @@ radians) becomes a derivative per metre:
     d/dy = (1/R) d/dphi                    (along the meridian)
     d/dx = 1/(R cos phi) d/dlambda         (along the parallel; NaN exactly at the poles)
 
+On an ellipsoid (``radius="WGS84"``) ``R`` is the meridional radius of curvature ``M(phi)`` in
+``d/dy`` and the prime-vertical one ``N(phi)`` in ``d/dx`` (:class:`xgrad.earth.Figure`).
+
 xgrad differentiates in the coordinate's own units first (degrees: exactly the numbers of
 ``DataArray.differentiate``, uniform spacing kept uniform) and then multiplies by a factor,
 ``per_radian / R`` or ``per_radian / (R cos phi)`` with ``per_radian = 180/pi`` for degrees. Doing
@@ -17,12 +20,12 @@ latitude needs no special case: its spacing is negative, and so is the derivativ
 Coordinates are recognised by CF metadata only, never by name: ``units`` in
 :data:`LATITUDE_UNITS` / :data:`LONGITUDE_UNITS` (case-insensitive, so udunits' aliases such as
 ``degree_N`` and ``degreesN`` are included), or ``standard_name`` ``"latitude"``/``"longitude"``
-with angle units (degrees, or radians; no units means degrees).
+with angle units (degrees, or radians; no units means degrees). Which grid a dim belongs to
+(this regular one, rotated pole, projected, curvilinear) is decided in :mod:`xgrad.grids`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal
@@ -32,7 +35,7 @@ import xarray as xr
 
 from .arrays import magnitude
 from .coords import Spacing, coordinate_units
-from .earth import MEAN_RADIUS
+from .earth import Figure
 
 __all__ = [
     "LATITUDE_UNITS",
@@ -41,9 +44,8 @@ __all__ = [
     "cos_latitude",
     "find_latitude",
     "full_turn",
+    "latitude_values",
     "metric_factor",
-    "plan_geometry",
-    "sphere_radius",
 ]
 
 Role = Literal["latitude", "longitude"]
@@ -108,17 +110,28 @@ def _magnitude(data: Any) -> np.ndarray:
     )  # a dask-backed coordinate is computed: it is small
 
 
-def _latitude_values(name: Hashable, coord: Any, per_radian: float) -> np.ndarray:
-    """Latitude in float64 coordinate units; ValueError for values beyond the poles."""
+def latitude_values(name: Hashable, coord: Any, per_radian: float) -> np.ndarray:
+    """Latitude in float64 coordinate units; ValueError for NaN or values beyond the poles.
+
+    A coordinate with 2 or more dims (a curvilinear grid's) that is NaN is told where its
+    values should come from (land points of model output).
+    """
     values = _magnitude(coord.data)
     missing = np.flatnonzero(~np.isfinite(values.ravel()))
     if missing.size:
         i = np.unravel_index(int(missing[0]), values.shape) if values.ndim else ()
         where = f"{name}[{', '.join(str(int(k)) for k in i)}]" if values.ndim else str(name)
+        fix = (
+            f"Fill or drop those points first, e.g. `da.where(da[{name!r}].notnull(), drop=True)`"
+            if values.ndim < 2
+            else "Model files that blank the coordinates over land (NaN there) need the "
+            "positions of every point, land included: take them from the model's grid or mesh "
+            "file (e.g. NEMO's mesh_mask.nc), e.g. "
+            f"`da.assign_coords({name}=mesh[{name!r}])`"
+        )
         raise ValueError(
             f"latitude coordinate {name!r} contains {float(values.ravel()[missing[0]])!r} "
-            f"({where}); the sphere's metric factors need a finite latitude at every point. "
-            f"Fill or drop those points first, e.g. `da.where(da[{name!r}].notnull(), drop=True)`"
+            f"({where}); the sphere's metric factors need a finite latitude at every point. " + fix
         )
     limit = 90.0 if per_radian != 1.0 else math.pi / 2
     bad = np.flatnonzero(np.abs(values.ravel()) > limit)
@@ -174,7 +187,7 @@ def find_latitude(obj: Any, *, along: Hashable) -> tuple[Hashable, Any, float]:
         )
     name, coord = found[0]
     per_radian = cf_role(coord)[1]
-    _latitude_values(name, coord, per_radian)
+    latitude_values(name, coord, per_radian)
     return name, coord, per_radian
 
 
@@ -208,7 +221,7 @@ def cos_latitude(
     else:
         name, coord = latitude, obj.coords[latitude]
         per_radian = cf_role(coord)[1]
-    values = _latitude_values(name, coord, per_radian)
+    values = latitude_values(name, coord, per_radian)
     # cos(pi/2) is 6e-17, not 0, in floating point: the poles are found from the values.
     pole = np.abs(values) == (90.0 if per_radian != 1.0 else math.pi / 2)
     cos = np.cos(values / per_radian)
@@ -217,77 +230,32 @@ def cos_latitude(
     return _broadcast(coord, obj.dims, cos), _broadcast(coord, obj.dims, sec)
 
 
-def sphere_radius(radius: float | str | None) -> float:
-    """The radius in metres of the sphere for the ``radius`` option (validated by Options).
-
-    >>> sphere_radius(None), sphere_radius(6.4e6)
-    (6371008.8, 6400000.0)
-    """
-    if radius is None:
-        return MEAN_RADIUS
-    if isinstance(radius, str):
-        raise ValueError(
-            f"radius={radius!r}: an ellipsoid is not supported on this grid; give the radius of "
-            f"a sphere in metres, e.g. `radius={MEAN_RADIUS}`"
-        )
-    return float(radius)
-
-
-def metric_factor(obj: Any, spacing: Spacing, radius: float, dtype: np.dtype) -> Any:
+def metric_factor(obj: Any, spacing: Spacing, figure: Figure, dtype: np.dtype) -> Any:
     """What turns the derivative per coordinate unit along ``spacing`` into one per metre.
 
-    None for a dimension without a sphere ``role``; ``per_radian / R`` (a Python float, so float32
-    results stay float32) along latitude; ``per_radian / (R cos phi)`` broadcast against
-    ``obj.dims`` and cast to the result's precision along longitude, NaN at the poles.
+    None for a dimension without a sphere ``role``. On a sphere of radius ``R``:
+    ``per_radian / R`` (a Python float, so float32 results stay float32) along latitude;
+    ``per_radian / (R cos phi)`` broadcast against ``obj.dims`` and cast to the result's
+    precision along longitude, NaN at the poles. On an ellipsoid ``R`` is the meridional radius
+    of curvature ``M(phi)`` along latitude and the prime-vertical one ``N(phi)`` along longitude
+    (:class:`~xgrad.earth.Figure`), both arrays.
     """
-    if spacing.role is None:
+    if spacing.role not in ("latitude", "longitude"):
         return None
-    if spacing.role == "latitude":
-        return spacing.per_radian / radius
-    _, sec = cos_latitude(obj, along=spacing.name)
-    factor = (spacing.per_radian / radius) * sec
     real = np.finfo(dtype).dtype if np.dtype(dtype).kind in "fc" else np.dtype(np.float64)
-    return factor.astype(real)
-
-
-def plan_geometry(obj: Any, spacings: list[Spacing], geometry: str) -> tuple[list[Spacing], str]:
-    """Resolve ``geometry`` ("auto" -> "sphere" or "cartesian") and mark sphere dimensions.
-
-    On the sphere a CF latitude or longitude gets its ``role`` and ``per_radian`` and units
-    ``"m"``; other dimensions (time, level) keep theirs. Every sphere error (no latitude for a
-    longitude derivative, latitude beyond the poles, angle metadata with non-angle units) is
-    raised here, before anything is built.
-
-    Examples
-    --------
-    >>> import xarray as xr
-    >>> from xgrad.coords import resolve_spacings
-    >>> da = xr.DataArray([1.0, 2.0, 4.0], dims="lat",
-    ...                   coords={"lat": ("lat", [0.0, 1.0, 2.0], {"units": "degrees_north"})})
-    >>> (s,), geometry = plan_geometry(da, resolve_spacings(da, ["lat"]), "auto")
-    >>> geometry, s.role, s.units
-    ('sphere', 'latitude', 'm')
-    """
-    roles = [cf_role(obj.coords[s.name]) if s.kind == "numeric" else (None, 1.0) for s in spacings]
-    if geometry == "auto":
-        geometry = "sphere" if any(role for role, _ in roles) else "cartesian"
-    if geometry == "cartesian":
-        return spacings, geometry
-    out = []
-    for s, (role, per_radian) in zip(spacings, roles, strict=True):
-        if role is None:
-            standard = obj.coords[s.name].attrs.get("standard_name") if s.kind != "index" else None
-            if standard in ("latitude", "longitude"):
-                raise ValueError(
-                    f"geometry='sphere': coordinate {s.name!r} has standard_name {standard!r} "
-                    f"but units {s.units!r}, which are not an angle; give it angle units, e.g. "
-                    f"`da[{s.name!r}].attrs['units'] = 'degrees_{'north' if standard == 'latitude' else 'east'}'`"
-                )
-            out.append(s)
-            continue
-        if role == "latitude":
-            _latitude_values(s.name, obj.coords[s.name], per_radian)
-        else:
-            find_latitude(obj, along=s.name)
-        out.append(dataclasses.replace(s, role=role, per_radian=per_radian, units="m"))
-    return out, geometry
+    if spacing.role == "latitude":
+        if figure.is_sphere:
+            return spacing.per_radian / figure.semi_major_axis
+        coord = obj.coords[spacing.name]
+        values = latitude_values(spacing.name, coord, spacing.per_radian)
+        radius = figure.meridional_radius(values / spacing.per_radian)
+        return (spacing.per_radian / _broadcast(coord, obj.dims, radius)).astype(real)
+    if figure.is_sphere:
+        _, sec = cos_latitude(obj, along=spacing.name)
+        factor = (spacing.per_radian / figure.semi_major_axis) * sec
+        return factor.astype(real)
+    name, coord, per_radian = find_latitude(obj, along=spacing.name)
+    cos, sec = cos_latitude(obj, along=spacing.name)
+    values = latitude_values(name, coord, per_radian)
+    radius = _broadcast(coord, obj.dims, figure.prime_vertical_radius(values / per_radian))
+    return (spacing.per_radian * sec / radius).astype(real)

@@ -4,11 +4,13 @@ This is the logic behind every ``.grad`` method, written once for a DataArray:
 
 1. :func:`prepare` validates the options (:class:`Options`) and builds one
    :class:`~xgrad.coords.Spacing` per dimension: the coordinate (:mod:`xgrad.coords`), then the
-   boundary (:mod:`xgrad.periodic`), then the geometry (:mod:`xgrad.geometry`). Every error is
-   raised here or in the metric factors, before a graph is built.
+   boundary (:mod:`xgrad.periodic`), then the horizontal grid (:mod:`xgrad.grids`: regular
+   latitude/longitude, rotated pole, projected, curvilinear) and its metric
+   (:mod:`xgrad.metrics`). Every error is raised here or in the metric factors, before a graph
+   is built.
 2. :func:`derivative_arrays` differentiates a numeric array along all the dimensions in one call
-   to :func:`xgrad.engine.differentiate` and multiplies each result by its sphere metric factor
-   (lazily for dask).
+   to :func:`xgrad.engine.differentiate`, each result multiplied by its metric factor inside the
+   pass.
 3. :func:`derivatives` (``along``) wraps the arrays as DataArrays with units, long_name and the
    boundary recorded (:mod:`xgrad.units`); pint-quantified data gives quantities.
 """
@@ -16,7 +18,7 @@ This is the logic behind every ``.grad`` method, written once for a DataArray:
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,8 +26,11 @@ import xarray as xr
 
 from .arrays import difference_units, is_quantity
 from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
+from .earth import Figure
 from .engine import differentiate, output_dtype
-from .geometry import metric_factor, plan_geometry, sphere_radius
+from .geometry import metric_factor
+from .grids import HorizontalGrid, check_names, plan_grid
+from .metrics import GridMetric, broadcast_field, grid_metric
 from .options import Options
 from .periodic import axis_spacing, plan_boundaries
 from .units import _clean, derivative_attrs
@@ -33,22 +38,46 @@ from .units import _clean, derivative_attrs
 __all__ = ["Plan", "derivative_arrays", "derivatives", "prepare"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """Validated options and one refined :class:`Spacing` per dimension, in the order asked."""
 
     spacings: tuple[Spacing, ...]
     geometry: str  # "cartesian" or "sphere", after "auto" is resolved
     options: Options
-    radius: float  # metres, for the sphere's metric factors
+    grid: HorizontalGrid | None = None  # the Earth grid recognised (None: Cartesian)
+    metric: GridMetric | None = None  # scale factors of a non-regular grid (None: regular)
+    # the grid-to-Earth matrix of ``.grad.horizontal``, computed once per plan when first needed
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def datetime_unit(self) -> str:
         return self.options.time_unit
 
+    @property
+    def figure(self) -> Figure:
+        """The figure of the Earth used on the sphere."""
+        return self.grid.figure if self.grid is not None else Figure.from_option(None)
+
+    @property
+    def radius(self) -> float:
+        """The sphere's radius in metres, for operators written for a sphere; ValueError on
+        an ellipsoid."""
+        figure = self.figure
+        if not figure.is_sphere:
+            raise ValueError(
+                f"this operator needs a sphere, but the figure of the Earth is the ellipsoid "
+                f"{figure.label!r}; give a radius in metres, e.g. `radius=6371008.8`"
+            )
+        return figure.semi_major_axis
+
+    def grid_attrs(self) -> dict[str, Any]:
+        """``xgrad_geometry`` and ``xgrad_radius`` (none in Cartesian geometry)."""
+        return {} if self.grid is None else self.grid.attrs()
+
 
 def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
-    """Validate everything and plan each dimension: coordinate, boundary, geometry.
+    """Validate everything and plan each dimension: coordinate, boundary, grid and metric.
 
     Examples
     --------
@@ -59,10 +88,11 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
     ...     "lon": lon, "lat": ("lat", [10.0, 20.0], {"units": "degrees_north"})})
     >>> from xgrad.options import Options
     >>> plan = prepare(da, ["lon"], Options())
-    >>> plan.geometry, plan.spacings[0].period, plan.spacings[0].units
-    ('sphere', 360.0, 'm')
+    >>> plan.geometry, plan.grid.kind, plan.spacings[0].period, plan.spacings[0].units
+    ('sphere', 'sphere', 360.0, 'm')
     """
     options.check_dims(obj)
+    check_names(obj, names)
     spacings = resolve_spacings(
         obj,
         names,
@@ -73,12 +103,13 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
     spacings = plan_boundaries(
         obj, spacings, options.boundary, options.period, accuracy=options.accuracy
     )
-    spacings, geometry = plan_geometry(obj, spacings, options.geometry)
+    spacings, geometry, grid = plan_grid(obj, spacings, options)
     return Plan(
         spacings=tuple(spacings),
         geometry=geometry,
         options=options,
-        radius=sphere_radius(options.radius),
+        grid=grid,
+        metric=grid_metric(obj, grid, spacings, options),
     )
 
 
@@ -140,7 +171,7 @@ def derivative_arrays(
         return []
     options = plan.options
     dtype = output_dtype(data.dtype)
-    factors = [metric_factor(da, s, plan.radius, dtype) for s in spacings]
+    factors = [_factor(da, s, plan, dtype) for s in spacings]
     return differentiate(
         data,
         tuple(da.get_axis_num(s.dim) for s in spacings),
@@ -151,6 +182,13 @@ def derivative_arrays(
         periodic=tuple(s.period is not None for s in spacings),
         scales=tuple(factors),  # `result * factor`, in the same pass (no second layer)
     )
+
+
+def _factor(da: xr.DataArray, s: Spacing, plan: Plan, dtype: np.dtype) -> Any:
+    """The per-metre factor along ``s``: the grid metric's, or the regular sphere's."""
+    if plan.metric is not None and s.dim in plan.metric.scales:
+        return broadcast_field(plan.metric.scales[s.dim], da, dtype, f"along {s.dim!r}")
+    return metric_factor(da, s, plan.figure, dtype)
 
 
 def boundary_label(spacings: Sequence[Spacing]) -> str:
@@ -198,5 +236,6 @@ def derivatives(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, ...]:
             keep_attrs=bool(plan.options.keep_attrs),
             write_units=not quantified,
         )
+        attrs.update(plan.grid_attrs())
         out.append(wrap(da, result, name=da.name, attrs=attrs, units=unit))
     return tuple(out)

@@ -55,6 +55,13 @@ STALE_ATTRS = frozenset(
 _TOKEN = re.compile(r"^([A-Za-z_]+)(-?\d+)?$")
 
 
+#: udunits spellings of degrees Celsius that pint's and cf-xarray's registries lack (NEMO
+#: writes ``degree_C``); read as ``degC`` so that the derivative is in ``K`` per unit.
+CELSIUS = frozenset(
+    {"degree_c", "degrees_c", "degree_celsius", "degrees_celsius", "celsius", "deg_c", "degc"}
+)
+
+
 def _clean(units: Any) -> str | None:
     """None for missing or dimensionless units, else the stripped string ("since" part removed)."""
     if units is None:
@@ -160,12 +167,16 @@ def derivative_units(data_units: str | None, coord_units: str | None) -> str | N
     'm s-2'
     >>> derivative_units(None, "m"), derivative_units("K", None), derivative_units(None, None)
     ('m-1', 'K', None)
+    >>> derivative_units("degree_C", "m")  # udunits' spelling (NEMO), unknown to pint
+    'K m-1'
     """
     if data_units is None and coord_units is None:
         return None
     data, coord = _clean(data_units), _clean(coord_units)
     if coord is None:
         return data or "1"
+    if data is not None and data.lower() in CELSIUS:
+        data = "degC"
     return _with_pint(data, coord) or _compose(data, coord)
 
 

@@ -99,9 +99,30 @@ def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: 
     return out
 
 
+def _sphere_only(plan: Plan, operator: str) -> float:
+    """The sphere's radius for an operator written for regular latitude/longitude grids (and
+    Cartesian ones); ValueError on other Earth grids and on an ellipsoid."""
+    grid = plan.grid
+    if grid is not None and grid.kind != "sphere":
+        raise ValueError(
+            f"{operator} on a {grid.kind.replace('_', '-')} grid (dims {grid.dims!r}) is not "
+            "available yet; per-metre derivatives along the grid lines are "
+            "`.grad.along(...)` and eastward/northward ones `.grad.horizontal()`"
+        )
+    figure = plan.figure
+    if not figure.is_sphere:
+        raise ValueError(
+            f"{operator} on the ellipsoid {figure.label!r} is not available; give the radius "
+            "of a sphere in metres, e.g. `radius=6371008.8`"
+        )
+    return figure.semi_major_axis
+
+
 def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     """``|grad f|`` along the planned dims, from one derivative pass (see ``.grad.magnitude``)."""
     spacings = plan.spacings
+    if plan.grid is not None and plan.grid.kind != "sphere":
+        _sphere_only(plan, "the gradient magnitude")
     _check_same_units("the gradient magnitude", spacings)
     data, data_units = numeric_data(da, plan.datetime_unit)
     quantified = is_quantity(da.data)
@@ -126,6 +147,7 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
 def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     """Sum of second derivatives; the spherical Laplacian on the sphere (see ``.grad.laplacian``)."""
     spacings = plan.spacings
+    radius = _sphere_only(plan, "the Laplacian")
     _check_same_units("the Laplacian", spacings)
     accuracy = plan.options.accuracy
     for s in spacings:  # one-sided second derivatives take one point more than first ones
@@ -163,7 +185,7 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
             terms.append(second)
             continue
         k = s.per_radian  # coordinate units per radian
-        r2 = plan.radius**2
+        r2 = radius**2
         if s.role == "latitude":
             terms.append((k * k * second - (tan[s.name] * k).astype(real) * first[s.name]) / r2)
         else:
@@ -234,6 +256,7 @@ def _vector_operator(
 ) -> xr.DataArray:
     pairs = _components(ds, components, operator, 2 if operator == "curl" else None)
     plan = prepare(ds, [dim for dim, _ in pairs], options)
+    _sphere_only(plan, operator)
     spacings = list(plan.spacings)
     names = [var for _, var in pairs]
     roles = [s.role for s in spacings]

@@ -1,0 +1,491 @@
+"""Earth grids (issue #13): recognition, ``.grad.along`` per metre along grid lines, errors.
+
+Oracles: analytic fields sampled on the true positions of each grid (``earth_grids.py``), with the
+convergence order measured as the grid is refined; numpy on the rotated sphere; MetPy's
+``geospatial_gradient`` on projected grids; in-memory results for chunked ones; real model
+output from iris-sample-data (NEMO/ORCA, rotated pole, polar stereographic).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import dask
+import dask.array as dsa
+import numpy as np
+import pytest
+import xarray as xr
+from earth_grids import (
+    LAMBERT,
+    STEREO,
+    R,
+    orca_like,
+    order,
+    projected,
+    relative_error,
+    rotated,
+    wrf_like,
+)
+
+import xgrad  # noqa: F401  (registers .grad)
+from xgrad.labelled import prepare
+from xgrad.options import Options
+
+pyproj = pytest.importorskip("pyproj")
+
+PER_DEGREE = 180.0 / math.pi
+
+
+def stereo(n):
+    return projected(n, STEREO)
+
+
+def lambert(n):
+    return projected(n, LAMBERT, span=2.5e6)
+
+
+def orca(n):
+    return orca_like(2 * (n - 1), n)
+
+
+# builder, dims of along, options, expected xgrad_geometry
+GRIDS = {
+    "rotated pole": (rotated, ("rlat", "rlon"), {}, "rotated_pole"),
+    "polar stereographic": (stereo, ("y", "x"), {}, "projected"),
+    "Lambert conformal": (lambert, ("y", "x"), {}, "projected"),
+    "ORCA-like tripolar": (orca, ("y", "x"), {"boundary": {"x": "periodic"}}, "curvilinear"),
+    "WRF-like XLAT/XLONG": (wrf_like, ("south_north", "west_east"), {}, "curvilinear"),
+}
+
+
+# --- recognition -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", list(GRIDS))
+@pytest.mark.parametrize("geometry", ["auto", "sphere"])
+def test_recognised_and_recorded(case, geometry):
+    build, dims, options, kind = GRIDS[case]
+    grid = build(11)
+    out = grid.da.grad.along(*dims, geometry=geometry, radius=R, **options)
+    for o in out:
+        assert o.attrs["xgrad_geometry"] == kind
+        assert o.attrs["xgrad_radius"] == R
+        assert o.attrs["units"] in ("K m-1",)
+
+
+def test_radius_from_the_grid_mapping():
+    """radius=None: the grid mapping's earth_radius (R here, not the mean 6371008.8 m)."""
+    for build in (rotated, stereo):
+        out = build(11).da.grad.along("rlat" if build is rotated else "y")
+        assert out.attrs["xgrad_radius"] == R
+    da = orca(11).da  # no grid mapping: the mean radius
+    assert da.grad.along("y").attrs["xgrad_radius"] == 6371008.8
+    ellipsoid = dict(STEREO, semi_major_axis=6378137.0, inverse_flattening=298.257223563)
+    del ellipsoid["earth_radius"]
+    out = stereo(11).da.grad.along("y", crs=ellipsoid)
+    assert out.attrs["xgrad_radius"] == "WGS84"
+
+
+def test_curvilinear_names_need_degrees():
+    """2-D coordinates in plain 'degrees' are recognised by a model's usual names only."""
+    da = orca(11).da
+    assert da.grad.along("x").attrs["xgrad_geometry"] == "curvilinear"
+    renamed = da.rename(nav_lat="foo", nav_lon="bar")
+    assert "xgrad_geometry" not in renamed.grad.along("x").attrs  # per index, Cartesian
+    metres = da.assign_coords(nav_lat=da.nav_lat.assign_attrs(units="m"))
+    assert "xgrad_geometry" not in metres.grad.along("x").attrs
+    cf = renamed.assign_coords(foo=renamed.foo.assign_attrs(standard_name="latitude"))
+    cf = cf.assign_coords(bar=cf.bar.assign_attrs(units="degrees_east"))
+    assert cf.grad.along("x").attrs["xgrad_geometry"] == "curvilinear"
+
+
+def test_rotated_longitude_marked_degrees_east_uses_the_rotated_latitude():
+    """rlon marked 'degrees_east': the rotated grid mapping (or standard_name) wins, and the
+    metric takes cos of the rotated latitude, never of the 2-D true one."""
+    grid = rotated(21)
+    expected = grid.da.grad.along("rlon")
+    marked = grid.da.assign_coords(rlon=grid.da.rlon.assign_attrs(units="degrees_east"))
+    np.testing.assert_array_equal(marked.grad.along("rlon").values, expected.values)
+    no_name = marked.assign_coords(
+        rlon=marked.rlon.assign_attrs(standard_name="x"), rlat=marked.rlat.assign_attrs(axis="Y")
+    )
+    assert no_name.grad.along("rlon").attrs["xgrad_geometry"] == "rotated_pole"
+    bare = no_name.drop_vars("rotated_pole")
+    bare = bare.drop_encoding()
+    with pytest.raises(ValueError, match=r"the latitude 'lat' varies along longitude dim 'rlon'"):
+        bare.grad.along("rlon")
+
+
+def test_projected_without_grid_mapping_uses_the_2d_latitude():
+    grid = stereo(21)
+    plain = grid.da.drop_vars("crs")
+    plain = plain.drop_encoding()
+    out = plain.grad.along("x", radius=R, edge_order=2)
+    assert out.attrs["xgrad_geometry"] == "curvilinear"
+    exact_metric = grid.da.grad.along("x", edge_order=2)
+    assert relative_error(out, grid.along["x"]) < 1.5 * relative_error(
+        exact_metric, grid.along["x"]
+    )
+    bare = plain.drop_vars(["lat", "lon"])
+    cartesian = bare.grad.along("x")  # auto: per projected metre, as numpy
+    np.testing.assert_array_equal(cartesian.values, np.gradient(bare.values, bare.x.values, axis=1))
+    with pytest.raises(ValueError, match=r"are projection coordinates, but no grid mapping"):
+        bare.grad.along("x", geometry="sphere")
+
+
+def test_cartesian_geometry_is_numpy_on_projected_grids():
+    da = lambert(21).da
+    dy, dx = da.grad.along("y", "x", geometry="cartesian")
+    ref = np.gradient(da.values, da.y.values, da.x.values)
+    np.testing.assert_array_equal(dy.values, ref[0])
+    np.testing.assert_array_equal(dx.values, ref[1])
+    assert "xgrad_geometry" not in dx.attrs
+
+
+@pytest.mark.parametrize("form", ["dict", "DataArray", "pyproj"])
+def test_crs_forms_agree(form):
+    grid = stereo(15)
+    da = grid.da.drop_vars("crs")
+    da = da.drop_encoding()
+    crs = {
+        "dict": STEREO,
+        "DataArray": grid.da.crs,
+        "pyproj": pyproj.CRS.from_cf(STEREO),
+    }[form]
+    expected = grid.da.grad.along("y", "x")
+    for out, ref in zip(da.grad.along("y", "x", crs=crs), expected):
+        np.testing.assert_allclose(out.values, ref.values, rtol=1e-12)
+        assert out.attrs["xgrad_geometry"] == "projected"
+
+
+def test_kilometre_coordinates():
+    metres, km = projected(15), projected(15, units="km")
+    for a, b in zip(metres.da.grad.along("y", "x"), km.da.grad.along("y", "x")):
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-12)
+        assert b.attrs["units"] == "K m-1"
+
+
+# --- along: oracles ------------------------------------------------------------------------------
+
+
+def test_rotated_along_is_the_sphere_derivative_on_the_rotated_sphere():
+    """numpy oracle: np.gradient in rotated degrees times (180/pi)/R, and times
+    1/cos(rotated latitude) along the rotated longitude: the same bits."""
+    da = rotated(31).da
+    drlat, drlon = da.grad.along("rlat", "rlon")
+    k = PER_DEGREE / R
+    ref_lat, ref_lon = np.gradient(da.values, da.rlat.values, da.rlon.values)
+    np.testing.assert_array_equal(drlat.values, ref_lat * k)
+    sec = 1.0 / np.cos(np.radians(da.rlat.values))[:, None]
+    np.testing.assert_array_equal(drlon.values, ref_lon * (k * sec))
+
+
+@pytest.mark.parametrize("case", list(GRIDS))
+@pytest.mark.parametrize(("accuracy", "edge_order", "minimum"), [(2, 2, 1.8), (4, 1, 3.5)])
+def test_along_converges(case, accuracy, edge_order, minimum):
+    build, dims, options, _ = GRIDS[case]
+    errors = {d: [] for d in dims}
+    for n in (21, 41, 81):
+        grid = build(n)
+        out = grid.da.grad.along(
+            *dims, accuracy=accuracy, edge_order=edge_order, radius=R, **options
+        )
+        for d, o in zip(dims, out):
+            errors[d].append(relative_error(o, grid.along[d]))
+    for d in dims:
+        assert min(order(errors[d])) > minimum, (d, errors[d])
+
+
+def test_projected_along_matches_metpy():
+    """MetPy's geospatial_gradient (grid-relative, map factors from pyproj) on the same grid:
+    the same stencils with edge_order=2, so they agree to pyproj's factors (~1e-10)."""
+    mpcalc = pytest.importorskip("metpy.calc")
+    from metpy.units import units
+
+    for build in (stereo, lambert):
+        da = build(31).da
+        crs = pyproj.CRS.from_cf(dict(da.crs.attrs))
+        dfdx, dfdy = mpcalc.geospatial_gradient(
+            units.Quantity(da.values, "K"),
+            dx=units.Quantity(np.diff(da.x.values), "m"),
+            dy=units.Quantity(np.diff(da.y.values), "m"),
+            latitude=units.Quantity(da.lat.values, "degrees"),
+            longitude=units.Quantity(da.lon.values, "degrees"),
+            crs=crs,
+        )
+        dy, dx = da.grad.along("y", "x", edge_order=2)
+        assert relative_error(dx, dfdx.m) < 1e-9
+        assert relative_error(dy, dfdy.m) < 1e-9
+
+
+def test_curvilinear_metric_uses_the_data_stencils():
+    """A field linear in the grid index along x has the same stencil error as the grid's
+    positions, so per metre it is exactly the reciprocal of the metric's length."""
+    grid = orca(21)
+    index = xr.DataArray(np.broadcast_to(np.arange(40.0), (21, 40)), dims=("y", "x"))
+    da = grid.da.copy(data=index.values)
+    for accuracy in (2, 4, 6):
+        out = da.grad.along("x", accuracy=accuracy, boundary={"x": "periodic"})
+        plan = prepare(da, ["x"], Options(accuracy=accuracy, boundary={"x": "periodic"}))
+        scale = plan.metric.scales["x"].values
+        # d(index)/dx is 1 except across the seam (index jumps by -40 there)
+        np.testing.assert_allclose(out.values[:, 3:-3], scale[:, 3:-3], rtol=1e-12)
+
+
+def test_metric_is_two_dimensional_and_broadcast_over_time():
+    grid = orca(11)
+    da = grid.da.expand_dims(time=3).copy()
+    da[1] = 2 * da[1]
+    plan = prepare(da, ["y", "x"], Options())
+    assert plan.metric.scales["x"].dims == ("y", "x")
+    dy, dx = da.grad.along("y", "x")
+    ref_y, ref_x = grid.da.grad.along("y", "x")
+    np.testing.assert_array_equal(dx[0].values, ref_x.values)
+    np.testing.assert_array_equal(dx[1].values, (2 * grid.da).grad.along("x").values)
+
+
+def _chunked(da, chunks):
+    """A dask-backed copy whose coordinates stay in memory."""
+    data = dsa.from_array(da.values, chunks=tuple(chunks[d] for d in da.dims))
+    return da.copy(data=data)
+
+
+@pytest.mark.parametrize("case", list(GRIDS))
+def test_chunked_is_bit_identical_and_lazy(case, assert_bitwise_equal, raise_on_compute):
+    build, dims, options, _ = GRIDS[case]
+    da = build(17).da
+    if case.startswith("ORCA"):
+        da = orca_like(32, 17).da
+    sizes = dict(da.sizes)
+    ragged = {d: (1, 2, 5, sizes[d] - 8) for d in da.dims}
+    lazy = _chunked(da, ragged)
+    with dask.config.set(scheduler=raise_on_compute):
+        out = lazy.grad.along(*dims, accuracy=4, **options)
+        east, north = lazy.grad.horizontal(accuracy=4, radius=R, **options)
+    expected = da.grad.along(*dims, accuracy=4, **options)
+    for o, e in zip(out, expected):
+        assert isinstance(o.data, dsa.Array) and o.chunks == lazy.chunks
+        assert_bitwise_equal(o.values, e.values)
+    for o, e in zip((east, north), da.grad.horizontal(accuracy=4, radius=R, **options)):
+        assert isinstance(o.data, dsa.Array) and o.chunks == lazy.chunks
+        assert_bitwise_equal(o.values, e.values)
+
+
+def test_dask_coordinates_are_read_the_data_never(counting_array):
+    grid = orca(11)
+    data, computed = counting_array(grid.da.values, (3, 7))
+    da = grid.da.copy(data=data).chunk()  # chunks the 2-D coordinates too
+    assert isinstance(da.nav_lat.data, dsa.Array)
+    dy, dx = da.grad.along("y", "x")
+    east, north = da.grad.horizontal()
+    assert computed() == 0
+    np.testing.assert_array_equal(dx.values, grid.da.grad.along("x").values)
+
+
+def test_input_is_not_modified():
+    for build, dims, options, _ in GRIDS.values():
+        da = build(11).da
+        before = da.copy(deep=True)
+        da.grad.along(*dims, **options)
+        da.grad.horizontal(**options)
+        xr.testing.assert_identical(da, before)
+        assert da.encoding == before.encoding
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def _nan_latitude(c):
+    da = orca(11).da
+    lat = da.nav_lat.values.copy()
+    lat[2, 3] = np.nan
+    return da.assign_coords(nav_lat=(da.nav_lat.dims, lat, da.nav_lat.attrs))
+
+
+def _bad_latitude(c):
+    da = orca(11).da
+    return da.assign_coords(nav_lat=da.nav_lat + 100)
+
+
+ERRORS = {
+    "2-D latitude given to along": (
+        lambda c: orca(11).da,
+        lambda o: o.grad.along("nav_lat"),
+        r"coordinate 'nav_lat' is the 2-D latitude of a curvilinear grid with dims \('y', "
+        r"'x'\); a derivative is taken along the grid dims: per metre along each grid line with "
+        r"`\.grad\.along\('y', 'x'\)`, or eastward and northward with `\.grad\.horizontal\(\)`",
+    ),
+    "NaN latitude over land": (
+        _nan_latitude,
+        lambda o: o.grad.along("y"),
+        r"latitude coordinate 'nav_lat' contains nan \(nav_lat\[2, 3\]\).*need the positions of "
+        r"every point, land included: take them from the model's grid or mesh file",
+    ),
+    "latitude beyond the pole, only in a metric": (
+        _bad_latitude,
+        lambda o: o.grad.along("x", boundary={"x": "periodic"}),
+        r"latitude coordinate 'nav_lat' has values outside \[-90, 90\] degrees",
+    ),
+    "sphere with no horizontal dim": (
+        lambda c: xr.DataArray(np.zeros((4, 5)), dims=("t", "x"), coords={"x": np.arange(5.0)}),
+        lambda o: o.grad.along("x", geometry="sphere"),
+        r"geometry='sphere': none of the dims \('x',\) is recognised as horizontal; xgrad looked "
+        r"for a CF latitude/longitude .*grid_latitude.*projection_x_coordinate.*2-D "
+        r"latitude/longitude",
+    ),
+    "projection coordinates without a grid mapping under sphere": (
+        lambda c: stereo(11).da.drop_vars(["crs", "lat", "lon"]),
+        lambda o: o.grad.along("y", geometry="sphere"),
+        r"the dims \('y',\) are projection coordinates, but no grid mapping gives the map "
+        r"projection: the data's grid_mapping attribute names 'crs', which is not a coordinate "
+        r"here; open the file with `xr\.open_dataset\(path, decode_coords='all'\)`",
+    ),
+    "crs on a regular grid": (
+        lambda c: xr.DataArray(
+            np.zeros(3),
+            dims="lat",
+            coords={"lat": ("lat", [0.0, 1.0, 2.0], {"units": "degrees_north"})},
+        ),
+        lambda o: o.grad.along("lat", crs=STEREO),
+        r"crs is a 'polar_stereographic' grid mapping, but the dims \('lat',\) are a sphere grid, "
+        r"where it would not be used\. crs applies to projected grids",
+    ),
+    "crs on a curvilinear grid": (
+        lambda c: orca(11).da,
+        lambda o: o.grad.along("y", crs=STEREO),
+        r"crs is a 'polar_stereographic' grid mapping, but the dims \('y',\) are a curvilinear grid",
+    ),
+    "crs in cartesian geometry": (
+        lambda c: stereo(11).da,
+        lambda o: o.grad.along("y", geometry="cartesian", crs=STEREO),
+        r"crs is a 'polar_stereographic' grid mapping, but the dims \('y',\) are no Earth grid",
+    ),
+    "rotated pole on an ellipsoid": (
+        lambda c: rotated(11).da,
+        lambda o: o.grad.along("rlat", radius="WGS84"),
+        r"a rotated-pole grid lies on a sphere, but the figure of the Earth is the ellipsoid "
+        r"'WGS84'; give a radius in metres",
+    ),
+    "crs without grid_mapping_name": (
+        lambda c: stereo(11).da,
+        lambda o: o.grad.along("y", crs={"earth_radius": 6.4e6}),
+        r"crs has no 'grid_mapping_name' \(nor 'crs_wkt'\)",
+    ),
+    "bad projection units": (
+        lambda c: stereo(11).da.assign_coords(x=stereo(11).da.x.assign_attrs(units="degrees")),
+        lambda o: o.grad.along("x"),
+        r"projection coordinate 'x' has units 'degrees'; the grid mapping needs a length",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+@pytest.mark.parametrize("chunked", [False, True])
+def test_errors(case, chunked, raise_on_compute):
+    build, call, match = ERRORS[case]
+    obj = build(None)
+    if chunked:
+        obj = obj.copy(data=dsa.from_array(obj.values, chunks=3))
+    before = obj.copy(deep=True)
+    with dask.config.set(scheduler=raise_on_compute):
+        with pytest.raises(ValueError, match=match):
+            call(obj)
+    xr.testing.assert_identical(obj, before)
+
+
+def test_crs_of_the_wrong_type():
+    with pytest.raises(TypeError, match=r"crs=42 must be a pyproj CRS, a dict of CF"):
+        stereo(11).da.grad.along("y", crs=42)
+
+
+def test_missing_pyproj_is_a_clear_import_error(monkeypatch):
+    da, curvilinear = stereo(11).da, orca(11).da
+    monkeypatch.setitem(sys.modules, "pyproj", None)
+    with pytest.raises(ImportError, match=r'pip install "xgrad\[geo\]"'):
+        da.grad.along("y")
+    # grids that need no projection work without pyproj
+    assert curvilinear.grad.along("y").attrs["xgrad_geometry"] == "curvilinear"
+
+
+# --- real model output ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_data():
+    iris_sample_data = pytest.importorskip("iris_sample_data")
+    return iris_sample_data.path
+
+
+def _open(path, name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cell_measures 'area' not in the file
+        return xr.open_dataset(f"{path}/{name}", decode_coords="all")
+
+
+def _haversine_gradient(t, lat, lon, axis):
+    """Centred difference over the great-circle distance between the two neighbours."""
+    phi, lam = np.radians(lat), np.radians(lon)
+
+    def shift(a, k):
+        return np.roll(a, -k, axis=axis)
+
+    dphi, dlam = shift(phi, 1) - shift(phi, -1), shift(lam, 1) - shift(lam, -1)
+    h = (
+        np.sin(dphi / 2) ** 2
+        + np.cos(shift(phi, 1)) * np.cos(shift(phi, -1)) * np.sin(dlam / 2) ** 2
+    )
+    distance = 2 * 6371008.8 * np.arcsin(np.sqrt(h))
+    return (shift(t, 1) - shift(t, -1)) / distance
+
+
+def test_nemo_orca_sea_surface_temperature(sample_data):
+    ds = _open(sample_data, "NEMO/nemo_1m_20150101-20150201_grid-T.nc")
+    dy, dx = ds.tos.grad.along("y", "x")
+    for out in (dy, dx):
+        assert out.attrs["xgrad_geometry"] == "curvilinear"
+        assert out.attrs["units"] == "K m-1"  # degree_C: a difference is in kelvin
+    t = ds.tos.values[0].astype(float)
+    for out, axis in ((dy, 0), (dx, 1)):
+        ref = _haversine_gradient(t, ds.nav_lat.values, ds.nav_lon.values, axis)
+        inner = (slice(1, -1), slice(1, -1))
+        got = out.values[0][inner]
+        ok = np.isfinite(got) & np.isfinite(ref[inner])
+        # same centred differences; the metric differs by the chord/arc of two steps
+        np.testing.assert_allclose(got[ok], ref[inner][ok], rtol=2e-3, atol=1e-12)
+    east, north = ds.tos.grad.horizontal()
+    speed = np.hypot(east, north).values
+    median = float(np.nanmedian(speed))
+    assert 1e-7 < median < 1e-5  # SST fronts: order 1e-6 K/m
+    np.testing.assert_allclose(speed, np.hypot(dx, dy).values, rtol=1e-2)  # nearly orthogonal
+
+
+def test_orca2_degrees_units_and_fold(sample_data):
+    ds = _open(sample_data, "orca2_votemper.nc")
+    dy, dx = ds.votemper.grad.along("dim0", "dim1")
+    assert dx.attrs["xgrad_geometry"] == "curvilinear" and dx.attrs["units"] == "K m-1"
+    assert not np.isinf(dx.values).any() and not np.isinf(dy.values).any()
+    assert 1e-8 < float(np.nanmedian(np.abs(dx))) < 1e-4
+
+
+def test_rotated_pole_file(sample_data):
+    ds = _open(sample_data, "rotated_pole.nc")
+    p = ds.air_pressure_at_sea_level
+    drlat, drlon = p.grad.along("grid_latitude", "grid_longitude")
+    assert drlat.attrs["xgrad_geometry"] == "rotated_pole"
+    assert drlat.attrs["xgrad_radius"] == 6371229.0  # from the grid mapping
+    assert drlat.attrs["units"] == "Pa m-1"
+    k = PER_DEGREE / 6371229.0
+    rlat = p.grid_latitude.values.astype(np.float64)
+    ref = np.gradient(p.values, rlat, p.grid_longitude.values.astype(np.float64))
+    np.testing.assert_array_equal(drlat.values, ref[0] * k)
+    east, north = p.grad.horizontal()
+    assert east.dtype == np.float32
+    # a rotation by the grid angle: the magnitude is the grid-relative one (float64 to compare)
+    p64 = p.astype(np.float64)
+    east, north = p64.grad.horizontal()
+    drlat, drlon = p64.grad.along("grid_latitude", "grid_longitude")
+    np.testing.assert_allclose(np.hypot(east, north), np.hypot(drlat, drlon), rtol=1e-12)
+    assert 1e-5 < float(np.median(np.abs(east))) < 1e-2  # Pa/m: 1 hPa per 100 km is 1e-3

@@ -1,0 +1,495 @@
+"""Horizontal Earth grids: which one the differentiated dims belong to (:class:`HorizontalGrid`).
+
+Recognition is by metadata, strictly, dim by dim (``docs/guide/grids.md``):
+
+=================  =====================================================================
+``"sphere"``       a 1-D CF latitude or longitude coordinate (:func:`xgrad.geometry.cf_role`)
+``"rotated_pole"`` a 1-D coordinate with ``standard_name`` ``grid_latitude``/``grid_longitude``
+                   (whatever its units say), or, with a ``rotated_latitude_longitude`` grid
+                   mapping, a 1-D angle coordinate with ``axis`` ``"Y"``/``"X"`` or CF lat/lon units
+``"projected"``    a 1-D coordinate with ``standard_name`` ``projection_x/y_coordinate`` (or
+                   ``axis`` ``"X"``/``"Y"``) in length units, with a map-projection grid mapping
+``"curvilinear"``  a dim (without any of the above) spanned by a 2-D latitude/longitude pair
+                   (:func:`curvilinear_pairs`)
+=================  =====================================================================
+
+All horizontal dims of one call must belong to one grid. A projected dim without a grid mapping
+falls back to the 2-D latitude/longitude when there is one, else it is Cartesian (and an error
+under ``geometry="sphere"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from .coords import Spacing
+from .crs import GEOGRAPHIC, ROTATED, GridMapping, find_grid_mapping, missing_mapping_hint
+from .earth import Figure
+from .geometry import _DEGREES, _RADIANS, PER_DEGREE, cf_role, find_latitude
+from .geometry import latitude_values as check_latitude
+from .options import Options
+
+__all__ = [
+    "HorizontalGrid",
+    "check_names",
+    "curvilinear_pairs",
+    "horizontal_dims",
+    "plan_grid",
+]
+
+Kind = Literal["sphere", "rotated_pole", "projected", "curvilinear"]
+
+#: Names (lower case) of 2-D latitude / longitude coordinates in model output, recognised when
+#: their units are only "degrees" (or absent): NEMO, ROMS, WRF, CESM/POP, MOM, CICE.
+LATITUDE_NAMES = frozenset(
+    "nav_lat lat latitude lat_rho lat_u lat_v lat_psi xlat xlat_u xlat_v gphit gphiu gphiv "
+    "gphif tlat ulat geolat geolat_t geolat_c".split()
+)
+LONGITUDE_NAMES = frozenset(
+    "nav_lon lon longitude lon_rho lon_u lon_v lon_psi xlong xlong_u xlong_v glamt glamu glamv "
+    "glamf tlong ulong tlon ulon geolon geolon_t geolon_c".split()
+)
+#: Length units of projection coordinates, in metres.
+LENGTH_UNITS = {"m": 1.0, "metre": 1.0, "metres": 1.0, "meter": 1.0, "meters": 1.0}
+LENGTH_UNITS |= {"km": 1000.0, "kilometre": 1000.0, "kilometres": 1000.0}
+LENGTH_UNITS |= {"kilometer": 1000.0, "kilometers": 1000.0}
+_ANGLE = {**dict.fromkeys(_DEGREES, PER_DEGREE), **dict.fromkeys(_RADIANS, 1.0), None: PER_DEGREE}
+LOOKED_FOR = (
+    "a CF latitude/longitude (units 'degrees_north'/'degrees_east' or standard_name "
+    "'latitude'/'longitude'), a rotated-pole coordinate (standard_name 'grid_latitude'/"
+    "'grid_longitude'), a projection coordinate (standard_name 'projection_x_coordinate'/"
+    "'projection_y_coordinate' with a grid mapping) or a dim of a 2-D latitude/longitude "
+    "(e.g. nav_lat/nav_lon)"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HorizontalGrid:
+    """The horizontal grid the differentiated dims belong to.
+
+    Attributes
+    ----------
+    kind : {"sphere", "rotated_pole", "projected", "curvilinear"}
+        Recorded in the output's ``xgrad_geometry`` attribute.
+    x, y : Hashable or None
+        The grid's dims: longitude / ``grid_longitude`` / ``projection_x_coordinate`` / the
+        last dim of the 2-D latitude; ``y`` the other. None when the data lacks it.
+    latitude, longitude : Hashable or None
+        The coordinates giving latitude and longitude: the 1-D ones (rotated ones on a rotated
+        grid), or the 2-D ones of a curvilinear grid; None for a projected grid.
+    mapping : GridMapping or None
+        The grid mapping found (``crs`` option or ``grid_mapping`` attribute).
+    figure : Figure
+        The figure of the Earth used (``radius`` option, else the grid mapping's, else the
+        mean radius), recorded in ``xgrad_radius``.
+    """
+
+    kind: Kind
+    x: Hashable | None = None
+    y: Hashable | None = None
+    latitude: Hashable | None = None
+    longitude: Hashable | None = None
+    mapping: GridMapping | None = None
+    figure: Figure
+
+    @property
+    def dims(self) -> tuple[Hashable, ...]:
+        return tuple(d for d in (self.x, self.y) if d is not None)
+
+    def attrs(self) -> dict[str, Any]:
+        """``xgrad_geometry`` and ``xgrad_radius`` for a result on this grid."""
+        return {"xgrad_geometry": self.kind, "xgrad_radius": self.figure.label}
+
+
+def _units(coord: Any) -> str | None:
+    units = coord.attrs.get("units")
+    return None if units is None else str(units).strip().lower()
+
+
+def _named_angle(coord: Any, names: frozenset) -> bool:
+    return str(coord.name).lower() in names and _units(coord) in (None, *_DEGREES)
+
+
+def _horizontal_dims_of(coord: Any) -> tuple[Hashable, Hashable]:
+    """A 2-D (or more) latitude's grid dims: its last two (CF puts the horizontal dims last)."""
+    return tuple(coord.dims[-2:])  # type: ignore[return-value]
+
+
+def curvilinear_pairs(obj: Any) -> list[tuple[Hashable, Hashable]]:
+    """``(latitude, longitude)`` coordinate names of ``obj`` with 2 or more dims, paired by
+    their grid dims (the last two).
+
+    A coordinate is a latitude (longitude) if :func:`~xgrad.geometry.cf_role` says so, or if its
+    name is a model's usual one (:data:`LATITUDE_NAMES`, e.g. ``nav_lat``, ``lat_rho``,
+    ``XLAT``) and its units are only ``"degrees"`` or absent. Nothing is computed.
+    """
+    lats, lons = {}, {}
+    for name, coord in obj.coords.items():
+        if coord.ndim < 2:
+            continue
+        role = cf_role(coord)[0]
+        if role == "latitude" or (role is None and _named_angle(coord, LATITUDE_NAMES)):
+            lats.setdefault(frozenset(_horizontal_dims_of(coord)), []).append(name)
+        elif role == "longitude" or (role is None and _named_angle(coord, LONGITUDE_NAMES)):
+            lons.setdefault(frozenset(_horizontal_dims_of(coord)), []).append(name)
+    pairs = []
+    for dims, names in lats.items():
+        for lat in names:
+            for lon in lons.get(dims, []):
+                pairs.append((lat, lon))
+    return pairs
+
+
+def check_names(obj: Any, names: Sequence[Hashable]) -> None:
+    """A 2-D latitude/longitude given to ``along`` is an error that names the grid dims and
+    ``.grad.horizontal()`` (a derivative along ``nav_lat`` is not a thing)."""
+    for name in names:
+        if not isinstance(name, Hashable) or name in obj.dims or name not in obj.coords:
+            continue
+        coord = obj.coords[name]
+        if coord.ndim < 2:
+            continue
+        for lat, lon in curvilinear_pairs(obj):
+            if name in (lat, lon):
+                dims = _horizontal_dims_of(obj.coords[lat])
+                call = ", ".join(repr(d) for d in dims)
+                raise ValueError(
+                    f"coordinate {name!r} is the {coord.ndim}-D "
+                    f"{'latitude' if name == lat else 'longitude'} of a curvilinear grid with "
+                    f"dims {dims!r}; a derivative is taken along the grid dims: per metre along "
+                    f"each grid line with `.grad.along({call})`, or eastward and northward "
+                    "with `.grad.horizontal()`"
+                )
+
+
+@dataclass(frozen=True)
+class _Dim:
+    """What one differentiated dim is: its grid kind, role and units per radian/metre."""
+
+    kind: Kind | None
+    role: str | None = None  # "latitude"/"longitude" (sphere, rotated), "x"/"y"
+    per_unit: float = 1.0  # coordinate units per radian (angles) or metres per unit (lengths)
+
+
+def _rotated_axis(coord: Any) -> str | None:
+    standard = coord.attrs.get("standard_name")
+    if standard in ("grid_latitude", "grid_longitude"):
+        return "latitude" if standard == "grid_latitude" else "longitude"
+    return None
+
+
+def _angle_per_radian(coord: Any, what: str) -> float:
+    units = _units(coord)
+    if units in _ANGLE:
+        return _ANGLE[units]
+    role = cf_role(coord)
+    if role[0] is not None:
+        return role[1]
+    raise ValueError(
+        f"coordinate {coord.name!r} is a {what} but its units {units!r} are not an angle; "
+        f"give it angle units, e.g. `da[{coord.name!r}].attrs['units'] = 'degrees'`"
+    )
+
+
+def _classify(
+    obj: Any, s: Spacing, mapping: GridMapping | None, pairs: list, projection: bool = True
+) -> _Dim:
+    coord = obj.coords[s.name] if s.kind == "numeric" else None
+    kind_of_mapping = None if mapping is None else mapping.name
+    if coord is not None:
+        rotated = _rotated_axis(coord)
+        if rotated is None and kind_of_mapping == ROTATED:
+            axis = str(coord.attrs.get("axis", "")).upper()
+            role = cf_role(coord)[0]
+            if axis in ("X", "Y") and _units(coord) in _ANGLE:
+                rotated = "longitude" if axis == "X" else "latitude"
+            elif role is not None:
+                rotated = role
+        if rotated is not None:
+            return _Dim("rotated_pole", rotated, _angle_per_radian(coord, f"grid_{rotated}"))
+        role, per_radian = cf_role(coord)
+        if role is not None:
+            return _Dim("sphere", role, per_radian)
+        standard = coord.attrs.get("standard_name")
+        axis = str(coord.attrs.get("axis", "")).upper()
+        projected = standard in ("projection_x_coordinate", "projection_y_coordinate")
+        if not projected and axis in ("X", "Y"):
+            projected = kind_of_mapping not in (None, GEOGRAPHIC, ROTATED)
+        if projected and projection:
+            units = _units(coord)
+            if units not in LENGTH_UNITS:
+                raise ValueError(
+                    f"projection coordinate {s.name!r} has units {units!r}; the grid mapping "
+                    f"needs a length: one of {sorted(set(LENGTH_UNITS))}, e.g. "
+                    f"`da[{s.name!r}].attrs['units'] = 'm'`"
+                )
+            is_x = standard == "projection_x_coordinate" or (standard is None and axis == "X")
+            return _Dim("projected", "x" if is_x else "y", LENGTH_UNITS[units])
+    for lat, _ in pairs:
+        if s.dim in _horizontal_dims_of(obj.coords[lat]):
+            return _Dim("curvilinear", "grid")
+    return _Dim(None)
+
+
+def _figure(options: Options, mapping: GridMapping | None) -> Figure:
+    if options.radius is not None:
+        return Figure.from_option(options.radius)
+    figure = None if mapping is None else mapping.figure
+    return figure or Figure.from_option(None)
+
+
+def _check_mapping_used(mapping: GridMapping | None, kind: str | None, dims: Sequence) -> None:
+    """An explicit ``crs`` must be used: a projection on projected dims, a rotated pole on
+    rotated dims; a ``latitude_longitude`` one (the figure only) on any Earth grid."""
+    if mapping is None or not mapping.explicit:
+        return
+    name = mapping.name
+    fits = {
+        None: False,
+        "sphere": name == GEOGRAPHIC,
+        "curvilinear": name == GEOGRAPHIC,
+        "rotated_pole": name in (ROTATED, GEOGRAPHIC),
+        "projected": name not in (ROTATED, GEOGRAPHIC),
+    }[kind]
+    if fits:
+        return
+    what = "no Earth grid" if kind is None else f"a {kind.replace('_', '-')} grid"
+    raise ValueError(
+        f"crs is a {name!r} grid mapping, but the dims {tuple(dims)!r} are {what}, where it "
+        "would not be used. crs applies to projected grids (1-D dims with standard_name "
+        "'projection_x_coordinate'/'projection_y_coordinate'), to rotated-pole grids "
+        "('grid_latitude'/'grid_longitude' dims) and, as a 'latitude_longitude' mapping, gives "
+        "the figure of the Earth on any Earth grid; drop it (`crs=None`), or give the "
+        "Earth's size with `radius=`"
+    )
+
+
+def _sphere_spacing(obj: Any, s: Spacing, d: _Dim) -> Spacing:
+    """A regular latitude/longitude dim, validated (as before 2.0: :mod:`xgrad.geometry`)."""
+    if d.role == "latitude":
+        check_latitude(s.name, obj.coords[s.name], d.per_unit)
+    else:
+        name, coord, per_radian = find_latitude(obj, along=s.name)
+        if s.dim in coord.dims and coord.sizes[s.dim] > 1:
+            values = check_latitude(name, coord, per_radian)
+            axis = coord.get_axis_num(s.dim)
+            if not (values == np.take(values, [0], axis=axis)).all():
+                raise ValueError(
+                    f"the latitude {name!r} varies along longitude dim {s.dim!r}, so this is "
+                    "not a regular latitude/longitude grid and 1/(R cos(latitude)) is not the "
+                    f"metric along {s.name!r}. On a rotated-pole grid mark the rotated "
+                    f"coordinates: `da[{s.name!r}].attrs['standard_name'] = 'grid_longitude'` "
+                    "(and 'grid_latitude'); on a curvilinear grid drop the 1-D labels so that "
+                    f"the 2-D latitude/longitude give the metric: `da.drop_vars({s.name!r})`"
+                )
+    return dataclasses.replace(s, role=d.role, per_radian=d.per_unit, units="m")
+
+
+def _rotated_latitude(obj: Any, along: Hashable) -> Hashable:
+    found = [
+        k
+        for k, c in obj.coords.items()
+        if c.ndim == 1 and k in obj.dims and _rotated_axis(c) == "latitude"
+    ]
+    if len(found) != 1:
+        what = "no" if not found else f"several ({tuple(found)!r})"
+        raise ValueError(
+            f"the derivative along rotated longitude {along!r} is divided by R cos(rotated "
+            f"latitude), but there is {what} 1-D coordinate with standard_name "
+            "'grid_latitude'; mark the rotated latitude, e.g. "
+            "`da['rlat'].attrs['standard_name'] = 'grid_latitude'`"
+        )
+    return found[0]
+
+
+def plan_grid(
+    obj: Any, spacings: list[Spacing], options: Options, *, geometry: str | None = None
+) -> tuple[list[Spacing], str, HorizontalGrid | None]:
+    """Resolve ``geometry`` and recognise the horizontal grid of the differentiated dims.
+
+    Returns the spacings (horizontal ones with their ``role`` and units ``"m"``), the geometry
+    (``"cartesian"`` or ``"sphere"``) and the grid (None in Cartesian geometry). Every
+    recognition error is raised here; small coordinates (1-D ones, 2-D latitudes) are read.
+    """
+    geometry = options.geometry if geometry is None else geometry
+    dims = [s.dim for s in spacings]
+    if geometry == "cartesian":
+        if options.crs is not None:
+            _check_mapping_used(find_grid_mapping(obj, options.crs, dims), None, dims)
+        return spacings, geometry, None
+    mapping = find_grid_mapping(obj, options.crs, dims)
+    pairs = curvilinear_pairs(obj)
+    found = [_classify(obj, s, mapping, pairs) for s in spacings]
+    kinds = {d.kind for d in found} - {None}
+    if not kinds:
+        _not_horizontal(obj, spacings, geometry, mapping)
+        return spacings, "cartesian", None
+    if len(kinds) > 1:
+        listing = ", ".join(f"{s.dim!r}: {d.kind}" for s, d in zip(spacings, found) if d.kind)
+        raise ValueError(
+            f"the dims belong to different horizontal grids ({listing}); differentiate along "
+            "the dims of one grid per call"
+        )
+    (kind,) = kinds
+    if kind == "projected" and (mapping is None or mapping.name in (GEOGRAPHIC, ROTATED)):
+        # no map projection: the 2-D latitude/longitude give the metric, if there are some
+        found = [
+            _classify(obj, s, None, pairs, False) if d.kind else d for s, d in zip(spacings, found)
+        ]
+        if not any(d.kind == "curvilinear" for d in found):
+            if geometry == "sphere":
+                raise ValueError(
+                    f"the dims {tuple(dims)!r} are projection coordinates, but no grid mapping "
+                    f"gives the map projection: {missing_mapping_hint(obj, dims)}"
+                )
+            _check_mapping_used(mapping, None, dims)
+            return spacings, "cartesian", None
+        kind = "curvilinear"
+    if geometry == "sphere":
+        for s, d in zip(spacings, found, strict=True):
+            if d.kind is None:
+                _check_angle_units(obj, s)
+    _check_mapping_used(mapping, kind, dims)
+    figure = _figure(options, mapping)
+    if kind == "rotated_pole" and not figure.is_sphere:
+        raise ValueError(
+            f"a rotated-pole grid lies on a sphere, but the figure of the Earth is the ellipsoid "
+            f"{figure.label!r}; give a radius in metres, e.g. `radius=6371229.0`"
+        )
+    out, roles = [], {}
+    for s, d in zip(spacings, found, strict=True):
+        if d.kind is None:
+            out.append(s)
+            continue
+        if kind == "sphere":
+            out.append(_sphere_spacing(obj, s, d))
+        elif kind == "rotated_pole":
+            if d.role == "latitude":
+                check_latitude(s.name, obj.coords[s.name], d.per_unit)
+            else:
+                _rotated_latitude(obj, s.name)
+            out.append(dataclasses.replace(s, role=d.role, per_radian=d.per_unit, units="m"))
+        else:
+            out.append(dataclasses.replace(s, role="grid", per_radian=d.per_unit, units="m"))
+        roles[s.dim] = d.role
+    grid = _grid(obj, kind, roles, pairs, mapping, figure, dims)
+    return out, "sphere", grid
+
+
+def _check_angle_units(obj: Any, s: Spacing) -> None:
+    standard = obj.coords[s.name].attrs.get("standard_name") if s.kind != "index" else None
+    if standard in ("latitude", "longitude"):
+        raise ValueError(
+            f"geometry='sphere': coordinate {s.name!r} has standard_name {standard!r} "
+            f"but units {s.units!r}, which are not an angle; give it angle units, e.g. "
+            f"`da[{s.name!r}].attrs['units'] = 'degrees_{'north' if standard == 'latitude' else 'east'}'`"
+        )
+
+
+def _not_horizontal(obj: Any, spacings: list[Spacing], geometry: str, mapping: Any) -> None:
+    dims = tuple(s.dim for s in spacings)
+    if geometry == "sphere":
+        for s in spacings:
+            _check_angle_units(obj, s)
+        raise ValueError(
+            f"geometry='sphere': none of the dims {dims!r} is recognised as horizontal; xgrad "
+            f"looked for {LOOKED_FOR}. Mark the coordinates (see docs/guide/grids.md), or "
+            "differentiate per coordinate unit: `geometry='cartesian'`"
+        )
+    _check_mapping_used(mapping, None, dims)
+
+
+def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
+    x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
+    y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)
+    lat = lon = None
+    if kind == "curvilinear":
+        (lat, lon), *others = [p for p in pairs if set(roles) <= set(obj.coords[p[0]].dims)]
+        if others:
+            names = (lat, lon) + tuple(n for p in others for n in p)
+            raise ValueError(
+                f"several 2-D latitude/longitude pairs span the dims {tuple(roles)!r}: "
+                f"{names!r}; drop all but one, e.g. `da.drop_vars({list(names[2:])!r})`"
+            )
+        y, x = _horizontal_dims_of(obj.coords[lat])
+    elif kind == "sphere":
+        lat = y
+        lon = x
+        if lat is None:
+            lat = next((k for k, c in obj.coords.items() if cf_role(c)[0] == "latitude"), None)
+    elif kind == "rotated_pole":
+        x = x or _other_dim(obj, "longitude")
+        y = y or _other_dim(obj, "latitude")
+        lat, lon = y, x
+    else:
+        x = x or _projection_dim(obj, "projection_x_coordinate", dims)
+        y = y or _projection_dim(obj, "projection_y_coordinate", dims)
+    return HorizontalGrid(
+        kind=kind, x=x, y=y, latitude=lat, longitude=lon, mapping=mapping, figure=figure
+    )
+
+
+def _other_dim(obj: Any, axis: str) -> Hashable | None:
+    return next(
+        (k for k, c in obj.coords.items() if k in obj.dims and _rotated_axis(c) == axis), None
+    )
+
+
+def _projection_dim(obj: Any, standard: str, dims: Sequence) -> Hashable | None:
+    return next(
+        (
+            k
+            for k, c in obj.coords.items()
+            if k in obj.dims and c.attrs.get("standard_name") == standard
+        ),
+        None,
+    )
+
+
+def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
+    """The (x, y) dims of the Earth grid of ``obj``, for ``.grad.horizontal``.
+
+    Every dim of ``obj`` is classified as for ``along``; exactly one grid with both its dims
+    must be found, else a ValueError saying what was looked for.
+    """
+    if options.geometry == "cartesian":
+        raise ValueError(
+            "horizontal derivatives are eastward and northward, per metre on the Earth; they "
+            "need geometry='auto' or 'sphere', not 'cartesian'. For derivatives along grid "
+            "dims per coordinate unit use `.grad.along(...)`"
+        )
+    candidates = []
+    for dim in obj.dims:
+        name = dim if dim in obj.coords and obj.coords[dim].ndim == 1 else None
+        kind = "numeric" if name is not None and obj.coords[dim].dtype.kind in "iuf" else "index"
+        s = Spacing(dim, dim, int(obj.sizes[dim]), 1.0, None, kind)  # type: ignore[arg-type]
+        candidates.append(s)
+    mapping = find_grid_mapping(obj, options.crs, ())
+    pairs = curvilinear_pairs(obj)
+    found = {s.dim: _classify(obj, s, mapping, pairs) for s in candidates}
+    by_role = {}
+    for dim, d in found.items():
+        if d.kind is not None:
+            by_role.setdefault(d.kind, {})[dim] = d.role
+    grids = {k: v for k, v in by_role.items() if len(v) >= 2}
+    if len(grids) == 1:
+        ((kind, roles),) = grids.items()
+        if kind == "curvilinear":
+            lat = next(lat for lat, _ in pairs if set(roles) & set(obj.coords[lat].dims))
+            y, x = _horizontal_dims_of(obj.coords[lat])
+            return x, y
+        x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
+        y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)
+        if x is not None and y is not None and len(roles) == 2:
+            return x, y
+    named = {k: tuple(v) for k, v in by_role.items()}
+    raise ValueError(
+        f"horizontal derivatives need the two dims of one Earth grid, but among the dims "
+        f"{tuple(obj.dims)!r} xgrad found {named or 'none'}; it looked for {LOOKED_FOR}. Mark "
+        "the coordinates (see docs/guide/grids.md)"
+    )

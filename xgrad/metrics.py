@@ -1,0 +1,303 @@
+"""Metrics of Earth grids: per-metre scale factors along grid lines and the grid's local frame.
+
+For every grid but the regular latitude/longitude one (whose factors are
+:func:`xgrad.geometry.metric_factor`), :func:`grid_metric` computes, once per call and in
+float64, from small coordinates only:
+
+``scales[dim]``
+    What multiplies the derivative per coordinate unit along ``dim`` (inside the engine's pass)
+    to make it per metre along that grid line.
+``to_earth[row][dim]`` (for ``.grad.horizontal``)
+    ``[df/deast, df/dnorth] = C [g_x, g_y]`` with ``g`` the per-metre grid-relative
+    derivatives; for an orthogonal grid ``C`` is the rotation by the grid angle.
+
+Rotated pole
+    The sphere's metric on the rotated sphere: ``(1/R) d/dphi'``, ``1/(R cos phi') d/dlambda'``
+    with ``phi'`` the rotated latitude; ``C`` from the rotated and true east/north vectors.
+Projected
+    ``A = d(x, y)/d(east, north)`` from pyproj (:func:`xgrad.crs.projection_jacobian`); the
+    Earth length of a projected metre along x is ``|A^-1 e_x|`` (``1/k`` on a conformal map);
+    ``C = A^T diag(|A^-1 e_x|, |A^-1 e_y|)``.
+Curvilinear
+    Earth-centred positions ``P`` of the grid points (unit vectors
+    ``(cos lat cos lon, cos lat sin lon, sin lat)`` times ``R``; on an ellipsoid the geocentric
+    positions in metres) differentiated along the grid dims with the data's own stencils,
+    spacings, boundaries and accuracy: ``scale_i = 1/|dP/di|``. Longitudes enter only through
+    ``cos``/``sin``, so the 180th meridian, a global grid's seam and the poles need no unwrapping.
+    ``J = [[e.P_i, e.P_j], [n.P_i, n.P_j]]`` (``e``, ``n`` the local east and north unit
+    vectors) and ``C = J^-T diag(|P_i|, |P_j|)``. Where two neighbouring grid points coincide
+    (``|dP/di| = 0``, a degenerate row of a folded grid) the scale is NaN; exactly at a pole the
+    east/north frame is undefined and ``C`` is NaN, as on a regular grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .coords import Spacing
+from .crs import ROTATED, RotatedPole, projection_jacobian
+from .engine import differentiate
+from .geometry import PER_DEGREE, cf_role, latitude_values
+from .grids import LENGTH_UNITS, HorizontalGrid
+from .options import Options
+from .periodic import axis_spacing
+
+__all__ = ["GridMetric", "broadcast_field", "grid_metric"]
+
+Field = Any  # an xarray.DataArray over grid dims (float64, in memory) or a Python float
+
+
+@dataclass(frozen=True, kw_only=True)
+class GridMetric:
+    """Scale factors per grid dim and (for ``horizontal``) the grid-to-Earth matrix."""
+
+    scales: Mapping[Hashable, Field]
+    to_earth: Mapping[str, Mapping[Hashable, Field]] | None = None
+
+
+def grid_metric(
+    obj: Any,
+    grid: HorizontalGrid | None,
+    spacings: Sequence[Spacing],
+    options: Options,
+    *,
+    frame: bool = False,
+) -> GridMetric | None:
+    """The metric of ``grid`` for the planned ``spacings`` (None on a regular grid or none).
+
+    ``frame=True`` also gives ``to_earth`` (``spacings`` must then hold both grid dims).
+    """
+    if grid is None or grid.kind == "sphere":
+        return None
+    mine = [s for s in spacings if s.dim in grid.dims and s.role is not None]
+    if grid.kind == "rotated_pole":
+        return _rotated(obj, grid, mine, frame)
+    if grid.kind == "projected":
+        return _projected(obj, grid, mine, options, frame)
+    return _curvilinear(obj, grid, mine, options, frame)
+
+
+def _field(values: np.ndarray, dims: Sequence[Hashable]) -> xr.DataArray:
+    return xr.DataArray(values, dims=tuple(dims))
+
+
+def _secant(values: np.ndarray, per_radian: float) -> np.ndarray:
+    pole = np.abs(values) == (90.0 if per_radian != 1.0 else np.pi / 2)
+    with np.errstate(divide="ignore"):
+        return np.where(pole, np.nan, 1.0 / np.cos(values / per_radian))
+
+
+def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> GridMetric:
+    radius = grid.figure.semi_major_axis
+    coord = obj.coords[grid.latitude]
+    lat_spacing = next((s for s in spacings if s.role == "latitude"), None)
+    per_lat = _rotated_per_radian(coord, lat_spacing)
+    rlat = latitude_values(grid.latitude, coord, per_lat)
+    scales: dict[Hashable, Field] = {}
+    for s in spacings:
+        if s.role == "latitude":
+            scales[s.dim] = s.per_radian / radius
+        else:  # as the sphere's: (per_radian / R) * sec, the rotated latitude's secant
+            scales[s.dim] = _field((s.per_radian / radius) * _secant(rlat, per_lat), coord.dims)
+    if not frame:
+        return GridMetric(scales=scales)
+    mapping = grid.mapping
+    if mapping is None or mapping.name != ROTATED:
+        raise ValueError(
+            "eastward and northward derivatives on a rotated-pole grid need the position of its "
+            "pole: the 'rotated_latitude_longitude' grid mapping (grid_north_pole_latitude, "
+            "grid_north_pole_longitude); pass it: `crs=ds['rotated_pole']`, or open the file "
+            "with `xr.open_dataset(path, decode_coords='all')`"
+        )
+    pole = RotatedPole.from_cf(mapping.attrs)
+    lon_coord = obj.coords[grid.longitude]
+    per_lon = _rotated_per_radian(lon_coord, next(s for s in spacings if s.role == "longitude"))
+    rlon = np.asarray(lon_coord.values, dtype=np.float64)
+    phi, lam = np.meshgrid(rlat / per_lat, rlon / per_lon, indexing="ij")
+    position, east_r, north_r = pole.frame(phi, lam)
+    east, north = _east_north(position)
+    dims = (grid.y, grid.x)
+    to_earth = {
+        "east": {
+            grid.x: _field(_dot(east_r, east), dims),
+            grid.y: _field(_dot(north_r, east), dims),
+        },
+        "north": {
+            grid.x: _field(_dot(east_r, north), dims),
+            grid.y: _field(_dot(north_r, north), dims),
+        },
+    }
+    return GridMetric(scales=scales, to_earth=to_earth)
+
+
+def _rotated_per_radian(coord: Any, spacing: Spacing | None) -> float:
+    if spacing is not None and spacing.dim in coord.dims:
+        return spacing.per_radian
+    units = str(coord.attrs.get("units", "degrees")).strip().lower()
+    return 1.0 if units in ("radians", "radian", "rad") else PER_DEGREE
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("k...,k...->...", a, b)
+
+
+def _east_north(position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local east and north unit vectors at unit ``position`` vectors; NaN at the poles."""
+    x, y, z = position
+    horizontal = np.hypot(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(horizontal == 0, np.nan, 1.0 / horizontal)
+    east = np.stack([-y * inv, x * inv, np.zeros_like(z)])
+    north = np.stack([-z * x * inv, -z * y * inv, horizontal])
+    return east, north
+
+
+def _projected(
+    obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
+) -> GridMetric:
+    per_metre = {s.dim: s.per_radian for s in spacings}  # metres per coordinate unit
+    if frame or len(per_metre) < 2:
+        per_metre = {d: per_metre.get(d) or _metres_per_unit(obj, d) for d in (grid.x, grid.y)}
+    x = np.asarray(obj.coords[grid.x].values, dtype=np.float64) * per_metre[grid.x]
+    y = np.asarray(obj.coords[grid.y].values, dtype=np.float64) * per_metre[grid.y]
+    xx, yy = np.meshgrid(x, y)  # (y, x) layout
+    mapping = grid.mapping
+    override = options.radius is not None or mapping.figure is None
+    _, _, a = projection_jacobian(mapping, grid.figure if override else None, xx, yy)
+    det = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # columns of A^-1: Earth (east, north) metres per projected metre along x and along y
+        length = {
+            grid.x: np.hypot(a[1, 1], -a[1, 0]) / np.abs(det),
+            grid.y: np.hypot(-a[0, 1], a[0, 0]) / np.abs(det),
+        }
+        scales = {
+            s.dim: _field(1.0 / (per_metre[s.dim] * length[s.dim]), (grid.y, grid.x))
+            for s in spacings
+        }
+    if not frame:
+        return GridMetric(scales=scales)
+    dims = (grid.y, grid.x)
+    to_earth = {
+        "east": {
+            grid.x: _field(a[0, 0] * length[grid.x], dims),
+            grid.y: _field(a[1, 0] * length[grid.y], dims),
+        },
+        "north": {
+            grid.x: _field(a[0, 1] * length[grid.x], dims),
+            grid.y: _field(a[1, 1] * length[grid.y], dims),
+        },
+    }
+    return GridMetric(scales=scales, to_earth=to_earth)
+
+
+def _metres_per_unit(obj: Any, dim: Hashable) -> float:
+    units = str(obj.coords[dim].attrs.get("units", "m")).strip().lower()
+    if units not in LENGTH_UNITS:
+        raise ValueError(
+            f"projection coordinate {dim!r} has units {units!r}; the grid mapping needs a "
+            f"length, e.g. `da[{dim!r}].attrs['units'] = 'm'`"
+        )
+    return LENGTH_UNITS[units]
+
+
+def _grid_values(obj: Any, name: Hashable, grid: HorizontalGrid) -> np.ndarray:
+    """A 2-D (or more) coordinate as a float64 (y, x) array; it must not vary along other dims."""
+    coord = obj.coords[name]
+    extra = [d for d in coord.dims if d not in (grid.y, grid.x)]
+    values = np.asarray(coord.transpose(*extra, grid.y, grid.x).values, dtype=np.float64)
+    if extra:
+        flat = values.reshape((-1,) + values.shape[-2:])
+        same = (flat == flat[:1]) | (np.isnan(flat) & np.isnan(flat[:1]))
+        if not same.all():
+            raise ValueError(
+                f"coordinate {name!r} varies along {tuple(extra)!r}, so the grid moves; select "
+                f"one position first, e.g. `da.isel({extra[0]}=0)` (or drop it and assign the "
+                f"2-D one: `da.assign_coords({name}=da[{name!r}].isel({extra[0]}=0))`)"
+            )
+        values = flat[0]
+    return values
+
+
+def _curvilinear(
+    obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
+) -> GridMetric:
+    dims = (grid.y, grid.x)
+    lat = _grid_values(obj, grid.latitude, grid)
+    lon = _grid_values(obj, grid.longitude, grid)
+    per_lat, per_lon = (_per_radian(obj.coords[n]) for n in (grid.latitude, grid.longitude))
+    latitude_values(grid.latitude, _field(lat, dims), per_lat)
+    bad = ~np.isfinite(lon)
+    if bad.any():
+        j, i = np.unravel_index(int(np.flatnonzero(bad)[0]), lon.shape)
+        raise ValueError(
+            f"longitude coordinate {grid.longitude!r} contains {float(lon[j, i])!r} "
+            f"({grid.longitude}[{j}, {i}]); a curvilinear grid needs the position of every "
+            "point, land included: take the coordinates from the model's grid or mesh file "
+            f"(e.g. NEMO's mesh_mask.nc): `da.assign_coords({grid.longitude}=mesh[...])`"
+        )
+    phi, lam = lat / per_lat, lon / per_lon
+    figure = grid.figure
+    position = figure.positions(phi, lam)
+    radius = figure.semi_major_axis if figure.is_sphere else 1.0
+    wanted = [s for s in spacings if s.dim in dims]
+    derivs = differentiate(
+        position,
+        tuple(1 + dims.index(s.dim) for s in wanted),
+        [axis_spacing(s) for s in wanted],
+        edge_order=options.edge_order,
+        accuracy=options.accuracy,
+        periodic=tuple(s.period is not None for s in wanted),
+    )
+    tangent = dict(zip([s.dim for s in wanted], derivs, strict=True))
+    length = {d: radius * np.sqrt(np.einsum("k...,k...->...", t, t)) for d, t in tangent.items()}
+    with np.errstate(divide="ignore"):
+        scales = {d: _field(np.where(n == 0, np.nan, 1.0 / n), dims) for d, n in length.items()}
+    if not frame:
+        return GridMetric(scales=scales)
+    east, north = _east_north(position if figure.is_sphere else _unit_vectors(phi, lam))
+    a, b = radius * _dot(east, tangent[grid.x]), radius * _dot(east, tangent[grid.y])
+    c, d = radius * _dot(north, tangent[grid.x]), radius * _dot(north, tangent[grid.y])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = 1.0 / (a * d - b * c)
+    lx, ly = length[grid.x], length[grid.y]
+    to_earth = {
+        "east": {grid.x: _field(d * lx * inverse, dims), grid.y: _field(-c * ly * inverse, dims)},
+        "north": {grid.x: _field(-b * lx * inverse, dims), grid.y: _field(a * ly * inverse, dims)},
+    }
+    return GridMetric(scales=scales, to_earth=to_earth)
+
+
+def _per_radian(coord: Any) -> float:
+    """Units per radian of a 2-D latitude/longitude (recognised by CF metadata or by name)."""
+    role, per_radian = cf_role(coord)
+    return per_radian if role is not None else PER_DEGREE
+
+
+def _unit_vectors(phi: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Unit vectors at geodetic latitude/longitude: the local vertical of the ellipsoid."""
+    cos_phi = np.cos(phi)
+    return np.stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
+
+
+def broadcast_field(field: Field, da: Any, dtype: np.dtype, what: str) -> Any:
+    """``field`` laid out to broadcast against ``da`` and cast to the result's real dtype."""
+    if field is None or np.ndim(field) == 0:
+        return field
+    missing = [d for d in field.dims if d not in da.dims]
+    if missing:
+        raise ValueError(
+            f"{what}: data variable {da.name!r} (dims {da.dims!r}) lacks the grid dims "
+            f"{tuple(missing)!r} of the metric; drop it or differentiate it alone"
+        )
+    order = [d for d in da.dims if d in field.dims]
+    values = field.transpose(*order).values
+    shape = [field.sizes[d] if d in field.dims else 1 for d in da.dims]
+    dtype = np.dtype(dtype)
+    real = np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
+    return values.reshape(shape).astype(real)
