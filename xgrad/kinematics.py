@@ -232,21 +232,60 @@ def _metric_term(ds: xr.Dataset, frame: Frame) -> xr.DataArray | None:
     return xr.DataArray(tan.astype(dtype), dims=frame.y.dim)
 
 
-def local_gradient(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
-    """``(du/dx, du/dy, dv/dx, dv/dy)`` in the local frame, unlabelled by units.
+def fused(name: str, *args: Any) -> xr.DataArray:
+    """``xgrad._fused.kernel(name)(*args)`` elementwise, lazily on dask (one pass, no temporaries);
+    every array in float32 when all are, else in float64; laid out as the first argument."""
+    from . import _fused  # numba, imported on first use
 
-    The grid-relative derivatives of each component along both dims come from one engine pass
-    per component; the frame's metric terms are added here. This is the one place where a
-    grid's scale factors and angle enter (an Earth grid plugs in here).
+    arrays = [a for a in args if isinstance(a, xr.DataArray)]
+    dtype = np.result_type(np.float32, *(a.dtype for a in arrays))  # ints: float64
+    args = tuple(a.astype(dtype, copy=False) if isinstance(a, xr.DataArray) else a for a in args)
+    return xr.apply_ufunc(_fused.kernel(name), *args, dask="parallelized", output_dtypes=[dtype])
+
+
+@dataclass(frozen=True)
+class LocalGradient:
+    """The four grid-relative derivatives per metre and the local metric terms.
+
+    ``ux, uy, vx, vy`` are the derivatives of each component along the x and y dims (one engine
+    pass per component); ``tan`` is ``tan(phi)/R`` (None without metric terms), which with the
+    components ``u, v`` turns them into the local-frame vector gradient: ``du/dx = ux - v tan``,
+    ``dv/dx = vx + u tan``, ``du/dy = uy``, ``dv/dy = vy``. An Earth grid with scale factors and
+    a grid angle plugs in here (its terms in place of ``tan``).
     """
-    tan = _metric_term(ds, frame)  # latitude errors before anything is built
+
+    ux: xr.DataArray
+    uy: xr.DataArray
+    vx: xr.DataArray
+    vy: xr.DataArray
+    u: xr.DataArray
+    v: xr.DataArray
+    tan: xr.DataArray | None
+
+    @property
+    def metric(self) -> tuple[Any, Any, Any, bool]:
+        """``(u, v, tan, metric)`` for the fused kernels (zeros when there is no metric, so
+        the kernels need not read the components)."""
+        if self.tan is None:
+            return 0.0, 0.0, 0.0, False
+        return self.u, self.v, self.tan, True
+
+    def du_dx(self) -> xr.DataArray:
+        return self.ux if self.tan is None else fused("minus_product", self.ux, self.v, self.tan)
+
+    def dv_dx(self) -> xr.DataArray:
+        return self.vx if self.tan is None else fused("plus_product", self.vx, self.u, self.tan)
+
+
+def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
+    """The derivatives and metric terms of ``frame.u``, ``frame.v`` (:class:`LocalGradient`);
+    the one place where a grid's metric enters. Latitude errors come before anything is built.
+    """
+    tan = _metric_term(ds, frame)
     ux, uy = _scalar_gradient(ds, frame.u, frame)
     vx, vy = _scalar_gradient(ds, frame.v, frame)
-    if tan is not None:
-        u, v = _winds(ds, frame)
-        ux = ux - v * tan
-        vx = vx + u * tan
-    return ux, uy, vx, vy
+    u, v = _winds(ds, frame)
+    return LocalGradient(ux=ux, uy=uy, vx=vx, vy=vy, u=u, v=v, tan=tan)
 
 
 def _finish(
@@ -297,7 +336,8 @@ def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dat
     frame = plan_frame(ds, components, options, "vector_gradient")
     _check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
     units, unit = _units(ds, frame, frame.u)
-    parts = dict(zip(("ux", "uy", "vx", "vy"), local_gradient(ds, frame), strict=True))
+    g = local_gradient(ds, frame)
+    parts = {"ux": g.du_dx(), "uy": g.uy, "vx": g.dv_dx(), "vy": g.vy}
     where = (
         "x eastward and y northward in the local frame"
         if frame.sphere
@@ -326,14 +366,15 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
     frame = plan_frame(ds, components, options, "deformation")
     _check_variables(ds, frame, "deformation", [frame.u, frame.v])
     units, unit = _units(ds, frame, frame.u)
-    ux, uy, vx, vy = local_gradient(ds, frame)
-    stretching = ux - vy
-    shearing = vx + uy
+    g = local_gradient(ds, frame)
+    u, v, tan, metric = g.metric
+    stretching = fused("stretching", g.ux, v, tan, g.vy, metric)
+    shearing = fused("shearing", g.vx, u, tan, g.uy, metric)
     fields = {
         "stretching_deformation": stretching,
         "shearing_deformation": shearing,
-        # hypot: no overflow or underflow in the squares
-        "total_deformation": np.hypot(stretching, shearing),
+        # no overflow or underflow in the squares (xgrad._fused._hypot)
+        "total_deformation": fused("hypot", stretching, shearing),
     }
     described = _components_text(ds, frame)
     out = {
@@ -379,7 +420,7 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
     text, unit = _times_wind_units(ds, frame, *_units(ds, frame, f))
     fx, fy = _scalar_gradient(ds, f, frame)
     u, v = _winds(ds, frame)
-    result = -(fx * u + fy * v)  # f's dims first
+    result = fused("advection", fx, u, fy, v)  # -(u fx + v fy), f's dims first
     return _finish(
         ds,
         result,
@@ -401,11 +442,10 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
     wind_text, wind_unit = _units(ds, frame, frame.u)
     text = derivative_units(text, derivative_units(None, wind_text))
     unit = None if unit is None else unit * wind_unit
-    ux, uy, vx, vy = local_gradient(ds, frame)
+    g = local_gradient(ds, frame)
     fx, fy = _scalar_gradient(ds, f, frame)
-    size = np.hypot(fx, fy)
-    # Where grad f is exactly zero the numerator is too: 0, as MetPy gives, with no 0/0 warning.
-    result = -(fx * fx * ux + fx * fy * (uy + vx) + fy * fy * vy) / size.where(size != 0, 1)
+    # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
+    result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
     return _finish(
         ds,
         result,
