@@ -2,21 +2,29 @@
 
 Hypothesis profiles
 -------------------
-``HYPOTHESIS_PROFILE=default`` (the default) runs ~60 examples per property; ``HYPOTHESIS_PROFILE=ci``
-runs 500. Without ``HYPOTHESIS_PROFILE``, ``CI=true`` selects ``ci`` (see ``.ci/run``). Neither has a deadline: a property builds and computes dask graphs, whose timing varies.
+``HYPOTHESIS_PROFILE=default`` (the default) runs 60 examples per property;
+``HYPOTHESIS_PROFILE=ci`` runs 500. Without ``HYPOTHESIS_PROFILE``, ``CI=true`` selects ``ci`` (see
+``.ci/run``). Neither has a deadline: a property builds and computes dask graphs, whose timing
+varies.
 
 Fixtures
 --------
-All fixtures here are session-scoped and return plain functions, so hypothesis-decorated tests can use
-them (hypothesis refuses function-scoped fixtures, which would not be reset between examples).
+The fixtures below are session-scoped and return plain functions, so hypothesis-decorated tests can
+use them (hypothesis refuses function-scoped fixtures, which would not be reset between examples);
+``engine_calls`` (a spy on the labelled layer's engine calls) is per test.
 
 - ``raise_on_compute``: a dask ``get`` function usable as ``dask.config.set(scheduler=...)`` that raises
   ``ComputeForbidden`` whenever anything is computed.
 - ``counting_array``: ``counting_array(arr, chunks) -> (dask_array, counter)`` where ``counter()`` is
   the number of data blocks materialised so far. Use it where computing *something* (e.g. a 1-D dask
   coordinate) is allowed but computing the *data* is not.
-- ``assert_bitwise_equal``: ``assert_bitwise_equal(actual, desired)`` checks type (ndarray vs tuple,
-  masked vs plain), dtype, shape and every bit of every value (signed zeros and NaN payloads included).
+- ``assert_bitwise_equal``: ``assert_bitwise_equal(actual, desired, err_msg="")`` checks type
+  (ndarray vs tuple, masked vs plain), dtype, shape and every bit of every value, signed zeros
+  included, except the sign and payload of a NaN (IEEE 754 leaves them unspecified; see
+  ``_assert_bitwise_equal`` and docs/guide/chunking.md). The one definition of "same bits" in the
+  suite: a test that needs a NaN's raw bits says why next to its own comparison.
+
+Hypothesis strategies shared by the test modules live in ``strategies.py``.
 """
 
 from __future__ import annotations
@@ -28,19 +36,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "default",
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "ci",
-    max_examples=500,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
+# Both profiles: no deadline (an example builds and computes a dask graph, whose timing varies),
+# and large or slow-to-generate examples are fine.
+_PROFILE = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+settings.register_profile("default", max_examples=60, **_PROFILE)
+settings.register_profile("ci", max_examples=500, print_blob=True, **_PROFILE)
 # HYPOTHESIS_PROFILE wins; otherwise CI=true (set by .ci/run's environment) selects "ci".
 _ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _ci else "default"))
@@ -117,20 +120,21 @@ def _describe(a) -> str:
         return repr(a)
 
 
-def _assert_bitwise_equal(actual, desired, *, _path: str = "result") -> None:
+def _assert_bitwise_equal(actual, desired, *, err_msg: str = "", _path: str = "result") -> None:
+    where = f"{_path} ({err_msg})" if err_msg else _path
     assert type(actual) is type(desired), (
-        f"{_path}: type {type(actual).__name__} != expected {type(desired).__name__}"
+        f"{where}: type {type(actual).__name__} != expected {type(desired).__name__}"
     )
     if isinstance(desired, (tuple, list)):
-        assert len(actual) == len(desired), f"{_path}: length {len(actual)} != {len(desired)}"
+        assert len(actual) == len(desired), f"{where}: length {len(actual)} != {len(desired)}"
         for i, (a, d) in enumerate(zip(actual, desired, strict=True)):
-            _assert_bitwise_equal(a, d, _path=f"{_path}[{i}]")
+            _assert_bitwise_equal(a, d, err_msg=err_msg, _path=f"{_path}[{i}]")
         return
-    assert actual.dtype == desired.dtype, f"{_path}: dtype {actual.dtype} != {desired.dtype}"
-    assert actual.shape == desired.shape, f"{_path}: shape {actual.shape} != {desired.shape}"
+    assert actual.dtype == desired.dtype, f"{where}: dtype {actual.dtype} != {desired.dtype}"
+    assert actual.shape == desired.shape, f"{where}: shape {actual.shape} != {desired.shape}"
     if isinstance(desired, np.ma.MaskedArray):
         np.testing.assert_array_equal(
-            np.ma.getmaskarray(actual), np.ma.getmaskarray(desired), err_msg=f"{_path}: mask"
+            np.ma.getmaskarray(actual), np.ma.getmaskarray(desired), err_msg=f"{where}: mask"
         )
         actual, desired = np.ma.getdata(actual), np.ma.getdata(desired)
     if desired.dtype.kind in "fc":
@@ -146,7 +150,7 @@ def _assert_bitwise_equal(actual, desired, *, _path: str = "result") -> None:
         _uint_view(actual),
         _uint_view(desired),
         err_msg=(
-            f"{_path}: bits differ (views as unsigned ints shown above)\n"
+            f"{where}: bits differ (views as unsigned ints shown above)\n"
             f"actual  = {_describe(actual)}\ndesired = {_describe(desired)}"
         ),
         strict=True,
@@ -155,7 +159,9 @@ def _assert_bitwise_equal(actual, desired, *, _path: str = "result") -> None:
 
 def _canonical_nan(a: np.ndarray) -> np.ndarray:
     """Float or complex array with every NaN (component) replaced by the one default NaN."""
-    parts = np.array(a, copy=True)
+    # C order: a complex array viewed as its real parts needs a contiguous last axis (results
+    # follow their input's layout, Fortran order or strided included)
+    parts = np.array(a, copy=True, order="C")
     parts = parts.view(parts.real.dtype) if parts.dtype.kind == "c" else parts
     parts[np.isnan(parts)] = np.nan
     return parts.view(a.dtype)
@@ -179,5 +185,5 @@ def engine_calls(monkeypatch):
 
 @pytest.fixture(scope="session")
 def assert_bitwise_equal():
-    """``assert_bitwise_equal(actual, desired)``: same type, dtype, shape and bits."""
+    """``assert_bitwise_equal(actual, desired, err_msg="")``: same type, dtype, shape and bits."""
     return _assert_bitwise_equal
