@@ -90,7 +90,8 @@ def _wrap(lon):
 
 def rotated(n: int, *, pole: dict = POLE) -> Grid:
     """A CORDEX-like rotated-pole grid: rlat in [-20, 20], rlon in [-25, 25] degrees (n x n);
-    true lat/lon from PROJ's ob_tran (independent of xgrad's own rotation)."""
+    true lat/lon from PROJ's ob_tran (independent of xgrad's own rotation); along the rotated
+    grid lines the exact derivative is grad F . (rotated east or north) / R."""
     import pyproj
 
     cf = {"grid_mapping_name": "rotated_latitude_longitude", **pole, "earth_radius": R}
@@ -105,6 +106,16 @@ def rotated(n: int, *, pole: dict = POLE) -> Grid:
         return np.asarray(lat), np.asarray(lon)
 
     lat, lon, f, exact = sample(position, n, n)
+    # the grid lines' exact directions: rotated east is z' x P (z' the rotated pole, from PROJ)
+    p = unit(lat, lon)
+    pole_lon, pole_lat = to_true.transform(0.0, 90.0)
+    z = unit(np.asarray(pole_lat), np.asarray(pole_lon)).reshape(3, 1, 1)
+    east_r = np.cross(z, p, axis=0)
+    east_r /= np.sqrt(np.einsum("k...,k...->...", east_r, east_r))
+    north_r = np.cross(p, east_r, axis=0)
+    grad = field_gradient(p)
+    exact["i"] = np.einsum("k...,k...->...", grad, east_r) / R
+    exact["j"] = np.einsum("k...,k...->...", grad, north_r) / R
     da = xr.DataArray(
         f,
         dims=("rlat", "rlon"),

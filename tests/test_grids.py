@@ -58,6 +58,10 @@ GRIDS = {
     "WRF-like XLAT/XLONG": (wrf_like, ("south_north", "west_east"), {}, "curvilinear"),
 }
 
+#: Finer grids where the fourth-order one-sided edge stencils reach their asymptotic regime
+#: later (on a 2-degree rotated grid the measured order is 3.5-3.7, then 3.8-3.9)
+SIZES = {"rotated pole": (81, 161, 321)}
+
 
 # --- recognition -------------------------------------------------------------------------------
 
@@ -186,7 +190,7 @@ def test_rotated_along_is_the_sphere_derivative_on_the_rotated_sphere():
 def test_along_converges(case, accuracy, edge_order, minimum):
     build, dims, options, _ = GRIDS[case]
     errors = {d: [] for d in dims}
-    for n in (21, 41, 81):
+    for n in SIZES.get(case, (21, 41, 81)):
         grid = build(n)
         out = grid.da.grad.along(
             *dims, accuracy=accuracy, edge_order=edge_order, radius=R, **options

@@ -74,11 +74,16 @@ GRIDS = {
 }
 
 
+#: Finer grids where the fourth-order one-sided edge stencils reach their asymptotic regime
+#: later (on a 2-degree rotated grid the measured order is 3.5-3.7, then 3.8-3.9)
+SIZES = {"rotated pole": (81, 161, 321)}
+
+
 @pytest.mark.parametrize("case", ["regular", *GRIDS])
 @pytest.mark.parametrize(("accuracy", "edge_order", "minimum"), [(2, 2, 1.8), (4, 1, 3.5)])
 def test_converges_to_the_analytic_gradient(case, accuracy, edge_order, minimum):
     errors = {"east": [], "north": []}
-    for n in (21, 41, 81):
+    for n in SIZES.get(case, (21, 41, 81)):
         if case == "regular":
             da, exact_east, exact_north = regular(n)
             options = {}
