@@ -18,9 +18,10 @@ import pytest
 import xarray as xr
 
 import xgrad.accessor  # noqa: F401  (registers .grad)
-from xgrad import compute
-from xgrad.cli import main, parse_chunks
-from xgrad.io import InputError, _check_classic_size, open_input
+from xgrad.cli import main, schedulers
+from xgrad.cli.errors import InputError
+from xgrad.cli.files import _check_classic_size, open_input
+from xgrad.cli.parser import parse_chunks
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The fixtures write Zarr v3 with consolidated metadata, as xarray does by default.
@@ -221,7 +222,7 @@ def _fail_after(monkeypatch, ntasks: int, exc: BaseException) -> list[int]:
     """Make the computation raise ``exc`` after ``ntasks`` tasks ran: a real mid-write failure."""
     from dask.callbacks import Callback
 
-    real = compute._compute_local
+    real = schedulers._compute_local
     done: list[int] = []
 
     class Boom(Callback):
@@ -234,7 +235,7 @@ def _fail_after(monkeypatch, ntasks: int, exc: BaseException) -> list[int]:
         with Boom():
             real(delayed, scheduler=scheduler)
 
-    monkeypatch.setattr(compute, "_compute_local", fake)
+    monkeypatch.setattr(schedulers, "_compute_local", fake)
     return done
 
 
@@ -485,7 +486,7 @@ def test_demo(tmp_path, capsys):
     assert "max abs error" in text and "relative" in text
     for name in ("field.zarr", "gradient.zarr", "gradient.png"):
         assert (out / name).exists()
-    from xgrad.demo import run_demo
+    from xgrad.cli.demo import run_demo
 
     errors = run_demo(out, quiet=True)  # again, replacing its own output
     assert errors["dT_dlat.relative_error"] < 1e-3
@@ -496,7 +497,7 @@ def test_demo(tmp_path, capsys):
 @pytest.mark.parametrize("geometry", ["sphere", "cartesian"])
 def test_demo_analytic_gradient_is_the_limit(geometry):
     # The exact answer the demo compares against: halving the spacing quarters the error.
-    from xgrad.demo import analytic_gradient, synthetic_field
+    from xgrad.cli.demo import analytic_gradient, synthetic_field
 
     errors = []
     for n in (90, 180):
@@ -592,7 +593,7 @@ def test_failed_netcdf_write_closes_its_file(tmp_path):
     import gc
     import warnings
 
-    from xgrad.io import write_dataset
+    from xgrad.cli.files import write_dataset
 
     ds = xr.Dataset({"a": (("t", "x"), np.ones((4, 6)))}).chunk(t=1)
 
@@ -737,3 +738,49 @@ def test_a_meaningful_decoding_warning_is_said_once(tmp_path):
     assert len(lines) == 2, proc.stderr
     assert all(line.startswith("xgrad: warning: variable ") for line in lines), proc.stderr
     assert "'a'" in lines[0] and "'b'" in lines[1] and "multiple fill values" in lines[0]
+
+
+# ---- which variables: CF metadata is not differentiated (issue #12) ---------------------------
+
+
+def _cf_dataset() -> xr.Dataset:
+    """T on a lat/lon grid with CF cell bounds and a grid mapping, as a CF writer stores them."""
+    lat = np.linspace(-75.0, 75.0, 11)
+    lon = np.arange(0.0, 360.0, 30.0)
+    temp = 280 + np.cos(np.deg2rad(lat))[:, None] * np.sin(np.deg2rad(lon))
+    return xr.Dataset(
+        {
+            "T": (("lat", "lon"), temp, {"units": "K", "grid_mapping": "crs"}),
+            "lat_bnds": (("lat", "nv"), np.stack([lat - 7.5, lat + 7.5], axis=1)),
+            "lon_bnds": (("lon", "nv"), np.stack([lon - 15.0, lon + 15.0], axis=1)),
+            "crs": ((), np.int32(0), {"grid_mapping_name": "latitude_longitude"}),
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north", "bounds": "lat_bnds"}),
+            "lon": ("lon", lon, {"units": "degrees_east", "bounds": "lon_bnds"}),
+        },
+    )
+
+
+def test_cf_bounds_and_grid_mapping_are_not_differentiated(tmp_path):
+    _cf_dataset().to_netcdf(tmp_path / "cf.nc")
+    proc = _run_module("gradient", "cf.nc", "o.nc", "--along", "lat", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # left out silently: they describe the grid
+    with xr.open_dataset(tmp_path / "o.nc") as got:
+        assert list(got.data_vars) == ["dT_dlat"]
+
+
+def test_cf_metadata_left_out_along_every_dim(tmp_path, capsys):
+    _cf_dataset().to_netcdf(tmp_path / "cf.nc")
+    out = tmp_path / "o.zarr"
+    assert main(["gradient", str(tmp_path / "cf.nc"), str(out), "--along", "lon"]) == 0
+    assert capsys.readouterr().err == ""
+    with xr.open_zarr(out) as got:
+        assert list(got.data_vars) == ["dT_dlon"]
+    # (before, lon_bnds was taken too, and stopped the command: on the sphere d/dlon needs a
+    # latitude, which lon_bnds lacks). Asked for by name, it is differentiated like any other.
+    args = ["gradient", str(tmp_path / "cf.nc"), str(out), "--along", "lon", "--var", "lon_bnds"]
+    assert main([*args, "--geometry", "cartesian", "--overwrite"]) == 0
+    with xr.open_zarr(out) as got:
+        assert list(got.data_vars) == ["dlon_bnds_dlon"]

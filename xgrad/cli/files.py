@@ -1,7 +1,7 @@
 """NetCDF and Zarr for the command line: open lazily, check before computing, write atomically.
 
 Reading: :func:`open_input` opens a NetCDF file or a Zarr store with dask chunks and turns every
-way a file can be unreadable into an :class:`InputError` (the command line's exit status 2).
+way a file can be unreadable into an :class:`~xgrad.cli.errors.InputError` (exit status 2).
 A truncated classic (NetCDF-3) file opens without complaint in netCDF-C and reads as zeros, so
 its header is checked against its size here (:func:`_check_classic_size`).
 
@@ -26,8 +26,9 @@ from typing import Any
 
 import xarray as xr
 
+from .errors import InputError
+
 __all__ = [
-    "InputError",
     "check_output_path",
     "input_format",
     "open_input",
@@ -40,10 +41,6 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 # Encoding keys that describe a coordinate's *values* (kept so times round-trip with their
 # units and calendar); chunking and compression keys describe the input file and are dropped.
 _KEPT_ENCODING = ("units", "calendar", "dtype", "_FillValue", "scale_factor", "add_offset")
-
-
-class InputError(ValueError):
-    """A usage or input problem found before computing (the command line exits with 2)."""
 
 
 def _is_zarr_store(path: Path) -> bool:

@@ -26,7 +26,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .io import InputError
+from .errors import InputError
+from .files import write_dataset
+from .pipeline import run_gradient
+from .plot import plot_dataarray
+from .schedulers import scheduler
 
 __all__ = ["analytic_gradient", "run_demo", "synthetic_field"]
 
@@ -105,11 +109,6 @@ def run_demo(
         ``max_abs_error`` and ``relative_error`` (max abs error / max abs exact value) per
         output variable, e.g. ``"dT_dlat.relative_error"``, plus ``"seconds"``.
     """
-    from .cli import run_gradient
-    from .compute import scheduler
-    from .io import write_dataset
-    from .plot import plot_dataarray
-
     say = (lambda *a: None) if quiet else print
     start = time.perf_counter()
     out = Path(out_dir)

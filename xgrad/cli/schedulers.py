@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from typing import Any
 
-from .io import InputError
+from .errors import InputError
 
 __all__ = ["check_scheduler", "on_signal", "scheduler"]
 
@@ -94,8 +94,8 @@ def _settle_zarr_io() -> None:
     chunk's error (a corrupted chunk, say) and leaves the other reads running (gather does not
     cancel them). When the command then exits at once, zarr's atexit hook stops and closes the
     loop under them: "Task was destroyed but it is pending!" and "cannot schedule new futures
-    after shutdown" tracebacks follow our one-line error (``test_corrupted_zarr_chunk_is_one_
-    clean_line``). Called once no dask task runs any more, so whatever is still on the loop was
+    after shutdown" tracebacks follow our one-line error (``test_corrupted_zarr_chunk_is_
+    one_clean_line``). Called once no dask task runs any more, so whatever is still on the loop was
     left behind by a failed task; it is waited for (reads end quickly), and cancelled after
     ``_SETTLE_TIMEOUT_S`` (a remote store that stopped answering).
     """
@@ -194,7 +194,7 @@ def scheduler(spec: str) -> Iterator[Callable[[Any], None]]:
 
     Raises
     ------
-    xgrad.io.InputError
+    xgrad.cli.errors.InputError
         ``spec`` is no scheduler name or address, or dask.distributed is missing.
     RuntimeError
         The scheduler at the address cannot be reached.

@@ -1,0 +1,202 @@
+"""The batch pipeline of ``xgrad gradient`` (and ``xgrad demo``): open, choose, differentiate, write.
+
+:func:`run_gradient` opens INPUT lazily with dask chunks, chooses the variables
+(:func:`xgrad.variables.select_variables`), builds every derivative
+(:func:`derivative_dataset`: one ``.grad.along(*dims)`` call per variable, so all dims share
+one pass over the data), checks the output and plot paths, and only then computes: one dask
+computation that streams chunks from INPUT to a hidden temporary next to OUTPUT, renamed into
+place at the end (:func:`xgrad.cli.files.write_dataset`). Memory stays at a few chunks per
+worker thread, whatever the size of the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from .. import __version__
+from ..variables import select_variables
+from .errors import InputError, message
+from .files import check_output_path, open_input, output_format, write_dataset
+from .schedulers import check_scheduler, scheduler
+
+__all__ = ["derivative_dataset", "run_gradient"]
+
+
+def _dims_of(ds: xr.Dataset, along: Sequence[str]) -> list[Hashable]:
+    """The dimension of each ``--along`` name (a dimension, or a 1-D coordinate along one)."""
+    dims = []
+    for name in along:
+        if name in ds.dims:
+            dims.append(name)
+        elif name in ds.coords and ds[name].ndim == 1:
+            dims.append(ds[name].dims[0])
+        else:
+            raise InputError(
+                f"--along {name!r}: INPUT has no such dimension; its dimensions are "
+                f"{tuple(map(str, ds.dims))!r}"
+            )
+    return dims
+
+
+def derivative_dataset(
+    ds: xr.Dataset,
+    along: Sequence[str],
+    *,
+    variables: Sequence[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """The lazy derivatives ``d{var}_d{dim}`` of the chosen variables of ``ds``, as a Dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    along : sequence of str
+        Dimensions (or 1-D coordinates) to differentiate along; all in one pass per variable.
+    variables : sequence of str, optional
+        Data variables (``--var``). By default every one that has all the ``along``
+        dimensions, except CF metadata (cell bounds, grid mappings: left out silently) and
+        dtypes that cannot be differentiated (left out with a warning); see
+        :func:`xgrad.variables.select_variables`.
+    options : mapping, optional
+        Keyword arguments for :meth:`DataArray.grad.along` (``geometry``, ``accuracy``, ...).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per (variable, dim), with the accessor's ``units`` and ``long_name``, and
+        ``ds``'s global attributes.
+
+    Raises
+    ------
+    InputError
+        An unknown ``along`` name or variable, or nothing to differentiate.
+    """
+    from .. import accessor  # noqa: F401  (registers .grad)
+
+    dims = _dims_of(ds, along)
+    try:
+        chosen, skipped = select_variables(ds, dims, variables)
+    except (ValueError, TypeError) as err:  # the messages start with the variable's name
+        raise InputError(f"--var {message(err)}") from err
+    for left_out in skipped:
+        if left_out.kind == "dtype":  # CF metadata (bounds, grid mappings) are no fields: silent
+            warnings.warn(f"left out {left_out.name!r}: {left_out.reason}", stacklevel=2)
+    if not chosen:
+        raise InputError(
+            f"no data variable of INPUT has all of the dimensions {tuple(along)!r}; choose "
+            f"one with --var (data variables: {tuple(map(str, ds.data_vars))!r})"
+        )
+    out: dict[str, xr.DataArray] = {}
+    for var in chosen:
+        results = ds[var].grad.along(*along, **dict(options or {}))
+        for dim, result in zip(along, results if isinstance(results, tuple) else (results,)):
+            name = f"d{var}_d{dim}"
+            if name in out:
+                raise InputError(f"two outputs would both be named {name!r}; pick --var explicitly")
+            out[name] = result.rename(name)
+    return xr.Dataset(out, attrs=dict(ds.attrs))
+
+
+def _add_history(ds: xr.Dataset, command: str) -> None:
+    # CF convention: newest first, one line per program run.
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    line = f"{stamp} xgrad {__version__}: {command}"
+    old = ds.attrs.get("history")
+    ds.attrs["history"] = f"{line}\n{old}" if old else line
+
+
+def run_gradient(
+    input: str | os.PathLike,
+    output: str | os.PathLike,
+    along: Sequence[str],
+    *,
+    variables: Sequence[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    chunks: Mapping[str, int | str] | None = None,
+    scheduler_spec: str = "threads",
+    plot: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    command: str | None = None,
+) -> tuple[Path, list[str]]:
+    """What ``xgrad gradient`` does: derivatives of INPUT written atomically to OUTPUT.
+
+    Everything is checked and the whole graph built before anything is computed; those errors
+    are :class:`xgrad.cli.errors.InputError`.
+
+    Parameters
+    ----------
+    input : str or path-like
+        NetCDF file or Zarr store.
+    output : str or path-like
+        ``*.nc`` or ``*.zarr``; written to a hidden sibling first, renamed when complete.
+    along : sequence of str
+        Dimensions to differentiate along (``--along``).
+    variables : sequence of str, optional
+        Data variables (``--var``); default: see :func:`derivative_dataset`.
+    options : mapping, optional
+        Keyword arguments for ``DataArray.grad.along`` (``geometry``, ``accuracy``, ...).
+    chunks : mapping of str to int or "auto", optional
+        Dask chunks for some dimensions (``--chunks``); the others get "auto".
+    scheduler_spec : str, default: "threads"
+        ``threads``, ``processes``, ``synchronous`` or a distributed scheduler's address.
+    plot : str or path-like, optional
+        PNG of the first output variable, drawn from the written output.
+    overwrite : bool, default: False
+        Replace an existing OUTPUT (and PNG) once the new one is complete.
+    command : str, optional
+        The command line, recorded in the output's ``history`` attribute.
+
+    Returns
+    -------
+    (pathlib.Path, list of str)
+        The output path and the names of the variables written.
+    """
+    scheduler_spec = check_scheduler(scheduler_spec)  # a usage error: before reading anything
+    ds = open_input(input, chunks)
+    try:
+        output_format(output)
+        out_path = check_output_path(output, overwrite=overwrite)
+        in_path = Path(input).absolute()
+        if out_path.exists() and in_path.samefile(out_path):
+            raise InputError("OUTPUT is INPUT; write the derivatives to a new file")
+        if plot is not None:
+            from .plot import check_matplotlib
+
+            if Path(plot).suffix.lower() != ".png":
+                raise InputError(f"--plot {str(plot)!r}: name the plot '*.png'")
+            try:
+                check_matplotlib()
+            except ImportError as err:
+                raise InputError(str(err)) from err
+            plot = check_output_path(plot, overwrite=overwrite, what="plot")
+        try:
+            result = derivative_dataset(ds, along, variables=variables, options=options)
+        except InputError:
+            raise
+        # the accessor's checks, all made while building the graph: bad input, exit status 2
+        except (ValueError, TypeError, KeyError) as err:
+            raise InputError(message(err)) from err
+        _add_history(
+            result, command or f"xgrad gradient {input} {output} --along {' '.join(along)}"
+        )
+        with scheduler(scheduler_spec) as compute:
+            write_dataset(result, out_path, compute, overwrite=overwrite)
+    finally:
+        ds.close()
+    if plot is not None:
+        from .plot import plot_first
+
+        try:
+            plot_first(out_path, plot)
+        except Exception as err:
+            raise RuntimeError(
+                f"wrote {str(out_path)!r}, but the plot failed: {message(err)}"
+            ) from err
+    return out_path, list(result.data_vars)
