@@ -429,6 +429,8 @@ def test_units_names_and_attrs():
         "long_name": "vector gradient component du/dy of (eastward wind, northward wind), "
         "x eastward and y northward in the local frame",
         "xgrad_boundary": "lon: periodic lat: edge",
+        "xgrad_geometry": "sphere",
+        "xgrad_radius": R,
     }
     d = ds.grad.deformation(C)
     assert d.total_deformation.attrs["long_name"] == (
@@ -444,7 +446,13 @@ def test_units_names_and_attrs():
     fg = ds.grad.frontogenesis("T", C)
     assert fg.name == "frontogenesis" and fg.attrs["units"] == "K m-1 s-1"
     bare = ds.grad.frontogenesis("T", C, keep_attrs=False)
-    assert set(bare.attrs) == {"units", "long_name", "xgrad_boundary"}
+    assert set(bare.attrs) == {
+        "units",
+        "long_name",
+        "xgrad_boundary",
+        "xgrad_geometry",
+        "xgrad_radius",
+    }
     plain = plane()
     assert plain.grad.deformation({"x": "u", "y": "v"}).attrs == {"title": "plane"}
     assert plain.grad.deformation({"x": "u", "y": "v"}, keep_attrs=False).attrs == {}
@@ -562,16 +570,25 @@ ERRORS = [
         r"accuracy=3 is not valid; choose one of \(2, 4, 6\)",
     ),
     (
-        lambda ds: ds.grad.vector_gradient({"x": "u", "y": "v"}, geometry="sphere"),
+        lambda ds: ds.assign_coords(y=ds.y.assign_attrs(units="degrees_north")).grad.deformation(
+            {"x": "u", "y": "v"}
+        ),
         ValueError,
-        r"vector_gradient on the sphere needs the longitude and latitude dims as keys; 'x' and "
-        r"'y' are neither and neither",
+        r"deformation on the sphere needs the longitude and latitude dims as keys; 'x' and 'y' "
+        r"are neither and latitude",
     ),
     (
         lambda ds: ds.grad.vector_gradient({"east": "u", "north": "v"}),
         ValueError,
-        r"vector_gradient: components keyed \['east', 'north'\] are Earth-relative; they need "
-        r"exactly the keys 'east' and 'north' and a regular latitude/longitude grid",
+        r"vector_gradient: components keyed \['east', 'north'\] are Earth-relative \(eastward and "
+        r"northward\); but horizontal derivatives need the two dims of one Earth grid, .* Give "
+        r"grid-relative components keyed by the grid's dims",
+    ),
+    (
+        lambda ds: ds.grad.advection("T", {"east": "u", "up": "v"}),
+        ValueError,
+        r"advection: components keyed \['east', 'up'\] are Earth-relative .*; give both, 'east' "
+        r"and 'north'",
     ),
     (
         lambda ds: ds.assign(u=ds.u.astype(complex)).grad.deformation({"x": "u", "y": "v"}),
@@ -598,24 +615,105 @@ def test_errors(case, chunks, raise_on_compute):
     xr.testing.assert_identical(ds, before)
 
 
-def _with_grid(kind):
-    ds = plane()
-    if kind == "curvilinear":
-        lat = 40 + ds.u.values * 0 + np.arange(6.0)[:, None]
-        return ds.assign_coords(nav_lat=(("y", "x"), lat, {"units": "degrees_north"}))
-    standard = {"rotated-pole": "grid_latitude", "projected": "projection_y_coordinate"}[kind]
-    return ds.assign_coords(y=ds.y.assign_attrs(standard_name=standard))
+def _earth_dataset(grid):
+    """u, v, T on a tests/earth_grids.py grid (T its analytic field; u, v smooth)."""
+    da = grid.da
+    return xr.Dataset(
+        {
+            "T": da,
+            "u": (da * 0 + 5).assign_attrs(units="m s-1"),
+            "v": da.assign_attrs(units="m s-1"),
+        }
+    )
 
 
-@pytest.mark.parametrize("kind", ["rotated-pole", "projected", "curvilinear"])
+@pytest.mark.parametrize("kind", ["projected", "curvilinear"])
 @pytest.mark.parametrize("method", METHODS)
 def test_unsupported_earth_grid_error(kind, method):
-    ds = _with_grid(kind)
-    args = ("T", {"x": "u", "y": "v"}) if method in ("advection", "frontogenesis") else ()
-    args = args or ({"x": "u", "y": "v"},)
-    with pytest.raises(ValueError, match=rf"{method}: dims 'x' and 'y' form a {kind}"):
+    pytest.importorskip("pyproj")
+    from earth_grids import projected, wrf_like  # tests/earth_grids.py
+
+    ds = _earth_dataset(projected(9) if kind == "projected" else wrf_like(9)).chunk()
+    x, y = ("x", "y") if kind == "projected" else ("west_east", "south_north")
+    wind = {x: "u", y: "v"}
+    args = ("T", wind) if method in ("advection", "frontogenesis") else (wind,)
+    before = ds.copy(deep=True)
+    with pytest.raises(ValueError, match=rf"{method} on a {kind} grid \(dims .*\) is not "):
         getattr(ds.grad, method)(*args)
+    xr.testing.assert_identical(ds, before)
     getattr(ds.grad, method)(*args, geometry="cartesian")  # plain derivatives: allowed
+    with pytest.raises(ValueError, match=rf"{method}: components keyed \['east', 'north'\] "):
+        getattr(ds.grad, method)(*args[:-1], {"east": "u", "north": "v"})
+
+
+def test_rotated_pole_grid_relative_components():
+    """Solid-body rotation about the rotated pole, components along the rotated grid lines:
+    no deformation, vorticity 2 U sin(rlat') / R; the advection of T is the derivative along
+    the rotated parallels times the wind."""
+    pytest.importorskip("pyproj")
+    from earth_grids import R as RADIUS
+    from earth_grids import rotated
+
+    errors = []
+    for n in (41, 81):
+        grid = rotated(n)
+        rlat = np.deg2rad(grid.da.rlat.values)[:, None] + 0 * grid.da.values
+        ds = xr.Dataset(
+            {
+                "T": grid.da,
+                "u": (("rlat", "rlon"), U * np.cos(rlat), {"units": "m s-1"}),
+                "v": (("rlat", "rlon"), 0 * rlat, {"units": "m s-1"}),
+            }
+        )
+        c = {"rlon": "u", "rlat": "v"}
+        d = ds.grad.deformation(c, accuracy=4)
+        assert d.total_deformation.attrs["xgrad_geometry"] == "rotated_pole"
+        assert d.total_deformation.attrs["xgrad_radius"] == RADIUS
+        # u_lambda of a zonally uniform u: rounding in the 5-point stencil (1.3e-19 s-1)
+        assert np.abs(d.stretching_deformation.values).max() < 1e-18
+        g = ds.grad.vector_gradient(c, accuracy=4)
+        vorticity = 2 * U * np.sin(rlat) / RADIUS
+        adv = ds.grad.advection("T", c, accuracy=4)
+        errors.append(
+            (
+                np.abs(d.shearing_deformation.values).max() / np.abs(vorticity).max(),
+                rel(g.dv_dx - g.du_dy, vorticity),
+                rel(adv, -U * np.cos(rlat) * grid.along["rlon"]),
+            )
+        )
+    # accuracy 4, relative, at n = 41 / 81 (1.25 / 0.625 degrees), edges included: shearing
+    # and vorticity 8.5e-9 / 5.6e-10, advection 8.8e-7 / 6.9e-8 (fourth order, 13-15x)
+    assert max(errors[1]) < 1e-7, errors
+    for coarse, fine in zip(*errors):
+        assert coarse / fine > 12, errors
+
+
+def test_ellipsoid_rigid_rotation():
+    """Rigid rotation on the WGS84 ellipsoid, u = Omega N(phi) cos(phi), v = 0, has no
+    deformation: u tan(phi) / N + u_phi / M = 0 only with the ellipsoid's radii of curvature
+    (the sphere's tan(phi)/R would leave ~e^2 Omega)."""
+    from xgrad.earth import Figure
+
+    wgs84 = Figure.from_option("WGS84")
+    omega = 7.292e-5
+    shearing = {}
+    for n in (90, 180):
+        ds = sphere(n, {"u": (lambda p, lam: 0 * p, "m s-1"), "v": (lambda p, lam: 0 * p, "m s-1")})
+        phi = np.deg2rad(ds.lat.values)[:, None]
+        ds["u"] = ds.u + omega * wgs84.prime_vertical_radius(phi) * np.cos(phi)
+        inner = (np.abs(ds.lat.values) < 80)[:, None]
+        d = ds.grad.deformation(C, radius="WGS84")
+        assert d.shearing_deformation.attrs["xgrad_radius"] == "WGS84"
+        shearing[n] = np.abs(np.where(inner, d.shearing_deformation.values, 0)).max()
+        g = ds.grad.vector_gradient(C, radius="WGS84")
+        vorticity = 2 * omega * np.sin(phi) + 0 * ds.u.values
+        # measured 1.0e-4 / 2.6e-5 relative (a sphere's radius instead: 4.1e-3 / 4.2e-3)
+        assert rel(g.dv_dx - g.du_dy, vorticity, inner) < {90: 1.5e-4, 180: 4e-5}[n]
+        # a sphere's radius instead leaves ~e^2 Omega sin(phi): measured 1.9e-7 s-1
+        wrong = ds.grad.deformation(C, radius=6371008.8).shearing_deformation.values
+        assert np.abs(np.where(inner, wrong, 0)).max() > 1e-7
+    # truncation of u_phi, second order: measured 1.5e-8 / 3.7e-9 s-1 within 80 degrees
+    assert shearing[180] < 5e-9 and 3.9 < shearing[90] / shearing[180] < 4.1, shearing
 
 
 def test_mixed_quantified_error():

@@ -10,8 +10,8 @@ and the local metric terms. On a sphere of radius ``R`` (latitude ``phi``, longi
 
 (the derivatives of the unit vectors: ``d(e_x)/dx = tan(phi)/R e_y``, ``d(e_y)/dx = -tan(phi)/R
 e_x``), with ``tan(phi)/R`` evaluated analytically. MetPy's ``vector_derivative`` differentiates the
-parallel scale ``1/cos(phi)`` instead, which differs by O(h^2) in the metric term (~1e-3 of du/dx
-near 80 degrees on a 1-degree grid). On a Cartesian grid there are no metric terms and x is the
+parallel scale ``1/cos(phi)`` instead, which differs by O(h^2) in the metric term (at 80 degrees
+by 9e-3 of ``tan(phi)/R`` on a 1-degree grid, 2.4e-3 on a 0.5-degree one). On a Cartesian grid there are no metric terms and x is the
 first entry of ``components``. From the tensor (definitions and signs as MetPy's)::
 
     stretching deformation = du/dx - dv/dy      shearing deformation = dv/dx + du/dy
@@ -30,10 +30,13 @@ with them to the stencil's truncation error, and bit for bit where the flux-form
 always. Where the other component is zero they differ by truncation, e.g. ``u tan(phi)/R - u_phi/R``
 against ``-(u cos phi)_phi / (R cos phi)``.
 
-Grids: the regular latitude/longitude sphere and the Cartesian plane. Rotated-pole, projected and
-curvilinear Earth grids need the grid's scale factors and angle in :func:`local_gradient`; until
-then they are a ValueError naming the method and the grid (``geometry='cartesian'`` still gives
-plain per-coordinate-unit derivatives there).
+Grids (:mod:`xgrad.grids`): the regular latitude/longitude grid, on a sphere or an ellipsoid
+(``tan(phi)/N(phi)`` with ``N`` the prime-vertical radius of curvature; ``d/dy`` is then per metre
+along the meridian, ``1/M(phi) d/dphi``); rotated-pole grids, with grid-relative components, in the
+rotated sphere's frame (``phi`` the rotated latitude: x and y along the rotated grid lines); and
+the Cartesian plane. Projected and curvilinear grids need the derivatives of the grid's scale
+factors and its angle in :func:`local_gradient`; until then they are a ValueError naming the
+method and the grid (``geometry='cartesian'`` gives plain per-coordinate-unit derivatives there).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ import xarray as xr
 
 from .arrays import is_quantity
 from .coords import Spacing
-from .geometry import cf_role
+from .grids import horizontal_dims
 from .labelled import (
     Options,
     Plan,
@@ -61,18 +64,11 @@ from .labelled import (
 from .units import derivative_units, result_attrs, same_units
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
-from .vector import _check_same_units, _common_attrs, _describe, _real, _tan_latitude
+from .vector import _check_same_units, _common_attrs, _describe, _real
 
 __all__ = ["advection", "deformation", "frontogenesis", "local_gradient", "vector_gradient"]
 
 _EXAMPLE = "{'lon': 'u', 'lat': 'v'}"
-#: CF standard names of the dims of Earth grids this module cannot differentiate yet.
-_EARTH_GRIDS = {
-    "grid_latitude": "rotated-pole",
-    "grid_longitude": "rotated-pole",
-    "projection_x_coordinate": "projected",
-    "projection_y_coordinate": "projected",
-}
 
 
 @dataclass(frozen=True)
@@ -83,7 +79,7 @@ class Frame:
     y: Spacing
     u: Hashable  # the component along x (eastward on the Earth)
     v: Hashable  # the component along y (northward on the Earth)
-    sphere: bool  # regular latitude/longitude: per metre, with the metric terms
+    sphere: bool  # regular or rotated-pole latitude/longitude: per metre, with metric terms
     plan: Plan
 
 
@@ -91,42 +87,27 @@ def _call(operator: str, name: Hashable | None) -> str:
     return f"ds.grad.{operator}({'' if name is None else f'{name!r}, '}{_EXAMPLE})"
 
 
-def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str) -> Mapping:
-    """``{"east": u, "north": v}`` -> the longitude and latitude dims of a regular grid."""
+def _earth_relative(operator: str, keys: Any, why: str) -> ValueError:
+    return ValueError(
+        f"{operator}: components keyed {keys!r} are Earth-relative (eastward and northward); "
+        f"{why}. Give grid-relative components keyed by the grid's dims, e.g. "
+        f"`{_call(operator, None)}`"
+    )
+
+
+def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Options) -> Mapping:
+    """``{"east": u, "north": v}`` -> keyed by the x and y dims of the Earth grid (which must
+    be a regular latitude/longitude one: checked by :func:`plan_frame`)."""
     keys = set(components)
     if not keys & {"east", "north"} or keys & set(ds.dims):
         return components
-    found = {}
-    for dim in ds.dims:
-        role = cf_role(ds[dim])[0] if dim in ds.coords else None
-        if role is not None:
-            found.setdefault({"longitude": "east", "latitude": "north"}[role], []).append(dim)
-    if keys != {"east", "north"} or any(len(found.get(k, ())) != 1 for k in keys):
-        raise ValueError(
-            f"{operator}: components keyed {sorted(map(str, keys))!r} are Earth-relative; "
-            "they need exactly the keys 'east' and 'north' and a regular latitude/longitude grid "
-            "(one dim with a CF longitude and one with a CF latitude coordinate); found "
-            f"{found or 'none'}. Give grid-relative components instead, e.g. `{_call(operator, None)}`"
-        )
-    return {found[k][0]: var for k, var in components.items()}
-
-
-def _check_unsupported_grid(ds: xr.Dataset, x: Spacing, y: Spacing, operator: str) -> None:
-    """ValueError on an Earth grid whose metric this module does not know (``geometry='auto'``)."""
-    kind = None
-    for s in (x, y):
-        if s.kind == "numeric":
-            kind = kind or _EARTH_GRIDS.get(ds.coords[s.name].attrs.get("standard_name"))
-    for name, coord in ds.coords.items():
-        if coord.ndim == 2 and {x.dim, y.dim} <= set(coord.dims) and cf_role(coord)[0]:
-            kind = kind or f"curvilinear ({name!r} is a 2-D {cf_role(coord)[0]})"
-    if kind is not None:
-        raise ValueError(
-            f"{operator}: dims {x.dim!r} and {y.dim!r} form a {kind} grid, which {operator} "
-            "does not support yet (it needs the grid's scale factors and angle). Interpolate to "
-            "a regular latitude/longitude grid first, or take plain derivatives per coordinate "
-            "unit without metric terms: `geometry='cartesian'`"
-        )
+    if keys != {"east", "north"}:
+        raise _earth_relative(operator, sorted(map(str, keys)), "give both, 'east' and 'north'")
+    try:
+        x, y = horizontal_dims(ds, options)
+    except ValueError as err:
+        raise _earth_relative(operator, ["east", "north"], f"but {err}") from err
+    return {x: components["east"], y: components["north"]}
 
 
 def plan_frame(
@@ -138,7 +119,8 @@ def plan_frame(
             f"components={components!r} must be a mapping of dimension to data variable name, "
             f"e.g. `{_call(operator, name)}`"
         )
-    components = _earth_keys(ds, components, operator)
+    earth = set(components) == {"east", "north"} and not set(components) & set(ds.dims)
+    components = _earth_keys(ds, components, operator, options)
     if len(components) != 2:
         raise ValueError(
             f"{operator} needs exactly 2 components (dimension: data variable), got "
@@ -153,8 +135,24 @@ def plan_frame(
     (kx, u), (ky, v) = components.items()
     plan = prepare(ds, [kx, ky], options)
     x, y = plan.spacings
+    kind = None if plan.grid is None else plan.grid.kind
+    if earth and kind != "sphere":
+        raise _earth_relative(
+            operator,
+            ["east", "north"],
+            f"on a {kind} grid they would need rotating onto the grid lines by the local grid "
+            f"angle, which {operator} does not do yet",
+        )
+    if kind not in (None, "sphere", "rotated_pole"):
+        raise ValueError(
+            f"{operator} on a {kind} grid (dims {plan.grid.dims!r}) is not available yet: its "
+            "vector gradient needs the derivatives of the grid's scale factors and its angle "
+            "(for a scalar, `.grad.horizontal()` gives the eastward and northward derivatives). "
+            "Interpolate to a regular latitude/longitude grid first, or take plain derivatives "
+            "per coordinate unit without metric terms: `geometry='cartesian'`"
+        )
     roles = [x.role, y.role]
-    sphere = plan.geometry == "sphere"
+    sphere = kind is not None
     if sphere and sorted(map(str, roles)) != ["latitude", "longitude"]:
         raise ValueError(
             f"{operator} on the sphere needs the longitude and latitude dims as keys; "
@@ -165,8 +163,6 @@ def plan_frame(
     if sphere and roles[0] == "latitude":  # x is the longitude, whatever the order given
         x, y, u, v = y, x, v, u
     if not sphere:
-        if options.geometry == "auto":
-            _check_unsupported_grid(ds, x, y, operator)
         _check_same_units(operator, [x, y])
     return Frame(x=x, y=y, u=u, v=v, sphere=sphere, plan=plan)
 
@@ -223,13 +219,24 @@ def _scalar_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.Da
 
 
 def _metric_term(ds: xr.Dataset, frame: Frame) -> xr.DataArray | None:
-    """``tan(phi)/R`` along the latitude dim (None off the sphere); NaN at the poles."""
+    """``tan(phi)/N(phi)`` along the latitude dim (None in Cartesian geometry): ``N`` the
+    prime-vertical radius of curvature (the radius on a sphere); NaN at the poles.
+
+    On a rotated-pole grid ``phi`` is the rotated latitude: the metric of the rotated sphere,
+    for components along the rotated grid lines.
+    """
     if not frame.sphere:
         return None
-    da = ds[frame.u]
-    tan = _tan_latitude(da, frame.y).reshape(-1) / frame.plan.radius
+    y = frame.y
+    values = np.asarray(y.values, dtype=np.float64)  # the latitude dim's coordinate
+    phi = values / y.per_radian
+    # cos(pi/2) is 6e-17, not 0: the poles are found from the values, as for the factors
+    pole = np.abs(values) == (90.0 if y.per_radian != 1.0 else np.pi / 2)
+    with np.errstate(divide="ignore"):
+        sec = np.where(pole, np.nan, 1.0 / np.cos(phi))
+    term = np.sin(phi) * sec / frame.plan.figure.prime_vertical_radius(phi)
     dtype = np.result_type(*(_real(ds[k].dtype) for k in (frame.u, frame.v)))
-    return xr.DataArray(tan.astype(dtype), dims=frame.y.dim)
+    return xr.DataArray(term.astype(dtype), dims=y.dim)
 
 
 def fused(name: str, *args: Any) -> xr.DataArray:
@@ -308,6 +315,7 @@ def _finish(
         keep_attrs=bool(frame.plan.options.keep_attrs),
         write_units=not quantified,
     )
+    attrs.update(frame.plan.grid_attrs())  # xgrad_geometry, xgrad_radius (none if Cartesian)
     data = result.data
     if quantified:
         data = attrs_from[0].data._REGISTRY.Quantity(data, pint_unit)
