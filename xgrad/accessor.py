@@ -571,8 +571,12 @@ class DatasetGradAccessor(_GradAccessor):
             du/dx = u_lambda / (R cos phi) - v tan(phi) / R     du/dy = u_phi / R
             dv/dx = v_lambda / (R cos phi) + u tan(phi) / R     dv/dy = v_phi / R
 
-        In cartesian geometry the plain derivatives, x the first key. Each component is
-        differentiated along both dims in one pass (see :mod:`xgrad.kinematics`).
+        On an ellipsoid ``R`` is the prime-vertical radius of curvature ``N(phi)`` in the
+        metric terms (and ``d/dy`` is per metre of meridian); on a rotated-pole grid the
+        components are grid-relative and the frame is the rotated sphere's. Projected and
+        curvilinear grids are a ValueError for now. In cartesian geometry the plain
+        derivatives, x the first key. Each component is differentiated along both dims in one
+        pass (see :mod:`xgrad.kinematics` and ``docs/guide/kinematics.md``).
 
         Parameters
         ----------
