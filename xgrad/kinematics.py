@@ -22,13 +22,10 @@ first entry of ``components``. From the tensor (definitions and signs as MetPy's
 (2-D Petterssen frontogenesis, positive where the front strengthens; 0 where ``grad f`` is exactly
 zero, as in MetPy). Okubo-Weiss: ``stretching**2 + shearing**2 - ds.grad.curl(components)**2``.
 
-Relation to ``curl`` and ``divergence`` (:mod:`xgrad.vector`), which use the flux form
-``1/(R cos phi) d(F cos phi)/dphi`` along latitude: ``dv/dx - du/dy`` and ``du/dx + dv/dy`` agree
-with them to the stencil's truncation error, and bit for bit where the flux-form term vanishes:
-``dv/dx - du/dy == curl`` where ``u == 0``, ``du/dx + dv/dy == divergence`` where ``v == 0``
-(``tests/test_kinematics.py::test_consistency_with_curl_and_divergence``); in Cartesian geometry
-always. Where the other component is zero they differ by truncation, e.g. ``u tan(phi)/R - u_phi/R``
-against ``-(u cos phi)_phi / (R cos phi)``.
+``dv/dx - du/dy`` and ``du/dx + dv/dy`` agree with ``curl`` and ``divergence`` (flux form along
+latitude, :mod:`xgrad.vector`) to the truncation error, and bit for bit where the flux-form term
+vanishes (curl where ``u == 0``, divergence where ``v == 0``) and in Cartesian geometry
+(``tests/test_kinematics.py::test_consistency_with_curl_and_divergence``).
 
 Grids (:mod:`xgrad.grids`): the regular latitude/longitude grid, on a sphere or an ellipsoid
 (``tan(phi)/N(phi)`` with ``N`` the prime-vertical radius of curvature; ``d/dy`` is then per metre
@@ -334,71 +331,67 @@ def _components_text(ds: xr.Dataset, frame: Frame) -> str:
     return ", ".join(_describe(ds[k]) or "?" for k in (frame.u, frame.v))
 
 
-def _dataset(ds: xr.Dataset, variables: dict, frame: Frame) -> xr.Dataset:
+def _wind_dataset(ds: xr.Dataset, frame: Frame, fields: dict[str, tuple]) -> xr.Dataset:
+    """A Dataset of ``{name: (array, long_name)}`` in the components' units per metre."""
+    units, unit = _units(ds, frame, frame.u)
+    winds = [ds[frame.u], ds[frame.v]]
+    out = {
+        name: _finish(
+            ds,
+            a,
+            name=name,
+            long_name=text,
+            attrs_from=winds,
+            units=units,
+            pint_unit=unit,
+            frame=frame,
+        )
+        for name, (a, text) in fields.items()
+    }
     attrs = dict(ds.attrs) if frame.plan.options.keep_attrs else {}
-    return xr.Dataset(variables, coords=ds.coords, attrs=attrs)
+    return xr.Dataset(out, coords=ds.coords, attrs=attrs)
 
 
 def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
     frame = plan_frame(ds, components, options, "vector_gradient")
     _check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
-    units, unit = _units(ds, frame, frame.u)
     g = local_gradient(ds, frame)
-    parts = {"ux": g.du_dx(), "uy": g.uy, "vx": g.dv_dx(), "vy": g.vy}
     where = (
         "x eastward and y northward in the local frame"
         if frame.sphere
         else (f"x along {frame.x.name!r} and y along {frame.y.name!r}")
     )
-    out = {}
-    for key, part in parts.items():
-        comp = str(frame.u if key[0] == "u" else frame.v)
-        name = f"d{comp}_d{key[1]}"
-        out[name] = _finish(
-            ds,
-            part,
-            name=name,
-            long_name=f"vector gradient component d{comp}/d{key[1]} of "
-            f"({_components_text(ds, frame)}), {where}",
-            attrs_from=[ds[frame.u], ds[frame.v]],
-            units=units,
-            pint_unit=unit,
-            frame=frame,
-        )
-    return _dataset(ds, out, frame)
+    fields = {}
+    for comp, axis, part in (
+        (frame.u, "x", g.du_dx()),
+        (frame.u, "y", g.uy),
+        (frame.v, "x", g.dv_dx()),
+        (frame.v, "y", g.vy),
+    ):
+        text = f"vector gradient component d{comp}/d{axis} of ({_components_text(ds, frame)})"
+        fields[f"d{comp}_d{axis}"] = (part, f"{text}, {where}")
+    return _wind_dataset(ds, frame, fields)
 
 
 def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
     frame = plan_frame(ds, components, options, "deformation")
     _check_variables(ds, frame, "deformation", [frame.u, frame.v])
-    units, unit = _units(ds, frame, frame.u)
     g = local_gradient(ds, frame)
     u, v, tan, metric = g.metric
     stretching = fused("stretching", g.ux, v, tan, g.vy, metric)
     shearing = fused("shearing", g.vx, u, tan, g.uy, metric)
-    fields = {
-        "stretching_deformation": stretching,
-        "shearing_deformation": shearing,
-        # no overflow or underflow in the squares (xgrad._fused._hypot)
-        "total_deformation": fused("hypot", stretching, shearing),
-    }
+    total = fused("hypot", stretching, shearing)  # no overflow or underflow in the squares
     described = _components_text(ds, frame)
-    out = {
-        key: _finish(
-            ds,
-            value,
-            name=key,
-            long_name=f"{key.replace('_', ' ')} of ({described})",
-            attrs_from=[ds[frame.u], ds[frame.v]],
-            units=units,
-            pint_unit=unit,
-            frame=frame,
-        )
-        for key, value in fields.items()
-    }
-    return _dataset(ds, out, frame)
+    return _wind_dataset(
+        ds,
+        frame,
+        {
+            f"{key}_deformation": (value, f"{key} deformation of ({described})")
+            for key, value in (("stretching", stretching), ("shearing", shearing), ("total", total))
+        },
+    )
 
 
 def _scalar(ds: xr.Dataset, name: Any, operator: str) -> Hashable:
