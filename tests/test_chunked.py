@@ -14,10 +14,6 @@ import xgrad
 RNG = np.random.default_rng(7)
 
 
-def bits(a):
-    return np.ascontiguousarray(a).view(np.uint8)
-
-
 def compositions(n):
     """Every way to cut n rows into chunks (2**(n-1) of them)."""
     for cuts in itertools.product([0, 1], repeat=n - 1):
@@ -36,7 +32,7 @@ def compositions(n):
     "n,edge_order", [(n, e) for e in (1, 2) for n in (2, 3, 4, 5, 7) if n >= e + 1]
 )
 @pytest.mark.parametrize("spacing", ["unit", "coord"])
-def test_every_chunking_small(n, edge_order, spacing):
+def test_every_chunking_small(n, edge_order, spacing, assert_bitwise_equal):
     """All 2**(n-1) chunkings of a 1-D axis give numpy's bits (dask refuses most of these)."""
     f = RNG.standard_normal(n)
     varargs = (np.cumsum(RNG.random(n) + 0.1),) if spacing == "coord" else ()
@@ -44,11 +40,11 @@ def test_every_chunking_small(n, edge_order, spacing):
     for chunks in compositions(n):
         got = xgrad.gradient(da.from_array(f, chunks=(chunks,)), *varargs, edge_order=edge_order)
         assert got.chunks == (chunks,)
-        np.testing.assert_array_equal(bits(got.compute()), bits(expected), err_msg=str(chunks))
+        assert_bitwise_equal(got.compute(), expected, err_msg=str(chunks))
 
 
 @pytest.mark.parametrize("edge_order", [1, 2])
-def test_3d_all_axes_ragged(edge_order):
+def test_3d_all_axes_ragged(edge_order, assert_bitwise_equal):
     f = RNG.standard_normal((6, 7, 5)).astype(np.float32)
     coords = (np.cumsum(RNG.random(6)), 0.5, np.float64(2.0))
     expected = np.gradient(f, *coords, edge_order=edge_order)
@@ -57,7 +53,7 @@ def test_3d_all_axes_ragged(edge_order):
         assert isinstance(got, tuple) and len(got) == 3
         for g, e in zip(dask.compute(*got), expected):
             assert g.dtype == e.dtype
-            np.testing.assert_array_equal(bits(g), bits(e))
+            assert_bitwise_equal(g, e)
 
 
 def _task_count(arr, base):
@@ -149,7 +145,7 @@ def test_datetime_and_masked_blocks():
     np.testing.assert_array_equal(got.data[~got.mask], expected.data[~expected.mask])
 
 
-def test_repeated_axis_outputs_have_distinct_keys():
+def test_repeated_axis_outputs_have_distinct_keys(assert_bitwise_equal):
     """An axis asked twice (first and second derivative) gives two outputs with distinct keys
     that survive being computed together (the Laplacian on the sphere does this)."""
     from xgrad.engine import differentiate
@@ -161,7 +157,7 @@ def test_repeated_axis_outputs_have_distinct_keys():
     got = dask.compute(first, second)
     expected = differentiate(f, (0, 0), [0.5, 0.5], orders=(1, 2))
     for g, e in zip(got, expected):
-        np.testing.assert_array_equal(bits(g), bits(e))
+        assert_bitwise_equal(g, e)
     assert not np.array_equal(got[0], got[1])
 
 
