@@ -409,14 +409,5 @@ def test_pint_coordinate_units_unknown_to_the_data_registry(monkeypatch):
         da.grad.along("x")
 
 
-def test_unknown_chunk_sizes():
-    d = dsa.from_array(np.arange(10.0), chunks=3)
-    da = xr.DataArray(d[d > 2], dims="x")
-    with pytest.raises(
-        ValueError,
-        match=r"dimension 'x' has unknown size \(the dask array's chunk sizes along it are "
-        r"unknown\); compute them first: `da = da\.copy\(data=da\.data\.compute_chunk_sizes\(\)\)`",
-    ):
-        da.grad.along("x")
-    fixed = da.copy(data=da.data.compute_chunk_sizes())
-    np.testing.assert_array_equal(fixed.grad.along("x").values, np.ones(7))
+# Unknown chunk sizes (message and fix), every entry point:
+# test_laziness_graph.py::test_unknown_chunks_raise_valueerror

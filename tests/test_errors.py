@@ -141,15 +141,8 @@ def test_accessor_errors(case, backend, raise_on_compute):
     assert obj.attrs == before.attrs and obj.x.attrs == before.x.attrs
 
 
-def test_unknown_chunk_sizes_accessor(raise_on_compute):
-    data = da.from_array(np.arange(20.0).reshape(4, 5), chunks=2)
-    masked = xr.DataArray(data[data[:, 0] >= 0], dims=("y", "x"))  # unknown sizes along y
-    with (
-        dask.config.set(scheduler=raise_on_compute),
-        pytest.raises(ValueError, match="compute_chunk_sizes"),
-    ):
-        masked.grad.along("y")
-
+# Unknown chunk sizes (after a boolean mask), every entry point:
+# test_laziness_graph.py::test_unknown_chunks_raise_valueerror
 
 GRADIENT_CASES = {
     "wrong number of spacings": (lambda f: xgrad.gradient(f, 1.0, 2.0, 3.0), TypeError, r"2 axes"),
@@ -185,15 +178,6 @@ def test_gradient_errors(case, backend, raise_on_compute):
     with dask.config.set(scheduler=raise_on_compute), pytest.raises(exc, match=pattern):
         call(f)
     np.testing.assert_array_equal(np.asarray(f), data)
-
-
-def test_unknown_chunks_gradient(raise_on_compute):
-    x = da.from_array(np.arange(10.0), chunks=3)
-    with (
-        dask.config.set(scheduler=raise_on_compute),
-        pytest.raises(ValueError, match="compute_chunk_sizes"),
-    ):
-        xgrad.gradient(x[x > 2])
 
 
 def test_object_and_string_data():
