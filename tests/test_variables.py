@@ -145,3 +145,21 @@ def test_check_differentiable():
         r"`da\.astype\(float\)`$",
     ):
         check_differentiable(xr.DataArray(np.array([True, False]), name="f"))
+
+
+def test_dataset_accessor_uses_the_same_rule():
+    """ds.grad.along leaves out CF bounds and grid mappings, like the command line."""
+    lat = np.arange(-30.0, 31.0, 10.0)
+    ds = xr.Dataset(
+        {
+            "T": (("lat",), np.cos(np.deg2rad(lat)), {"units": "K", "grid_mapping": "crs"}),
+            "lat_bnds": (("lat", "nv"), np.stack([lat - 5, lat + 5], axis=1)),
+            "crs": ((), 0, {"grid_mapping_name": "latitude_longitude"}),
+        },
+        coords={"lat": ("lat", lat, {"units": "degrees_north", "bounds": "lat_bnds"})},
+    )
+    out = ds.grad.along("lat")
+    assert list(out.data_vars) == ["T"]
+    bad = ds.assign(s=("lat", np.array(list("abcdefg"), dtype=object)))
+    with pytest.raises(TypeError, match=r"data variable 's' has dtype object"):
+        bad.grad.along("lat")

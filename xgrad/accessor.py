@@ -20,8 +20,9 @@ import xarray as xr
 from . import kinematics, vector
 from .grids import horizontal_dims
 from .horizontal import horizontal, plan_horizontal
-from .labelled import Plan, check_dtype, derivatives, prepare
+from .labelled import Plan, derivatives, prepare
 from .options import Options
+from .variables import check_differentiable, select_variables
 
 __all__ = ["DataArrayGradAccessor", "DatasetGradAccessor"]
 
@@ -302,10 +303,14 @@ class DatasetGradAccessor(_GradAccessor):
         (``outputs`` of them; by default one per dim)."""
         ds = self._obj
         plan = prepare(ds, dims, options)
-        wanted = {s.dim for s in plan.spacings}
-        names = [k for k, v in ds.data_vars.items() if wanted <= set(v.dims)]
-        for k in names:  # every dtype error before any graph is built
-            check_dtype(ds[k])
+        wanted = list(dict.fromkeys(s.dim for s in plan.spacings))
+        # One rule for which variables (xgrad.variables): CF metadata (bounds, grid mappings)
+        # is left out; a variable whose dtype cannot be differentiated is an error here (a
+        # library call), where the command line warns and skips it.
+        names, skipped = select_variables(ds, wanted)
+        for left_out in skipped:  # every dtype error before any graph is built
+            if left_out.kind == "dtype":
+                check_differentiable(ds[left_out.name])
         per_var = {k: apply(ds[k], plan) for k in names}
         attrs = dict(ds.attrs) if options.keep_attrs else {}
         count = len(plan.spacings) if outputs is None else outputs

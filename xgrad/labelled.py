@@ -25,15 +25,17 @@ import numpy as np
 import xarray as xr
 
 from .arrays import difference_units, is_quantity
-from .coords import DATETIME_UNITS, Spacing, is_time_like, resolve_spacings, time_to_numbers
+from .coords import DATETIME_UNITS, Spacing, resolve_spacings, time_to_numbers
+from .curvilinear import check_names
 from .earth import Figure
 from .engine import differentiate, output_dtype
 from .geometry import metric_factor
-from .grids import HorizontalGrid, check_names, plan_grid
+from .grids import HorizontalGrid, plan_grid
 from .metrics import GridMetric, broadcast_field, grid_metric
 from .options import Options
 from .periodic import axis_spacing, plan_boundaries
 from .units import _clean, derivative_attrs
+from .variables import check_differentiable
 
 __all__ = ["Plan", "derivative_arrays", "derivatives", "prepare"]
 
@@ -114,17 +116,9 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
 
 
 def check_dtype(da: xr.DataArray) -> None:
-    """TypeError for data that cannot be differentiated, from the dtype alone (nothing computed)."""
-    data = da.data.magnitude if is_quantity(da.data) else da.data
-    kind = data.dtype.kind
-    if kind in "iufcmM" or (kind == "O" and isinstance(data, np.ndarray) and is_time_like(data)):
-        return
-    what = "object (chunked)" if kind == "O" and not isinstance(data, np.ndarray) else data.dtype
-    raise TypeError(
-        f"data variable {da.name!r} has dtype {what} and cannot be differentiated; xgrad needs "
-        "numbers, datetime64 or (in memory) cftime values. Convert it first, e.g. "
-        "`da.astype(float)`"
-    )
+    """TypeError for data that cannot be differentiated, from the dtype alone (nothing computed):
+    :func:`xgrad.variables.check_differentiable`, the one rule."""
+    check_differentiable(da)
 
 
 def numeric_data(da: xr.DataArray, datetime_unit: str) -> tuple[Any, str | None]:
