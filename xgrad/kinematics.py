@@ -252,10 +252,13 @@ class LocalGradient:
     """The four grid-relative derivatives per metre and the local metric terms.
 
     ``ux, uy, vx, vy`` are the derivatives of each component along the x and y dims (one engine
-    pass per component); ``tan`` is ``tan(phi)/R`` (None without metric terms), which with the
+    pass per component); ``tan`` is ``tan(phi)/N`` (None without metric terms), which with the
     components ``u, v`` turns them into the local-frame vector gradient: ``du/dx = ux - v tan``,
-    ``dv/dx = vx + u tan``, ``du/dy = uy``, ``dv/dy = vy``. An Earth grid with scale factors and
-    a grid angle plugs in here (its terms in place of ``tan``).
+    ``dv/dx = vx + u tan``, ``du/dy = uy``, ``dv/dy = vy``. This is where an orthogonal Earth
+    grid plugs in: with scale factors ``hx``, ``hy`` (metres per grid unit),
+    ``kx = (dhx/dj) / (hx hy)`` and ``ky = (dhy/di) / (hx hy)`` give ``du/dx = ux + v kx``,
+    ``dv/dx = vx - u kx``, ``du/dy = uy - v ky``, ``dv/dy = vy + u ky`` (the sphere: ``hx = N cos
+    phi``, ``hy = M``, so ``kx = -tan(phi)/N`` and ``ky = 0``).
     """
 
     ux: xr.DataArray
