@@ -13,10 +13,6 @@ from xgrad.engine import differentiate
 RNG = np.random.default_rng(4)
 
 
-def bits(a):
-    return np.ascontiguousarray(a).view(np.uint8)
-
-
 def stretched(n, lo=0.0, hi=2 * np.pi):
     s = np.linspace(0.0, 1.0, n)
     return lo + (hi - lo) * (s + 0.15 * np.sin(2 * np.pi * s) / (2 * np.pi))
@@ -55,7 +51,7 @@ def test_convergence_order(accuracy, grid, capsys):
 
 @pytest.mark.parametrize("accuracy", [4, 6])
 @pytest.mark.parametrize("spacing", ["unit", "scalar", "coord"])
-def test_chunk_invariance(accuracy, spacing):
+def test_chunk_invariance(accuracy, spacing, assert_bitwise_equal):
     """Chunks of 1, 2, 3 (smaller than the halo) and ragged: same bits as in memory."""
     f = RNG.standard_normal((13, 8))
     varargs = {"unit": (), "scalar": (0.3,), "coord": (np.cumsum(RNG.random(13) + 0.2), 1.5)}[
@@ -65,12 +61,12 @@ def test_chunk_invariance(accuracy, spacing):
     for chunks in [1, 2, 3, ((5, 1, 7), (3, 5)), (13, 8)]:
         got = xgrad.gradient(da.from_array(f, chunks=chunks), *varargs, accuracy=accuracy)
         for g, e in zip(dask.compute(*got), expected):
-            np.testing.assert_array_equal(bits(g), bits(e), err_msg=str(chunks))
+            assert_bitwise_equal(g, e, err_msg=str(chunks))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
 @pytest.mark.parametrize("accuracy", [4, 6])
-def test_compiled_matches_numpy_path(accuracy, dtype):
+def test_compiled_matches_numpy_path(accuracy, dtype, assert_bitwise_equal):
     from xgrad.kernels import compiled
 
     f = RNG.standard_normal((40, 30, 20)).astype(dtype)
@@ -85,7 +81,7 @@ def test_compiled_matches_numpy_path(accuracy, dtype):
             b = xgrad.gradient(f, *varargs, accuracy=accuracy)
         for u, v in zip(a, b):
             assert u.dtype == dtype
-            np.testing.assert_array_equal(bits(u), bits(v))
+            assert_bitwise_equal(u, v)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.complex128])
@@ -108,7 +104,7 @@ def test_compiled_face_rows_match_numpy_path(accuracy, dtype, assert_bitwise_equ
 
 
 @pytest.mark.parametrize("accuracy", [2, 4, 6])
-def test_periodic_matches_roll(accuracy):
+def test_periodic_matches_roll(accuracy, assert_bitwise_equal):
     """A periodic axis: the seam is differentiated like the interior (rolled field, same numbers)."""
     n = 24
     x = np.arange(n) * (360.0 / n)
@@ -118,11 +114,11 @@ def test_periodic_matches_roll(accuracy):
         (rolled,) = differentiate(
             np.roll(f, shift, axis=1), (1,), [360.0 / n], accuracy=accuracy, periodic=(True,)
         )
-        np.testing.assert_array_equal(bits(np.roll(got, shift, axis=1)), bits(rolled))
+        assert_bitwise_equal(np.roll(got, shift, axis=1), rolled)
 
 
 @pytest.mark.parametrize("accuracy", [2, 4, 6])
-def test_periodic_nonuniform_and_chunked_seam_bits(accuracy):
+def test_periodic_nonuniform_and_chunked_seam_bits(accuracy, assert_bitwise_equal):
     n = 40
     s = np.arange(n) * (2 * np.pi / n)
     x = 1.0 + s + 0.1 * np.sin(s)  # smoothly stretched, periodic with period 2 pi
@@ -136,7 +132,7 @@ def test_periodic_nonuniform_and_chunked_seam_bits(accuracy):
         (lazy,) = differentiate(
             da.from_array(f, chunks=chunks), (0,), [dx], accuracy=accuracy, periodic=(True,)
         )
-        np.testing.assert_array_equal(bits(lazy.compute()), bits(whole), err_msg=str(chunks))
+        assert_bitwise_equal(lazy.compute(), whole, err_msg=str(chunks))
 
 
 # --- second derivatives (the Laplacian's stencils) --------------------------------------------
@@ -170,7 +166,7 @@ def test_second_derivative_convergence(accuracy, grid, capsys):
 
 @pytest.mark.parametrize("accuracy", [2, 4, 6])
 @pytest.mark.parametrize("periodic", [False, True])
-def test_second_derivative_chunk_invariance(accuracy, periodic):
+def test_second_derivative_chunk_invariance(accuracy, periodic, assert_bitwise_equal):
     f = RNG.standard_normal((15, 6))
     dx = np.cumsum(RNG.random(15 if periodic else 14) + 0.2)
     expected = differentiate(
@@ -186,4 +182,4 @@ def test_second_derivative_chunk_invariance(accuracy, periodic):
             orders=(2, 1),
         )
         for g, e in zip(dask.compute(*got), expected):
-            np.testing.assert_array_equal(bits(g), bits(e), err_msg=str(chunks))
+            assert_bitwise_equal(g, e, err_msg=str(chunks))

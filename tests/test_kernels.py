@@ -14,11 +14,6 @@ from xgrad.stencils import plan_axis, spacing_from_varargs
 RNG = np.random.default_rng(20261121)
 
 
-def bits(a):
-    """Raw bytes: a one-ulp, signed-zero or NaN-payload difference shows."""
-    return np.ascontiguousarray(a).view(np.uint8)
-
-
 def _index(nd, axis, sl):
     return tuple(sl if k == axis else slice(None) for k in range(nd))
 
@@ -49,7 +44,7 @@ CASES = [((9,), 0), ((6, 7), 0), ((6, 7), 1), ((4, 5, 6), 1), ((4, 5, 6), 2)]
 @pytest.mark.parametrize("shape,axis", CASES)
 @pytest.mark.parametrize("edge_order", [1, 2])
 @pytest.mark.parametrize("mode", [True, False], ids=["compiled", "numpy"])
-def test_blocks_match_numpy(dtype, spacing, shape, axis, edge_order, mode):
+def test_blocks_match_numpy(dtype, spacing, shape, axis, edge_order, mode, assert_bitwise_equal):
     """Every split of the axis into blocks of 1, 2, 3 rows (with halos) gives numpy's bits."""
     f = (RNG.standard_normal(shape) * 50).astype(dtype)
     if f.dtype.kind == "c":
@@ -72,12 +67,12 @@ def test_blocks_match_numpy(dtype, spacing, shape, axis, edge_order, mode):
                     f[_index(f.ndim, axis, slice(s, s + m))], axis, plan, s, lo, hi, block
                 )
                 out[_index(f.ndim, axis, slice(s, s + m))] = block
-            np.testing.assert_array_equal(bits(out), bits(expected))
+            assert_bitwise_equal(out, expected)
 
 
 @pytest.mark.parametrize("order", ["C", "F", "strided"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, np.complex64])
-def test_compiled_matches_reference(order, dtype):
+def test_compiled_matches_reference(order, dtype, assert_bitwise_equal):
     """The compiled bulk kernels and the NumPy reference give identical bits, any layout."""
     base = RNG.standard_normal((9, 10, 11)).astype(dtype)
     if base.dtype.kind == "c":
@@ -96,11 +91,11 @@ def test_compiled_matches_reference(order, dtype):
                 results.append(outs)
             expected = np.gradient(f, *varargs, edge_order=edge_order)
             for a, b, e in zip(*results, expected):
-                np.testing.assert_array_equal(bits(a), bits(e))
-                np.testing.assert_array_equal(bits(b), bits(e))
+                assert_bitwise_equal(a, e)
+                assert_bitwise_equal(b, e)
 
 
-def test_tiling_matches_numpy(monkeypatch):
+def test_tiling_matches_numpy(monkeypatch, assert_bitwise_equal):
     """Tiles of one row (the tiling path and its halo stitching) keep numpy's bits."""
     from xgrad import blocks
 
@@ -118,7 +113,7 @@ def test_tiling_matches_numpy(monkeypatch):
                     f, (0, 1, 2), plans, (0, 0, 0), [(None, None)] * 3, outs, threads=threads
                 )
             for a, e in zip(outs, expected):
-                np.testing.assert_array_equal(bits(a), bits(e))
+                assert_bitwise_equal(a, e)
 
 
 @pytest.mark.parametrize("n,edge_order", [(2, 1), (3, 2), (10, 1), (10, 2)])
