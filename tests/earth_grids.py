@@ -62,6 +62,7 @@ class Grid:
     east: np.ndarray
     north: np.ndarray
     along: dict  # dim -> exact per-metre derivative along that grid dim
+    tangents: dict | None = None  # dim -> (t . east, t . north) of the grid line's unit tangent
 
 
 def sample(position: Callable, ni: int, nj: int, *, radius: float = R) -> tuple:
@@ -81,6 +82,10 @@ def sample(position: Callable, ni: int, nj: int, *, radius: float = R) -> tuple:
         tangent = (pts[0] - 8 * pts[1] + 8 * pts[2] - pts[3]) / (12 * h)
         norm = np.sqrt(np.einsum("k...,k...->...", tangent, tangent))
         exact[name] = np.einsum("k...,k...->...", grad, tangent) / (radius * norm)
+        # the unit tangent's east and north components (grid-relative vector components)
+        exact["t" + name] = tuple(
+            np.einsum("k...,k...->...", tangent, b) / norm for b in (east, north)
+        )
     return lat, lon, field(p), exact
 
 
@@ -116,6 +121,9 @@ def rotated(n: int, *, pole: dict = POLE) -> Grid:
     grad = field_gradient(p)
     exact["i"] = np.einsum("k...,k...->...", grad, east_r) / R
     exact["j"] = np.einsum("k...,k...->...", grad, north_r) / R
+    east, north = east_north(lat, lon)
+    exact["ti"] = tuple(np.einsum("k...,k...->...", east_r, b) for b in (east, north))
+    exact["tj"] = tuple(np.einsum("k...,k...->...", north_r, b) for b in (east, north))
     da = xr.DataArray(
         f,
         dims=("rlat", "rlon"),
@@ -130,7 +138,10 @@ def rotated(n: int, *, pole: dict = POLE) -> Grid:
         attrs={"units": "K"},
     )
     da.encoding["grid_mapping"] = "rotated_pole"
-    return Grid(da, exact["east"], exact["north"], {"rlon": exact["i"], "rlat": exact["j"]})
+    along = {"rlon": exact["i"], "rlat": exact["j"]}
+    return Grid(
+        da, exact["east"], exact["north"], along, {"rlon": exact["ti"], "rlat": exact["tj"]}
+    )
 
 
 STEREO = {
@@ -171,6 +182,11 @@ def projected(n: int, mapping: dict = STEREO, *, span: float = 3.0e6, units: str
         return np.asarray(lat), np.asarray(lon)
 
     lat, lon, f, exact = sample(position, n, n)
+    if mapping.get("grid_mapping_name") != "lambert_azimuthal_equal_area":
+        # conformal: the grid lines are east and north turned by the meridian convergence
+        gamma = np.radians(pyproj.Proj(crs).get_factors(lon, lat).meridian_convergence)
+        exact["ti"] = (np.cos(gamma), -np.sin(gamma))
+        exact["tj"] = (np.sin(gamma), np.cos(gamma))
     x, y = xy(np.arange(n, dtype=float), np.arange(n, dtype=float))
     scale = 1000.0 if units == "km" else 1.0
     da = xr.DataArray(
@@ -187,7 +203,8 @@ def projected(n: int, mapping: dict = STEREO, *, span: float = 3.0e6, units: str
         attrs={"units": "K"},
     )
     da.encoding["grid_mapping"] = "crs"
-    return Grid(da, exact["east"], exact["north"], {"x": exact["i"], "y": exact["j"]})
+    along = {"x": exact["i"], "y": exact["j"]}
+    return Grid(da, exact["east"], exact["north"], along, {"x": exact["ti"], "y": exact["tj"]})
 
 
 def wrf_like(n: int) -> Grid:
@@ -201,7 +218,8 @@ def wrf_like(n: int) -> Grid:
         XLONG=(("south_north", "west_east"), _wrap(grid.da.lon.values), {"units": "degree_east"}),
     )
     along = {"west_east": grid.along["x"], "south_north": grid.along["y"]}
-    return Grid(da, grid.east, grid.north, along)
+    tangents = {"west_east": grid.tangents["x"], "south_north": grid.tangents["y"]}
+    return Grid(da, grid.east, grid.north, along, tangents)
 
 
 def orca_like(nx: int, ny: int) -> Grid:
@@ -236,7 +254,8 @@ def orca_like(nx: int, ny: int) -> Grid:
         name="tos",
         attrs={"units": "degC", "standard_name": "sea_surface_temperature"},
     )
-    return Grid(da, exact["east"], exact["north"], {"x": exact["i"], "y": exact["j"]})
+    along = {"x": exact["i"], "y": exact["j"]}
+    return Grid(da, exact["east"], exact["north"], along, {"x": exact["ti"], "y": exact["tj"]})
 
 
 def relative_error(actual, expected) -> float:
@@ -248,3 +267,20 @@ def relative_error(actual, expected) -> float:
 def order(errors) -> list[float]:
     """Observed orders between successive halvings of the grid step."""
     return [math.log2(a / b) for a, b in zip(errors[:-1], errors[1:])]
+
+
+def field_laplacian(p, radius: float = R):
+    """The Laplace-Beltrami operator of F on the sphere: lap F - P.H.P - 2 P.grad F (at r = 1)."""
+    x, y, z = p
+    ex, s2, c2 = np.exp(x), np.sin(2 * y), np.cos(2 * y)
+    hessian = np.array(
+        [
+            [ex * s2, 2 * ex * c2, -3 * np.sin(3 * z)],
+            [2 * ex * c2, -4 * ex * s2, np.zeros_like(x)],
+            [-3 * np.sin(3 * z), np.zeros_like(x), 6 * z - 9 * x * np.cos(3 * z)],
+        ]
+    )
+    laplace = hessian[0, 0] + hessian[1, 1] + hessian[2, 2]
+    radial2 = np.einsum("i...,ij...,j...->...", p, hessian, p)
+    radial1 = np.einsum("k...,k...->...", p, field_gradient(p))
+    return (laplace - radial2 - 2 * radial1) / radius**2

@@ -205,7 +205,9 @@ class DataArrayGradAccessor(_GradAccessor):
         """Magnitude of the gradient along ``dims``, ``sqrt(sum_i (df/dx_i)**2)``.
 
         All derivatives come from one pass over the data. The dims' coordinates must share
-        units (metres for latitude and longitude on the sphere).
+        units (metres for latitude and longitude on the sphere). On a rotated-pole, projected
+        or curvilinear grid, over both its dims, it is the length of
+        :meth:`horizontal`'s vector (right on a skewed grid too).
 
         Parameters
         ----------
@@ -255,7 +257,9 @@ class DataArrayGradAccessor(_GradAccessor):
         On the sphere (latitude and longitude dims) it is the spherical Laplacian
         ``1/(R^2 cos phi) d/dphi(cos phi df/dphi) + 1/(R^2 cos^2 phi) d2f/dlambda2``, NaN
         exactly at the poles. Compact second-derivative stencils of the requested accuracy
-        (3, 5 or 7 points), all dims in one pass (see :mod:`xgrad.vector`).
+        (3, 5 or 7 points), all dims in one pass (see :mod:`xgrad.vector`). On a rotated-pole,
+        projected or curvilinear grid (both its dims) the Laplace-Beltrami operator with the
+        grid's metric (:mod:`xgrad.orthogonal`). A sphere only: an ellipsoid is refused.
 
         Parameters
         ----------
@@ -469,12 +473,18 @@ class DatasetGradAccessor(_GradAccessor):
 
         Cartesian: ``sum_i dF_i/dx_i``. On the sphere, with the longitude and latitude dims
         as keys (either order), the horizontal divergence
-        ``1/(R cos phi) [du/dlambda + d(v cos phi)/dphi]`` (NaN exactly at the poles).
+        ``1/(R cos phi) [du/dlambda + d(v cos phi)/dphi]`` (NaN exactly at the poles). On a
+        rotated-pole, projected or curvilinear grid, components keyed by its two dims are
+        along the grid lines and use the orthogonal-grid formula
+        ``1/(hx hy) [d(hy u)/dx + d(hx v)/dy]``; keys ``"east"``/``"north"`` give
+        Earth-relative components, for which the divergence is exact on any grid (see
+        :mod:`xgrad.orthogonal`). A sphere only: an ellipsoid is refused.
 
         Parameters
         ----------
         components : mapping of dim to data variable name
-            E.g. ``{"lon": "u", "lat": "v"}``: ``u`` is the component along ``lon``.
+            E.g. ``{"lon": "u", "lat": "v"}``: ``u`` is the component along ``lon``; or
+            ``{"east": "u", "north": "v"}`` for Earth-relative components on any Earth grid.
         edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
             As in :meth:`DataArrayGradAccessor.along`.
 
@@ -520,12 +530,17 @@ class DatasetGradAccessor(_GradAccessor):
 
         Cartesian: the first key is x, the second y. On the sphere (keys the longitude and
         latitude dims, either order) the relative vorticity
-        ``1/(R cos phi) [dv/dlambda - d(u cos phi)/dphi]`` (NaN exactly at the poles).
+        ``1/(R cos phi) [dv/dlambda - d(u cos phi)/dphi]`` (NaN exactly at the poles). On a
+        rotated-pole, projected or curvilinear grid: grid-relative components keyed by its
+        two dims (orthogonal-grid formula ``1/(hx hy) [d(hy v)/dx - d(hx u)/dy]``), or
+        Earth-relative ones keyed ``"east"``/``"north"`` (exact on any grid; see
+        :mod:`xgrad.orthogonal`).
 
         Parameters
         ----------
         components : mapping of dim to data variable name
-            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}``.
+            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}`` or
+            ``{"east": "u", "north": "v"}``.
         edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
             As in :meth:`DataArrayGradAccessor.along`.
 

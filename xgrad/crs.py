@@ -15,7 +15,7 @@ made the grid-mapping variable a coordinate). It is used for:
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,3 +306,37 @@ def projection_jacobian(
             ]
         )
     return lat, lon, a
+
+
+def earth_figure(radius: float | str | None, mapping: GridMapping | None) -> Figure:
+    """The ``radius`` option's figure, else the grid mapping's, else the mean radius."""
+    if radius is not None:
+        return Figure.from_option(radius)
+    figure = None if mapping is None else mapping.figure
+    return figure or Figure.from_option(None)
+
+
+def check_mapping_used(mapping: GridMapping | None, kind: str | None, dims: Sequence) -> None:
+    """An explicit ``crs`` must be used: a projection on projected dims, a rotated pole on
+    rotated dims; a ``latitude_longitude`` one (the figure only) on any Earth grid."""
+    if mapping is None or not mapping.explicit:
+        return
+    name = mapping.name
+    fits = {
+        None: False,
+        "sphere": name == GEOGRAPHIC,
+        "curvilinear": name == GEOGRAPHIC,
+        "rotated_pole": name in (ROTATED, GEOGRAPHIC),
+        "projected": name not in (ROTATED, GEOGRAPHIC),
+    }[kind]
+    if fits:
+        return
+    what = "no Earth grid" if kind is None else f"a {kind.replace('_', '-')} grid"
+    raise ValueError(
+        f"crs is a {name!r} grid mapping, but the dims {tuple(dims)!r} are {what}, where it "
+        "would not be used. crs applies to projected grids (1-D dims with standard_name "
+        "'projection_x_coordinate'/'projection_y_coordinate'), to rotated-pole grids "
+        "('grid_latitude'/'grid_longitude' dims) and, as a 'latitude_longitude' mapping, gives "
+        "the figure of the Earth on any Earth grid; drop it (`crs=None`), or give the "
+        "Earth's size with `radius=`"
+    )

@@ -28,7 +28,16 @@ from typing import Any, Literal
 import numpy as np
 
 from .coords import Spacing
-from .crs import GEOGRAPHIC, ROTATED, GridMapping, find_grid_mapping, missing_mapping_hint
+from .crs import (
+    GEOGRAPHIC,
+    ROTATED,
+    GridMapping,
+    check_mapping_used,
+    earth_figure,
+    find_grid_mapping,
+    missing_mapping_hint,
+)
+from .curvilinear import _units, curvilinear_pairs, grid_dims_of
 from .earth import Figure
 from .geometry import _DEGREES, _RADIANS, PER_DEGREE, cf_role, find_latitude
 from .geometry import latitude_values as check_latitude
@@ -36,7 +45,6 @@ from .options import Options
 
 __all__ = [
     "HorizontalGrid",
-    "check_names",
     "curvilinear_pairs",
     "horizontal_dims",
     "plan_grid",
@@ -44,16 +52,6 @@ __all__ = [
 
 Kind = Literal["sphere", "rotated_pole", "projected", "curvilinear"]
 
-#: Names (lower case) of 2-D latitude / longitude coordinates in model output, recognised when
-#: their units are only "degrees" (or absent): NEMO, ROMS, WRF, CESM/POP, MOM, CICE.
-LATITUDE_NAMES = frozenset(
-    "nav_lat lat latitude lat_rho lat_u lat_v lat_psi xlat xlat_u xlat_v gphit gphiu gphiv "
-    "gphif tlat ulat geolat geolat_t geolat_c".split()
-)
-LONGITUDE_NAMES = frozenset(
-    "nav_lon lon longitude lon_rho lon_u lon_v lon_psi xlong xlong_u xlong_v glamt glamu glamv "
-    "glamf tlong ulong tlon ulon geolon geolon_t geolon_c".split()
-)
 #: Length units of projection coordinates, in metres.
 LENGTH_UNITS = {"m": 1.0, "metre": 1.0, "metres": 1.0, "meter": 1.0, "meters": 1.0}
 LENGTH_UNITS |= {"km": 1000.0, "kilometre": 1000.0, "kilometres": 1000.0}
@@ -104,67 +102,6 @@ class HorizontalGrid:
     def attrs(self) -> dict[str, Any]:
         """``xgrad_geometry`` and ``xgrad_radius`` for a result on this grid."""
         return {"xgrad_geometry": self.kind, "xgrad_radius": self.figure.label}
-
-
-def _units(coord: Any) -> str | None:
-    units = coord.attrs.get("units")
-    return None if units is None else str(units).strip().lower()
-
-
-def _named_angle(coord: Any, names: frozenset) -> bool:
-    return str(coord.name).lower() in names and _units(coord) in (None, *_DEGREES)
-
-
-def _horizontal_dims_of(coord: Any) -> tuple[Hashable, Hashable]:
-    """A 2-D (or more) latitude's grid dims: its last two (CF puts the horizontal dims last)."""
-    return tuple(coord.dims[-2:])  # type: ignore[return-value]
-
-
-def curvilinear_pairs(obj: Any) -> list[tuple[Hashable, Hashable]]:
-    """``(latitude, longitude)`` coordinate names of ``obj`` with 2 or more dims, paired by
-    their grid dims (the last two).
-
-    A coordinate is a latitude (longitude) if :func:`~xgrad.geometry.cf_role` says so, or if its
-    name is a model's usual one (:data:`LATITUDE_NAMES`, e.g. ``nav_lat``, ``lat_rho``,
-    ``XLAT``) and its units are only ``"degrees"`` or absent. Nothing is computed.
-    """
-    lats, lons = {}, {}
-    for name, coord in obj.coords.items():
-        if coord.ndim < 2:
-            continue
-        role = cf_role(coord)[0]
-        if role == "latitude" or (role is None and _named_angle(coord, LATITUDE_NAMES)):
-            lats.setdefault(frozenset(_horizontal_dims_of(coord)), []).append(name)
-        elif role == "longitude" or (role is None and _named_angle(coord, LONGITUDE_NAMES)):
-            lons.setdefault(frozenset(_horizontal_dims_of(coord)), []).append(name)
-    pairs = []
-    for dims, names in lats.items():
-        for lat in names:
-            for lon in lons.get(dims, []):
-                pairs.append((lat, lon))
-    return pairs
-
-
-def check_names(obj: Any, names: Sequence[Hashable]) -> None:
-    """A 2-D latitude/longitude given to ``along`` is an error that names the grid dims and
-    ``.grad.horizontal()`` (a derivative along ``nav_lat`` is not a thing)."""
-    for name in names:
-        if not isinstance(name, Hashable) or name in obj.dims or name not in obj.coords:
-            continue
-        coord = obj.coords[name]
-        if coord.ndim < 2:
-            continue
-        for lat, lon in curvilinear_pairs(obj):
-            if name in (lat, lon):
-                dims = _horizontal_dims_of(obj.coords[lat])
-                call = ", ".join(repr(d) for d in dims)
-                raise ValueError(
-                    f"coordinate {name!r} is the {coord.ndim}-D "
-                    f"{'latitude' if name == lat else 'longitude'} of a curvilinear grid with "
-                    f"dims {dims!r}; a derivative is taken along the grid dims: per metre along "
-                    f"each grid line with `.grad.along({call})`, or eastward and northward "
-                    "with `.grad.horizontal()`"
-                )
 
 
 @dataclass(frozen=True)
@@ -231,42 +168,9 @@ def _classify(
             is_x = standard == "projection_x_coordinate" or (standard is None and axis == "X")
             return _Dim("projected", "x" if is_x else "y", LENGTH_UNITS[units])
     for lat, _ in pairs:
-        if s.dim in _horizontal_dims_of(obj.coords[lat]):
+        if s.dim in grid_dims_of(obj.coords[lat]):
             return _Dim("curvilinear", "grid")
     return _Dim(None)
-
-
-def _figure(options: Options, mapping: GridMapping | None) -> Figure:
-    if options.radius is not None:
-        return Figure.from_option(options.radius)
-    figure = None if mapping is None else mapping.figure
-    return figure or Figure.from_option(None)
-
-
-def _check_mapping_used(mapping: GridMapping | None, kind: str | None, dims: Sequence) -> None:
-    """An explicit ``crs`` must be used: a projection on projected dims, a rotated pole on
-    rotated dims; a ``latitude_longitude`` one (the figure only) on any Earth grid."""
-    if mapping is None or not mapping.explicit:
-        return
-    name = mapping.name
-    fits = {
-        None: False,
-        "sphere": name == GEOGRAPHIC,
-        "curvilinear": name == GEOGRAPHIC,
-        "rotated_pole": name in (ROTATED, GEOGRAPHIC),
-        "projected": name not in (ROTATED, GEOGRAPHIC),
-    }[kind]
-    if fits:
-        return
-    what = "no Earth grid" if kind is None else f"a {kind.replace('_', '-')} grid"
-    raise ValueError(
-        f"crs is a {name!r} grid mapping, but the dims {tuple(dims)!r} are {what}, where it "
-        "would not be used. crs applies to projected grids (1-D dims with standard_name "
-        "'projection_x_coordinate'/'projection_y_coordinate'), to rotated-pole grids "
-        "('grid_latitude'/'grid_longitude' dims) and, as a 'latitude_longitude' mapping, gives "
-        "the figure of the Earth on any Earth grid; drop it (`crs=None`), or give the "
-        "Earth's size with `radius=`"
-    )
 
 
 def _sphere_spacing(obj: Any, s: Spacing, d: _Dim) -> Spacing:
@@ -320,7 +224,7 @@ def plan_grid(
     dims = [s.dim for s in spacings]
     if geometry == "cartesian":
         if options.crs is not None:
-            _check_mapping_used(find_grid_mapping(obj, options.crs, dims), None, dims)
+            check_mapping_used(find_grid_mapping(obj, options.crs, dims), None, dims)
         return spacings, geometry, None
     mapping = find_grid_mapping(obj, options.crs, dims)
     pairs = curvilinear_pairs(obj)
@@ -347,15 +251,15 @@ def plan_grid(
                     f"the dims {tuple(dims)!r} are projection coordinates, but no grid mapping "
                     f"gives the map projection: {missing_mapping_hint(obj, dims)}"
                 )
-            _check_mapping_used(mapping, None, dims)
+            check_mapping_used(mapping, None, dims)
             return spacings, "cartesian", None
         kind = "curvilinear"
     if geometry == "sphere":
         for s, d in zip(spacings, found, strict=True):
             if d.kind is None:
                 _check_angle_units(obj, s)
-    _check_mapping_used(mapping, kind, dims)
-    figure = _figure(options, mapping)
+    check_mapping_used(mapping, kind, dims)
+    figure = earth_figure(options.radius, mapping)
     if kind == "rotated_pole" and not figure.is_sphere:
         raise ValueError(
             f"a rotated-pole grid lies on a sphere, but the figure of the Earth is the ellipsoid "
@@ -401,7 +305,7 @@ def _not_horizontal(obj: Any, spacings: list[Spacing], geometry: str, mapping: A
             f"looked for {LOOKED_FOR}. Mark the coordinates (see docs/guide/grids.md), or "
             "differentiate per coordinate unit: `geometry='cartesian'`"
         )
-    _check_mapping_used(mapping, None, dims)
+    check_mapping_used(mapping, None, dims)
 
 
 def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
@@ -416,7 +320,7 @@ def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
                 f"several 2-D latitude/longitude pairs span the dims {tuple(roles)!r}: "
                 f"{names!r}; drop all but one, e.g. `da.drop_vars({list(names[2:])!r})`"
             )
-        y, x = _horizontal_dims_of(obj.coords[lat])
+        y, x = grid_dims_of(obj.coords[lat])
     elif kind == "sphere":
         lat = y
         lon = x
@@ -481,7 +385,7 @@ def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
         ((kind, roles),) = grids.items()
         if kind == "curvilinear":
             lat = next(lat for lat, _ in pairs if set(roles) & set(obj.coords[lat].dims))
-            y, x = _horizontal_dims_of(obj.coords[lat])
+            y, x = grid_dims_of(obj.coords[lat])
             return x, y
         x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
         y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)

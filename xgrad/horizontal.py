@@ -30,11 +30,11 @@ from .labelled import (
     prepare,
     wrap,
 )
-from .metrics import broadcast_field, grid_metric
+from .metrics import GridMetric, broadcast_field, grid_metric
 from .options import Options
 from .units import derivative_attrs
 
-__all__ = ["horizontal", "plan_horizontal"]
+__all__ = ["frame_metric", "horizontal", "plan_horizontal"]
 
 DIRECTIONS = ("east", "north")
 
@@ -54,12 +54,17 @@ def plan_horizontal(obj: Any, options: Options) -> Plan:
     return prepare(obj, horizontal_dims(obj, options), options)
 
 
+def frame_metric(plan: Plan, obj: Any) -> GridMetric | None:
+    """The metric of the plan's grid with its local frame (``to_earth``, ``tangents``), computed
+    once per plan (a Dataset's variables share it); None on a regular grid (the identity)."""
+    if "frame" not in plan.cache:
+        plan.cache["frame"] = grid_metric(obj, plan.grid, plan.spacings, plan.options, frame=True)
+    return plan.cache["frame"]
+
+
 def _to_earth(plan: Plan, da: xr.DataArray) -> Any:
-    """The grid-to-Earth matrix of the plan's grid (None: the identity), computed once."""
-    if "to_earth" not in plan.cache:
-        metric = grid_metric(da, plan.grid, plan.spacings, plan.options, frame=True)
-        plan.cache["to_earth"] = None if metric is None else metric.to_earth
-    return plan.cache["to_earth"]
+    metric = frame_metric(plan, da)
+    return None if metric is None else metric.to_earth
 
 
 def horizontal(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, xr.DataArray]:

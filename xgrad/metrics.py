@@ -41,13 +41,14 @@ import xarray as xr
 
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
+from .earth import Figure
 from .engine import differentiate
 from .geometry import PER_DEGREE, cf_role, latitude_values
 from .grids import LENGTH_UNITS, HorizontalGrid
 from .options import Options
 from .periodic import axis_spacing
 
-__all__ = ["GridMetric", "broadcast_field", "grid_metric"]
+__all__ = ["GridMetric", "broadcast_field", "grid_metric", "unit_positions"]
 
 Field = Any  # an xarray.DataArray over grid dims (float64, in memory) or a Python float
 
@@ -106,15 +107,7 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
             scales[s.dim] = _field((s.per_radian / radius) * _secant(rlat, per_lat), coord.dims)
     if not frame:
         return GridMetric(scales=scales)
-    mapping = grid.mapping
-    if mapping is None or mapping.name != ROTATED:
-        raise ValueError(
-            "eastward and northward derivatives on a rotated-pole grid need the position of its "
-            "pole: the 'rotated_latitude_longitude' grid mapping (grid_north_pole_latitude, "
-            "grid_north_pole_longitude); pass it: `crs=ds['rotated_pole']`, or open the file "
-            "with `xr.open_dataset(path, decode_coords='all')`"
-        )
-    pole = RotatedPole.from_cf(mapping.attrs)
+    pole = _rotated_pole(grid)
     lon_coord = obj.coords[grid.longitude]
     per_lon = _rotated_per_radian(lon_coord, next(s for s in spacings if s.role == "longitude"))
     rlon = np.asarray(lon_coord.values, dtype=np.float64)
@@ -224,14 +217,12 @@ def _grid_values(obj: Any, name: Hashable, grid: HorizontalGrid) -> np.ndarray:
     return values
 
 
-def _curvilinear(
-    obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
-) -> GridMetric:
-    dims = (grid.y, grid.x)
+def _latitude_longitude(obj: Any, grid: HorizontalGrid) -> tuple[np.ndarray, np.ndarray]:
+    """A curvilinear grid's validated latitude and longitude in radians, (y, x) arrays."""
     lat = _grid_values(obj, grid.latitude, grid)
     lon = _grid_values(obj, grid.longitude, grid)
     per_lat, per_lon = (_per_radian(obj.coords[n]) for n in (grid.latitude, grid.longitude))
-    latitude_values(grid.latitude, _field(lat, dims), per_lat)
+    latitude_values(grid.latitude, _field(lat, (grid.y, grid.x)), per_lat)
     bad = ~np.isfinite(lon)
     if bad.any():
         j, i = np.unravel_index(int(np.flatnonzero(bad)[0]), lon.shape)
@@ -241,7 +232,54 @@ def _curvilinear(
             "point, land included: take the coordinates from the model's grid or mesh file "
             f"(e.g. NEMO's mesh_mask.nc): `da.assign_coords({grid.longitude}=mesh[...])`"
         )
-    phi, lam = lat / per_lat, lon / per_lon
+    return lat / per_lat, lon / per_lon
+
+
+def unit_positions(
+    obj: Any, grid: HorizontalGrid, options: Options, *, true_frame: bool
+) -> np.ndarray:
+    """Unit position vectors ``(3, ny, nx)`` of the grid points on the sphere, (y, x) layout.
+
+    ``true_frame=False`` allows any rotated frame (a rotated-pole grid then needs no pole: its
+    rotated sphere); with True they are Earth-centred, so that east and north are the true ones.
+    """
+    if grid.kind == "curvilinear":
+        return Figure.sphere(1.0).positions(*_latitude_longitude(obj, grid))
+    if grid.kind == "projected":
+        x = np.asarray(obj.coords[grid.x].values, dtype=np.float64) * _metres_per_unit(obj, grid.x)
+        y = np.asarray(obj.coords[grid.y].values, dtype=np.float64) * _metres_per_unit(obj, grid.y)
+        xx, yy = np.meshgrid(x, y)
+        override = options.radius is not None or grid.mapping.figure is None
+        lat, lon, _ = projection_jacobian(grid.mapping, grid.figure if override else None, xx, yy)
+        return Figure.sphere(1.0).positions(np.radians(lat), np.radians(lon))
+    coord = obj.coords[grid.latitude]
+    rlat = latitude_values(grid.latitude, coord, _rotated_per_radian(coord, None))
+    rlat = rlat / _rotated_per_radian(coord, None)
+    lon_coord = obj.coords[grid.longitude]
+    rlon = np.asarray(lon_coord.values, np.float64) / _rotated_per_radian(lon_coord, None)
+    phi, lam = np.meshgrid(rlat, rlon, indexing="ij")
+    if not true_frame:
+        return Figure.sphere(1.0).positions(phi, lam)
+    return _rotated_pole(grid).frame(phi, lam)[0]
+
+
+def _rotated_pole(grid: HorizontalGrid) -> RotatedPole:
+    mapping = grid.mapping
+    if mapping is None or mapping.name != ROTATED:
+        raise ValueError(
+            "eastward and northward derivatives on a rotated-pole grid need the position of its "
+            "pole: the 'rotated_latitude_longitude' grid mapping (grid_north_pole_latitude, "
+            "grid_north_pole_longitude); pass it: `crs=ds['rotated_pole']`, or open the file "
+            "with `xr.open_dataset(path, decode_coords='all')`"
+        )
+    return RotatedPole.from_cf(mapping.attrs)
+
+
+def _curvilinear(
+    obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
+) -> GridMetric:
+    dims = (grid.y, grid.x)
+    phi, lam = _latitude_longitude(obj, grid)
     figure = grid.figure
     position = figure.positions(phi, lam)
     radius = figure.semi_major_axis if figure.is_sphere else 1.0

@@ -18,6 +18,10 @@ for the metric term, in one pass of the engine.  (The divergence of the gradient
 wide ``(f[i+2] - 2 f[i] + f[i-2]) / (2h)^2`` stencil, blind to a grid-scale oscillation;
 ``tests/test_vector.py::test_laplacian_sees_grid_scale_noise`` guards against it.)  Exactly
 at the poles the spherical operators are NaN (``1/cos phi``).
+
+On rotated-pole, projected and curvilinear grids the divergence, curl and Laplacian are those of
+:mod:`xgrad.orthogonal` (components keyed by the grid's dims, or ``"east"``/``"north"``), and the
+gradient magnitude over both grid dims is the length of the eastward/northward vector.
 """
 
 from __future__ import annotations
@@ -29,10 +33,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import orthogonal
 from .arrays import is_quantity
 from .coords import Spacing
 from .engine import differentiate, output_dtype
 from .geometry import cos_latitude
+from .grids import horizontal_dims
+from .horizontal import horizontal
 from .labelled import (
     Options,
     Plan,
@@ -100,15 +107,8 @@ def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: 
 
 
 def _sphere_only(plan: Plan, operator: str) -> float:
-    """The sphere's radius for an operator written for regular latitude/longitude grids (and
-    Cartesian ones); ValueError on other Earth grids and on an ellipsoid."""
-    grid = plan.grid
-    if grid is not None and grid.kind != "sphere":
-        raise ValueError(
-            f"{operator} on a {grid.kind.replace('_', '-')} grid (dims {grid.dims!r}) is not "
-            "available yet; per-metre derivatives along the grid lines are "
-            "`.grad.along(...)` and eastward/northward ones `.grad.horizontal()`"
-        )
+    """The sphere's radius for the divergence, curl and Laplacian, which are written for a
+    sphere; ValueError on an ellipsoid."""
     figure = plan.figure
     if not figure.is_sphere:
         raise ValueError(
@@ -121,15 +121,17 @@ def _sphere_only(plan: Plan, operator: str) -> float:
 def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     """``|grad f|`` along the planned dims, from one derivative pass (see ``.grad.magnitude``)."""
     spacings = plan.spacings
-    if plan.grid is not None and plan.grid.kind != "sphere":
-        _sphere_only(plan, "the gradient magnitude")
     _check_same_units("the gradient magnitude", spacings)
     data, data_units = numeric_data(da, plan.datetime_unit)
     quantified = is_quantity(da.data)
     units = pint_units(da.data, [(spacings[0].name, spacings[0].units)]) if quantified else None
-    parts = [
-        np.abs(p) if p.dtype.kind == "c" else p for p in derivative_arrays(data, da, spacings, plan)
-    ]
+    grid = plan.grid
+    if grid is not None and grid.kind != "sphere" and {s.dim for s in spacings} == set(grid.dims):
+        # a skewed grid's lines are not orthogonal: |grad f| from the east/north components
+        parts = [p.data for p in horizontal(da.copy(data=data), plan)]
+    else:
+        parts = derivative_arrays(data, da, spacings, plan)
+    parts = [np.abs(p) if p.dtype.kind == "c" else p for p in parts]
     # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
     result = functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
     what = _describe(da)
@@ -141,12 +143,15 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
         keep_attrs=bool(plan.options.keep_attrs),
         write_units=not quantified,
     )
+    attrs.update(plan.grid_attrs())
     return wrap(da, result, name=da.name, attrs=attrs, units=units)
 
 
 def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     """Sum of second derivatives; the spherical Laplacian on the sphere (see ``.grad.laplacian``)."""
     spacings = plan.spacings
+    grid = plan.grid
+    curvilinear = grid is not None and grid.kind != "sphere"
     radius = _sphere_only(plan, "the Laplacian")
     _check_same_units("the Laplacian", spacings)
     accuracy = plan.options.accuracy
@@ -162,6 +167,26 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     quantified = is_quantity(da.data)
     per = (spacings[0].name, spacings[0].units)
     units = pint_units(da.data, [per, per]) if quantified else None
+    if curvilinear:
+        result = orthogonal.laplacian(da, data, plan)
+    else:
+        result = _spherical_laplacian(da, data, plan, radius)
+    what = _describe(da)
+    attrs = result_attrs(
+        da.attrs,
+        units=derivative_units(derivative_units(data_units, per[1]), per[1]),
+        long_name="Laplacian" + ("" if what is None else f" of {what}"),
+        boundary=boundary_label(spacings),
+        keep_attrs=bool(plan.options.keep_attrs),
+        write_units=not quantified,
+    )
+    attrs.update(plan.grid_attrs())
+    return wrap(da, result, name=da.name, attrs=attrs, units=units)
+
+
+def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float) -> Any:
+    """The Laplacian on a regular grid (Cartesian dims, or the sphere's latitude/longitude)."""
+    spacings = plan.spacings
     # every metric weight (and its errors) before anything is built
     sec = {s.name: cos_latitude(da, along=s.name)[1] for s in spacings if s.role == "longitude"}
     tan = {s.name: _tan_latitude(da, s) for s in spacings if s.role == "latitude"}
@@ -190,16 +215,7 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
             terms.append((k * k * second - (tan[s.name] * k).astype(real) * first[s.name]) / r2)
         else:
             terms.append(second * ((k * sec[s.name]) ** 2 / r2).astype(real))
-    what = _describe(da)
-    attrs = result_attrs(
-        da.attrs,
-        units=derivative_units(derivative_units(data_units, per[1]), per[1]),
-        long_name="Laplacian" + ("" if what is None else f" of {what}"),
-        boundary=boundary_label(spacings),
-        keep_attrs=bool(plan.options.keep_attrs),
-        write_units=not quantified,
-    )
-    return wrap(da, sum(terms[1:], terms[0]), name=da.name, attrs=attrs, units=units)
+    return sum(terms[1:], terms[0])
 
 
 def _tan_latitude(da: xr.DataArray, s: Spacing) -> np.ndarray:
@@ -255,14 +271,36 @@ def _vector_operator(
     ds: xr.Dataset, components: Any, options: Options, operator: str
 ) -> xr.DataArray:
     pairs = _components(ds, components, operator, 2 if operator == "curl" else None)
-    plan = prepare(ds, [dim for dim, _ in pairs], options)
+    keys = [key for key, _ in pairs]
+    earth = any(k in ("east", "north") and k not in ds.dims for k in keys)
+    if earth:
+        if sorted(map(str, keys)) != ["east", "north"]:
+            raise ValueError(
+                f"{operator}: the keys 'east' and 'north' name Earth-relative components; give "
+                "both and no other, e.g. `{'east': 'u', 'north': 'v'}`, or key grid-relative "
+                f"components by the grid's dims; got {keys!r}"
+            )
+        x, y = horizontal_dims(ds, options)
+        by = dict(pairs)
+        pairs, keys = [(x, by["east"]), (y, by["north"])], [x, y]
+    plan = prepare(ds, keys, options)
+    grid = plan.grid
+    curvilinear = grid is not None and grid.kind != "sphere"
     _sphere_only(plan, operator)
+    if curvilinear:
+        orthogonal.check_grid_components(plan, keys, operator)
+    else:
+        earth = False  # on a regular grid east/north are the longitude/latitude components
     spacings = list(plan.spacings)
     names = [var for _, var in pairs]
     roles = [s.role for s in spacings]
     horizontal = plan.geometry == "sphere" and sorted(map(str, roles)) == ["latitude", "longitude"]
     if horizontal and roles[0] == "latitude":  # x is the longitude, whatever the order given
         spacings, names = spacings[::-1], names[::-1]
+    if curvilinear:
+        horizontal = True
+        if spacings[0].dim != grid.x:  # x first, whatever the order given
+            spacings, names = spacings[::-1], names[::-1]
     if operator == "curl":  # dv/dx - du/dy: each component differentiated along the other dim
         (sx, sy), (u, v) = spacings, names
         wanted = [(v, sx), (u, sy)]
@@ -293,12 +331,17 @@ def _vector_operator(
             f"{b!r}: {numeric[b][1]!r}); convert one first, e.g. with pint-xarray: "
             f"`ds.pint.quantify().pint.to({b}={numeric[a][1]!r}).pint.dequantify()`"
         )
-    terms = _flux_derivatives([(ds[var], numeric[var][0], s) for var, s in wanted], plan)
-    labelled = [
-        xr.DataArray(t, dims=ds[var].dims, coords=ds[var].coords)
-        for t, (var, _) in zip(terms, wanted, strict=True)
-    ]
-    result = labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
+    if curvilinear:
+        flux = orthogonal.earth_flux if earth else orthogonal.flux
+        data = flux(ds, plan, operator, *((var, numeric[var][0]) for var in names))
+        result = xr.DataArray(data, dims=ds[names[0]].dims, coords=ds[names[0]].coords)
+    else:
+        terms = _flux_derivatives([(ds[var], numeric[var][0], s) for var, s in wanted], plan)
+        labelled = [
+            xr.DataArray(t, dims=ds[var].dims, coords=ds[var].coords)
+            for t, (var, _) in zip(terms, wanted, strict=True)
+        ]
+        result = labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
     data_units = numeric[names[0]][1]
     described = ", ".join(_describe(a) or "?" for a in arrays)
     if operator == "curl":
@@ -313,6 +356,7 @@ def _vector_operator(
         keep_attrs=bool(options.keep_attrs),
         write_units=not quantified[0],
     )
+    attrs.update(plan.grid_attrs())
     data = result.data
     if quantified[0]:
         data = arrays[0].data._REGISTRY.Quantity(

@@ -1,0 +1,89 @@
+"""Curvilinear grids: recognising the 2-D latitude/longitude coordinates that span them.
+
+A coordinate with two or more dims is a latitude (longitude) when :func:`xgrad.geometry.cf_role`
+says so (units ``degrees_north``..., or ``standard_name`` ``latitude`` with angle units), or when
+its name is a model's usual one (:data:`LATITUDE_NAMES`: NEMO's ``nav_lat``, ROMS's ``lat_rho``,
+WRF's ``XLAT``, ...) and its units are only ``"degrees"`` or absent. Its grid dims are its last
+two (CF puts the horizontal dims last). Nothing is computed here: names and attributes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from .geometry import _DEGREES, cf_role
+
+__all__ = ["LATITUDE_NAMES", "LONGITUDE_NAMES", "check_names", "curvilinear_pairs", "grid_dims_of"]
+
+#: Names (lower case) of 2-D latitude / longitude coordinates in model output, recognised when
+#: their units are only "degrees" (or absent): NEMO, ROMS, WRF, CESM/POP, MOM, CICE.
+LATITUDE_NAMES = frozenset(
+    "nav_lat lat latitude lat_rho lat_u lat_v lat_psi xlat xlat_u xlat_v gphit gphiu gphiv "
+    "gphif tlat ulat geolat geolat_t geolat_c".split()
+)
+LONGITUDE_NAMES = frozenset(
+    "nav_lon lon longitude lon_rho lon_u lon_v lon_psi xlong xlong_u xlong_v glamt glamu glamv "
+    "glamf tlong ulong tlon ulon geolon geolon_t geolon_c".split()
+)
+
+
+def _units(coord: Any) -> str | None:
+    units = coord.attrs.get("units")
+    return None if units is None else str(units).strip().lower()
+
+
+def _named_angle(coord: Any, names: frozenset) -> bool:
+    return str(coord.name).lower() in names and _units(coord) in (None, *_DEGREES)
+
+
+def grid_dims_of(coord: Any) -> tuple[Hashable, Hashable]:
+    """A 2-D (or more) latitude's grid dims: its last two (CF puts the horizontal dims last)."""
+    return tuple(coord.dims[-2:])  # type: ignore[return-value]
+
+
+def curvilinear_pairs(obj: Any) -> list[tuple[Hashable, Hashable]]:
+    """``(latitude, longitude)`` coordinate names of ``obj`` with 2 or more dims, paired by
+    their grid dims (the last two).
+
+    A coordinate is a latitude (longitude) if :func:`~xgrad.geometry.cf_role` says so, or if its
+    name is a model's usual one (:data:`LATITUDE_NAMES`, e.g. ``nav_lat``, ``lat_rho``,
+    ``XLAT``) and its units are only ``"degrees"`` or absent. Nothing is computed.
+    """
+    lats, lons = {}, {}
+    for name, coord in obj.coords.items():
+        if coord.ndim < 2:
+            continue
+        role = cf_role(coord)[0]
+        if role == "latitude" or (role is None and _named_angle(coord, LATITUDE_NAMES)):
+            lats.setdefault(frozenset(grid_dims_of(coord)), []).append(name)
+        elif role == "longitude" or (role is None and _named_angle(coord, LONGITUDE_NAMES)):
+            lons.setdefault(frozenset(grid_dims_of(coord)), []).append(name)
+    pairs = []
+    for dims, names in lats.items():
+        for lat in names:
+            for lon in lons.get(dims, []):
+                pairs.append((lat, lon))
+    return pairs
+
+
+def check_names(obj: Any, names: Sequence[Hashable]) -> None:
+    """A 2-D latitude/longitude given to ``along`` is an error that names the grid dims and
+    ``.grad.horizontal()`` (a derivative along ``nav_lat`` is not a thing)."""
+    for name in names:
+        if not isinstance(name, Hashable) or name in obj.dims or name not in obj.coords:
+            continue
+        coord = obj.coords[name]
+        if coord.ndim < 2:
+            continue
+        for lat, lon in curvilinear_pairs(obj):
+            if name in (lat, lon):
+                dims = grid_dims_of(obj.coords[lat])
+                call = ", ".join(repr(d) for d in dims)
+                raise ValueError(
+                    f"coordinate {name!r} is the {coord.ndim}-D "
+                    f"{'latitude' if name == lat else 'longitude'} of a curvilinear grid with "
+                    f"dims {dims!r}; a derivative is taken along the grid dims: per metre along "
+                    f"each grid line with `.grad.along({call})`, or eastward and northward "
+                    "with `.grad.horizontal()`"
+                )

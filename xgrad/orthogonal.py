@@ -1,0 +1,236 @@
+"""Divergence, curl and Laplacian on rotated-pole, projected and curvilinear Earth grids.
+
+Components along the grid dims (grid-relative, ``u`` along ``x``, ``v`` along ``y``) use the
+orthogonal-grid formulas with the scale factors ``hx``, ``hy`` (metres per coordinate unit along
+each dim, ``1/scale`` of :mod:`xgrad.metrics`)::
+
+    div (u, v)  = 1/(hx hy) [d(hy u)/dx + d(hx v)/dy]
+    curl (u, v) = 1/(hx hy) [d(hy v)/dx - d(hx u)/dy]               (relative vorticity)
+
+They assume an orthogonal grid (rotated pole, conformal projections, ORCA and WRF are); on the
+rotated sphere they are the sphere's formulas in rotated coordinates.
+
+Components ``"east"``/``"north"`` (Earth-relative) are not rotated onto the grid first: on a
+curvilinear grid the grid lines' directions come from stencils, and differentiating them again
+would lose an order at the edges (measured: first order). Instead the wind is a 3-D vector field
+``V = u e + v n`` (``e``, ``n`` the exact local unit vectors) whose Cartesian components are
+differentiated along the grid dims, and, with ``X_a = R dP/da`` the grid's tangent vectors and
+``g^ab`` the inverse of its metric tensor ``g_ab = X_a . X_b``::
+
+    div V  = g^ab X_a . dV/db          curl V = g^ab (P x X_a) . dV/db
+
+which holds on any grid, orthogonal or not. The Laplacian is the Laplace-Beltrami operator with
+compact second-derivative stencils and the Christoffel terms of the grid,
+``lap f = g^ab (f_ab - g^cd (X_d . X_ab) f_c)`` (``f_xy`` only where the grid is not orthogonal by
+construction, i.e. not on a rotated-pole grid). Every metric quantity is computed in memory, once,
+from the grid points' positions with the data's stencils; nothing derived from a stencil is
+differentiated again, so each operator keeps the order of ``accuracy`` up to the edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .engine import differentiate, output_dtype
+from .labelled import Plan, derivative_arrays
+from .metrics import _east_north, broadcast_field, unit_positions
+from .periodic import axis_spacing
+
+__all__ = ["check_grid_components", "earth_flux", "flux", "laplacian"]
+
+
+def check_grid_components(plan: Plan, keys: list, operator: str) -> None:
+    """The components of an operator on such a grid are along its two dims (or east/north)."""
+    grid = plan.grid
+    if set(keys) != set(grid.dims) or len(grid.dims) != 2:
+        raise ValueError(
+            f"{operator} on a {grid.kind.replace('_', '-')} grid needs the components along its "
+            f"two dims {grid.dims!r} (grid-relative), e.g. "
+            f"`{{{grid.x!r}: 'u', {grid.y!r}: 'v'}}`, or Earth-relative ones: "
+            "`{'east': 'u', 'north': 'v'}`"
+        )
+
+
+def _grid_field(obj: Any, plan: Plan, values: Any) -> xr.DataArray:
+    """A float (or field) as a float64 (y, x) field over the grid."""
+    grid = plan.grid
+    shape = (obj.sizes[grid.y], obj.sizes[grid.x])
+    if np.ndim(values) == 0:
+        return xr.DataArray(np.full(shape, float(values)), dims=(grid.y, grid.x))
+    if isinstance(values, np.ndarray):
+        return xr.DataArray(values, dims=(grid.y, grid.x))
+    template = xr.DataArray(np.empty(shape), dims=(grid.y, grid.x))
+    return values.broadcast_like(template).transpose(grid.y, grid.x)
+
+
+def _spacing(plan: Plan, dim: Hashable) -> Any:
+    return next(s for s in plan.spacings if s.dim == dim)
+
+
+def _on(field: Any, da: xr.DataArray, data: Any, what: str) -> Any:
+    return broadcast_field(field, da, output_dtype(data.dtype), what)
+
+
+def _same_dims(operator: str, u: tuple, v: tuple, ds: xr.Dataset) -> None:
+    if ds[u[0]].dims != ds[v[0]].dims:
+        raise ValueError(
+            f"{operator}: components {u[0]!r} {ds[u[0]].dims!r} and {v[0]!r} "
+            f"{ds[v[0]].dims!r} must have the same dims in the same order; transpose one: "
+            f"`ds[{v[0]!r}] = ds[{v[0]!r}].transpose(*ds[{u[0]!r}].dims)`"
+        )
+
+
+def flux(ds: xr.Dataset, plan: Plan, operator: str, u: tuple, v: tuple) -> Any:
+    """Orthogonal-grid ``div`` or ``curl`` of grid-relative ``(u, v)`` (``(name, data)`` each,
+    along x and y), laid out as ``ds[u[0]]``."""
+    _same_dims(operator, u, v, ds)
+    grid = plan.grid
+    (_, udata), (_, vdata) = u, v
+    da = ds[u[0]]
+    scales = plan.metric.scales
+    sx, sy = (
+        _on(_grid_field(ds, plan, scales[d]), da, udata, "the scale factors") for d in grid.dims
+    )
+    spx, spy = _spacing(plan, grid.x), _spacing(plan, grid.y)
+    # d(hy u)/dx / (hx hy) = D_x(u / sy) * sy, D_x including 1/hx in the pass
+    if operator == "curl":
+        first = derivative_arrays(vdata / sy, da, [spx], plan)[0] * sy
+        return first - derivative_arrays(udata / sx, da, [spy], plan)[0] * sx
+    first = derivative_arrays(udata / sy, da, [spx], plan)[0] * sy
+    return first + derivative_arrays(vdata / sx, da, [spy], plan)[0] * sx
+
+
+def _surface(obj: Any, plan: Plan, *, true_frame: bool) -> dict:
+    """Positions, tangents ``X_a`` (unit sphere, per coordinate unit) and ``g^ab`` (y, x)."""
+    grid = plan.grid
+    options = plan.options
+    position = unit_positions(obj, grid, options, true_frame=true_frame)
+    spx, spy = _spacing(plan, grid.x), _spacing(plan, grid.y)
+    common = {"edge_order": options.edge_order, "accuracy": options.accuracy}
+    px, py = differentiate(
+        position,
+        (2, 1),
+        [axis_spacing(spx), axis_spacing(spy)],
+        periodic=(spx.period is not None, spy.period is not None),
+        **common,
+    )
+    gxx, gxy, gyy = (np.einsum("k...,k...->...", a, b) for a, b in ((px, px), (px, py), (py, py)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        det = gxx * gyy - gxy * gxy
+        inverse = {"xx": gyy / det, "xy": -gxy / det, "yy": gxx / det}
+    return {"P": position, "x": px, "y": py, "g": inverse, "spacings": (spx, spy), **common}
+
+
+def earth_flux(ds: xr.Dataset, plan: Plan, operator: str, u: tuple, v: tuple) -> Any:
+    """``div`` or ``curl`` of the Earth-relative ``(east, north)`` components on any grid."""
+    _same_dims(operator, u, v, ds)
+    grid = plan.grid
+    (_, east_data), (_, north_data) = u, v
+    da = ds[u[0]]
+    surface = _surface(ds, plan, true_frame=True)
+    position, g = surface["P"], surface["g"]
+    east, north = _east_north(position)
+    tangents = {"x": surface["x"], "y": surface["y"]}
+    if operator == "curl":  # r x X_a: the tangent turned a quarter to the left
+        tangents = {a: np.cross(position, t, axis=0) for a, t in tangents.items()}
+    radius = plan.figure.semi_major_axis
+    # coefficient of dV_k/db: sum_a g^ab t_a,k / R
+    coefficient = {
+        "x": (g["xx"] * tangents["x"] + g["xy"] * tangents["y"]) / radius,
+        "y": (g["xy"] * tangents["x"] + g["yy"] * tangents["y"]) / radius,
+    }
+    spx, spy = surface["spacings"]
+    axes = (da.get_axis_num(grid.x), da.get_axis_num(grid.y))
+    total = None
+    for k in range(3):
+        component = east_data * _on(_grid_field(ds, plan, east[k]), da, east_data, "east") + (
+            north_data * _on(_grid_field(ds, plan, north[k]), da, north_data, "north")
+        )
+        scales = tuple(
+            _on(_grid_field(ds, plan, coefficient[b][k]), da, east_data, "the metric")
+            for b in ("x", "y")
+        )
+        dx, dy = differentiate(
+            component,
+            axes,
+            [axis_spacing(spx), axis_spacing(spy)],
+            edge_order=plan.options.edge_order,
+            accuracy=plan.options.accuracy,
+            nan=plan.options.nan,
+            periodic=(spx.period is not None, spy.period is not None),
+            scales=scales,
+        )
+        total = dx + dy if total is None else total + dx + dy
+    return total
+
+
+def laplacian(da: xr.DataArray, data: Any, plan: Plan) -> Any:
+    """The Laplace-Beltrami operator along both grid dims (see the module docstring)."""
+    grid = plan.grid
+    if {s.dim for s in plan.spacings} != set(grid.dims):
+        raise ValueError(
+            f"the Laplacian on a {grid.kind.replace('_', '-')} grid is taken along both of its "
+            f"dims {grid.dims!r}: `.grad.laplacian({grid.y!r}, {grid.x!r})`"
+        )
+    surface = _surface(da, plan, true_frame=False)
+    spx, spy = surface["spacings"]
+    common = {"edge_order": surface["edge_order"], "accuracy": surface["accuracy"]}
+    periodic = (spx.period is not None, spy.period is not None)
+    position, px, g = surface["P"], surface["x"], surface["g"]
+    pxx, pyy = differentiate(
+        position,
+        (2, 1),
+        [axis_spacing(spx), axis_spacing(spy)],
+        orders=(2, 2),
+        periodic=periodic,
+        **common,
+    )
+    (pxy,) = differentiate(px, (1,), [axis_spacing(spy)], periodic=periodic[1:], **common)
+    tangent = {"x": px, "y": surface["y"]}
+    second = {"xx": pxx, "yy": pyy, "xy": pxy}
+    weights = {"xx": g["xx"], "yy": g["yy"], "xy": 2 * g["xy"]}  # g^ab summed over a, b
+    # w^c = g^ab g^cd (X_d . X_ab): the first-derivative (Christoffel) terms
+    project = {
+        d: sum(weights[ab] * np.einsum("k...,k...->...", tangent[d], second[ab]) for ab in second)
+        for d in ("x", "y")
+    }
+    w = {
+        "x": g["xx"] * project["x"] + g["xy"] * project["y"],
+        "y": g["xy"] * project["x"] + g["yy"] * project["y"],
+    }
+    r2 = plan.figure.semi_major_axis**2
+    orthogonal = grid.kind == "rotated_pole"  # exactly orthogonal: no mixed term
+    dtype = output_dtype(data.dtype)
+
+    def on(values: np.ndarray) -> Any:
+        return broadcast_field(_grid_field(da, plan, values / r2), da, dtype, "the Laplacian")
+
+    axes = (da.get_axis_num(grid.x), da.get_axis_num(grid.y))
+    spacing = [axis_spacing(spx), axis_spacing(spy)]
+    fxx, fyy, fx, fy = differentiate(
+        data,
+        axes + axes,
+        spacing + spacing,
+        nan=plan.options.nan,
+        periodic=periodic + periodic,
+        orders=(2, 2, 1, 1),
+        scales=(on(g["xx"]), on(g["yy"]), None, on(-w["y"])),
+        **common,
+    )
+    total = fxx + fyy + fy + fx * on(-w["x"])
+    if not orthogonal:
+        (fxy,) = differentiate(
+            fx,
+            axes[1:],
+            spacing[1:],
+            nan=plan.options.nan,
+            periodic=periodic[1:],
+            scales=(on(weights["xy"]),),
+            **common,
+        )
+        total = total + fxy
+    return total
