@@ -239,3 +239,16 @@ def test_regular_grid_east_north_keys_are_lon_lat(assert_bitwise_equal):
         earth = getattr(ds.grad, op)({"east": "u", "north": "v"})
         grid = getattr(ds.grad, op)({"lon": "u", "lat": "v"})
         assert_bitwise_equal(earth.values, grid.values)
+
+
+def test_rotated_pole_metric_terms_use_the_rotated_latitude():
+    """tan(phi)/R on a rotated grid is that of the rotated latitude (cos_latitude is given the
+    rotated coordinate's units): for u' = U cos(rlat), v' = 0, dv/dx = U sin(rlat) / R exactly."""
+    da = rotated(21).da
+    phi = np.radians(da.rlat.values)[:, None] + np.zeros(da.shape)
+    ds = xr.Dataset(
+        {"u": (da.dims, U * np.cos(phi)), "v": (da.dims, np.zeros(da.shape))}, coords=da.coords
+    )
+    out = ds.grad.vector_gradient({"rlon": "u", "rlat": "v"}, accuracy=4)
+    np.testing.assert_allclose(out["dv_dx"].values, U * np.sin(phi) / R, rtol=1e-14)
+    assert relative_error(out["du_dy"], -U * np.sin(phi) / R) < 1e-6

@@ -200,12 +200,18 @@ def _broadcast(coord: Any, dims: Sequence[Hashable], values: np.ndarray) -> np.n
 
 
 def cos_latitude(
-    obj: Any, *, along: Hashable, latitude: Hashable | None = None
+    obj: Any,
+    *,
+    along: Hashable,
+    latitude: Hashable | None = None,
+    per_radian: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``cos(phi)`` and ``1/cos(phi)`` (NaN exactly at the poles), float64, broadcast to ``obj``.
 
     ``latitude`` names the latitude coordinate (the one differentiated along, for the flux
-    form of a divergence); by default it is found with :func:`find_latitude`.
+    form of a divergence); by default it is found with :func:`find_latitude`. Its units per
+    radian are ``per_radian`` when given (a rotated latitude, which :func:`cf_role` does not
+    call a latitude), else its CF units.
 
     Examples
     --------
@@ -220,7 +226,7 @@ def cos_latitude(
         name, coord, per_radian = find_latitude(obj, along=along)
     else:
         name, coord = latitude, obj.coords[latitude]
-        per_radian = cf_role(coord)[1]
+        per_radian = cf_role(coord)[1] if per_radian is None else per_radian
     values = latitude_values(name, coord, per_radian)
     # cos(pi/2) is 6e-17, not 0, in floating point: the poles are found from the values.
     pole = np.abs(values) == (90.0 if per_radian != 1.0 else math.pi / 2)

@@ -92,7 +92,9 @@ def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: 
     derivative is built.
     """
     weights = [
-        cos_latitude(da, along=s.name, latitude=s.name) if s.role == "latitude" else None
+        cos_latitude(da, along=s.name, latitude=s.name, per_radian=s.per_radian)
+        if s.role == "latitude"
+        else None
         for da, _, s in items
     ]
     out = []
@@ -220,7 +222,7 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
 
 def _tan_latitude(da: xr.DataArray, s: Spacing) -> np.ndarray:
     """``tan(phi)`` along the latitude dim ``s``, broadcast to ``da``; NaN at the poles."""
-    cos, sec = cos_latitude(da, along=s.name, latitude=s.name)
+    cos, sec = cos_latitude(da, along=s.name, latitude=s.name, per_radian=s.per_radian)
     shape = [da.sizes[d] if d == s.dim else 1 for d in da.dims]
     values = np.reshape(np.asarray(s.values, dtype=np.float64), shape) / s.per_radian
     return np.sin(values) * sec
