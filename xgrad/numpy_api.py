@@ -122,6 +122,11 @@ def gradient(
     if is_quantity(f) or any(is_quantity(v) for v in varargs):
         return _quantity_gradient(f, varargs, axis, edge_order, accuracy, nan)
     check_engine(f)
+    if edge_order is True or type(edge_order) is np.bool_ and edge_order:
+        # numpy compares edge_order with `== 1` and `> 2` only: True is the number 1 there
+        # (tests/test_properties.py::test_edge_order_spelled_differently). The accessor,
+        # which is not a drop-in, refuses bools.
+        edge_order = 1
     lazy = is_dask_array(f)
     if not lazy and not is_cubed_array(f) and not is_duck_array(f):
         f = np.asanyarray(f)
