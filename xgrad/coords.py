@@ -55,10 +55,13 @@ class Spacing:
     period : float or None
         Set by :func:`xgrad.periodic.plan_boundaries` for a periodic dimension (in the units of
         ``values``); None means one-sided differences at the two ends.
-    role : {"latitude", "longitude"} or None
-        Set by :func:`xgrad.geometry.plan_geometry` on the sphere; ``units`` is then ``"m"``.
+    role : {"latitude", "longitude", "grid"} or None
+        Set by :func:`xgrad.grids.plan_grid` on an Earth grid; ``units`` is then ``"m"``.
+        "latitude"/"longitude" on a regular or rotated-pole grid (the rotated ones there),
+        "grid" along a projected or curvilinear grid's dims.
     per_radian : float
-        Coordinate units per radian for a ``role`` (``180/pi`` for degrees, 1 for radians).
+        Coordinate units per radian for a latitude/longitude ``role`` (``180/pi`` for degrees,
+        1 for radians); metres per coordinate unit along a projected grid's dims.
     """
 
     dim: Hashable
@@ -68,7 +71,7 @@ class Spacing:
     units: str | None
     kind: Literal["index", "numeric", "time"]
     period: float | None = None
-    role: Literal["latitude", "longitude"] | None = None
+    role: Literal["latitude", "longitude", "grid"] | None = None
     per_radian: float = 1.0
 
 
