@@ -493,3 +493,22 @@ def test_rotated_pole_file(sample_data):
     drlat, drlon = p64.grad.along("grid_latitude", "grid_longitude")
     np.testing.assert_allclose(np.hypot(east, north), np.hypot(drlat, drlon), rtol=1e-12)
     assert 1e-5 < float(np.median(np.abs(east))) < 1e-2  # Pa/m: 1 hPa per 100 km is 1e-3
+
+
+def test_wrf_latitude_with_a_time_dim():
+    """WRF writes XLAT(Time, south_north, west_east): the grid dims are the last two, and the
+    grid must not move in time."""
+    da = wrf_like(11).da
+    t = da.expand_dims(Time=2).copy()
+    t = t.assign_coords(XLAT=da.XLAT.expand_dims(Time=2), XLONG=da.XLONG.expand_dims(Time=2))
+    out = t.grad.along("south_north", "west_east")
+    for o, ref in zip(out, da.grad.along("south_north", "west_east")):
+        np.testing.assert_array_equal(o[1].values, ref.values)
+    assert "xgrad_geometry" not in t.grad.along("Time").attrs
+    lat = t.XLAT.values.copy()
+    lat[1] += 0.1
+    moving = t.assign_coords(XLAT=(t.XLAT.dims, lat, t.XLAT.attrs))
+    with pytest.raises(
+        ValueError, match=r"coordinate 'XLAT' varies along \('Time',\), so the grid"
+    ):
+        moving.grad.along("south_north")
