@@ -183,3 +183,66 @@ def test_second_derivative_chunk_invariance(accuracy, periodic, assert_bitwise_e
         )
         for g, e in zip(dask.compute(*got), expected):
             assert_bitwise_equal(g, e, err_msg=str(chunks))
+
+
+def _as_ticks(numbers, dtype):
+    """Oracle: float64 tick counts rounded to the nearest tick, NaN as NaT."""
+    nat = np.isnan(numbers)
+    ticks = np.rint(np.where(nat, 0.0, numbers)).astype(np.int64)
+    return np.where(nat, np.iinfo(np.int64).min, ticks).view(np.dtype(dtype))
+
+
+@pytest.mark.parametrize("accuracy", [4, 6])
+@pytest.mark.parametrize("dtype", ["m8[s]", "M8[s]", "M8[ns]"])
+def test_time_data_as_numbers(accuracy, dtype, assert_bitwise_equal):
+    """accuracy 4/6 on time data differentiates the float64 tick counts (NaT as NaN) and rounds
+    each result to a tick once, NaN to NaT; any chunking gives the same bits.  numpy's integer
+    timedelta arithmetic truncated every stencil term (a one-second ramp gave 0, 1 and 2 s) and
+    overflowed to NaT on large weights (hourly datetime64[ns] in 2024, accuracy 6)."""
+    unit = np.datetime_data(np.dtype(dtype))[0]
+    out = np.dtype(f"m8[{unit}]")
+
+    def times(start, steps):  # datetime64 from `start`, or timedelta64 from zero
+        t = np.datetime64(start) + steps
+        return t.astype(dtype) if dtype.startswith("M") else (t - t[0]).astype(dtype)
+
+    if unit == "s":  # a ramp of one tick per step (datetime64[ns] ticks since 1970 are
+        # beyond float64's integers)
+        ramp = times("2024-03-01T00:00:00", np.arange(12).astype("m8[s]"))
+        assert_bitwise_equal(xgrad.gradient(ramp, accuracy=accuracy), np.ones(12, dtype=out))
+    got = xgrad.gradient(times("2024-01-01T00", np.arange(24).astype("m8[h]")), accuracy=accuracy)
+    error = (got - np.timedelta64(1, "h")).astype(np.int64)  # ticks of `unit`
+    assert not np.isnat(got).any()
+    assert np.abs(error).max() <= (0 if unit == "s" else 2000)  # float64 keeps 256 ns steps
+
+    t = times("2024-03-01T00:00:00", np.cumsum(RNG.integers(1, 600, 17)).astype("m8[s]"))
+    t[[3, 9]] = np.datetime64("NaT") if dtype.startswith("M") else np.timedelta64("NaT")
+    x = np.cumsum(RNG.random(17) + 0.5)
+    numbers = np.where(np.isnat(t), np.nan, t.view(np.int64).astype(np.float64))
+    for varargs in [(), (2.0,), (x,)]:
+        for nan in ["propagate", "one-sided"]:
+            expected = xgrad.gradient(numbers, *varargs, accuracy=accuracy, nan=nan)
+            expected = _as_ticks(expected, out)
+            assert_bitwise_equal(xgrad.gradient(t, *varargs, accuracy=accuracy, nan=nan), expected)
+            for chunks in [1, 4, ((7, 2, 8),)]:
+                lazy = xgrad.gradient(
+                    da.from_array(t, chunks=chunks), *varargs, accuracy=accuracy, nan=nan
+                )
+                assert_bitwise_equal(lazy.compute(), expected, err_msg=f"{chunks} {nan}")
+
+
+def test_time_data_second_derivative_and_accuracy_2():
+    """Second derivatives of time data go the float64 way too (zero for a ramp); accuracy 2
+    keeps numpy's integer timedelta arithmetic, also when both are asked in one pass."""
+    t = np.datetime64("2024-01-01T00", "h") + np.cumsum(RNG.integers(1, 5, 15)).astype("m8[h]")
+    ramp = np.datetime64("2024-01-01T00", "h") + np.arange(15).astype("m8[h]")
+    first, second = differentiate(t, (0, 0), [1.0, 1.0], orders=(1, 2))
+    np.testing.assert_array_equal(first.view(np.int64), np.gradient(t).view(np.int64))
+    numbers = t.view(np.int64).astype(np.float64)
+    (expected,) = differentiate(numbers, (0,), [1.0], orders=(2,))
+    np.testing.assert_array_equal(
+        second.view(np.int64), _as_ticks(expected, "m8[h]").view(np.int64)
+    )
+    assert second.dtype == np.dtype("m8[h]")
+    (flat,) = differentiate(ramp, (0,), [1.0], orders=(2,))
+    np.testing.assert_array_equal(flat.view(np.int64), np.zeros(15, dtype=np.int64))

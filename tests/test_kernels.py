@@ -142,7 +142,7 @@ def test_plan_is_numpy_uniform_decision():
     assert not plan_axis(6, dx, 1).uniform
     (dx,) = spacing_from_varargs((np.arange(6) * 0.5,), (6,), (0,))
     plan = plan_axis(6, dx, 1)
-    assert plan.uniform and isinstance(plan.d2, np.float64)
+    assert plan.uniform and isinstance(plan.two_dx, np.float64)
 
 
 def _special(shape, dtype):
@@ -192,7 +192,11 @@ def test_special_values_match_numpy(dtype, mode, assert_bitwise_equal):
     if mode:  # the compiled kernels really ran on this dtype
         from xgrad import _compiled
 
-        ran = [str(s) for k in (_compiled.uniform3, _compiled.nonuniform3) for s in k.signatures]
+        ran = [
+            str(s)
+            for k in (_compiled.uniform_middle_axis, _compiled.nonuniform_middle_axis)
+            for s in k.signatures
+        ]
         assert any(f"Array({np.dtype(dtype)}, 3" in s for s in ran), ran
 
 
@@ -234,7 +238,7 @@ def test_compiled_nan_sign_depends_on_position():
     out = np.empty_like(f)
     with np.errstate(invalid="ignore"):
         no_ends = np.zeros(2, np.int64), np.ones(2), np.zeros((2, 3))
-        _compiled.nonuniform3(f[None], out[None], a, b, c, 1, 2, *no_ends, False)
+        _compiled.nonuniform_middle_axis(f[None], out[None], a, b, c, 1, 2, *no_ends, False)
         expected = a * f[0] + b * f[1] + c * f[2]
     assert np.isnan(out[1]).all() and np.isnan(expected).all()
     assert len(set(np.signbit(expected))) == 1

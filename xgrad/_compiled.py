@@ -8,9 +8,9 @@ Bit-exactness with numpy.gradient rests on three choices, each guarded by
 
 * the same operations in the same order as numpy's expressions (no reassociation, no
   reciprocal multiply), and no ``fastmath`` (which would allow FMA contraction);
-* operand types fixed by the caller: ``d2`` arrives as a NumPy scalar of the dtype numpy's
-  NEP 50 promotion gives ``(f[2:] - f[:-2]) / (2. * dx)``, so numba's typing of
-  ``float32 - float32`` then ``/ d2`` follows numpy's;
+* operand types fixed by the caller: ``two_dx`` arrives as a NumPy scalar of the dtype
+  numpy's NEP 50 promotion gives ``(f[2:] - f[:-2]) / (2. * dx)``, so numba's typing of
+  ``float32 - float32`` then ``/ two_dx`` follows numpy's;
 * ``error_model="numpy"``: division by a zero spacing gives inf/nan as in numpy instead of
   raising ZeroDivisionError;
 * complex data goes through :func:`mul` and :func:`div`, which spell out numpy's own complex
@@ -19,8 +19,11 @@ Bit-exactness with numpy.gradient rests on three choices, each guarded by
   :data:`FUSED_CMUL`).  For real data they are the plain ``*`` and ``/``.
 
 Kernels compute a range of rows ``i0 .. i1-1`` so a block can be processed in cache-sized
-pieces without sub-block views.  Arrays are viewed as ``(P, m, Q)`` (axis in the middle) or, when the axis is the contiguous
-last one, ``(P, m)`` so the innermost loop runs along memory in both cases.
+pieces without sub-block views.  Each comes in two layouts, named for where the
+differentiated axis is: ``*_middle_axis`` takes arrays viewed as ``(P, m, Q)`` (the axis in
+the middle, other axes folded before and after it), ``*_last_axis`` takes ``(P, m)`` for the
+contiguous last axis, so the innermost loop runs along memory in both cases.  The ``*_row``
+kernels compute one row next to a block face, its neighbours in other arrays.
 """
 
 from __future__ import annotations
@@ -117,27 +120,27 @@ def _div_impl(x, d):  # pragma: no cover - compiled
 
 
 @_jit
-def uniform3(f, out, d2, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
+def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: no cover
     # rows i0 .. i1-1, all with both neighbours inside the block (1 <= i0, i1 <= m-1)
     P, m, Q = f.shape
     for p in range(P):
         for i in range(i0, i1):
             for q in range(Q):
-                out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], d2)
+                out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], two_dx)
         _edge_planes(f[p], out[p], edges, e1, e2, fused)
 
 
 @_jit
-def uniform2(f, out, d2, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
+def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: no cover
     # zero-based loops over row slices: with ``range(i0, i1)`` and ``i +- 1`` indices LLVM did
-    # not vectorise this loop (3.6 ns per element instead of 0.45; docs/performance.md)
+    # not vectorise this loop (docs/performance.md, "Where the time goes")
     P, m = f.shape
     n = i1 - i0
     for p in range(P):
         fp = f[p, i0 - 1 : i1 + 1]
         op = out[p, i0:i1]
         for j in range(n):
-            op[j] = div(fp[j + 2] - fp[j], d2)
+            op[j] = div(fp[j + 2] - fp[j], two_dx)
         _edge_planes(f[p : p + 1].T, out[p : p + 1].T, edges, e1, e2, fused)
 
 
@@ -155,9 +158,9 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
         kind = edges[s]
         r = 0 if s == 0 else m - 1
         if kind == 1:
-            lo, hi = (r, r + 1) if s == 0 else (r - 1, r)
+            r0, r1 = (r, r + 1) if s == 0 else (r - 1, r)
             for q in range(Q):
-                op[r, q] = div(fp[hi, q] - fp[lo, q], e1[s])
+                op[r, q] = div(fp[r1, q] - fp[r0, q], e1[s])
         elif kind == 2:
             k = 0 if s == 0 else m - 3
             a, b, c = e2[s, 0], e2[s, 1], e2[s, 2]
@@ -170,7 +173,7 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
 
 
 @_jit
-def nonuniform3(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
+def nonuniform_middle_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover
     # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0)
     P, m, Q = f.shape
     for p in range(P):
@@ -188,7 +191,7 @@ def nonuniform3(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no co
 
 
 @_jit
-def nonuniform2(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover - compiled
+def nonuniform_last_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover
     P, m = f.shape
     n = i1 - i0
     for p in range(P):
@@ -202,7 +205,7 @@ def nonuniform2(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no co
 
 
 @_jit
-def weighted3(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover - compiled
+def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
     """Rows i0 .. i1-1: ``sum_t weights[r, t] * f[i + offsets[t]]``, summed left to right.
 
     ``weights`` has one row per output row (non-uniform) or a single shared row (uniform);
@@ -229,8 +232,8 @@ def weighted3(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
 
 
 @_jit
-def weighted2(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover - compiled
-    """``weighted3`` along a contiguous last axis: each stencil point is a pass over the
+def weighted_last_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
+    """``weighted_middle_axis`` along a contiguous last axis: each stencil point is a pass over the
     row into the scratch row ``acc`` (working dtype), so the inner loops run along memory
     and vectorise, and every element is still summed left to right."""
     P, m = f.shape
@@ -261,12 +264,12 @@ def weighted2(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
 
 
 @_jit
-def uniform_row(prev, nxt, out, d2):  # pragma: no cover - compiled
+def uniform_row(prev, nxt, out, two_dx):  # pragma: no cover - compiled
     """One row next to a face, its neighbours in other arrays (halo, previous tile): (P, Q)."""
     P, Q = out.shape
     for p in range(P):
         for q in range(Q):
-            out[p, q] = div(nxt[p, q] - prev[p, q], d2)
+            out[p, q] = div(nxt[p, q] - prev[p, q], two_dx)
 
 
 @_jit

@@ -6,6 +6,10 @@ memory once and re-read from cache for the other axes (numpy.gradient makes a fu
 axis).  Tiles write disjoint rows of the outputs, so the in-memory driver runs groups of
 tiles on threads (the compiled kernels release the GIL); inside a dask task the tiles run
 serially and dask supplies the parallelism.
+
+The driver owns what spans a whole block: the NaN fallback (``nan="one-sided"``,
+:mod:`xgrad.missing`) runs here after the kernels, and time data meets stencils numpy does
+not have (accuracy 4/6, second derivatives) as float64 numbers, rounded to ticks once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import _index, _like, axis_gradient, working_array
+from .arrays import asarray_like, ticks_from_numbers, time_as_numbers
+from .kernels import _index, axis_gradient, working_array
+from .missing import fill_missing
 from .stencils import AxisPlan
 
 __all__ = ["block_gradients", "inmemory_gradients", "empty_output"]
@@ -33,8 +39,8 @@ def empty_output(f: Any, dtype: np.dtype) -> Any:
     Writing fresh memory costs the kernel zeroing it page by page; numpy asks for transparent
     huge pages on large arrays (one fault per 2 MiB instead of 512), but malloc returns
     memory 16 bytes past a page boundary, so every partial 2 MiB stretch falls back to 4 KiB
-    pages.  A 2 MiB-aligned start made 32 fresh 32 MiB blocks 12-17% faster to fill
-    (docs/performance.md); the unused head of the buffer is never touched, so never resident.
+    pages.  A 2 MiB-aligned start fills faster (docs/performance.md, "Huge pages need
+    aligned starts"); the unused head of the buffer is never touched, so never resident.
     """
     dtype = np.dtype(dtype)
     nbytes = f.size * dtype.itemsize
@@ -72,21 +78,31 @@ def block_gradients(
     """Derivatives of block ``f`` along each of ``axes`` into ``outs``.
 
     ``starts[j]`` is the block's first global row along ``axes[j]`` and ``halos[j]`` the
-    ``(lo, hi)`` rows around it (``None`` where not needed).  ``threads > 1`` runs contiguous
-    groups of tiles on that many threads (the in-memory driver).  ``scales[j]`` (None, a
+    ``(before, after)`` rows around it (``None`` where not needed).  ``threads > 1`` runs
+    contiguous groups of tiles on that many threads (the in-memory driver).  ``scales[j]`` (None, a
     Python float, or an array broadcastable against the block) multiplies ``outs[j]`` in
-    place, tile by tile while it is in cache.
+    place, tile by tile while it is in cache.  Plans with a NaN fallback get it here, after
+    their regular stencils (along the tiling axis, once every tile is done).
     """
     # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
     # tile and axis inside axis_gradient
     f = working_array(f)
-    halos = [(working_array(lo), working_array(hi)) for lo, hi in halos]
-    scales = [None if s is None else s if np.ndim(s) == 0 else _like(s, f) for s in scales or ()]
+    halos = [(working_array(before), working_array(after)) for before, after in halos]
+    scales = [
+        None if s is None else s if np.ndim(s) == 0 else asarray_like(s, f) for s in scales or ()
+    ]
     scales += [None] * (len(axes) - len(scales))
+    if f.dtype.kind == "m" and any(plan.weights is not None for plan in plans):
+        _time_as_numbers(f, axes, plans, starts, halos, outs, threads, scales)
+        return
     t = _tiling_axis(f)
     if t is None:
-        for k, plan, start, (lo, hi), out, s in zip(axes, plans, starts, halos, outs, scales):
-            axis_gradient(f, k, plan, start, lo, hi, out)
+        for k, plan, start, (before, after), out, s in zip(
+            axes, plans, starts, halos, outs, scales
+        ):
+            axis_gradient(f, k, plan, start, before, after, out)
+            if plan.fallback is not None:
+                fill_missing(f, k, plan, start, before, after, out)
             _scale(out, s)
         return
     nd = f.ndim
@@ -107,17 +123,20 @@ def block_gradients(
         for r0, r1 in group:
             sub = _index(nd, t, slice(r0, r1))
             tile = f[sub]
-            for j, (k, plan, start, (lo, hi), out) in enumerate(
+            for j, (k, plan, start, (before, after), out) in enumerate(
                 zip(axes, plans, starts, halos, outs)
             ):
                 if k == t:
                     # along the tiling axis: rows r0..r1 of the whole block, so neighbours
                     # across tile boundaries are plain rows of the block (no sub-block halos)
-                    axis_gradient(f, k, plan, start, lo, hi, out, rows=(r0, r1), fill=False)
+                    axis_gradient(f, k, plan, start, before, after, out, rows=(r0, r1))
                 else:
-                    tlo = None if lo is None else lo[sub]
-                    thi = None if hi is None else hi[sub]
-                    axis_gradient(tile, k, plan, start, tlo, thi, out[sub])
+                    tile_before = None if before is None else before[sub]
+                    tile_after = None if after is None else after[sub]
+                    tile_out = out[sub]
+                    axis_gradient(tile, k, plan, start, tile_before, tile_after, tile_out)
+                    if plan.fallback is not None:
+                        fill_missing(tile, k, plan, start, tile_before, tile_after, tile_out)
                 if not late[j]:
                     _scale(out[sub], _tile_of(scales[j], nd, t, sub))
 
@@ -130,12 +149,53 @@ def block_gradients(
             for fut in [pool.submit(run, g) for g in groups]:
                 fut.result()
     # nan="one-sided" along the tiling axis, once every row of the block exists
-    for j, (k, plan, start, (lo, hi), out) in enumerate(zip(axes, plans, starts, halos, outs)):
+    for j, (k, plan, start, (before, after), out) in enumerate(
+        zip(axes, plans, starts, halos, outs)
+    ):
         if late[j]:
-            from .missing import fill_missing
-
-            fill_missing(f, k, plan, start, lo, hi, out)
+            fill_missing(f, k, plan, start, before, after, out)
             _scale(out, scales[j])
+
+
+def _time_as_numbers(
+    f: Any,
+    axes: Sequence[int],
+    plans: Sequence[AxisPlan],
+    starts: Sequence[int],
+    halos: Sequence[tuple[Any, Any]],
+    outs: Sequence[Any],
+    threads: int,
+    scales: Sequence[Any],
+) -> None:
+    """:func:`block_gradients` of timedelta64 data where some plans are weighted.
+
+    numpy has no such stencils, and its integer timedelta arithmetic would truncate every
+    ``weight * f`` term (and overflow on large ones): those axes differentiate the data as
+    float64 tick counts (NaT as NaN) and round each result to a tick once, NaN to NaT
+    (``tests/test_accuracy.py::test_time_data_as_numbers``).  Accuracy 2 plans keep numpy's
+    integer arithmetic.
+    """
+    numeric = [j for j, plan in enumerate(plans) if plan.weights is not None]
+    numpy_like = [j for j in range(len(plans)) if j not in numeric]
+
+    def pick(seq: Sequence[Any], js: list[int]) -> list[Any]:
+        return [seq[j] for j in js]
+
+    if numpy_like:  # numpy's integer timedelta arithmetic
+        block_gradients(
+            f,
+            *(pick(seq, numpy_like) for seq in (axes, plans, starts, halos, outs)),
+            threads=threads,
+            scales=pick(scales, numpy_like),
+        )
+    numbers = time_as_numbers(f)
+    number_halos = [tuple(time_as_numbers(h) for h in halos[j]) for j in numeric]
+    results = [empty_output(numbers, np.dtype(np.float64)) for _ in numeric]
+    picked = (pick(seq, numeric) for seq in (axes, plans, starts))
+    block_gradients(numbers, *picked, number_halos, results, threads=threads)
+    for j, result in zip(numeric, results):
+        outs[j][...] = ticks_from_numbers(result, outs[j].dtype)
+        _scale(outs[j], scales[j])
 
 
 def _tile_of(scale: Any, nd: int, t: int, sub: tuple) -> Any:
@@ -177,14 +237,14 @@ def inmemory_gradients(
     scales: Sequence[Any] | None = None,
 ) -> None:
     """The whole array as one block; threaded over tiles when it is large."""
-    halos = [_wrap_halo(f, k, p) for k, p in zip(axes, plans)]
+    halos = [_periodic_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
     threads = _threads() if big else 1
     block_gradients(f, axes, plans, zeros, halos, outs, threads=threads, scales=scales)
 
 
-def _wrap_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
+def _periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
     """A periodic axis of a whole array: its own last/first rows are the halo (views)."""
     if not plan.periodic:
         return None, None

@@ -6,8 +6,8 @@ axis for per-axis depths, and refuses chunks smaller than the depth.  Here, per 
 
 * one *faces* task copies the block's first and last few rows along each differentiated
   axis (thin slabs; copied so the block itself can be freed).  A block held in the graph
-  as data (a persisted array) stays in memory anyway, so its faces are views: copying them
-  cost 18% of a 1-axis gradient (docs/performance.md);
+  as data (a persisted array) stays in memory anyway, so its faces are views (copying them
+  was a large share of a 1-axis gradient; docs/performance.md, "Faces of persisted blocks");
 * one *kernel* task takes the block and its face neighbours' slabs (never corners) and
   computes every requested derivative in one pass (:func:`xgrad.blocks.block_gradients`);
 * with several axes, one ``getitem`` per output.
@@ -52,22 +52,22 @@ def _halo_sources(
 ) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]], list[int], list[int]]:
     """For each chunk along one axis: which neighbouring chunks give its halo rows, and how many.
 
-    Returns ``lo[c]`` as ``[(chunk, rows), ...]`` farthest first, ``hi[c]`` nearest first,
-    and per chunk the number of its first / last rows some neighbour needs.
+    Returns ``before[c]`` as ``[(chunk, rows), ...]`` farthest first, ``after[c]`` nearest
+    first, and per chunk the number of its first / last rows some neighbour needs.
     """
     starts = np.cumsum((0,) + tuple(sizes))[:-1].tolist()
     nchunks = len(sizes)
-    lo: list[list[tuple[int, int]]] = []
-    hi: list[list[tuple[int, int]]] = []
+    before: list[list[tuple[int, int]]] = []
+    after: list[list[tuple[int, int]]] = []
     first_rows = [0] * nchunks
     last_rows = [0] * nchunks
     for c, (start, size) in enumerate(zip(starts, sizes)):
-        nlo, nhi = plan.rows_needed(start, size)
-        # a periodic axis wraps: the block before the first is the last (guarded by
+        nbefore, nafter = plan.rows_needed(start, size)
+        # on a periodic axis the block before the first is the last (guarded by
         # test_accuracy.py::test_periodic_nonuniform_and_chunked_seam_bits)
-        lo.append(_walk(c, nlo, -1, sizes, last_rows)[::-1])
-        hi.append(_walk(c, nhi, +1, sizes, first_rows))
-    return lo, hi, first_rows, last_rows
+        before.append(_walk(c, nbefore, -1, sizes, last_rows)[::-1])
+        after.append(_walk(c, nafter, +1, sizes, first_rows))
+    return before, after, first_rows, last_rows
 
 
 def _walk(c: int, need: int, step: int, sizes: Sequence[int], used: list[int]) -> list:
@@ -129,17 +129,17 @@ def _kernel(
     plans: tuple[AxisPlan, ...],
     axes: tuple[int, ...],
     starts: tuple[int, ...],
-    lo_faces: list,
-    lo_counts: tuple,
-    hi_faces: list,
-    hi_counts: tuple,
+    before_faces: list,
+    before_counts: tuple,
+    after_faces: list,
+    after_counts: tuple,
     otype: np.dtype,
     scales: tuple = (),
 ) -> Any:
     halos = [
         (
-            _gather(lo_faces[j], lo_counts[j], j, k, 1),
-            _gather(hi_faces[j], hi_counts[j], j, k, 0),
+            _gather(before_faces[j], before_counts[j], j, k, 1),
+            _gather(after_faces[j], after_counts[j], j, k, 0),
         )
         for j, k in enumerate(axes)
     ]
@@ -190,13 +190,13 @@ def chunked_gradients(
     per_axis = [_halo_sources(p, x.chunks[k]) for k, p in zip(axes, plans)]
     bounds = [np.cumsum((0,) + c).tolist() for c in x.chunks]
     # Everything that depends on one axis's chunk index, looked up per block (graph
-    # construction is per-block Python: 100,000 chunks, docs/performance.md)
+    # construction is per-block Python; docs/performance.md, "Graph construction")
     jk = list(enumerate(axes))
     spec_of = [[(k, f, la) for f, la in zip(per_axis[j][2], per_axis[j][3])] for j, k in jk]
-    lo_of = [[tuple(c for c, _ in src) for src in per_axis[j][0]] for j, _ in jk]
-    hi_of = [[tuple(c for c, _ in src) for src in per_axis[j][1]] for j, _ in jk]
-    lo_count_of = [[tuple(r for _, r in src) for src in per_axis[j][0]] for j, _ in jk]
-    hi_count_of = [[tuple(r for _, r in src) for src in per_axis[j][1]] for j, _ in jk]
+    before_of = [[tuple(c for c, _ in src) for src in per_axis[j][0]] for j, _ in jk]
+    after_of = [[tuple(c for c, _ in src) for src in per_axis[j][1]] for j, _ in jk]
+    before_count_of = [[tuple(r for _, r in src) for src in per_axis[j][0]] for j, _ in jk]
+    after_count_of = [[tuple(r for _, r in src) for src in per_axis[j][1]] for j, _ in jk]
     start_of = [bounds[k][:-1] for k in axes]
     sliced = [sc is not None and np.ndim(sc) > 0 for sc in scales]
 
@@ -217,10 +217,10 @@ def chunked_gradients(
             pname,
             axes,
             tuple([start_of[j][idx[k]] for j, k in jk]),
-            [neighbours(idx, k, lo_of[j][idx[k]]) for j, k in jk],
-            tuple([lo_count_of[j][idx[k]] for j, k in jk]),
-            [neighbours(idx, k, hi_of[j][idx[k]]) for j, k in jk],
-            tuple([hi_count_of[j][idx[k]] for j, k in jk]),
+            [neighbours(idx, k, before_of[j][idx[k]]) for j, k in jk],
+            tuple([before_count_of[j][idx[k]] for j, k in jk]),
+            [neighbours(idx, k, after_of[j][idx[k]]) for j, k in jk],
+            tuple([after_count_of[j][idx[k]] for j, k in jk]),
             otype,
             tuple(
                 [_block_scale(sc, x, idx, bounds) if cut else sc for sc, cut in zip(scales, sliced)]

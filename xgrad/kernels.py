@@ -3,9 +3,10 @@
 A *block* is rows ``[start, start + m)`` of the global axis.  Its rows ``1 .. m-2`` read only
 the block itself (the *bulk*, done by a compiled kernel or by the NumPy reference);
 its first and last rows read one neighbour across the block face, given as a thin *halo*
-(``lo`` rows just before the block, ``hi`` rows just after).  Only the global first and last
-rows get numpy's one-sided edge stencils, so the same code is right for a whole array (no
-halos) and for any block of any chunking.
+(``before``: rows just before the block, ``after``: rows just after).  Only the global first
+and last rows get numpy's one-sided edge stencils, so the same code is right for a whole
+array (no halos) and for any block of any chunking.  The NaN fallback (``nan="one-sided"``)
+and time data beyond numpy's stencils are the driver's (:mod:`xgrad.blocks`).
 
 Every formula is numpy.gradient's own expression on the same operand types, so the results
 are bit-for-bit numpy's.  The compiled and the NumPy paths give the same bits
@@ -23,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import asarray_like
 from .stencils import AxisPlan
 
 __all__ = ["axis_gradient", "working_array", "compiled"]
 
 _COMPILED_DTYPES = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
-# Below this many elements the NumPy path is as fast and avoids importing numba at all
-# (keeps `import xgrad` + a first small gradient well under a second).
+# Below this many elements the NumPy path is as fast and avoids importing numba at all, so
+# a script of small arrays never pays for it (docs/performance.md, "First-call latency").
 _MIN_COMPILED_SIZE = 32_768
 _state = threading.local()
 
@@ -69,21 +71,22 @@ def axis_gradient(
     axis: int,
     plan: AxisPlan,
     start: int,
-    lo: Any,
-    hi: Any,
+    before: Any,
+    after: Any,
     out: Any,
     rows: tuple[int, int] | None = None,
-    fill: bool = True,
 ) -> None:
     """Write d f / d(axis) for the block ``f`` (global rows ``start .. start+m-1``) into ``out``.
 
-    ``lo``/``hi`` hold the rows just before/after the block along ``axis`` (same shape as ``f``
-    elsewhere), at least as many as ``plan.rows_needed(start, m)``; ``None`` where none are
-    needed.  ``out`` must have ``f``'s shape and the output dtype.  ``rows=(i0, i1)`` computes
-    only those local rows (the tiled driver walks a block in pieces this way); ``fill=False``
-    leaves the NaN fallback (nan="one-sided") to the caller, who runs it once all rows exist.
+    ``before``/``after`` hold the rows just before/after the block along ``axis`` (same shape
+    as ``f`` elsewhere), at least as many as ``plan.rows_needed(start, m)``; ``None`` where
+    none are needed.  ``out`` must have ``f``'s shape and the output dtype.  ``rows=(i0, i1)``
+    computes only those local rows (the tiled driver walks a block in pieces this way).
+
+    The plan's regular stencils only: a plan's NaN fallback (``plan.fallback``) is applied
+    by the driver, :func:`xgrad.blocks.block_gradients`, once every row exists.
     """
-    f, lo, hi = working_array(f), working_array(lo), working_array(hi)
+    f, before, after = working_array(f), working_array(before), working_array(after)
     m = f.shape[axis]
     i0, i1 = (0, m) if rows is None else rows
     b0, b1 = (1, m - 1) if plan.weights is None else _weighted_range(plan, start, m)
@@ -98,11 +101,7 @@ def axis_gradient(
     else:
         edges = range(i0, i1)
     for i in edges:
-        _row(f, axis, plan, start, lo, hi, out, i)
-    if fill and plan.fallback is not None:
-        from .missing import fill_missing
-
-        fill_missing(f, axis, plan, start, lo, hi, out)
+        _row(f, axis, plan, start, before, after, out, i)
 
 
 def _global_ends(plan: AxisPlan, start: int, m: int, i0: int, i1: int) -> tuple[int, int]:
@@ -123,13 +122,16 @@ def _weighted_range(plan: AxisPlan, start: int, m: int) -> tuple[int, int]:
     return max(h, h - start), min(m - h, plan.n - h - start)
 
 
-def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: Any, i: int):
+def _row(f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any, out: Any, i: int):
     """One row next to a block face: a global edge stencil or a central one across the face."""
     nd = f.ndim
     m = f.shape[axis]
 
     def row(j: int, keep: bool = True) -> Any:
-        src, jj = (lo, lo.shape[axis] + j) if j < 0 else (f, j) if j < m else (hi, j - m)
+        if j < 0:
+            src, jj = before, before.shape[axis] + j
+        else:
+            src, jj = (f, j) if j < m else (after, j - m)
         # numpy indexes edge rows with an integer (a scalar for 1-D input) and computes the
         # interior with slices; do the same so scalar and array arithmetic line up.
         return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
@@ -145,7 +147,7 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
             value = value + w * row(i + off)
     elif not plan.periodic and (g == 0 or g == plan.n - 1):
         # numpy's edge stencils: (f[1] - f[0]) / dx, or a * f[0] + b * f[1] + c * f[2]
-        scalars = plan.lo if g == 0 else plan.hi
+        scalars = plan.first_edge if g == 0 else plan.last_edge
         k = i if g == 0 else i - plan.edge_order  # the stencil's first row
         points = range(k, k + plan.edge_order + 1)
         if _row_compiled(axis, [row(j) for j in points], scalars, target):
@@ -158,9 +160,9 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, lo: Any, hi: Any, out: A
             out[_index(nd, axis, i)] = a * r[0] + b * r[1] + c * r[2]
         return
     elif plan.uniform:
-        if _row_compiled(axis, [row(i - 1), row(i + 1)], (plan.d2,), target):
+        if _row_compiled(axis, [row(i - 1), row(i + 1)], (plan.two_dx,), target):
             return
-        value = (row(i + 1) - row(i - 1)) / plan.d2
+        value = (row(i + 1) - row(i - 1)) / plan.two_dx
     else:
         a, b, c = (w[g] for w in plan.coef)
         if _row_compiled(axis, [row(i - 1), row(i), row(i + 1)], (a, b, c), target):
@@ -177,11 +179,11 @@ def _row_views(axis: int, rows: list, scalars: Any, out: Any) -> tuple[list, np.
     if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
         return None
     wt = _working_dtype(f.dtype, *scalars)
-    # one row: the compiled call pays off from about 512 elements (its NumPy alternative makes
-    # temporaries), far below the block threshold, hence the scaled size
+    # one row: the compiled call pays off at far fewer elements than a block (its NumPy
+    # alternative makes temporaries; docs/performance.md), hence the scaled size
     if wt is None or not _use_compiled(f, out, wt, size=f.size * 64):
         return None
-    views = [_view3(r, axis) for r in (*rows, out)]
+    views = [_as_3d(r, axis) for r in (*rows, out)]
     if any(v is None for v in views):
         return None
     return [v[:, 0, :] for v in views], wt
@@ -248,7 +250,7 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
     shape[axis] = -1
 
     def term(t: int) -> Any:
-        w = weights[0, t] if plan.uniform else _like(weights[:, t].reshape(shape), f)
+        w = weights[0, t] if plan.uniform else asarray_like(weights[:, t].reshape(shape), f)
         o = int(offsets[t])
         return w * f[_index(nd, axis, slice(i0 + o, i1 + o))]
 
@@ -276,8 +278,8 @@ def _bulk(
     line in cache; elsewhere it saves a Python call per edge row and tile.
     """
     if plan.uniform:
-        wt = _working_dtype(f.dtype, plan.d2)  # NEP 50 promotion of `diff / (2.*dx)`
-        args: tuple = (wt.type(plan.d2),) if wt is not None and wt in _COMPILED_DTYPES else ()
+        wt = _working_dtype(f.dtype, plan.two_dx)  # NEP 50 promotion of `diff / (2.*dx)`
+        args: tuple = (wt.type(plan.two_dx),) if wt is not None and wt in _COMPILED_DTYPES else ()
     else:
         coef = tuple(w[start + i0 : start + i1] for w in plan.coef)
         wt = _working_dtype(coef[0].dtype, f.dtype)
@@ -289,11 +291,11 @@ def _bulk(
     nd = f.ndim
     s0, s1, s2 = (_index(nd, axis, slice(i0 - 1 + k, i1 - 1 + k)) for k in range(3))
     if plan.uniform:
-        out[s1] = (f[s2] - f[s0]) / plan.d2
+        out[s1] = (f[s2] - f[s0]) / plan.two_dx
     else:
         shape = [1] * nd
         shape[axis] = -1
-        a, b, c = (_like(w.reshape(shape), f) for w in coef)
+        a, b, c = (asarray_like(w.reshape(shape), f) for w in coef)
         out[s1] = a * f[s0] + b * f[s1] + c * f[s2]
     return ()
 
@@ -305,7 +307,8 @@ def _edge_args(dtype: np.dtype, wt: np.dtype, plan: AxisPlan, ends: tuple[int, i
     weak); where the two ends would differ, neither is offered."""
     kinds = list(ends)
     if any(kinds):
-        types = {_working_dtype(dtype, *s) for k, s in zip(kinds, (plan.lo, plan.hi)) if k}
+        edges = (plan.first_edge, plan.last_edge)
+        types = {_working_dtype(dtype, *s) for k, s in zip(kinds, edges) if k}
         if len(types) != 1 or None in types:
             kinds = [0, 0]
         else:
@@ -313,17 +316,12 @@ def _edge_args(dtype: np.dtype, wt: np.dtype, plan: AxisPlan, ends: tuple[int, i
     real = np.finfo(wt).dtype
     e1 = np.ones(2, dtype=wt)
     e2 = np.zeros((2, 3), dtype=real)
-    for side, (kind, scalars) in enumerate(zip(kinds, (plan.lo, plan.hi))):
+    for side, (kind, scalars) in enumerate(zip(kinds, (plan.first_edge, plan.last_edge))):
         if kind == 1:
             e1[side] = scalars[0]
         elif kind == 2:
             e2[side] = scalars
     return np.array(kinds, dtype=np.int64), e1, e2
-
-
-def _like(coef: np.ndarray, f: Any) -> Any:
-    """Coefficients in ``f``'s array library (cupy refuses to mix numpy arrays in; NEP 35)."""
-    return coef if isinstance(f, np.ndarray) else np.asarray(coef, like=f)
 
 
 def _working_dtype(*operands: Any) -> np.dtype | None:
@@ -349,7 +347,7 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
     return eligible and (mode is True or (f.size if size is None else size) >= _MIN_COMPILED_SIZE)
 
 
-def _view3(a: np.ndarray, axis: int) -> np.ndarray | None:
+def _as_3d(a: np.ndarray, axis: int) -> np.ndarray | None:
     """``a`` as (before, axis, after) without copying, or None if its strides forbid it."""
     shape = a.shape
     p = math.prod(shape[:axis])
@@ -362,16 +360,18 @@ def _view3(a: np.ndarray, axis: int) -> np.ndarray | None:
     return v
 
 
-def _views3(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
+def _as_3d_pair(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
+    """:func:`_as_3d` of ``f`` and ``out``, both transposed first when both are in Fortran
+    order (same memory, C order: the compiled loops then still run along memory)."""
     if f.flags.f_contiguous and not f.flags.c_contiguous and out.flags.f_contiguous:
-        f, out, axis = f.T, out.T, f.ndim - 1 - axis  # same memory, C order
-    return _view3(f, axis), _view3(out, axis)
+        f, out, axis = f.T, out.T, f.ndim - 1 - axis
+    return _as_3d(f, axis), _as_3d(out, axis)
 
 
 def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     from . import _compiled
 
-    f3, o3 = _views3(f, out, axis)
+    f3, o3 = _as_3d_pair(f, out, axis)
     if f3 is None or o3 is None:
         return False
     weights = np.ascontiguousarray(weights, dtype=np.float64)
@@ -379,10 +379,10 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     wt = np.result_type(f3.dtype, weights.dtype)  # numpy sums `w * f` terms in this dtype
     if f3.shape[2] == 1:
         acc = np.empty(i1 - i0, dtype=wt)
-        _compiled.weighted2(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
+        _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
     else:
         acc = np.empty(f3.shape[2], dtype=wt)
-        _compiled.weighted3(f3, o3, offsets, weights, i0, i1, acc, fused)
+        _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
     return True
 
 
@@ -399,14 +399,16 @@ def _bulk_compiled(
     """The compiled bulk; the local edge rows it also did, or None where it cannot apply."""
     from . import _compiled
 
-    f3, o3 = _views3(f, out, axis)
+    f3, o3 = _as_3d_pair(f, out, axis)
     if f3 is None or o3 is None:
         return None
     if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
-        kernel = _compiled.uniform2 if plan.uniform else _compiled.nonuniform2
+        last = _compiled.uniform_last_axis, _compiled.nonuniform_last_axis
+        kernel = last[0] if plan.uniform else last[1]
         f3, o3 = f3[:, :, 0], o3[:, :, 0]
     else:
-        kernel = _compiled.uniform3 if plan.uniform else _compiled.nonuniform3
+        middle = _compiled.uniform_middle_axis, _compiled.nonuniform_middle_axis
+        kernel = middle[0] if plan.uniform else middle[1]
     kernel(f3, o3, *args, i0, i1, *edge_args, _compiled.FUSED_CMUL)
     first, last = edge_args[0]
     return (0,) * bool(first) + (f.shape[axis] - 1,) * bool(last)

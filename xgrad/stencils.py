@@ -5,7 +5,8 @@ coefficients with a specific sequence of float operations.  To be bit-for-bit eq
 for every chunking, xgrad makes those decisions and computes those coefficients exactly once,
 here, with the same operations on the same operand types (Python scalars stay Python
 scalars, NumPy scalars stay NumPy scalars, so NEP 50 promotion is identical).  Blocks then
-only *apply* the plan.  Deciding per block is the dask.array.gradient bug PEERS.md describes.
+only *apply* the plan.  Deciding per block is the ``dask.array.gradient`` bug that
+docs/comparison.md describes.
 """
 
 from __future__ import annotations
@@ -47,43 +48,44 @@ class AxisPlan:
     and numpy's one-sided stencils of order ``edge_order`` at rows ``0`` and ``n-1``.
     ``accuracy`` 4 or 6 uses Fornberg weights: a central stencil of ``accuracy + 1`` points
     inside and one-sided stencils of the same order near the ends.  ``periodic`` axes have
-    no ends: every row is central and stencils wrap, the seam spacing included in ``dx``.
+    no ends: every row is central and stencils reach across the seam, whose spacing is in ``dx``.
 
     Attributes
     ----------
     n, edge_order, accuracy, periodic, uniform
         As named; ``uniform`` is numpy's ``np.ndim(ax_dx) == 0``.
-    d2 : scalar
+    two_dx : scalar
         ``2. * dx`` (accuracy 2, uniform): the interior divisor, with numpy's operand type.
     coef : tuple of three 1-D arrays or None
         Accuracy 2, non-uniform: ``(a, b, c)`` of length ``n``; row ``g`` is
         ``a[g]*f[g-1] + b[g]*f[g] + c[g]*f[g+1]`` (rows 0 and n-1 unused unless periodic).
-    lo, hi : tuple
-        Accuracy 2 edges.  ``edge_order == 1``: ``(dx,)``, the row is ``(f[1]-f[0]) / dx``;
-        ``edge_order == 2``: ``(a, b, c)`` applied to the three rows at that end.
+    first_edge, last_edge : tuple
+        Accuracy 2 edge stencils of rows ``0`` and ``n-1`` (empty when periodic).
+        ``edge_order == 1``: ``(dx,)``, the row is ``(f[1]-f[0]) / dx``; ``edge_order == 2``:
+        ``(a, b, c)`` applied to the three rows at that end.
     weights, offsets, lengths : ndarray or None
         The weighted stencils (accuracy 4/6, and every second derivative): row ``g`` is
         ``sum_j weights[g, j] * f[g + offsets[g] + j]`` for ``j < lengths[g]``, summed left
         to right (uniform plans skip the exact zeros).
     order : int
         Derivative order: 1, or 2 (the Laplacian's second derivatives).
-    fallback : dict or None
-        ``nan="one-sided"``: per-row weights of the stencils tried, in order, where the
-        regular one reads a NaN (see :mod:`xgrad.missing`).
+    fallback : tuple or None
+        ``nan="one-sided"``: the stencils tried, in order, where the regular one reads a NaN,
+        each ``(first offset, per-row weights)`` (see :mod:`xgrad.missing`).
     """
 
     n: int
     edge_order: int
     uniform: bool
-    d2: Any
+    two_dx: Any
     coef: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-    lo: tuple
-    hi: tuple
+    first_edge: tuple
+    last_edge: tuple
     accuracy: int = 2
     periodic: bool = False
     weights: np.ndarray | None = None
     offsets: np.ndarray | None = None
-    fallback: dict | None = None
+    fallback: tuple[tuple[int, np.ndarray], ...] | None = None
     order: int = 1
     lengths: np.ndarray | None = None
 
@@ -98,17 +100,17 @@ class AxisPlan:
         n = self.n
         if self.weights is None:
             if g == 0:
-                lo, hi = 0, self.edge_order
+                first, last = 0, self.edge_order
             elif g == n - 1:
-                lo, hi = n - 1 - self.edge_order, n - 1
+                first, last = n - 1 - self.edge_order, n - 1
             else:
-                lo, hi = g - 1, g + 1
+                first, last = g - 1, g + 1
         else:
-            lo = g + int(self.offsets[g])
-            hi = lo + int(self.lengths[g]) - 1
+            first = g + int(self.offsets[g])
+            last = first + int(self.lengths[g]) - 1
         if self.fallback is not None:
-            lo, hi = min(lo, max(g - 2, 0)), max(hi, min(g + 2, n - 1))
-        return lo, hi
+            first, last = min(first, max(g - 2, 0)), max(last, min(g + 2, n - 1))
+        return first, last
 
     def rows_needed(self, start: int, size: int) -> tuple[int, int]:
         """Rows before and after the block ``[start, start + size)`` that its stencils read.
@@ -128,8 +130,8 @@ class AxisPlan:
         rows.update(g for g in range(0, reach) if start <= g < stop)
         rows.update(g for g in range(self.n - reach, self.n) if start <= g < stop)
         spans = [self.footprint(g) for g in rows]
-        first = min(lo for lo, _ in spans)
-        last = max(hi for _, hi in spans)
+        first = min(a for a, _ in spans)
+        last = max(b for _, b in spans)
         return max(start - first, 0), max(last - (stop - 1), 0)
 
     def __dask_tokenize__(self) -> tuple:
@@ -143,9 +145,11 @@ class AxisPlan:
             self.accuracy,
             self.periodic,
             self.order,
-            tokenize(self.d2, self.coef, self.lo, self.hi, self.weights, self.offsets),
+            tokenize(
+                self.two_dx, self.coef, self.first_edge, self.last_edge, self.weights, self.offsets
+            ),
             tokenize(self.fallback),
-            type(self.d2).__name__,
+            type(self.two_dx).__name__,
         )
 
 
@@ -295,11 +299,17 @@ def _weights_plan(n: int, ax_dx: Any, accuracy: int, periodic: bool, order: int 
     return weights, offsets, lengths
 
 
-def _fallback_plan(n: int, ax_dx: Any, periodic: bool, order: int = 1) -> dict:
+# The nan="one-sided" cascade, in the order tried: (first offset, points) of central 3-point,
+# forward and backward 2nd order (numpy's edge formulas at that row), forward and backward 1st.
+_FALLBACK_STENCILS = ((-1, 3), (0, 3), (-2, 3), (0, 2), (-1, 2))
+
+
+def _fallback_plan(
+    n: int, ax_dx: Any, periodic: bool, order: int = 1
+) -> tuple[tuple[int, np.ndarray], ...]:
     """Stencils tried, in order, where the regular stencil reads a NaN (nan="one-sided").
 
-    Central 3-point, forward and backward 2nd order (numpy's edge formulas at that row),
-    forward and backward 1st order.  Each entry: (first offset, weights (n, K)); a row
+    One ``(first offset, weights (n, points))`` per entry of ``_FALLBACK_STENCILS``; a row
     whose stencil leaves the axis (non-periodic) has NaN weights there and is skipped.
     """
     x, period = _positions(ax_dx, n, periodic)
@@ -307,21 +317,55 @@ def _fallback_plan(n: int, ax_dx: Any, periodic: bool, order: int = 1) -> dict:
         xe = np.concatenate([x[n - 2 :] - period, x, x[:2] + period])
     else:
         xe = np.concatenate([[np.nan, np.nan], x, [np.nan, np.nan]])
-    out = {}
-    for name, first, count in (
-        ("c2", -1, 3),
-        ("f2", 0, 3),
-        ("b2", -2, 3),
-        ("f1", 0, 2),
-        ("b1", -1, 2),
-    ):
+    stencils = []
+    for first, count in _FALLBACK_STENCILS:
         idx = np.arange(n)[:, None] + 2 + first + np.arange(count)[None, :]
         nodes = xe[idx] - x[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             w = fornberg(nodes, order)
         w[~np.isfinite(nodes).all(axis=1)] = np.nan
-        out[name] = (first, w)
-    return out
+        stencils.append((first, w))
+    return tuple(stencils)
+
+
+def _nonuniform_interior(ax_dx: np.ndarray, periodic: bool) -> tuple[np.ndarray, ...]:
+    """numpy's non-uniform 3-point weights ``(a, b, c)``, indexed by row (length ``n``)."""
+    if periodic:  # row g sits between dx[g-1] and dx[g]; dx[-1] is the seam
+        dx1, dx2 = np.roll(ax_dx, 1), ax_dx
+    else:
+        dx1, dx2 = ax_dx[0:-1], ax_dx[1:]
+    a = -(dx2) / (dx1 * (dx1 + dx2))
+    b = (dx2 - dx1) / (dx1 * dx2)
+    c = dx1 / (dx2 * (dx1 + dx2))
+    if not periodic:  # index by row: rows 0 and n-1 take edge stencils instead
+        a, b, c = (np.concatenate([w[:1] * np.nan, w, w[:1] * np.nan]) for w in (a, b, c))
+    return np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(c)
+
+
+def _edge_stencils(ax_dx: Any, uniform: bool, edge_order: int) -> tuple[tuple, tuple]:
+    """numpy's one-sided stencils of rows ``0`` and ``n-1`` (see ``AxisPlan.first_edge``)."""
+    if uniform:
+        if edge_order == 1:
+            return (ax_dx,), (ax_dx,)
+        return (
+            (-1.5 / ax_dx, 2.0 / ax_dx, -0.5 / ax_dx),
+            (0.5 / ax_dx, -2.0 / ax_dx, 1.5 / ax_dx),
+        )
+    if edge_order == 1:
+        return (ax_dx[0],), (ax_dx[-1],)
+    dx1, dx2 = ax_dx[0], ax_dx[1]
+    first = (
+        -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2)),
+        (dx1 + dx2) / (dx1 * dx2),
+        -dx1 / (dx2 * (dx1 + dx2)),
+    )
+    dx1, dx2 = ax_dx[-2], ax_dx[-1]
+    last = (
+        (dx2) / (dx1 * (dx1 + dx2)),
+        -(dx2 + dx1) / (dx1 * dx2),
+        (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2)),
+    )
+    return first, last
 
 
 def plan_axis(
@@ -341,57 +385,26 @@ def plan_axis(
     (``n`` for a periodic axis, the last being the seam ``first + period - last``).
     """
     uniform = np.ndim(ax_dx) == 0
-    d2 = coef = None
-    lo = hi = ()
+    two_dx = coef = None
+    first_edge = last_edge = ()  # periodic axes have no edges
     weights = offsets = lengths = None
     if accuracy != 2 or order != 1:
         weights, offsets, lengths = _weights_plan(n, ax_dx, accuracy, periodic, order)
-    elif uniform:
-        d2 = 2.0 * ax_dx
-        if periodic:
-            pass
-        elif edge_order == 1:
-            lo = hi = (ax_dx,)
-        else:
-            lo = (-1.5 / ax_dx, 2.0 / ax_dx, -0.5 / ax_dx)
-            hi = (0.5 / ax_dx, -2.0 / ax_dx, 1.5 / ax_dx)
     else:
-        if periodic:  # row g sits between dx[g-1] and dx[g]; dx[-1] is the seam
-            dx1, dx2 = np.roll(ax_dx, 1), ax_dx
+        if uniform:
+            two_dx = 2.0 * ax_dx
         else:
-            dx1, dx2 = ax_dx[0:-1], ax_dx[1:]
-        a = -(dx2) / (dx1 * (dx1 + dx2))
-        b = (dx2 - dx1) / (dx1 * dx2)
-        c = dx1 / (dx2 * (dx1 + dx2))
-        if not periodic:  # index by row: rows 0 and n-1 take edge stencils instead
-            a, b, c = (np.concatenate([w[:1] * np.nan, w, w[:1] * np.nan]) for w in (a, b, c))
-        coef = (np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(c))
-        if periodic:
-            pass
-        elif edge_order == 1:
-            lo = (ax_dx[0],)
-            hi = (ax_dx[-1],)
-        else:
-            dx1, dx2 = ax_dx[0], ax_dx[1]
-            lo = (
-                -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2)),
-                (dx1 + dx2) / (dx1 * dx2),
-                -dx1 / (dx2 * (dx1 + dx2)),
-            )
-            dx1, dx2 = ax_dx[-2], ax_dx[-1]
-            hi = (
-                (dx2) / (dx1 * (dx1 + dx2)),
-                -(dx2 + dx1) / (dx1 * dx2),
-                (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2)),
-            )
+            coef = _nonuniform_interior(ax_dx, periodic)
+        if not periodic:
+            first_edge, last_edge = _edge_stencils(ax_dx, uniform, edge_order)
     return AxisPlan(
         n=n,
         edge_order=edge_order,
         uniform=uniform,
-        d2=d2,
+        two_dx=two_dx,
         coef=coef,
-        lo=lo,
-        hi=hi,
+        first_edge=first_edge,
+        last_edge=last_edge,
         accuracy=accuracy,
         periodic=periodic,
         weights=weights,
