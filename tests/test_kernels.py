@@ -268,3 +268,126 @@ def test_empty_output_is_huge_page_aligned(order, dtype):
     ]:
         o = empty_output(g, np.dtype(dt))
         assert type(o) is type(g) and o.base is None and o.shape == g.shape
+
+
+# One compiled kernel in a fresh process: `python -c KERNEL_RUN ROLE DTYPE SYNC`.  Roles A and
+# B compile and save with sync points inside numba's IndexDataCacheFile.save (ROLE "-" runs
+# plainly); prints whether the result is right and how many overloads came from the cache.
+KERNEL_RUN = r"""
+import os, sys, time
+import numpy as np
+from numba.core import caching
+
+role, dtype, sync = sys.argv[1:4]
+cls = caching.IndexDataCacheFile
+save_index, save_data = cls._save_index, cls._save_data
+TARGET = "_compiled.uniform_last_axis"
+
+
+def mark(name):
+    open(os.path.join(sync, name), "w").close()
+
+
+def wait(name):
+    t0 = time.time()
+    while not os.path.exists(os.path.join(sync, name)):
+        assert time.time() - t0 < 600, name
+        time.sleep(0.01)
+
+
+def forced_index(self, overloads):  # both processes have chosen data file 1; A saves first
+    if self._index_name.startswith(TARGET) and overloads:
+        mark(role + "-chose")
+        wait("B-chose" if role == "A" else "A-chose")
+        if role == "B":
+            wait("A-index")
+        save_index(self, overloads)
+        mark(role + "-index")
+    else:
+        save_index(self, overloads)
+
+
+def forced_data(self, name, data):  # B writes its code first, A overwrites it
+    if self._index_name.startswith(TARGET) and role == "A":
+        wait("B-data")
+    save_data(self, name, data)
+    if self._index_name.startswith(TARGET):
+        mark(role + "-data")
+
+
+if role in ("A", "B"):
+    cls._save_index, cls._save_data = forced_index, forced_data
+
+from xgrad import _compiled
+
+f = (np.arange(200) ** 1.5).reshape(4, 50).astype(dtype)
+out = np.zeros_like(f)
+edges = np.zeros(2, np.int64), np.ones(2, dtype), np.zeros((2, 3))
+_compiled.uniform_last_axis(f, out, f.dtype.type(2.0), 1, 49, *edges, False)
+right = np.array_equal(out[:, 1:49], (f[:, 2:] - f[:, :-2]) / f.dtype.type(2.0))
+print("right" if right else "wrong", sum(_compiled.uniform_last_axis.stats.cache_hits.values()))
+"""
+
+
+def _kernel_process(role, dtype, cache_dir, sync, opt_in):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), XGRAD_NUMBA_CACHE=opt_in)
+    args = [sys.executable, "-c", KERNEL_RUN, role, dtype, str(sync)]
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _finish(process):
+    out, err = process.communicate(timeout=900)
+    return process.returncode, out.strip(), err
+
+
+def test_numba_cache_is_opt_in(tmp_path):
+    """numba's on-disk cache is off unless ``XGRAD_NUMBA_CACHE=1`` (docs/performance.md): no
+    kernel has a cache by default (numba then never writes one)."""
+    import os
+    import subprocess
+    import sys
+
+    show = (
+        "from xgrad import _compiled as c; print(sorted({type(k._cache).__name__ for k in "
+        "vars(c).values() if hasattr(k, '_cache')}))"
+    )
+    for opt_in, expected in [("", "['NullCache']"), ("0", "['NullCache']")]:
+        env = dict(os.environ, XGRAD_NUMBA_CACHE=opt_in)
+        shown = subprocess.run(
+            [sys.executable, "-c", show], env=env, capture_output=True, text=True
+        )
+        assert shown.stdout.strip() == expected, shown.stderr
+
+
+@pytest.mark.slow
+def test_numba_cache_opted_in_is_used(tmp_path):
+    """``XGRAD_NUMBA_CACHE=1``: a fresh process loads the kernel the previous one wrote."""
+    on = tmp_path / "on"
+    assert _finish(_kernel_process("-", "float64", on, tmp_path, "1"))[:2] == (0, "right 0")
+    assert any(on.rglob("*.nbi")) and any(on.rglob("*.nbc"))
+    assert _finish(_kernel_process("-", "float64", on, tmp_path, "1"))[:2] == (0, "right 1")
+
+
+@pytest.mark.slow
+def test_numba_cache_race_maps_a_signature_to_other_code(tmp_path):
+    """Evidence for keeping the cache opt-in (numba issue 4807).  numba saves a new overload
+    by loading the index, taking the first free data file, saving the index, then the data;
+    nothing checks a data file against its key.  Two cold processes that compile float64 and
+    float32 of one kernel at the same time (interleaved here by sync points in those steps)
+    leave an index mapping float32 to float64 machine code: from then on every process that
+    loads the float32 kernel fails, until the cache is deleted.  If this test starts failing,
+    numba has fixed the race and the default can be revisited."""
+    cache, sync = tmp_path / "cache", tmp_path / "sync"
+    sync.mkdir()
+    racers = [
+        _kernel_process(r, d, cache, sync, "1") for r, d in [("A", "float64"), ("B", "float32")]
+    ]
+    assert [_finish(p)[:2] for p in racers] == [(0, "right 0"), (0, "right 0")]
+    code, out, err = _finish(_kernel_process("-", "float32", cache, sync, "1"))
+    assert code != 0 and "can't unbox array" in err, (code, out, err[-2000:])

@@ -28,13 +28,21 @@ kernels compute one row next to a block face, its neighbours in other arrays.
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload
 from numba.np.numpy_support import as_dtype
 
-_jit = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+#: numba's on-disk cache, opt-in: ``XGRAD_NUMBA_CACHE=1`` (docs/performance.md, "First-call
+#: latency").  Processes that compile different signatures of one kernel at the same time
+#: can leave an index that maps one signature to another's machine code (numba issue 4807;
+#: ``tests/test_kernels.py::test_numba_cache_race_maps_a_signature_to_other_code``).
+CACHE = os.environ.get("XGRAD_NUMBA_CACHE", "").strip().lower() not in ("", "0", "false", "no")
+
+_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
 
 
 def _numpy_fuses_complex_multiply() -> bool:
