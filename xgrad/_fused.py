@@ -10,7 +10,7 @@ The operations and their order are those of the formulas in :mod:`xgrad.kinemati
 ``fastmath`` (no FMA contraction, no reassociation), so numpy, dask and every chunking give the
 same bits (``tests/test_kinematics.py::test_chunked_is_bit_identical_and_lazy``). Each is a
 numpy ufunc (broadcasting, any layout, ``out=``) with float32 and float64 loops, built by
-:func:`kernel` on first use (compiled once, then loaded from numba's cache). The caller casts
+:func:`kernel` on first use (compiled once per process; from numba's on-disk cache only with XGRAD_NUMBA_CACHE=1). The caller casts
 every array to one of the two dtypes, so numpy never picks a float64 loop for float32 data by
 casting (as it would with a ufunc compiled lazily per dtype).
 """
@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
+
+from ._compiled import CACHE
 
 __all__ = ["kernel"]
 
@@ -47,7 +49,7 @@ def kernel(name: str) -> Callable:
         return f"{t}({', '.join([t] * nargs + ['boolean'] * flag)})"
 
     python = globals()[name]
-    return numba.vectorize([signature("float32"), signature("float64")], cache=True)(python)
+    return numba.vectorize([signature("float32"), signature("float64")], cache=CACHE)(python)
 
 
 @numba.njit(inline="always")
