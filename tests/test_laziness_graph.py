@@ -349,12 +349,6 @@ def test_unknown_chunks_raise_valueerror(make, axis, entry, raise_on_compute, as
     assert_bitwise_equal(dask.compute(*differentiate(fixed, axis)), expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="zero-size chunks, but for one at either end, break the halo exchange at compute "
-    "time ('str' object has no attribute 'shape' in xgrad/chunked.py)",
-)
 @pytest.mark.parametrize("chunks", [(3, 0, 3), (0, 0, 4, 4), (3, 3, 1, 0, 2, 2, 2, 1)], ids=str)
 def test_empty_chunks_inside(chunks, assert_bitwise_equal):
     """Chunks of size 0 (what a boolean mask leaves, once its sizes are computed) are skipped."""

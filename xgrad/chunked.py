@@ -62,7 +62,8 @@ def _halo_sources(
     first_rows = [0] * nchunks
     last_rows = [0] * nchunks
     for c, (start, size) in enumerate(zip(starts, sizes)):
-        nbefore, nafter = plan.rows_needed(start, size)
+        # an empty chunk (after a boolean mask) computes nothing and needs no halo
+        nbefore, nafter = plan.rows_needed(start, size) if size else (0, 0)
         # on a periodic axis the block before the first is the last (guarded by
         # test_accuracy.py::test_periodic_nonuniform_and_chunked_seam_bits)
         before.append(_walk(c, nbefore, -1, sizes, last_rows)[::-1])
@@ -80,8 +81,9 @@ def _walk(c: int, need: int, step: int, sizes: Sequence[int], used: list[int]) -
     while need > 0:
         src %= len(sizes)
         take = min(need, sizes[src])
-        parts.append((src, take))
-        used[src] = max(used[src], take)
+        if take:  # empty chunks give nothing: walk past them
+            parts.append((src, take))
+            used[src] = max(used[src], take)
         need -= take
         src += step
     return parts
@@ -101,11 +103,18 @@ def _faces(block: Any, spec: tuple[tuple[int, int, int], ...], copy: bool = True
     return tuple(faces)
 
 
-def _held(x: Any) -> Any:
+def _is_expression(x: Any) -> bool:
+    """A dask array of dask's array expressions (``array.query-planning``), not a legacy one."""
+    return type(x).__module__.startswith("dask.array._array_expr")
+
+
+def _held(x: Any, graph: Any) -> Any:
     """``held(key)``: whether the graph holds that input block as data (a persisted array)."""
+    if isinstance(graph, dict):  # array expressions: the lowered graph, a plain mapping
+        return lambda key: type(graph.get(key)) is np.ndarray
     from dask.highlevelgraph import MaterializedLayer
 
-    layer = x.__dask_graph__().layers.get(x.name)
+    layer = graph.layers.get(x.name)
     if not isinstance(layer, MaterializedLayer):  # never materialise a lazy layer to look
         return lambda key: False
     return lambda key: type(layer.get(key)) is np.ndarray
@@ -205,7 +214,8 @@ def chunked_gradients(
 
     faces_layer: dict = {}
     kernel_layer: dict = {pname: plans}
-    held = _held(x)
+    base = x.__dask_graph__()
+    held = _held(x, base)
     for idx in itertools.product(*(range(len(c)) for c in x.chunks)):
         spec = tuple([spec_of[j][idx[k]] for j, k in jk])
         if any(nf or nl for _, nf, nl in spec):
@@ -227,7 +237,28 @@ def chunked_gradients(
             ),
         )
 
-    base = x.__dask_graph__()
+    meta = meta_from_array(x._meta, ndim=x.ndim, dtype=otype)
+    blocks = list(itertools.product(*(range(len(c)) for c in x.chunks)))
+    if len(axes) == 1:
+        outputs = {kname: {}}
+    else:  # one getitem per output; by position: an axis may come twice
+        outputs = {
+            f"xgrad-out{j}-d{k}-{token}": {
+                (f"xgrad-out{j}-d{k}-{token}",) + idx: (operator.getitem, (kname,) + idx, j)
+                for idx in blocks
+            }
+            for j, k in enumerate(axes)
+        }
+    if _is_expression(x):
+        from .dask_expressions import expression_array
+
+        graph = {**dict(base), **faces_layer, **kernel_layer}
+        return [
+            expression_array(
+                {**graph, **layer}, meta, x.chunks, [(name,) + i for i in blocks], name
+            )
+            for name, layer in outputs.items()
+        ]
     layers = dict(base.layers)
     deps = dict(base.dependencies)
     in_layers = set(x.__dask_layers__())
@@ -235,19 +266,11 @@ def chunked_gradients(
     deps[fname] = in_layers
     layers[kname] = MaterializedLayer(kernel_layer)
     deps[kname] = in_layers | {fname}
-    meta = meta_from_array(x._meta, ndim=x.ndim, dtype=otype)
-    if len(axes) == 1:
-        return [da.Array(HighLevelGraph(layers, deps), kname, chunks=x.chunks, meta=meta)]
     outs = []
-    for j, k in enumerate(axes):
-        oname = f"xgrad-out{j}-d{k}-{token}"  # by position: an axis may come twice
-        layer = {
-            (oname,) + idx: (operator.getitem, (kname,) + idx, j)
-            for idx in itertools.product(*(range(len(c)) for c in x.chunks))
-        }
-        olayers = dict(layers)
-        olayers[oname] = MaterializedLayer(layer)
-        odeps = dict(deps)
-        odeps[oname] = {kname}
-        outs.append(da.Array(HighLevelGraph(olayers, odeps), oname, chunks=x.chunks, meta=meta))
+    for name, layer in outputs.items():
+        olayers, odeps = dict(layers), dict(deps)
+        if layer:
+            olayers[name] = MaterializedLayer(layer)
+            odeps[name] = {kname}
+        outs.append(da.Array(HighLevelGraph(olayers, odeps), name, chunks=x.chunks, meta=meta))
     return outs

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import is_dask_array
+
 __all__ = ["AxisPlan", "plan_axis", "points_needed", "spacing_from_varargs"]
 
 
@@ -167,7 +169,8 @@ def spacing_from_varargs(
     len_axes = len(axes)
     if n == 0:
         return [1.0] * len_axes
-    if n == 1 and np.ndim(varargs[0]) == 0:
+    # a dask coordinate's own ndim: dask's array expressions refuse numpy's np.ndim
+    if n == 1 and (varargs[0].ndim if is_dask_array(varargs[0]) else np.ndim(varargs[0])) == 0:
         return list(varargs) * len_axes
     if n != len_axes:
         raise TypeError(
@@ -202,7 +205,9 @@ def spacing_from_varargs(
 
 def _materialize(distances: Any) -> Any:
     """np.asanyarray, computing a (small, 1-D) dask coordinate first."""
-    if hasattr(distances, "__dask_graph__") and hasattr(distances, "compute"):
+    if is_dask_array(distances):
+        if distances.size == 0:  # nothing to compute (dask's array expressions refuse to)
+            return np.empty(distances.shape, dtype=distances.dtype)
         distances = distances.compute()
     return np.asanyarray(distances)
 
