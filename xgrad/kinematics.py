@@ -27,57 +27,47 @@ latitude, :mod:`xgrad.vector`) to the truncation error, and bit for bit where th
 vanishes (curl where ``u == 0``, divergence where ``v == 0``) and in Cartesian geometry
 (``tests/test_kinematics.py::test_consistency_with_curl_and_divergence``).
 
-Grids (:mod:`xgrad.grids`): the regular latitude/longitude grid, on a sphere or an ellipsoid
-(``tan(phi)/N(phi)`` with ``N`` the prime-vertical radius of curvature; ``d/dy`` is then per metre
-along the meridian, ``1/M(phi) d/dphi``); rotated-pole grids, with grid-relative components, in the
-rotated sphere's frame (``phi`` the rotated latitude: x and y along the rotated grid lines); and
-the Cartesian plane. Projected and curvilinear grids need the derivatives of the grid's scale
-factors and its angle in :func:`local_gradient`; until then they are a ValueError naming the
-method and the grid (``geometry='cartesian'`` gives plain per-coordinate-unit derivatives there).
+Grids (:mod:`xgrad.grids`; the local frame and metric terms in :mod:`xgrad.local_frame`): the
+regular latitude/longitude grid, on a sphere or an ellipsoid (``tan(phi)/N(phi)`` with ``N`` the
+prime-vertical radius of curvature; ``d/dy`` is then per metre along the meridian,
+``1/M(phi) d/dphi``); rotated-pole grids, in the rotated sphere's frame (``phi`` the rotated
+latitude: x and y along the rotated grid lines); projected and curvilinear grids with the
+orthogonal-grid formulas (scale factors ``hx``, ``hy``: ``du/dx = ux + v kx``, ``dv/dx = vx - u
+kx``, ``du/dy = uy - v ky``, ``dv/dy = vy + u ky``, ``kx = (dhx/dj)/(hx hy)``, ``ky =
+(dhy/di)/(hx hy)``), x and y along the grid's x and y lines; and the Cartesian plane. On every Earth
+grid the components are keyed by the grid's dims (grid-relative) or ``"east"``/``"north"``
+(Earth-relative, rotated onto the grid lines with the local grid angle); the results are in the
+grid-relative local frame either way (divergence, vorticity, total deformation, advection and
+frontogenesis do not depend on the frame; stretching and shearing do).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from .arrays import is_quantity
-from .coords import Spacing
 from .grids import horizontal_dims
 from .labelled import (
     Options,
-    Plan,
     boundary_label,
     check_dtype,
-    derivative_arrays,
     numeric_data,
     pint_units,
     prepare,
 )
+from .local_frame import Frame, fused, local_gradient, scalar_gradient, winds
 from .units import derivative_units, result_attrs, same_units
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
-from .vector import _check_same_units, _common_attrs, _describe, _real
+from .vector import _check_same_units, _common_attrs, _describe
 
 __all__ = ["advection", "deformation", "frontogenesis", "local_gradient", "vector_gradient"]
 
 _EXAMPLE = "{'lon': 'u', 'lat': 'v'}"
-
-
-@dataclass(frozen=True)
-class Frame:
-    """The horizontal frame of a kinematics method: the x and y dims and the components."""
-
-    x: Spacing
-    y: Spacing
-    u: Hashable  # the component along x (eastward on the Earth)
-    v: Hashable  # the component along y (northward on the Earth)
-    sphere: bool  # regular or rotated-pole latitude/longitude: per metre, with metric terms
-    plan: Plan
 
 
 def _call(operator: str, name: Hashable | None) -> str:
@@ -93,8 +83,8 @@ def _earth_relative(operator: str, keys: Any, why: str) -> ValueError:
 
 
 def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Options) -> Mapping:
-    """``{"east": u, "north": v}`` -> keyed by the x and y dims of the Earth grid (which must
-    be a regular latitude/longitude one: checked by :func:`plan_frame`)."""
+    """``{"east": u, "north": v}`` -> keyed by the x and y dims of the Earth grid (on any grid
+    but a regular latitude/longitude one :func:`xgrad.local_frame.winds` rotates them)."""
     keys = set(components)
     if not keys & {"east", "north"} or keys & set(ds.dims):
         return components
@@ -133,21 +123,22 @@ def plan_frame(
     plan = prepare(ds, [kx, ky], options)
     x, y = plan.spacings
     kind = None if plan.grid is None else plan.grid.kind
-    if earth and kind != "sphere":
+    if earth and kind is None:
         raise _earth_relative(
-            operator,
-            ["east", "north"],
-            f"on a {kind} grid they would need rotating onto the grid lines by the local grid "
-            f"angle, which {operator} does not do yet",
+            operator, ["east", "north"], "in cartesian geometry there is no east or north"
         )
-    if kind not in (None, "sphere", "rotated_pole"):
-        raise ValueError(
-            f"{operator} on a {kind} grid (dims {plan.grid.dims!r}) is not available yet: its "
-            "vector gradient needs the derivatives of the grid's scale factors and its angle "
-            "(for a scalar, `.grad.horizontal()` gives the eastward and northward derivatives). "
-            "Interpolate to a regular latitude/longitude grid first, or take plain derivatives "
-            "per coordinate unit without metric terms: `geometry='cartesian'`"
-        )
+    if kind in ("projected", "curvilinear"):
+        grid = plan.grid
+        if {kx, ky} != set(grid.dims) or len(grid.dims) != 2:
+            raise ValueError(
+                f"{operator} on a {kind} grid needs the components along its two dims "
+                f"{grid.dims!r} (grid-relative), e.g. `{{{grid.x!r}: 'u', {grid.y!r}: 'v'}}`, or "
+                "Earth-relative ones: `{'east': 'u', 'north': 'v'}`"
+            )
+        if x.dim != grid.x:  # x is the grid's x dim, whatever the order given
+            x, y, u, v = y, x, v, u
+        _grid_angle(ds, plan, earth)
+        return Frame(x=x, y=y, u=u, v=v, sphere=False, plan=plan, kind=kind, earth=earth)
     roles = [x.role, y.role]
     sphere = kind is not None
     if sphere and sorted(map(str, roles)) != ["latitude", "longitude"]:
@@ -161,7 +152,17 @@ def plan_frame(
         x, y, u, v = y, x, v, u
     if not sphere:
         _check_same_units(operator, [x, y])
-    return Frame(x=x, y=y, u=u, v=v, sphere=sphere, plan=plan)
+    _grid_angle(ds, plan, earth and kind == "rotated_pole")
+    return Frame(x=x, y=y, u=u, v=v, sphere=sphere, plan=plan, kind=kind, earth=earth)
+
+
+def _grid_angle(ds: xr.Dataset, plan: Any, needed: bool) -> None:
+    """The grid's local frame (cached in the plan), so that its errors (a rotated pole without
+    its grid mapping) come before anything is built."""
+    if needed:
+        from .horizontal import frame_metric
+
+        frame_metric(plan, ds)
 
 
 def _check_variables(ds: xr.Dataset, frame: Frame, operator: str, names: list[Hashable]) -> None:
@@ -195,104 +196,6 @@ def _check_variables(ds: xr.Dataset, frame: Frame, operator: str, names: list[Ha
             f"{frame.v!r}: {b!r}); convert one first, e.g. with pint-xarray: "
             f"`ds.pint.quantify().pint.to({frame.v}={a!r}).pint.dequantify()`"
         )
-
-
-def _labelled(da: xr.DataArray, data: Any) -> xr.DataArray:
-    return xr.DataArray(data, dims=da.dims, coords=da.coords)
-
-
-def _winds(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, xr.DataArray]:
-    """The components as plain labelled numbers (pint magnitudes)."""
-    unit = frame.plan.datetime_unit
-    return tuple(_labelled(ds[k], numeric_data(ds[k], unit)[0]) for k in (frame.u, frame.v))
-
-
-def _scalar_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.DataArray, ...]:
-    """``(df/dx, df/dy)`` of one variable: one engine pass, the metric factors in the pass."""
-    da = ds[var]
-    data = numeric_data(da, frame.plan.datetime_unit)[0]
-    fx, fy = derivative_arrays(data, da, [frame.x, frame.y], frame.plan)
-    return _labelled(da, fx), _labelled(da, fy)
-
-
-def _metric_term(ds: xr.Dataset, frame: Frame) -> xr.DataArray | None:
-    """``tan(phi)/N(phi)`` along the latitude dim (None in Cartesian geometry): ``N`` the
-    prime-vertical radius of curvature (the radius on a sphere); NaN at the poles.
-
-    On a rotated-pole grid ``phi`` is the rotated latitude: the metric of the rotated sphere,
-    for components along the rotated grid lines.
-    """
-    if not frame.sphere:
-        return None
-    y = frame.y
-    values = np.asarray(y.values, dtype=np.float64)  # the latitude dim's coordinate
-    phi = values / y.per_radian
-    # cos(pi/2) is 6e-17, not 0: the poles are found from the values, as for the factors
-    pole = np.abs(values) == (90.0 if y.per_radian != 1.0 else np.pi / 2)
-    with np.errstate(divide="ignore"):
-        sec = np.where(pole, np.nan, 1.0 / np.cos(phi))
-    term = np.sin(phi) * sec / frame.plan.figure.prime_vertical_radius(phi)
-    dtype = np.result_type(*(_real(ds[k].dtype) for k in (frame.u, frame.v)))
-    return xr.DataArray(term.astype(dtype), dims=y.dim)
-
-
-def fused(name: str, *args: Any) -> xr.DataArray:
-    """``xgrad._fused.kernel(name)(*args)`` elementwise, lazily on dask (one pass, no temporaries);
-    every array in float32 when all are, else in float64; laid out as the first argument."""
-    from . import _fused  # numba, imported on first use
-
-    arrays = [a for a in args if isinstance(a, xr.DataArray)]
-    dtype = np.result_type(np.float32, *(a.dtype for a in arrays))  # ints: float64
-    args = tuple(a.astype(dtype, copy=False) if isinstance(a, xr.DataArray) else a for a in args)
-    return xr.apply_ufunc(_fused.kernel(name), *args, dask="parallelized", output_dtypes=[dtype])
-
-
-@dataclass(frozen=True)
-class LocalGradient:
-    """The four grid-relative derivatives per metre and the local metric terms.
-
-    ``ux, uy, vx, vy`` are the derivatives of each component along the x and y dims (one engine
-    pass per component); ``tan`` is ``tan(phi)/N`` (None without metric terms), which with the
-    components ``u, v`` turns them into the local-frame vector gradient: ``du/dx = ux - v tan``,
-    ``dv/dx = vx + u tan``, ``du/dy = uy``, ``dv/dy = vy``. This is where an orthogonal Earth
-    grid plugs in: with scale factors ``hx``, ``hy`` (metres per grid unit),
-    ``kx = (dhx/dj) / (hx hy)`` and ``ky = (dhy/di) / (hx hy)`` give ``du/dx = ux + v kx``,
-    ``dv/dx = vx - u kx``, ``du/dy = uy - v ky``, ``dv/dy = vy + u ky`` (the sphere: ``hx = N cos
-    phi``, ``hy = M``, so ``kx = -tan(phi)/N`` and ``ky = 0``).
-    """
-
-    ux: xr.DataArray
-    uy: xr.DataArray
-    vx: xr.DataArray
-    vy: xr.DataArray
-    u: xr.DataArray
-    v: xr.DataArray
-    tan: xr.DataArray | None
-
-    @property
-    def metric(self) -> tuple[Any, Any, Any, bool]:
-        """``(u, v, tan, metric)`` for the fused kernels (zeros when there is no metric, so
-        the kernels need not read the components)."""
-        if self.tan is None:
-            return 0.0, 0.0, 0.0, False
-        return self.u, self.v, self.tan, True
-
-    def du_dx(self) -> xr.DataArray:
-        return self.ux if self.tan is None else fused("minus_product", self.ux, self.v, self.tan)
-
-    def dv_dx(self) -> xr.DataArray:
-        return self.vx if self.tan is None else fused("plus_product", self.vx, self.u, self.tan)
-
-
-def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
-    """The derivatives and metric terms of ``frame.u``, ``frame.v`` (:class:`LocalGradient`);
-    the one place where a grid's metric enters. Latitude errors come before anything is built.
-    """
-    tan = _metric_term(ds, frame)
-    ux, uy = _scalar_gradient(ds, frame.u, frame)
-    vx, vy = _scalar_gradient(ds, frame.v, frame)
-    u, v = _winds(ds, frame)
-    return LocalGradient(ux=ux, uy=uy, vx=vx, vy=vy, u=u, v=v, tan=tan)
 
 
 def _finish(
@@ -355,16 +258,25 @@ def _wind_dataset(ds: xr.Dataset, frame: Frame, fields: dict[str, tuple]) -> xr.
     return xr.Dataset(out, coords=ds.coords, attrs=attrs)
 
 
+def _where(frame: Frame) -> str:
+    """Which frame the tensor is in, for the long_name."""
+    if frame.kind is None:
+        return f"x along {frame.x.name!r} and y along {frame.y.name!r}"
+    if frame.kind == "sphere":
+        return "x eastward and y northward in the local frame"
+    rotated = ", Earth-relative components rotated onto the grid" if frame.earth else ""
+    return (
+        f"x along the grid dim {frame.x.dim!r} and y along {frame.y.dim!r} in the local grid "
+        f"frame{rotated}"
+    )
+
+
 def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
     frame = plan_frame(ds, components, options, "vector_gradient")
     _check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
     g = local_gradient(ds, frame)
-    where = (
-        "x eastward and y northward in the local frame"
-        if frame.sphere
-        else (f"x along {frame.x.name!r} and y along {frame.y.name!r}")
-    )
+    where = _where(frame)
     fields = {}
     for comp, axis, part in (
         (frame.u, "x", g.du_dx()),
@@ -422,8 +334,8 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
     frame = plan_frame(ds, components, options, "advection", f)
     _check_variables(ds, frame, "advection", [f])
     text, unit = _times_wind_units(ds, frame, *_units(ds, frame, f))
-    fx, fy = _scalar_gradient(ds, f, frame)
-    u, v = _winds(ds, frame)
+    fx, fy = scalar_gradient(ds, f, frame)
+    u, v = winds(ds, frame)
     result = fused("advection", fx, u, fy, v)  # -(u fx + v fy), f's dims first
     return _finish(
         ds,
@@ -447,7 +359,7 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
     text = derivative_units(text, derivative_units(None, wind_text))
     unit = None if unit is None else unit * wind_unit
     g = local_gradient(ds, frame)
-    fx, fy = _scalar_gradient(ds, f, frame)
+    fx, fy = scalar_gradient(ds, f, frame)
     # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
     result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
     return _finish(
