@@ -382,7 +382,10 @@ def nc3(tmp_path, ds) -> Path:
             ],
             "--scheduler 'nonsense'",
         ),
-        (lambda d, nc, nc3: [str(nc), str(d / "o.zarr")], "required: --along"),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr")],
+            "one of the arguments --along --horizontal is required",
+        ),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat", "--overwrite"], "OUTPUT is INPUT"),
     ],
 )

@@ -301,13 +301,21 @@ def _curvilinear(
     east, north = _east_north(position if figure.is_sphere else _unit_vectors(phi, lam))
     a, b = radius * _dot(east, tangent[grid.x]), radius * _dot(east, tangent[grid.y])
     c, d = radius * _dot(north, tangent[grid.x]), radius * _dot(north, tangent[grid.y])
+    lx, ly = length[grid.x], length[grid.y]
+    # a degenerate cell (two grid points at one place, as on ORCA's north fold) has no frame:
+    # 0 * inf there is NaN, the answer, not something to warn about
     with np.errstate(divide="ignore", invalid="ignore"):
         inverse = 1.0 / (a * d - b * c)
-    lx, ly = length[grid.x], length[grid.y]
-    to_earth = {
-        "east": {grid.x: _field(d * lx * inverse, dims), grid.y: _field(-c * ly * inverse, dims)},
-        "north": {grid.x: _field(-b * lx * inverse, dims), grid.y: _field(a * ly * inverse, dims)},
-    }
+        to_earth = {
+            "east": {
+                grid.x: _field(d * lx * inverse, dims),
+                grid.y: _field(-c * ly * inverse, dims),
+            },
+            "north": {
+                grid.x: _field(-b * lx * inverse, dims),
+                grid.y: _field(a * ly * inverse, dims),
+            },
+        }
     return GridMetric(scales=scales, to_earth=to_earth)
 
 

@@ -48,6 +48,7 @@ def _gradient_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
         args.along,
         variables=args.var,
         options=options,
+        horizontal=args.horizontal,
         chunks=parse_chunks(args.chunks),
         scheduler_spec=args.scheduler,
         plot=args.plot,

@@ -166,7 +166,9 @@ def open_input(
     Returns
     -------
     xarray.Dataset
-        Nothing is read but metadata and index coordinates.
+        Nothing is read but metadata and index coordinates. Opened with
+        ``decode_coords="all"``: cell bounds and grid mappings are coordinates, and each
+        variable's ``grid_mapping`` is in its encoding, where the Earth grid is looked up.
 
     Raises
     ------
@@ -210,7 +212,7 @@ def open_input(
                     f"its dimensions are {tuple(dims)!r}"
                 )
             spec = {d: "auto" for d in dims} | dict(chunks or {})
-            return xr.open_dataset(path, engine=engine, chunks=spec)
+            return xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all")
     except InputError:
         raise
     except Exception as err:  # every backend has its own exception types for a bad file

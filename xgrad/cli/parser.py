@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     Examples
     --------
     >>> args = build_parser().parse_args(["gradient", "in.nc", "out.zarr", "--along", "lat"])
-    >>> args.command, args.along, args.scheduler
-    ('gradient', ['lat'], 'threads')
+    >>> args.command, args.along, args.horizontal, args.scheduler
+    ('gradient', ['lat'], False, 'threads')
     """
     parser = _Parser(prog="xgrad", description="Derivatives of NetCDF and Zarr data, out of core.")
     parser.add_argument("--version", action="version", version=f"xgrad {__version__}")
@@ -65,15 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser(
         "gradient",
         help="differentiate the variables of INPUT along dimensions, write OUTPUT",
-        description="Differentiate INPUT (NetCDF or Zarr) along --along dims; write "
-        "d{var}_d{dim} variables to OUTPUT (format from its suffix: .nc or .zarr), atomically.",
+        description="Differentiate INPUT (NetCDF or Zarr) along --along dims (d{var}_d{dim}) "
+        "or eastward and northward on its Earth grid with --horizontal (d{var}_deast, "
+        "d{var}_dnorth); write them to OUTPUT (format from its suffix: .nc or .zarr), atomically.",
     )
     g.add_argument("input", metavar="INPUT", help="NetCDF file or Zarr store")
     g.add_argument(
         "output", metavar="OUTPUT", help="*.nc or *.zarr; must not exist (see --overwrite)"
     )
-    g.add_argument(
-        "--along", nargs="+", required=True, metavar="DIM", help="dimensions to differentiate along"
+    how = g.add_mutually_exclusive_group(required=True)
+    how.add_argument("--along", nargs="+", metavar="DIM", help="dimensions to differentiate along")
+    how.add_argument(
+        "--horizontal",
+        action="store_true",
+        help="eastward and northward derivatives per metre on an Earth grid (regular "
+        "latitude/longitude, rotated pole, projected, curvilinear): d{var}_deast, d{var}_dnorth",
     )
     g.add_argument(
         "--var",

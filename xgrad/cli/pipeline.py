@@ -3,7 +3,8 @@
 :func:`run_gradient` opens INPUT lazily with dask chunks, chooses the variables
 (:func:`xgrad.variables.select_variables`), builds every derivative
 (:func:`derivative_dataset`: one ``.grad.along(*dims)`` call per variable, so all dims share
-one pass over the data), checks the output and plot paths, and only then computes: one dask
+one pass over the data; with ``--horizontal`` one ``Dataset.grad.horizontal()`` on the Earth
+grid's variables), checks the output and plot paths, and only then computes: one dask
 computation that streams chunks from INPUT to a hidden temporary next to OUTPUT, renamed into
 place at the end (:func:`xgrad.cli.files.write_dataset`). Memory stays at a few chunks per
 worker thread, whatever the size of the data.
@@ -21,7 +22,7 @@ from typing import Any
 import xarray as xr
 
 from .. import __version__
-from ..variables import select_variables
+from ..variables import cf_metadata_variables, select_variables
 from .errors import InputError, message
 from .files import check_output_path, open_input, output_format, write_dataset
 from .schedulers import check_scheduler, scheduler
@@ -47,25 +48,31 @@ def _dims_of(ds: xr.Dataset, along: Sequence[str]) -> list[Hashable]:
 
 def derivative_dataset(
     ds: xr.Dataset,
-    along: Sequence[str],
+    along: Sequence[str] | None,
     *,
     variables: Sequence[str] | None = None,
     options: Mapping[str, Any] | None = None,
+    horizontal: bool = False,
 ) -> xr.Dataset:
     """The lazy derivatives ``d{var}_d{dim}`` of the chosen variables of ``ds``, as a Dataset.
 
     Parameters
     ----------
     ds : xarray.Dataset
-    along : sequence of str
+    along : sequence of str or None
         Dimensions (or 1-D coordinates) to differentiate along; all in one pass per variable.
+        None (or empty) with ``horizontal``.
     variables : sequence of str, optional
         Data variables (``--var``). By default every one that has all the ``along``
-        dimensions, except CF metadata (cell bounds, grid mappings: left out silently) and
-        dtypes that cannot be differentiated (left out with a warning); see
-        :func:`xgrad.variables.select_variables`.
+        dimensions (with ``horizontal``: the two dims of the Earth grid,
+        :func:`xgrad.grids.horizontal_dims`), except CF metadata (cell bounds, grid mappings:
+        left out silently) and dtypes that cannot be differentiated (left out with a warning);
+        see :func:`xgrad.variables.select_variables`.
     options : mapping, optional
         Keyword arguments for :meth:`DataArray.grad.along` (``geometry``, ``accuracy``, ...).
+    horizontal : bool, default: False
+        Eastward and northward derivatives per metre (``--horizontal``,
+        :meth:`Dataset.grad.horizontal`), named ``d{var}_deast`` and ``d{var}_dnorth``.
 
     Returns
     -------
@@ -76,11 +83,31 @@ def derivative_dataset(
     Raises
     ------
     InputError
-        An unknown ``along`` name or variable, or nothing to differentiate.
+        An unknown ``along`` name or variable, no Earth grid (``horizontal``), or nothing to
+        differentiate.
     """
     from .. import accessor  # noqa: F401  (registers .grad)
 
-    dims = _dims_of(ds, along)
+    options = dict(options or {})
+    if variables:
+        # INPUT is opened with decode_coords="all", which makes CF bounds and grid mappings
+        # coordinates; one asked for by name is differentiated like any data variable
+        metadata = cf_metadata_variables(ds)
+        named = [v for v in variables if v in metadata and v in ds.coords and v not in ds.dims]
+        if named:
+            ds = ds.reset_coords(named)
+    if horizontal:
+        from ..grids import horizontal_dims
+        from ..options import Options
+
+        try:
+            dims = list(horizontal_dims(ds, Options(**options)))
+        except (ValueError, TypeError) as err:
+            raise InputError(f"--horizontal: {message(err)}") from err
+        wanted = tuple(map(str, dims))
+    else:
+        dims = _dims_of(ds, along or ())
+        wanted = tuple(along or ())
     try:
         chosen, skipped = select_variables(ds, dims, variables)
     except (ValueError, TypeError) as err:  # the messages start with the variable's name
@@ -90,17 +117,27 @@ def derivative_dataset(
             warnings.warn(f"left out {left_out.name!r}: {left_out.reason}", stacklevel=2)
     if not chosen:
         raise InputError(
-            f"no data variable of INPUT has all of the dimensions {tuple(along)!r}; choose "
+            f"no data variable of INPUT has all of the dimensions {wanted!r}; choose "
             f"one with --var (data variables: {tuple(map(str, ds.data_vars))!r})"
         )
     out: dict[str, xr.DataArray] = {}
+
+    def put(name: str, result: xr.DataArray) -> None:
+        if name in out:
+            raise InputError(f"two outputs would both be named {name!r}; pick --var explicitly")
+        out[name] = result.rename(name)
+
+    if horizontal:
+        # one plan for all the variables: the grid's frame is computed once
+        east, north = ds[list(chosen)].grad.horizontal(**options)
+        for var in chosen:
+            put(f"d{var}_deast", east[var])
+            put(f"d{var}_dnorth", north[var])
+        return xr.Dataset(out, attrs=dict(ds.attrs))
     for var in chosen:
-        results = ds[var].grad.along(*along, **dict(options or {}))
-        for dim, result in zip(along, results if isinstance(results, tuple) else (results,)):
-            name = f"d{var}_d{dim}"
-            if name in out:
-                raise InputError(f"two outputs would both be named {name!r}; pick --var explicitly")
-            out[name] = result.rename(name)
+        results = ds[var].grad.along(*(along or ()), **options)
+        for dim, result in zip(along or (), results if isinstance(results, tuple) else (results,)):
+            put(f"d{var}_d{dim}", result)
     return xr.Dataset(out, attrs=dict(ds.attrs))
 
 
@@ -115,10 +152,11 @@ def _add_history(ds: xr.Dataset, command: str) -> None:
 def run_gradient(
     input: str | os.PathLike,
     output: str | os.PathLike,
-    along: Sequence[str],
+    along: Sequence[str] | None,
     *,
     variables: Sequence[str] | None = None,
     options: Mapping[str, Any] | None = None,
+    horizontal: bool = False,
     chunks: Mapping[str, int | str] | None = None,
     scheduler_spec: str = "threads",
     plot: str | os.PathLike | None = None,
@@ -136,12 +174,14 @@ def run_gradient(
         NetCDF file or Zarr store.
     output : str or path-like
         ``*.nc`` or ``*.zarr``; written to a hidden sibling first, renamed when complete.
-    along : sequence of str
-        Dimensions to differentiate along (``--along``).
+    along : sequence of str or None
+        Dimensions to differentiate along (``--along``); None with ``horizontal``.
     variables : sequence of str, optional
         Data variables (``--var``); default: see :func:`derivative_dataset`.
     options : mapping, optional
         Keyword arguments for ``DataArray.grad.along`` (``geometry``, ``accuracy``, ...).
+    horizontal : bool, default: False
+        Eastward and northward derivatives on INPUT's Earth grid (``--horizontal``).
     chunks : mapping of str to int or "auto", optional
         Dask chunks for some dimensions (``--chunks``); the others get "auto".
     scheduler_spec : str, default: "threads"
@@ -177,15 +217,16 @@ def run_gradient(
                 raise InputError(str(err)) from err
             plot = check_output_path(plot, overwrite=overwrite, what="plot")
         try:
-            result = derivative_dataset(ds, along, variables=variables, options=options)
+            result = derivative_dataset(
+                ds, along, variables=variables, options=options, horizontal=horizontal
+            )
         except InputError:
             raise
         # the accessor's checks, all made while building the graph: bad input, exit status 2
         except (ValueError, TypeError, KeyError) as err:
             raise InputError(message(err)) from err
-        _add_history(
-            result, command or f"xgrad gradient {input} {output} --along {' '.join(along)}"
-        )
+        how = "--horizontal" if horizontal else f"--along {' '.join(along or ())}"
+        _add_history(result, command or f"xgrad gradient {input} {output} {how}")
         with scheduler(scheduler_spec) as compute:
             write_dataset(result, out_path, compute, overwrite=overwrite)
     finally:

@@ -1,6 +1,8 @@
 """A quick-look PNG of a derivative: a map for 2-D fields, a line for 1-D ones.
 
-Used by ``xgrad gradient --plot`` and ``xgrad demo``. It reads only the slice it draws (the first
+Used by ``xgrad gradient --plot`` and ``xgrad demo``. A field on a curvilinear or projected
+grid (2-D latitude/longitude coordinates) is drawn on its true longitude and latitude
+(:func:`geographic_mesh`), a regular one on its 1-D coordinates. It reads only the slice it draws (the first
 step of every leading dimension), so plotting a large output costs one slice. matplotlib's
 object API with the Agg canvas is used rather than pyplot: no global figure state, no display.
 """
@@ -8,13 +10,20 @@ object API with the Agg canvas is used rather than pyplot: no global figure stat
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["check_matplotlib", "plot_dataarray", "plot_first"]
+__all__ = [
+    "check_matplotlib",
+    "draw_dataarray",
+    "geographic_mesh",
+    "plot_dataarray",
+    "plot_first",
+]
 
 
 def check_matplotlib() -> None:
@@ -41,6 +50,72 @@ def _axis(da: xr.DataArray, dim: Any) -> tuple[np.ndarray, str]:
     return np.arange(da.sizes[dim]), f"{dim} (index)"
 
 
+def geographic_mesh(
+    da: xr.DataArray,
+) -> tuple[np.ndarray, np.ndarray, np.ma.MaskedArray, tuple[float, float] | None] | None:
+    """``(lon, lat, values, xlim)`` to draw a 2-D ``da`` on its 2-D latitude/longitude.
+
+    None when ``da`` has no 2-D latitude/longitude on its two dims
+    (:func:`xgrad.curvilinear.curvilinear_pairs`: CF units or standard names, or a model's
+    names such as ``nav_lat``/``XLAT``), or when they are not all finite. Longitudes are
+    wrapped into the 360 degrees centred on the data (their circular mean; 0 for a global
+    grid); a point next to a jump of more than 180 degrees (the seam of that range) is masked,
+    so that no cell of ``pcolormesh(lon, lat, values, shading="nearest")`` spans the map.
+    ``xlim`` is the whole range for a global grid, else None (autoscale).
+
+    Examples
+    --------
+    >>> lat, lon = np.meshgrid([0.0, 1.0], [178.0, 179.0, 180.0, 181.0], indexing="ij")
+    >>> da = xr.DataArray(np.ones((2, 4)), dims=("y", "x"), coords={
+    ...     "lat": (("y", "x"), lat, {"units": "degrees_north"}),
+    ...     "lon": (("y", "x"), lon - 360 * (lon >= 180), {"units": "degrees_east"})})
+    >>> x, y, v, xlim = geographic_mesh(da)
+    >>> x[0].tolist(), int(v.mask.sum()), xlim
+    ([178.0, 179.0, 180.0, 181.0], 0, None)
+    """
+    from ..curvilinear import curvilinear_pairs
+
+    if da.ndim != 2:
+        return None
+    pair = next(
+        (
+            (la, lo)
+            for la, lo in curvilinear_pairs(da)
+            if set(da[la].dims) == set(da.dims) and set(da[lo].dims) == set(da.dims)
+        ),
+        None,
+    )
+    if pair is None:
+        return None
+    lat = np.asarray(da[pair[0]].transpose(*da.dims).values, dtype=float)
+    lon = np.asarray(da[pair[1]].transpose(*da.dims).values, dtype=float)
+    if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
+        return None
+    angle = np.radians(lon)
+    mean = complex(np.cos(angle).mean(), np.sin(angle).mean())
+    glob = abs(mean) < 0.5  # longitudes all round: no centre worth keeping
+    centre = 0.0 if glob else float(np.degrees(np.angle(mean)))
+    lon = centre + (lon - centre + 180.0) % 360.0 - 180.0
+    # a point whose 3x3 neighbourhood crosses the seam: its interpolated cell would span it
+    jump = np.zeros(lon.shape, dtype=bool)
+    for axis in (0, 1):
+        step = np.abs(np.diff(lon, axis=axis)) > 180.0
+        lo = [slice(None)] * 2
+        hi = [slice(None)] * 2
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        jump[tuple(lo)] |= step
+        jump[tuple(hi)] |= step
+    grown = jump.copy()
+    grown[1:] |= jump[:-1]
+    grown[:-1] |= jump[1:]
+    grown[:, 1:] |= jump[:, :-1]
+    grown[:, :-1] |= jump[:, 1:]
+    values = np.ma.masked_invalid(np.asarray(da.values, dtype=float))
+    values = np.ma.masked_where(grown | np.ma.getmaskarray(values), values)
+    xlim = (centre - 180.0, centre + 180.0) if glob else None
+    return lon, lat, values, xlim
+
+
 def _selection_text(da: xr.DataArray) -> str:
     """``time = 2000-01-01, level = 0`` for the scalar coordinates left by the slicing."""
     parts = []
@@ -59,7 +134,9 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
     """Draw ``da`` (first step of every dimension but the last two) to a PNG at ``path``.
 
     Two dimensions give a ``pcolormesh`` map with a colour bar (a diverging colour map centred
-    on zero: derivatives have both signs); one gives a line plot. The PNG is written to a hidden
+    on zero: derivatives have both signs), on the 2-D longitude/latitude of a curvilinear or
+    projected grid (:func:`geographic_mesh`), else on the dims' coordinates (or indices); one
+    gives a line plot. The PNG is written to a hidden
     sibling and renamed, so a failure leaves nothing at ``path``.
 
     Parameters
@@ -73,6 +150,20 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
     -------
     pathlib.Path
     """
+    fig = draw_dataarray(da)
+    path = Path(path).absolute()
+    tmp = path.with_name(f".{path.name}.xgrad-tmp-{os.getpid()}")
+    try:
+        fig.savefig(tmp, format="png", dpi=100)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def draw_dataarray(da: xr.DataArray) -> Any:
+    """The matplotlib Figure (Agg canvas) that :func:`plot_dataarray` saves."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -84,12 +175,24 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
     ax = fig.add_subplot()
     values = np.asarray(da.values, dtype=float)
     if da.ndim == 2:
-        ydim, xdim = da.dims
-        x, xlabel = _axis(da, xdim)
-        y, ylabel = _axis(da, ydim)
         finite = np.abs(values[np.isfinite(values)])
         vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        mesh = ax.pcolormesh(x, y, values, cmap="RdBu_r", vmin=-vmax, vmax=vmax, shading="auto")
+        style = {"cmap": "RdBu_r", "vmin": -vmax, "vmax": vmax}
+        mesh_on_earth = geographic_mesh(da)
+        if mesh_on_earth is not None:  # curvilinear or projected: true longitude and latitude
+            lon, lat, shown, xlim = mesh_on_earth
+            with warnings.catch_warnings():
+                # curvilinear centres are not monotonic; their midpoints are the cells wanted
+                warnings.filterwarnings("ignore", message="The input coordinates to pcolormesh")
+                mesh = ax.pcolormesh(lon, lat, shown, shading="nearest", **style)
+            xlabel, ylabel = "longitude [degrees_east]", "latitude [degrees_north]"
+            if xlim is not None:
+                ax.set_xlim(*xlim)
+        else:
+            ydim, xdim = da.dims
+            x, xlabel = _axis(da, xdim)
+            y, ylabel = _axis(da, ydim)
+            mesh = ax.pcolormesh(x, y, values, shading="auto", **style)
         units = da.attrs.get("units")  # the title has the long name; keep the bar's label short
         fig.colorbar(mesh, ax=ax, label=f"{da.name} [{units}]" if units else str(da.name))
         ax.set_ylabel(ylabel)
@@ -103,15 +206,7 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
     title = str(da.attrs.get("long_name") or da.name)
     where = _selection_text(da)
     ax.set_title(f"{da.name}: {title}" + (f"\n{where}" if where else ""), fontsize=10)
-    path = Path(path).absolute()
-    tmp = path.with_name(f".{path.name}.xgrad-tmp-{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return fig
 
 
 def plot_first(store: str | os.PathLike, path: str | os.PathLike) -> Path:
