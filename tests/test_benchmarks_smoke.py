@@ -112,3 +112,13 @@ def test_docs_table_is_written_between_markers(smoke, tmp_path):
     bench_gradient.write_docs(table, str(tmp_path))
     for name in bench_gradient.DOC_FILES:
         assert (tmp_path / name).read_text() == f"before\n{start}\n{table}\n{end}\nafter\n"
+
+
+def test_expressions_benchmark_smoke():
+    """benchmarks/expressions.py builds graphs in both dask modes and prints their ratio."""
+    script = SCRIPT.parent / "expressions.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "expressions / legacy" in proc.stdout and "tasks 1.00x" in proc.stdout
