@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_engine",
+    "is_cubed_array",
     "asarray_like",
     "difference_units",
     "is_dask_array",

@@ -26,7 +26,7 @@ from .kernels import _index, axis_gradient, working_array
 from .missing import fill_missing
 from .stencils import AxisPlan
 
-__all__ = ["block_gradients", "inmemory_gradients", "empty_output"]
+__all__ = ["block_gradients", "block_part", "inmemory_gradients", "empty_output"]
 
 TILE_BYTES = 2 << 20  # about one L2 cache: input tile + its outputs stay cached across axes
 _MIN_THREADED_BYTES = 8 << 20
@@ -251,3 +251,19 @@ def _periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
     w = plan.width
     m = f.shape[axis]
     return f[_index(f.ndim, axis, slice(m - w, m))], f[_index(f.ndim, axis, slice(0, w))]
+
+
+def block_part(scale: Any, ndim: int, idx: tuple[int, ...], bounds: list[list[int]]) -> Any:
+    """The part of a broadcastable ``scale`` (None, scalar, or small array) under block ``idx``
+    of an ``ndim``-dimensional chunked array whose block boundaries are ``bounds`` (one list
+    per axis); used by both engines to hand each block its metric factors."""
+    if scale is None or np.ndim(scale) == 0:
+        return scale
+    lead = ndim - scale.ndim
+    index = tuple(
+        slice(None)
+        if n == 1
+        else slice(bounds[lead + d][idx[lead + d]], bounds[lead + d][idx[lead + d] + 1])
+        for d, n in enumerate(scale.shape)
+    )
+    return scale[index]

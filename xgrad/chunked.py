@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import block_gradients, empty_output
+from .blocks import block_gradients, block_part, empty_output
 from .stencils import AxisPlan
 
 __all__ = ["chunked_gradients", "check_known_chunks"]
@@ -157,20 +157,6 @@ def _kernel(
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-def _block_scale(scale: Any, x: Any, idx: tuple[int, ...], bounds: list[list[int]]) -> Any:
-    """The part of a broadcastable ``scale`` (None, scalar, or small array) under block ``idx``."""
-    if scale is None or np.ndim(scale) == 0:
-        return scale
-    lead = x.ndim - scale.ndim
-    index = tuple(
-        slice(None)
-        if n == 1
-        else slice(bounds[lead + d][idx[lead + d]], bounds[lead + d][idx[lead + d] + 1])
-        for d, n in enumerate(scale.shape)
-    )
-    return scale[index]
-
-
 def chunked_gradients(
     x: Any,
     axes: tuple[int, ...],
@@ -233,7 +219,10 @@ def chunked_gradients(
             tuple([after_count_of[j][idx[k]] for j, k in jk]),
             otype,
             tuple(
-                [_block_scale(sc, x, idx, bounds) if cut else sc for sc, cut in zip(scales, sliced)]
+                [
+                    block_part(sc, x.ndim, idx, bounds) if cut else sc
+                    for sc, cut in zip(scales, sliced)
+                ]
             ),
         )
 

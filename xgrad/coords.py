@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .arrays import is_quantity, magnitude
+from .arrays import is_dask_array, is_quantity, magnitude
 from .options import DATETIME_UNITS, check_datetime_unit
 from .stencils import points_needed
 
@@ -125,7 +125,7 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     """
     unit = np.timedelta64(1, datetime_unit)
     if values.dtype.kind in "mM":
-        if type(values).__module__.startswith("dask"):
+        if is_dask_array(values):
             import dask.array as dsa
 
             return (values - dsa.nanmin(values)) / unit

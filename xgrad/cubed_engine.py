@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import block_gradients, empty_output
-from .chunked import _block_scale
+from .blocks import block_gradients, block_part, empty_output
 from .stencils import AxisPlan
 
 __all__ = ["cubed_gradients"]
@@ -82,7 +81,7 @@ def _block(
         (start,),
         [halo],
         [out],
-        scales=[_block_scale(scale, a, block_id, bounds)],
+        scales=[block_part(scale, a.ndim, block_id, bounds)],
     )
     return out
 

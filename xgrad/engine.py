@@ -15,7 +15,7 @@ from .blocks import empty_output, inmemory_gradients
 from .options import check_choice
 from .stencils import AxisPlan, plan_axis, points_needed
 
-__all__ = ["differentiate", "output_dtype"]
+__all__ = ["differentiate", "output_dtype", "real_dtype"]
 
 
 def output_dtype(dtype: np.dtype) -> np.dtype:
@@ -35,6 +35,17 @@ def output_dtype(dtype: np.dtype) -> np.dtype:
         f"cannot differentiate data of dtype {dtype!r}: xgrad needs numbers (int, float, "
         "complex), datetime64 or timedelta64; convert first, e.g. `f.astype(float)`"
     )
+
+
+def real_dtype(dtype: np.dtype) -> np.dtype:
+    """The real floating dtype of derivatives of data of ``dtype``: float32 stays float32,
+    complex64 gives float32, ints and times give float64 (metric factors are cast to it).
+
+    >>> real_dtype(np.dtype("complex64")), real_dtype(np.dtype("int16"))
+    (dtype('float32'), dtype('float64'))
+    """
+    dtype = output_dtype(np.dtype(dtype))
+    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
 def differentiate(

@@ -36,6 +36,7 @@ import xarray as xr
 from .arrays import magnitude
 from .coords import Spacing, coordinate_units
 from .earth import Figure
+from .engine import real_dtype
 
 __all__ = [
     "LATITUDE_UNITS",
@@ -248,7 +249,7 @@ def metric_factor(obj: Any, spacing: Spacing, figure: Figure, dtype: np.dtype) -
     """
     if spacing.role not in ("latitude", "longitude"):
         return None
-    real = np.finfo(dtype).dtype if np.dtype(dtype).kind in "fc" else np.dtype(np.float64)
+    real = real_dtype(dtype)
     if spacing.role == "latitude":
         if figure.is_sphere:
             return spacing.per_radian / figure.semi_major_axis

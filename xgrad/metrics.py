@@ -42,7 +42,7 @@ import xarray as xr
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .earth import Figure
-from .engine import differentiate
+from .engine import differentiate, real_dtype
 from .geometry import PER_DEGREE, cf_role, latitude_values
 from .grids import LENGTH_UNITS, HorizontalGrid
 from .options import Options
@@ -344,6 +344,4 @@ def broadcast_field(field: Field, da: Any, dtype: np.dtype, what: str) -> Any:
     order = [d for d in da.dims if d in field.dims]
     values = field.transpose(*order).values
     shape = [field.sizes[d] if d in field.dims else 1 for d in da.dims]
-    dtype = np.dtype(dtype)
-    real = np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
-    return values.reshape(shape).astype(real)
+    return values.reshape(shape).astype(real_dtype(dtype))

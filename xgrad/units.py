@@ -32,6 +32,8 @@ __all__ = [
     "derivative_attrs",
     "derivative_long_name",
     "derivative_units",
+    "of_phrase",
+    "quantity_name",
     "result_attrs",
     "same_units",
 ]
@@ -190,9 +192,27 @@ def derivative_long_name(name: Hashable | None, long_name: Any, wrt: Hashable) -
     >>> derivative_long_name(None, None, "x")
     'derivative with respect to x'
     """
-    what = long_name if long_name not in (None, "") else name
-    of = "" if what is None else f" of {what}"
-    return f"derivative{of} with respect to {wrt}"
+    return f"derivative{of_phrase(quantity_name(name, long_name))} with respect to {wrt}"
+
+
+def quantity_name(name: Hashable | None, long_name: Any) -> str | None:
+    """What a variable is called in a derived long_name: its long_name, else its name.
+
+    >>> quantity_name("t", "air temperature"), quantity_name("t", ""), quantity_name(None, None)
+    ('air temperature', 't', None)
+    """
+    if long_name not in (None, ""):
+        return str(long_name)
+    return None if name is None else str(name)
+
+
+def of_phrase(what: str | None) -> str:
+    """``" of <what>"``, or nothing when the quantity has no name: the one spelling of it.
+
+    >>> "Laplacian" + of_phrase("T"), "Laplacian" + of_phrase(None)
+    ('Laplacian of T', 'Laplacian')
+    """
+    return "" if what is None else f" of {what}"
 
 
 def same_units(a: str | None, b: str | None) -> bool:

@@ -36,7 +36,7 @@ import xarray as xr
 from . import orthogonal
 from .arrays import is_quantity
 from .coords import Spacing
-from .engine import differentiate, output_dtype
+from .engine import differentiate, real_dtype
 from .geometry import cos_latitude
 from .grids import horizontal_dims
 from .horizontal import horizontal
@@ -53,18 +53,13 @@ from .labelled import (
 )
 from .periodic import axis_spacing
 from .stencils import points_needed
-from .units import derivative_units, result_attrs, same_units
+from .units import derivative_units, of_phrase, quantity_name, result_attrs, same_units
 
 __all__ = ["curl", "divergence", "laplacian", "magnitude"]
 
 
 def _describe(da: xr.DataArray) -> str | None:
-    long_name = da.attrs.get("long_name")
-    return (
-        str(long_name)
-        if long_name not in (None, "")
-        else (None if da.name is None else str(da.name))
-    )
+    return quantity_name(da.name, da.attrs.get("long_name"))
 
 
 def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
@@ -80,9 +75,7 @@ def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
             )
 
 
-def _real(dtype: np.dtype) -> np.dtype:
-    dtype = output_dtype(dtype)
-    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
+_real = real_dtype  # the real dtype of a result: one definition, in the engine
 
 
 def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: Plan) -> list[Any]:
@@ -140,7 +133,7 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     attrs = result_attrs(
         da.attrs,
         units=derivative_units(data_units, spacings[0].units),
-        long_name="magnitude of the gradient" + ("" if what is None else f" of {what}"),
+        long_name="magnitude of the gradient" + of_phrase(what),
         boundary=boundary_label(spacings),
         keep_attrs=bool(plan.options.keep_attrs),
         write_units=not quantified,
@@ -177,7 +170,7 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     attrs = result_attrs(
         da.attrs,
         units=derivative_units(derivative_units(data_units, per[1]), per[1]),
-        long_name="Laplacian" + ("" if what is None else f" of {what}"),
+        long_name="Laplacian" + of_phrase(what),
         boundary=boundary_label(spacings),
         keep_attrs=bool(plan.options.keep_attrs),
         write_units=not quantified,
