@@ -51,12 +51,15 @@ def plan_horizontal(obj: Any, options: Options) -> Plan:
     >>> [s.dim for s in plan_horizontal(da, Options()).spacings]
     ['lon', 'lat']
     """
-    return prepare(obj, horizontal_dims(obj, options), options)
+    # the frame comes with the metric, in one pass over the 2-D coordinates
+    return prepare(obj, horizontal_dims(obj, options), options, frame=True)
 
 
 def frame_metric(plan: Plan, obj: Any) -> GridMetric | None:
     """The metric of the plan's grid with its local frame (``to_earth``, ``tangents``), computed
     once per plan (a Dataset's variables share it); None on a regular grid (the identity)."""
+    if plan.metric is not None and plan.metric.to_earth is not None:
+        return plan.metric  # planned by plan_horizontal
     if "frame" not in plan.cache:
         plan.cache["frame"] = grid_metric(obj, plan.grid, plan.spacings, plan.options, frame=True)
     return plan.cache["frame"]

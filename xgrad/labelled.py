@@ -78,8 +78,11 @@ class Plan:
         return {} if self.grid is None else self.grid.attrs()
 
 
-def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
+def prepare(obj: Any, names: Sequence[Hashable], options: Options, *, frame: bool = False) -> Plan:
     """Validate everything and plan each dimension: coordinate, boundary, grid and metric.
+
+    ``frame=True`` (``.grad.horizontal``) computes the metric with the grid's local frame
+    (``to_earth``) in the same pass: its scales are those of the plain metric.
 
     Examples
     --------
@@ -111,7 +114,7 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options) -> Plan:
         geometry=geometry,
         options=options,
         grid=grid,
-        metric=grid_metric(obj, grid, spacings, options),
+        metric=grid_metric(obj, grid, spacings, options, frame=frame),
     )
 
 
