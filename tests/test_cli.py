@@ -7,6 +7,7 @@ bit) what ``ds[var].grad.along(*dims)`` computes, with its units and long_name.
 from __future__ import annotations
 
 import io
+import re
 import signal
 import subprocess
 import sys
@@ -787,3 +788,31 @@ def test_cf_metadata_left_out_along_every_dim(tmp_path, capsys):
     assert main([*args, "--geometry", "cartesian", "--overwrite"]) == 0
     with xr.open_zarr(out) as got:
         assert list(got.data_vars) == ["dlon_bnds_dlon"]
+
+
+def test_radius_takes_an_ellipsoid_name(tmp_path):
+    """--radius WGS84 as users type it; an unknown name is one line, exit 2."""
+    lat = np.arange(-60.0, 61.0, 10.0)
+    src = tmp_path / "in.nc"
+    xr.Dataset(
+        {"T": (("lat",), np.cos(np.deg2rad(lat)), {"units": "K"})},
+        coords={"lat": ("lat", lat, {"units": "degrees_north"})},
+    ).to_netcdf(src)
+    base = [sys.executable, "-m", "xgrad", "gradient", str(src)]
+    ok = subprocess.run(
+        [*base, str(tmp_path / "a.nc"), "--along", "lat", "--radius", "WGS84"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr
+    with xr.open_dataset(tmp_path / "a.nc") as out:
+        assert out["dT_dlat"].attrs["xgrad_radius"] == "WGS84"
+    bad = subprocess.run(
+        [*base, str(tmp_path / "b.nc"), "--along", "lat", "--radius", "earth"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2
+    assert re.fullmatch(r"xgrad: error: radius='earth' must be a positive number[^\n]*\n", bad.stderr)

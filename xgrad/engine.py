@@ -83,9 +83,9 @@ def differentiate(
     # (a zero Python spacing raises ZeroDivisionError there).  Keep its order so the first
     # error is numpy's (tests/test_properties.py::test_first_error_wins_as_in_numpy).
     orders = orders or (1,) * len(axes)
-    for k, wrap, d, order in zip(axes, periodic, spacings, orders):
-        numpy_like = accuracy == 2 and order == 1 and not wrap
-        need = points_needed(edge_order, accuracy, periodic=wrap, order=order)
+    for k, seam, d, order in zip(axes, periodic, spacings, orders):
+        numpy_like = accuracy == 2 and order == 1 and not seam
+        need = points_needed(edge_order, accuracy, periodic=seam, order=order)
         if f.shape[k] < need:
             what = f"edge_order={edge_order}" if numpy_like else f"accuracy={accuracy}"
             what += "" if order == 1 else " (second derivative)"
@@ -104,7 +104,7 @@ def differentiate(
                     f"difference boolean data along axis {k}; convert it first, e.g. "
                     "`f.astype(float)`"
                 )
-        plans.append(plan_axis(f.shape[k], d, edge_order, accuracy, wrap, one_sided, order))
+        plans.append(plan_axis(f.shape[k], d, edge_order, accuracy, seam, one_sided, order))
     if not axes:
         return []  # numpy returns () without looking at the data
     otype = output_dtype(f.dtype)

@@ -27,7 +27,7 @@ import xarray as xr
 from .arrays import difference_units, is_quantity
 from .coords import DATETIME_UNITS, Spacing, resolve_spacings, time_to_numbers
 from .curvilinear import check_names
-from .earth import Figure
+from .earth import MEAN_RADIUS, Figure
 from .engine import differentiate, output_dtype
 from .geometry import metric_factor
 from .grids import HorizontalGrid, plan_grid
@@ -69,7 +69,7 @@ class Plan:
         if not figure.is_sphere:
             raise ValueError(
                 f"this operator needs a sphere, but the figure of the Earth is the ellipsoid "
-                f"{figure.label!r}; give a radius in metres, e.g. `radius=6371008.8`"
+                f"{figure.label!r}; give a radius in metres, e.g. `radius={MEAN_RADIUS}`"
             )
         return figure.semi_major_axis
 

@@ -36,6 +36,7 @@ import xarray as xr
 from . import orthogonal
 from .arrays import is_quantity
 from .coords import Spacing
+from .earth import MEAN_RADIUS
 from .engine import differentiate, real_dtype
 from .geometry import cos_latitude
 from .grids import horizontal_dims
@@ -108,7 +109,7 @@ def _sphere_only(plan: Plan, operator: str) -> float:
     if not figure.is_sphere:
         raise ValueError(
             f"{operator} on the ellipsoid {figure.label!r} is not available; give the radius "
-            "of a sphere in metres, e.g. `radius=6371008.8`"
+            f"of a sphere in metres, e.g. `radius={MEAN_RADIUS}`"
         )
     return figure.semi_major_axis
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..earth import MEAN_RADIUS
 from .errors import InputError
 from .files import write_dataset
 from .pipeline import run_gradient
@@ -35,7 +36,7 @@ from .schedulers import scheduler
 __all__ = ["analytic_gradient", "run_demo", "synthetic_field"]
 
 T0, A, B, SPEED = 280.0, 30.0, 10.0, 30.0  # K, K, K, degrees of longitude per day
-RADIUS = 6371008.8
+RADIUS = MEAN_RADIUS  # the library's default sphere
 
 
 def synthetic_field(ntime: int = 4, nlat: int = 180, nlon: int = 360) -> xr.Dataset:

@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from .. import __version__
+from ..earth import MEAN_RADIUS
 from .errors import InputError
 
 __all__ = ["UsageError", "build_parser", "parse_chunks"]
@@ -48,6 +49,14 @@ def parse_chunks(items: Sequence[str] | None) -> dict[str, int | str]:
             )
         chunks[dim] = size if size == "auto" else int(size)
     return chunks
+
+
+def _radius(text: str) -> float | str:
+    """``--radius``: a number of metres, else an ellipsoid name (checked with the other options)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="data variables (default: all that have the dims)",
     )
     g.add_argument("--geometry", help="auto | cartesian | sphere (default: auto)")
-    g.add_argument("--radius", type=float, help="sphere radius in metres (default: 6371008.8)")
+    g.add_argument(
+        "--radius",
+        type=_radius,
+        help="sphere radius in metres, or an ellipsoid: WGS84, GRS80 (default: the grid "
+        f"mapping's, else {MEAN_RADIUS})",
+    )
     g.add_argument("--boundary", help="auto | edge | periodic (default: auto)")
     g.add_argument(
         "--period", type=float, help="period of a periodic dimension, in its coordinate's units"
