@@ -21,13 +21,11 @@ at most 1.5 times along, docs/performance.md).
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import interleaved
 
 
 def build(ntime: int, ny: int, nx: int, chunk: int) -> tuple[Any, Any]:
@@ -76,22 +74,6 @@ def run(fn: Callable[[], tuple[Any, Any]]) -> Any:
     return dask.persist(a.data, b.data)
 
 
-def interleaved(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
-    """Median seconds per function, each called once per round (warm-up round first)."""
-    for fn in fns.values():
-        run(fn)
-    gc.collect()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeat):
-        for key, fn in fns.items():
-            t0 = time.perf_counter()
-            result = run(fn)
-            times[key].append(time.perf_counter() - t0)
-            del result
-            gc.collect()
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shape", default="8,721,1440", help="time,y,x")
@@ -113,7 +95,7 @@ def main() -> None:
         "horizontal() curvilinear": lambda: curvilinear.grad.horizontal(),
     }
     with dask.config.set(scheduler="threads"):
-        medians = interleaved(fns, repeat)
+        medians = interleaved(fns, repeat, run)
     print(f"shape {shape} float32, chunks of {args.chunk} along time, {repeat} repeats")
     for key, seconds in medians.items():
         print(f"{key:28s} {seconds:8.3f} s")

@@ -17,14 +17,12 @@ One float64 Dataset ``u, v, T (time, lat, lon)`` on a global grid, timed in inte
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import interleaved
 
 RADIUS = 6371008.8
 C = {"lon": "u", "lat": "v"}
@@ -172,22 +170,6 @@ def agreement(ds: Any, method: str, theirs: Any) -> float:
         a, b = a.values[:, inner], np.asarray(getattr(b, "magnitude", b))[:, inner]
         gaps.append(np.abs(a - b).max() / np.abs(b).max())
     return float(max(gaps))
-
-
-def interleaved(fns: dict[str, Callable[[], Any]], repeat: int, run: Callable) -> dict:
-    """Median seconds per function, each called once per round (warm-up round first)."""
-    for fn in fns.values():
-        run(fn)
-    gc.collect()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeat):
-        for key, fn in fns.items():
-            t0 = time.perf_counter()
-            result = run(fn)
-            times[key].append(time.perf_counter() - t0)
-            del result
-            gc.collect()
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def main() -> None:

@@ -284,3 +284,22 @@ def field_laplacian(p, radius: float = R):
     radial2 = np.einsum("i...,ij...,j...->...", p, hessian, p)
     radial1 = np.einsum("k...,k...->...", p, field_gradient(p))
     return (laplace - radial2 - 2 * radial1) / radius**2
+
+
+def sphere(n, fields, *, chunks=None):
+    """A Dataset of ``fields`` (name -> (f(phi, lam), units)) on a cell-centred n x 2n regular
+    global latitude/longitude grid (CF units), chunked when ``chunks`` is given."""
+    lat = -90 + (np.arange(n) + 0.5) * 180 / n
+    lon = np.arange(2 * n) * 180.0 / n
+    phi, lam = np.deg2rad(lat)[:, None], np.deg2rad(lon)[None, :]
+    ds = xr.Dataset(
+        {
+            name: (("lat", "lon"), f(phi, lam) + 0 * lam, {"units": units})
+            for name, (f, units) in fields.items()
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    return ds if chunks is None else ds.chunk(chunks)

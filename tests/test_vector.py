@@ -19,29 +19,12 @@ import dask.array as dsa
 import numpy as np
 import pytest
 import xarray as xr
+from earth_grids import sphere
 
 import xgrad  # noqa: F401  (registers .grad)
 
 R = 6371008.8
 U = 10.0
-
-
-def sphere(n, fields, *, chunks=None):
-    """A Dataset of ``fields`` (name -> f(phi, lam)) on a cell-centred n x 2n global grid."""
-    lat = -90 + (np.arange(n) + 0.5) * 180 / n
-    lon = np.arange(2 * n) * 180.0 / n
-    phi, lam = np.deg2rad(lat)[:, None], np.deg2rad(lon)[None, :]
-    ds = xr.Dataset(
-        {
-            name: (("lat", "lon"), f(phi, lam) + 0 * lam, {"units": units})
-            for name, (f, units) in fields.items()
-        },
-        coords={
-            "lat": ("lat", lat, {"units": "degrees_north"}),
-            "lon": ("lon", lon, {"units": "degrees_east"}),
-        },
-    )
-    return ds if chunks is None else ds.chunk(chunks)
 
 
 def solid_body(n, **kw):
