@@ -303,3 +303,21 @@ def sphere(n, fields, *, chunks=None):
         },
     )
     return ds if chunks is None else ds.chunk(chunks)
+
+
+# The grids the tests refine, by the number of points along each grid line
+
+
+def stereo(n):
+    """A polar-stereographic grid of ``n`` x ``n`` points."""
+    return projected(n, STEREO)
+
+
+def lambert(n):
+    """A Lambert conformal grid of ``n`` x ``n`` points."""
+    return projected(n, LAMBERT, span=2.5e6)
+
+
+def orca(n):
+    """An ORCA-like tripolar grid of ``2 (n - 1)`` x ``n`` points."""
+    return orca_like(2 * (n - 1), n)

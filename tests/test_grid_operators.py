@@ -15,15 +15,14 @@ import numpy as np
 import pytest
 import xarray as xr
 from earth_grids import (
-    LAMBERT,
-    STEREO,
     R,
     field_laplacian,
-    orca_like,
+    lambert,
+    orca,
     order,
-    projected,
     relative_error,
     rotated,
+    stereo,
     unit,
     wrf_like,
 )
@@ -33,18 +32,6 @@ import xgrad  # noqa: F401  (registers .grad)
 pytest.importorskip("pyproj")
 
 U = 20.0
-
-
-def stereo(n):
-    return projected(n, STEREO)
-
-
-def lambert(n):
-    return projected(n, LAMBERT, span=2.5e6)
-
-
-def orca(n):
-    return orca_like(2 * (n - 1), n)
 
 
 # builder, options, sizes

@@ -17,14 +17,16 @@ import numpy as np
 import pytest
 import xarray as xr
 from earth_grids import (
-    LAMBERT,
     STEREO,
     R,
+    lambert,
+    orca,
     orca_like,
     order,
     projected,
     relative_error,
     rotated,
+    stereo,
     wrf_like,
 )
 
@@ -35,18 +37,6 @@ from xgrad.options import Options
 pyproj = pytest.importorskip("pyproj")
 
 PER_DEGREE = 180.0 / math.pi
-
-
-def stereo(n):
-    return projected(n, STEREO)
-
-
-def lambert(n):
-    return projected(n, LAMBERT, span=2.5e6)
-
-
-def orca(n):
-    return orca_like(2 * (n - 1), n)
 
 
 # builder, dims of along, options, expected xgrad_geometry

@@ -13,17 +13,18 @@ import numpy as np
 import pytest
 import xarray as xr
 from earth_grids import (
-    LAMBERT,
     STEREO,
     R,
     east_north,
     field,
     field_gradient,
+    lambert,
     orca_like,
     order,
     projected,
     relative_error,
     rotated,
+    stereo,
     unit,
     wrf_like,
 )
@@ -55,14 +56,6 @@ def regular(n):
     east = np.einsum("k...,k...->...", grad, e) / R
     north = np.einsum("k...,k...->...", grad, nn) / R
     return da, east, north
-
-
-def stereo(n):
-    return projected(n, STEREO)
-
-
-def lambert(n):
-    return projected(n, LAMBERT, span=2.5e6)
 
 
 GRIDS = {
