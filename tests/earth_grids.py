@@ -321,3 +321,30 @@ def lambert(n):
 def orca(n):
     """An ORCA-like tripolar grid of ``2 (n - 1)`` x ``n`` points."""
     return orca_like(2 * (n - 1), n)
+
+
+def sheared(n: int, degrees: float) -> Grid:
+    """A skewed curvilinear grid of ``n`` x ``n`` points about the equator: latitude
+    ``-10 + 20 j/(n-1)``, longitude ``20 i/(n-1) + tan(degrees) * latitude`` (2-D ``lat``/``lon``,
+    CF units, on dims ``y``, ``x`` without coordinates). The x lines are parallels, the y lines
+    lean east by ``atan(tan(degrees) cos(lat))``: ``degrees`` from a right angle on the equator
+    (the middle row for odd ``n``), less elsewhere."""
+    lean = math.tan(math.radians(degrees))
+
+    def position(i, j):
+        lat = -10.0 + 20.0 * j / (n - 1)
+        return lat, 20.0 * i / (n - 1) + lean * lat
+
+    lat, lon, f, exact = sample(position, n, n)
+    da = xr.DataArray(
+        f,
+        dims=("y", "x"),
+        coords={
+            "lat": (("y", "x"), lat, {"units": "degrees_north"}),
+            "lon": (("y", "x"), lon, {"units": "degrees_east"}),
+        },
+        name="T",
+        attrs={"units": "K"},
+    )
+    along = {"x": exact["i"], "y": exact["j"]}
+    return Grid(da, exact["east"], exact["north"], along, {"x": exact["ti"], "y": exact["tj"]})

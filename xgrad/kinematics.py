@@ -60,6 +60,7 @@ from .labelled import (
     prepare,
 )
 from .local_frame import Frame, fused, local_gradient, scalar_gradient, winds
+from .orthogonal import require_orthogonal
 from .units import derivative_units, result_attrs, same_units
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
@@ -137,6 +138,7 @@ def plan_frame(
             )
         if x.dim != grid.x:  # x is the grid's x dim, whatever the order given
             x, y, u, v = y, x, v, u
+        require_orthogonal(ds, plan, operator)  # orthogonal-grid formulas (local_frame)
         _grid_angle(ds, plan, earth)
         return Frame(x=x, y=y, u=u, v=v, sphere=False, plan=plan, kind=kind, earth=earth)
     roles = [x.role, y.role]

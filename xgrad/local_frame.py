@@ -18,7 +18,9 @@ Projected and curvilinear (orthogonal-grid formulas)
     the data's stencils, spacings, boundaries and accuracy, in memory, once per call. ``hx``
     varies along i only through the grid (its stencil runs along i), so differentiating it along
     j keeps the order of ``accuracy`` up to the edges. The formulas assume an orthogonal grid
-    (conformal projections, ORCA, WRF are); on a skewed grid they are not the vector gradient.
+    (conformal projections, ORCA, WRF are); on a skewed grid they are not the vector gradient,
+    so :func:`xgrad.kinematics.plan_frame` refuses one while building
+    (:func:`xgrad.orthogonal.require_orthogonal`).
 
 Earth-relative components (keys ``"east"``/``"north"``) are first rotated onto the grid lines
 with the local grid angle, ``u_x = t_x . (east, north)``, ``u_y = t_y . (east, north)`` (``t`` the

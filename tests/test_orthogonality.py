@@ -1,0 +1,210 @@
+"""No silent wrong answer on skewed grids (issues #13, #15).
+
+The divergence and curl of grid-relative components and the kinematics on projected and
+curvilinear grids use orthogonal-grid formulas; :func:`xgrad.orthogonal.require_orthogonal` refuses
+a grid whose lines depart from a right angle by more than ``MAX_SKEW_DEGREES``, while building.
+What holds on any grid keeps working there: ``.grad.along``, ``.grad.horizontal``, the magnitude,
+the Laplace-Beltrami Laplacian and the divergence and curl of Earth-relative components.
+
+Oracles: the sheared grid of ``earth_grids.sheared`` leans by a known angle (``atan(tan(delta)
+cos(lat))``); the analytic field's derivatives and Laplacian sampled on it; solid-body rotation.
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as dsa
+import numpy as np
+import pytest
+import xarray as xr
+from earth_grids import (
+    R,
+    field_laplacian,
+    lambert,
+    orca,
+    order,
+    relative_error,
+    sheared,
+    stereo,
+    unit,
+    wrf_like,
+)
+
+import xgrad  # noqa: F401  (registers .grad)
+from xgrad.horizontal import plan_horizontal
+from xgrad.options import Options
+from xgrad.orthogonal import MAX_SKEW_DEGREES, grid_skew
+
+pytest.importorskip("pyproj")
+
+U = 20.0
+SKEW = r"grid lines cross 10 degrees away from a right angle at y=10, x=\d+ \(the tolerance is 1.0"
+
+
+def _dataset(da, *, lat="lat", chunks=None):
+    """Solid-body rotation ``u = U cos(lat)``, ``v = 0`` and the field ``T`` on ``da``'s grid; the
+    same arrays serve as grid-relative components (only the error matters for those)."""
+    phi = np.radians(np.asarray(da[lat].values, float))
+    u = xr.DataArray(U * np.cos(phi), dims=da.dims, attrs={"units": "m s-1"})
+    ds = xr.Dataset(
+        {"u": u, "v": xr.zeros_like(u).assign_attrs(units="m s-1"), "T": da.variable},
+        coords=da.coords,
+    )
+    for name in ds.data_vars:
+        ds[name].encoding = dict(da.encoding)
+    if chunks is not None:  # the data only: the 2-D coordinates stay numpy, as files give them
+        for name in ds.data_vars:
+            ds[name] = ds[name].variable.chunk(chunks)
+            ds[name].encoding = dict(da.encoding)
+    return ds
+
+
+GRID_RELATIVE = {
+    "divergence": lambda ds, c: ds.grad.divergence(c),
+    "curl": lambda ds, c: ds.grad.curl(c),
+    "vector_gradient": lambda ds, c: ds.grad.vector_gradient(c),
+    "deformation": lambda ds, c: ds.grad.deformation(c),
+    "advection": lambda ds, c: ds.grad.advection("T", c),
+    "frontogenesis": lambda ds, c: ds.grad.frontogenesis("T", c),
+}
+
+
+@pytest.mark.parametrize("operator", list(GRID_RELATIVE))
+def test_sheared_grid_raises(operator):
+    ds = _dataset(sheared(21, 10.0).da)
+    before = ds.copy(deep=True)
+    with pytest.raises(ValueError, match=rf"{operator} on this curvilinear grid .*{SKEW}"):
+        GRID_RELATIVE[operator](ds, {"x": "u", "y": "v"})
+    xr.testing.assert_identical(ds, before)
+
+
+@pytest.mark.parametrize("operator", ["vector_gradient", "deformation", "advection"])
+def test_sheared_grid_raises_for_earth_relative_kinematics(operator):
+    # the kinematics rotate east/north onto the grid lines: a skewed frame is no frame
+    ds = _dataset(sheared(21, 10.0).da)
+    with pytest.raises(ValueError, match=SKEW):
+        GRID_RELATIVE[operator](ds, {"east": "u", "north": "v"})
+
+
+def test_error_names_the_fix():
+    ds = _dataset(sheared(21, 10.0).da)
+    with pytest.raises(ValueError, match=r"`\.grad\.along\('y', 'x'\)`.*`\.grad\.horizontal\(\)`"):
+        ds.grad.curl({"x": "u", "y": "v"})
+
+
+def test_the_skew_measured_is_the_grid_s():
+    for degrees in (0.0, 0.5, 3.0, 10.0):
+        da = sheared(21, degrees).da
+        plan = plan_horizontal(da, Options())
+        skew = grid_skew(da, plan.grid, plan.spacings, plan.options)
+        assert skew.degrees == pytest.approx(degrees, abs=1e-6)  # on the equator, row 10
+        if degrees:
+            assert skew.index[0] == 10
+
+
+@pytest.mark.parametrize("degrees", [0.0, 0.5, 0.95])
+def test_small_skew_passes(degrees):
+    assert degrees < MAX_SKEW_DEGREES
+    ds = _dataset(sheared(21, degrees).da)
+    for operator, call in GRID_RELATIVE.items():
+        assert call(ds, {"x": "u", "y": "v"}) is not None, operator
+
+
+def test_just_above_the_tolerance_raises():
+    ds = _dataset(sheared(21, 1.05).da)
+    with pytest.raises(ValueError, match=r"cross 1.05 degrees away from a right angle at y=10"):
+        ds.grad.divergence({"x": "u", "y": "v"})
+
+
+# the smallest of each grid the test suite differentiates with these operators
+ORTHOGONAL = {
+    "polar stereographic": (lambda: stereo(9).da, "lat", {}),
+    "Lambert conformal": (lambda: lambert(9).da, "lat", {}),
+    "ORCA-like tripolar": (lambda: orca(11).da, "nav_lat", {"boundary": {"x": "periodic"}}),
+    "WRF-like XLAT/XLONG": (lambda: wrf_like(9).da, "XLAT", {}),
+}
+
+
+@pytest.mark.parametrize("case", list(ORTHOGONAL))
+@pytest.mark.parametrize("accuracy", [2, 4])
+def test_orthogonal_grids_pass(case, accuracy):
+    build, lat, options = ORTHOGONAL[case]
+    da = build()
+    ds = _dataset(da, lat=lat)
+    x, y = da.dims[1], da.dims[0]
+    for operator in GRID_RELATIVE:
+        args = ("T",) if operator in ("advection", "frontogenesis") else ()
+        out = getattr(ds.grad, operator)(*args, {x: "u", y: "v"}, accuracy=accuracy, **options)
+        assert out is not None, operator
+    plan = plan_horizontal(da, Options(**options))
+    skew = grid_skew(da, plan.grid, plan.spacings, plan.options)
+    assert skew.degrees < MAX_SKEW_DEGREES / 1.9  # 0.51 degree on the 20 x 11 ORCA-like grid
+
+
+def _forbidden(block):
+    raise AssertionError("the data was computed while building")
+
+
+def test_raised_before_compute(raise_on_compute):
+    ds = _dataset(sheared(21, 10.0).da, chunks={"y": 5, "x": 7})
+    with dask.config.set(scheduler=raise_on_compute):
+        for operator, call in GRID_RELATIVE.items():
+            with pytest.raises(ValueError, match=SKEW):
+                call(ds, {"x": "u", "y": "v"})
+            assert operator
+
+
+def test_dask_coordinates_are_read_while_building_the_data_never():
+    # 2-D dask latitude/longitude are computed while building (small, as for .grad.along's
+    # metric: API.md "Earth grids"); the data is not
+    ds = _dataset(sheared(21, 10.0).da, chunks={"y": 5, "x": 7})
+    boom = {
+        k: ds[k].copy(data=ds[k].data.map_blocks(_forbidden, dtype=float)) for k in ("u", "v", "T")
+    }
+    ds = ds.assign(boom).assign_coords(lat=ds.lat.chunk({"y": 4}), lon=ds.lon.chunk({"y": 4}))
+    assert isinstance(ds.lat.data, dsa.Array)
+    with pytest.raises(ValueError, match=SKEW):
+        ds.grad.curl({"x": "u", "y": "v"})
+    with pytest.raises(ValueError, match=SKEW):
+        ds.grad.deformation({"x": "u", "y": "v"})
+
+
+# --- what holds on any grid keeps working on a skewed one -------------------------------------
+
+
+def test_along_and_horizontal_are_right_on_a_sheared_grid():
+    errors = {"x": [], "y": [], "east": [], "north": []}
+    for n in (21, 41, 81):
+        grid = sheared(n, 20.0)
+        dy, dx = grid.da.grad.along("y", "x", edge_order=2, radius=R)
+        east, north = grid.da.grad.horizontal(edge_order=2, radius=R)
+        for key, got, exact in (
+            ("x", dx, grid.along["x"]),
+            ("y", dy, grid.along["y"]),
+            ("east", east, grid.east),
+            ("north", north, grid.north),
+        ):
+            errors[key].append(relative_error(got.values, exact))
+    for key, e in errors.items():
+        assert e[-1] < 1e-3, key
+        assert min(order(e)) > 1.8, (key, e)
+
+
+def test_laplacian_and_earth_relative_operators_are_right_on_a_sheared_grid():
+    lap_errors, curl_errors = [], []
+    for n in (21, 41, 81):
+        grid = sheared(n, 20.0)
+        lap = grid.da.grad.laplacian("y", "x", edge_order=2, radius=R)
+        p = unit(grid.da.lat.values, grid.da.lon.values)
+        lap_errors.append(relative_error(lap.values, field_laplacian(p)))
+        ds = _dataset(grid.da)
+        curl = ds.grad.curl({"east": "u", "north": "v"}, edge_order=2, radius=R)
+        div = ds.grad.divergence({"east": "u", "north": "v"}, edge_order=2, radius=R)
+        vorticity = 2 * U * np.sin(np.radians(grid.da.lat.values)) / R
+        curl_errors.append(float(np.abs(curl.values - vorticity).max()) / (2 * U / R))
+        assert float(np.abs(div.values).max()) < 1e-13 * U / R * n  # zero to rounding
+        magnitude = grid.da.grad.magnitude("y", "x", edge_order=2, radius=R)
+        east, north = grid.da.grad.horizontal(edge_order=2, radius=R)
+        np.testing.assert_allclose(magnitude.values, np.hypot(east, north).values, rtol=1e-12)
+    assert min(order(lap_errors)) > 1.8, lap_errors
+    assert order(curl_errors)[-1] > 1.8, curl_errors  # measured 1.75, then 1.89
