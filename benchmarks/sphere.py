@@ -10,6 +10,11 @@ freed, medians printed with ratios):
 * ``differentiate`` by hand: xarray's ``differentiate`` per dim in radians, then the metric
   factors ``1/R`` and ``1/(R cos phi)``, what one writes without xgrad.
 
+Then the sphere's vector operators against the derivatives they need, dask and in memory (the
+same data as numpy), with the targets of issue #14: ``magnitude`` <= 1.3x and ``laplacian``
+<= 1.5x ``along("lat", "lon")``; ``divergence``/``curl`` of ``(u, v)`` <= 1.3x the two
+derivatives they take (``u`` along lon and ``v`` along lat; ``v`` along lon and ``u`` along lat).
+
     python benchmarks/sphere.py                 # (64, 721, 1440) float32, 265 MB
     python benchmarks/sphere.py --smoke         # tiny, seconds: checks the script runs
 """
@@ -24,8 +29,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import interleaved
 
 RADIUS = 6371008.8
+COMPONENTS = {"lon": "u", "lat": "v"}
 
 
 def build(ntime: int, nlat: int, nlon: int, chunk: int) -> Any:
@@ -38,6 +45,61 @@ def build(ntime: int, nlat: int, nlon: int, chunk: int) -> Any:
     lat = xr.DataArray(np.linspace(-90, 90, nlat), dims="lat", attrs={"units": "degrees_north"})
     lon = xr.DataArray(np.arange(nlon) * 360 / nlon, dims="lon", attrs={"units": "degrees_east"})
     return xr.DataArray(x, dims=("time", "lat", "lon"), coords={"lat": lat, "lon": lon})
+
+
+def winds(t: Any) -> Any:
+    """``u`` (the benchmark's array) and ``v`` (its negative, another array) as one Dataset."""
+    import dask
+
+    (v,) = dask.persist(-t)
+    return t.to_dataset(name="u").assign(v=v)
+
+
+def operators(ds: Any) -> dict[str, tuple[Callable[[], list[Any]], Callable[[], list[Any]], float]]:
+    """Per vector operator: (the operator, the derivatives it needs, the target ratio)."""
+    import xgrad  # noqa: F401
+
+    u, v = ds.u, ds.v
+
+    def data(*arrays: Any) -> list[Any]:
+        return [a.data for a in arrays]
+
+    return {
+        "magnitude": (
+            lambda: data(u.grad.magnitude("lat", "lon")),
+            lambda: data(*u.grad.along("lat", "lon")),
+            1.3,
+        ),
+        "laplacian": (
+            lambda: data(u.grad.laplacian("lat", "lon")),
+            lambda: data(*u.grad.along("lat", "lon")),
+            1.5,
+        ),
+        "divergence": (
+            lambda: data(ds.grad.divergence(COMPONENTS)),
+            lambda: data(*u.grad.along("lon"), *v.grad.along("lat")),
+            1.3,
+        ),
+        "curl": (
+            lambda: data(ds.grad.curl(COMPONENTS)),
+            lambda: data(*v.grad.along("lon"), *u.grad.along("lat")),
+            1.3,
+        ),
+    }
+
+
+def operator_table(ds: Any, repeat: int, run: Callable[[Callable[[], Any]], Any]) -> None:
+    cases = operators(ds)
+    flat = {}
+    for name, (method, needed, _) in cases.items():
+        flat[f"{name} method"] = method
+        flat[f"{name} derivatives"] = needed
+    med = interleaved(flat, repeat, run)
+    print(f"{'operator':14}{'operator [ms]':>15}{'derivatives [ms]':>18}{'ratio':>8}{'target':>9}")
+    for name, (_, _, target) in cases.items():
+        a, b = med[f"{name} method"], med[f"{name} derivatives"]
+        ok = "met" if a / b <= target else "MISSED"
+        print(f"{name:14}{a * 1e3:15.1f}{b * 1e3:18.1f}{a / b:8.2f}{'<= ' + str(target):>9} {ok}")
 
 
 def by_hand(t: Any) -> list[Any]:
@@ -95,6 +157,13 @@ def main() -> None:
     for key, m in med.items():
         ratio = med["differentiate + metric by hand"] / m
         print(f"{key:34}{m * 1e3:12.1f}{m / med['x.map_blocks(np.copy)']:13.2f}{ratio:16.2f}")
+
+    ds = winds(t)
+    print("== vector operators, dask (as above); derivatives: along('lat', 'lon') for magnitude")
+    print("   and laplacian, the two derivatives taken for divergence and curl ==")
+    operator_table(ds, repeat, lambda fn: dask.persist(*fn(), scheduler="threads"))
+    print("== vector operators, in memory (the same data as numpy) ==")
+    operator_table(ds.compute(), repeat, lambda fn: fn())
 
 
 if __name__ == "__main__":

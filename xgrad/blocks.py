@@ -15,7 +15,7 @@ not have (accuracy 4/6, second derivatives) as float64 numbers, rounded to ticks
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -74,6 +74,10 @@ def block_gradients(
     *,
     threads: int = 1,
     scales: Sequence[Any] | None = None,
+    combine: Callable[[list, list], Any] | None = None,
+    operands: Sequence[Any] = (),
+    results: Sequence[Any] = (),
+    otype: Any = None,
 ) -> None:
     """Derivatives of block ``f`` along each of ``axes`` into ``outs``.
 
@@ -83,6 +87,13 @@ def block_gradients(
     Python float, or an array broadcastable against the block) multiplies ``outs[j]`` in
     place, tile by tile while it is in cache.  Plans with a NaN fallback get it here, after
     their regular stencils (along the tiling axis, once every tile is done).
+
+    ``combine(derivatives, operand_parts)`` (one array or a tuple of arrays) replaces the
+    derivatives by what is built from them (a magnitude, a Laplacian, a divergence...), written
+    into ``results``: tile by tile while the derivatives are in cache, each of ``operands``
+    (arrays broadcastable against the block: metric terms, other fields) cut as the tile.
+    ``outs[j]`` may then be None: that derivative lives in a per-tile scratch buffer of dtype
+    ``otype`` (a whole-block one where the block cannot be tiled for it).
     """
     # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
     # tile and axis inside axis_gradient
@@ -92,10 +103,19 @@ def block_gradients(
         None if s is None else s if np.ndim(s) == 0 else asarray_like(s, f) for s in scales or ()
     ]
     scales += [None] * (len(axes) - len(scales))
-    if f.dtype.kind == "m" and any(plan.weights is not None for plan in plans):
+    timed = f.dtype.kind == "m" and any(plan.weights is not None for plan in plans)
+    t = None if timed else _tiling_axis(f)
+    if combine is not None:
+        # a derivative needs the whole block where the kernel writes rows of the whole block
+        # (along the tiling axis) or where nothing is tiled; elsewhere a tile's scratch will do
+        outs = [
+            empty_output(f, otype) if out is None and (t is None or k == t) else out
+            for out, k in zip(outs, axes)
+        ]
+    if timed:
         _time_as_numbers(f, axes, plans, starts, halos, outs, threads, scales)
+        _combine_into(combine, outs, operands, results, ...)
         return
-    t = _tiling_axis(f)
     if t is None:
         for k, plan, start, (before, after), out, s in zip(
             axes, plans, starts, halos, outs, scales
@@ -104,10 +124,11 @@ def block_gradients(
             if plan.fallback is not None:
                 fill_missing(f, k, plan, start, before, after, out)
             _scale(out, s)
+        _combine_into(combine, outs, operands, results, ...)
         return
     nd = f.ndim
     m = f.shape[t]
-    if len(axes) == 1:
+    if len(axes) == 1 and combine is None:
         # one derivative: nothing to reuse from cache, so one tile per thread (no per-tile
         # Python; the kernels stream through the block)
         step = max(1, -(-m // max(threads, 1)))
@@ -118,11 +139,15 @@ def block_gradients(
 
     # along the tiling axis the NaN fallback runs after all tiles: scale after it
     late = [k == t and plan.fallback is not None for k, plan in zip(axes, plans)]
+    # the combination runs per tile unless a derivative is finished only after all tiles
+    per_tile = combine is not None and not any(late)
 
     def run(group: Sequence[tuple[int, int]]) -> None:
+        scratch: dict[int, Any] = {}  # per thread: tile-sized derivatives (outs[j] None)
         for r0, r1 in group:
             sub = _index(nd, t, slice(r0, r1))
             tile = f[sub]
+            parts = []
             for j, (k, plan, start, (before, after), out) in enumerate(
                 zip(axes, plans, starts, halos, outs)
             ):
@@ -130,15 +155,25 @@ def block_gradients(
                     # along the tiling axis: rows r0..r1 of the whole block, so neighbours
                     # across tile boundaries are plain rows of the block (no sub-block halos)
                     axis_gradient(f, k, plan, start, before, after, out, rows=(r0, r1))
+                    tile_out = out[sub]
                 else:
                     tile_before = None if before is None else before[sub]
                     tile_after = None if after is None else after[sub]
-                    tile_out = out[sub]
+                    if out is None:
+                        if j not in scratch:  # the group's first tile is its largest
+                            scratch[j] = np.empty_like(tile, dtype=otype)
+                        tile_out = scratch[j][_index(nd, t, slice(0, r1 - r0))]
+                    else:
+                        tile_out = out[sub]
                     axis_gradient(tile, k, plan, start, tile_before, tile_after, tile_out)
                     if plan.fallback is not None:
                         fill_missing(tile, k, plan, start, tile_before, tile_after, tile_out)
                 if not late[j]:
-                    _scale(out[sub], _tile_of(scales[j], nd, t, sub))
+                    _scale(tile_out, _tile_of(scales[j], nd, t, sub))
+                parts.append(tile_out)
+            if per_tile:
+                tile_operands = [_tile_of(op, nd, t, sub) for op in operands]
+                _combine_into(combine, parts, tile_operands, results, sub)
 
     if threads <= 1 or len(tiles) == 1:
         run(tiles)
@@ -155,6 +190,8 @@ def block_gradients(
         if late[j]:
             fill_missing(f, k, plan, start, before, after, out)
             _scale(out, scales[j])
+    if combine is not None and not per_tile:  # every derivative whole (late ones exclude scratch)
+        _combine_into(combine, outs, operands, results, ...)
 
 
 def _time_as_numbers(
@@ -210,6 +247,21 @@ def _tile_of(scale: Any, nd: int, t: int, sub: tuple) -> Any:
     return scale[(Ellipsis,) + sub[t:]]  # the scale's trailing dims align with the block's
 
 
+def _combine_into(
+    combine: Callable[[list, list], Any] | None,
+    derivatives: Sequence[Any],
+    operands: Sequence[Any],
+    results: Sequence[Any],
+    part: Any,
+) -> None:
+    """``results[i][part] = combine(derivatives, operands)[i]`` (a lone array: ``i = 0``)."""
+    if combine is None:
+        return
+    values = combine(list(derivatives), list(operands))
+    for result, value in zip(results, values if isinstance(values, tuple) else (values,)):
+        result[part] = value
+
+
 def _scale(out: Any, scale: Any) -> None:
     """``out *= scale`` with the bits of ``out * scale`` (numpy's same ufunc loop).
 
@@ -235,13 +287,32 @@ def inmemory_gradients(
     plans: Sequence[AxisPlan],
     outs: Sequence[Any],
     scales: Sequence[Any] | None = None,
+    *,
+    combine: Callable[[list, list], Any] | None = None,
+    operands: Sequence[Any] = (),
+    results: Sequence[Any] = (),
+    otype: Any = None,
 ) -> None:
-    """The whole array as one block; threaded over tiles when it is large."""
+    """The whole array as one block; threaded over tiles when it is large (``combine``,
+    ``operands``, ``results``, ``otype``: see :func:`block_gradients`)."""
     halos = [_periodic_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
     threads = _threads() if big else 1
-    block_gradients(f, axes, plans, zeros, halos, outs, threads=threads, scales=scales)
+    block_gradients(
+        f,
+        axes,
+        plans,
+        zeros,
+        halos,
+        outs,
+        threads=threads,
+        scales=scales,
+        combine=combine,
+        operands=operands,
+        results=results,
+        otype=otype,
+    )
 
 
 def _periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:

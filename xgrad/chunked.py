@@ -13,7 +13,11 @@ axis for per-axis depths, and refuses chunks smaller than the depth.  Here, per 
 * with several axes, one ``getitem`` per output.
 
 That is ``N + 2`` tasks per block for an ``N``-axis gradient besides the input's own
-(pinned in ``tests/test_chunked.py::test_task_count``).  A halo wider than a neighbouring
+(pinned in ``tests/test_chunked.py::test_task_count``).  With ``combine`` (what the caller
+builds from the derivatives: a magnitude, a Laplacian, a divergence) the kernel task returns
+that instead, from the block's derivatives and its parts of the operands (metric terms as
+literals, other dask arrays' blocks by key), so the derivatives never leave the task: ``2``
+tasks per block for one combined output.  A halo wider than a neighbouring
 chunk is gathered from several blocks, so chunks of size 1 work.  Only the global first and
 last rows get edge stencils, so the bits equal numpy.gradient's for every chunking.
 All plans (coefficients) are one literal in the graph, shared by every task.
@@ -29,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import is_dask_array
 from .blocks import block_gradients, block_part, empty_output
 from .stencils import AxisPlan
 
@@ -144,6 +149,9 @@ def _kernel(
     after_counts: tuple,
     otype: np.dtype,
     scales: tuple = (),
+    combine: Any = None,
+    operands: list = (),
+    rtypes: tuple = (),
 ) -> Any:
     halos = [
         (
@@ -152,6 +160,22 @@ def _kernel(
         )
         for j, k in enumerate(axes)
     ]
+    if combine is not None:
+        results = [empty_output(block, dtype) for dtype in rtypes]
+        block_gradients(
+            block,
+            axes,
+            plans,
+            starts,
+            halos,
+            [None] * len(axes),  # per-tile scratch
+            scales=scales,
+            combine=combine,
+            operands=operands,
+            results=results,
+            otype=otype,
+        )
+        return results[0] if len(results) == 1 else tuple(results)
     outs = [empty_output(block, otype) for _ in axes]
     block_gradients(block, axes, plans, starts, halos, outs, scales=scales)
     return outs[0] if len(outs) == 1 else tuple(outs)
@@ -163,11 +187,18 @@ def chunked_gradients(
     plans: Sequence[AxisPlan],
     otype: np.dtype,
     scales: tuple[Any, ...] | None = None,
+    *,
+    combine: Any = None,
+    operands: Sequence[Any] = (),
+    rtypes: Sequence[np.dtype] = (),
 ) -> list[Any]:
     """Lazy derivatives of dask array ``x`` along ``axes``, chunked as ``x``.
 
     ``scales[j]`` (None, a Python float or a numpy array broadcastable against ``x``)
     multiplies output ``j`` in place inside the kernel task; each task gets its block's part.
+    With ``combine`` (see :func:`xgrad.engine.differentiate`) the outputs are what it returns,
+    of dtypes ``rtypes``; numpy ``operands`` are cut per block, dask ones (rechunked as ``x``
+    where they differ) join the kernel task by key.
     """
     import dask.array as da
     from dask.array.utils import meta_from_array
@@ -177,7 +208,17 @@ def chunked_gradients(
     check_known_chunks(x, axes)
     plans = tuple(plans)
     scales = tuple(scales or (None,) * len(axes))
-    token = tokenize(x.name, axes, plans, str(otype), scales, "xgrad-1")
+    fields = [
+        op
+        if op.shape == x.shape and op.chunks == x.chunks
+        else da.broadcast_to(op, x.shape).rechunk(x.chunks)
+        for op in operands
+        if is_dask_array(op)
+    ]
+    field_of = iter(fields)
+    operands = tuple(next(field_of) if is_dask_array(op) else op for op in operands)
+    extra = () if combine is None else (combine, operands, [str(t) for t in rtypes])
+    token = tokenize(x.name, axes, plans, str(otype), scales, *extra, "xgrad-1")
     fname = f"xgrad-halo-{token}"
     kname = f"xgrad-gradient-{token}"
     pname = f"xgrad-plans-{token}"
@@ -225,38 +266,54 @@ def chunked_gradients(
                 ]
             ),
         )
+        if combine is not None:
+            kernel_layer[(kname,) + idx] += (
+                combine,
+                [
+                    (op.name,) + idx if is_dask_array(op) else block_part(op, x.ndim, idx, bounds)
+                    for op in operands
+                ],
+                tuple(rtypes),
+            )
 
-    meta = meta_from_array(x._meta, ndim=x.ndim, dtype=otype)
     blocks = list(itertools.product(*(range(len(c)) for c in x.chunks)))
-    if len(axes) == 1:
+    labels = [f"d{k}" for k in axes] if combine is None else ["combined"] * len(rtypes)
+    dtypes = [otype] * len(axes) if combine is None else list(rtypes)
+    if len(labels) == 1:
         outputs = {kname: {}}
     else:  # one getitem per output; by position: an axis may come twice
         outputs = {
-            f"xgrad-out{j}-d{k}-{token}": {
-                (f"xgrad-out{j}-d{k}-{token}",) + idx: (operator.getitem, (kname,) + idx, j)
+            f"xgrad-out{j}-{label}-{token}": {
+                (f"xgrad-out{j}-{label}-{token}",) + idx: (operator.getitem, (kname,) + idx, j)
                 for idx in blocks
             }
-            for j, k in enumerate(axes)
+            for j, label in enumerate(labels)
         }
+    metas = [meta_from_array(x._meta, ndim=x.ndim, dtype=dtype) for dtype in dtypes]
     if _is_expression(x):
         from .dask_expressions import expression_array
 
         graph = {**dict(base), **faces_layer, **kernel_layer}
+        for op in fields:
+            graph.update(dict(op.__dask_graph__()))
         return [
             expression_array(
                 {**graph, **layer}, meta, x.chunks, [(name,) + i for i in blocks], name
             )
-            for name, layer in outputs.items()
+            for (name, layer), meta in zip(outputs.items(), metas)
         ]
     layers = dict(base.layers)
     deps = dict(base.dependencies)
     in_layers = set(x.__dask_layers__())
+    for op in fields:
+        layers.update(op.__dask_graph__().layers)
+        deps.update(op.__dask_graph__().dependencies)
     layers[fname] = MaterializedLayer(faces_layer)
     deps[fname] = in_layers
     layers[kname] = MaterializedLayer(kernel_layer)
-    deps[kname] = in_layers | {fname}
+    deps[kname] = in_layers | {fname}.union(*(op.__dask_layers__() for op in fields))
     outs = []
-    for name, layer in outputs.items():
+    for (name, layer), meta in zip(outputs.items(), metas):
         olayers, odeps = dict(layers), dict(deps)
         if layer:
             olayers[name] = MaterializedLayer(layer)

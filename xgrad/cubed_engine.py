@@ -10,7 +10,10 @@ and its halos exactly as the dask graph does: the same kernels, the same bits as
 What cubed cannot carry is refused while building, naming cubed and the missing piece: a
 periodic axis (cubed's overlap does not wrap around), and halos wider than a neighbouring
 chunk (cubed reads only the adjacent blocks; rechunk). One ``map_overlap`` per differentiated
-axis: cubed's overlap has one depth per array, and outputs are one array per call.
+axis: cubed's overlap has one depth per array, and outputs are one array per call.  With
+``combine`` (see :func:`xgrad.engine.differentiate`) one ``map_overlap`` reads the halos of every
+differentiated axis (corners included, unused) and returns one combined output (one call per
+output when it returns several).
 """
 
 from __future__ import annotations
@@ -86,19 +89,97 @@ def _block(
     return out
 
 
+def _combined_block(
+    a: np.ndarray,
+    *,
+    axes: tuple[int, ...],
+    plans: tuple[AxisPlan, ...],
+    bounds: list[list[int]],
+    depths: dict[int, int],
+    scales: tuple,
+    otype: np.dtype,
+    combine: Any,
+    operands: tuple,
+    rtypes: tuple,
+    which: int,
+    block_id: tuple[int, ...] | None = None,
+) -> np.ndarray:
+    """Output ``which`` of ``combine`` on one block; ``a`` has halos along every axis of
+    ``depths``."""
+    core = [slice(None)] * a.ndim
+    sides = {}
+    for k, d in depths.items():
+        start, stop = bounds[k][block_id[k]], bounds[k][block_id[k] + 1]
+        before = start - max(start - d, 0)
+        after = min(stop + d, bounds[k][-1]) - stop
+        m = a.shape[k]
+        core[k] = slice(before, m - after)
+        sides[k] = (slice(0, before) if before else None, slice(m - after, m) if after else None)
+
+    def rows(k: int, sl: slice | None) -> Any:
+        return None if sl is None else a[tuple(core[:k] + [sl] + core[k + 1 :])]
+
+    block = a[tuple(core)]
+    results = [empty_output(block, dtype) for dtype in rtypes]
+    block_gradients(
+        block,
+        axes,
+        plans,
+        tuple(bounds[k][block_id[k]] for k in axes),
+        [(rows(k, sides[k][0]), rows(k, sides[k][1])) for k in axes],
+        [None] * len(axes),
+        scales=[block_part(sc, a.ndim, block_id, bounds) for sc in scales],
+        combine=combine,
+        operands=[block_part(op, a.ndim, block_id, bounds) for op in operands],
+        results=results,
+        otype=otype,
+    )
+    return results[which]
+
+
 def cubed_gradients(
     x: Any,
     axes: tuple[int, ...],
     plans: Sequence[AxisPlan],
     otype: np.dtype,
     scales: tuple[Any, ...] | None = None,
+    *,
+    combine: Any = None,
+    operands: Sequence[Any] = (),
+    rtypes: Sequence[np.dtype] = (),
 ) -> list[Any]:
-    """Lazy derivatives of cubed array ``x`` along ``axes``, chunked as ``x``."""
+    """Lazy derivatives of cubed array ``x`` along ``axes``, chunked as ``x`` (or what
+    ``combine`` returns, of dtypes ``rtypes``, from numpy ``operands`` cut per block)."""
     import cubed
 
     scales = tuple(scales or (None,) * len(axes))
     depths = [_depth(x, k, p) for k, p in zip(axes, plans)]  # every error before any array
     bounds = [np.cumsum((0,) + tuple(c)).tolist() for c in x.chunks]
+    if combine is not None:
+        depth: dict[int, int] = {}
+        for k, d in zip(axes, depths):  # an axis may come twice (orders 1 and 2)
+            depth[k] = max(depth.get(k, 0), d)
+        return [
+            cubed.map_overlap(
+                _combined_block,
+                x,
+                dtype=dtype,
+                chunks=x.chunks,
+                depth=depth,
+                boundary="none",
+                axes=tuple(axes),
+                plans=tuple(plans),
+                bounds=bounds,
+                depths=depth,
+                scales=scales,
+                otype=np.dtype(otype),
+                combine=combine,
+                operands=tuple(operands),
+                rtypes=tuple(np.dtype(t) for t in rtypes),
+                which=which,
+            )
+            for which, dtype in enumerate(rtypes)
+        ]
     return [
         cubed.map_overlap(
             _block,

@@ -6,6 +6,7 @@ driver (:mod:`xgrad.blocks`) or builds the dask graph (:mod:`xgrad.chunked`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,8 @@ def differentiate(
     periodic: tuple[bool, ...] | None = None,
     orders: tuple[int, ...] | None = None,
     scales: tuple[Any, ...] | None = None,
+    combine: Callable[[list, list], Any] | None = None,
+    operands: Sequence[Any] = (),
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
@@ -70,6 +73,17 @@ def differentiate(
     ``scales[j]`` (None, a Python float or a numpy array broadcastable against ``f``, e.g. a
     sphere metric factor) multiplies result ``j`` inside the pass, with the bits of
     ``result * scale`` but without a second pass over memory.
+
+    ``combine(derivatives, operands)`` builds what the caller wants from the (scaled)
+    derivatives of a block, e.g. ``numpy.hypot(*derivatives)``, and returns one array or a
+    tuple of arrays shaped as the block: those are returned instead of the derivatives,
+    computed in the same pass (per cache tile in memory, inside each block's kernel task on
+    dask and cubed), so the derivatives never leave it.  Elementwise numpy operations give the
+    bits of the same operations on the whole derivative arrays.  ``operands`` are handed to it
+    cut as the block (and tile): numpy arrays broadcastable against ``f`` (metric terms), or,
+    for a dask ``f``, dask arrays of ``f``'s shape (other fields; rechunked as ``f`` where they
+    differ).  ``combine`` must be deterministic to tokenize (a module-level function or a
+    ``functools.partial`` of one) and is probed once on 1-element arrays for the dtypes.
     """
     check_engine(f)
     # numpy accepts 1.0 or np.int64(2) for edge_order: integral numbers are normalised
@@ -111,6 +125,13 @@ def differentiate(
     scales = scales or (None,) * len(axes)
     # in place only where `out * scale` keeps the output dtype (it does for metric factors)
     inside = tuple(s if s is None or np.result_type(otype, s) == otype else None for s in scales)
+    if combine is not None:
+        if inside != tuple(scales):
+            raise TypeError(
+                f"combine= needs scales that keep the output dtype {otype} (cast them first, "
+                "e.g. `scale.astype(dtype)`); metric factors of the labelled layer do"
+            )
+        return _combined(f, axes, spacings, plans, orders, nan, otype, inside, combine, operands)
     if is_dask_array(f):
         from .chunked import chunked_gradients
 
@@ -125,6 +146,71 @@ def differentiate(
         outs = [empty_output(f, otype) for _ in axes]
         inmemory_gradients(f, axes, plans, outs, inside)
     return [r if s is None or i is not None else r * s for r, s, i in zip(outs, scales, inside)]
+
+
+def _combined(
+    f: Any,
+    axes: tuple[int, ...],
+    spacings: list[Any],
+    plans: list[AxisPlan],
+    orders: tuple[int, ...],
+    nan: str,
+    otype: np.dtype,
+    scales: tuple[Any, ...],
+    combine: Callable[[list, list], Any],
+    operands: Sequence[Any],
+) -> list[Any]:
+    """:func:`differentiate` with ``combine``: dispatch with the combination's dtypes."""
+    operands = tuple(operands)
+    fields = [op for op in operands if is_dask_array(op) or is_cubed_array(op)]
+    if fields and not is_dask_array(f):
+        raise TypeError(
+            "combine= takes chunked operands (other fields) with a dask array only; give "
+            "numpy operands, or differentiate a dask array"
+        )
+    rtypes = _combined_dtypes(f.ndim, otype, len(axes), combine, operands)
+    if is_dask_array(f):
+        from .chunked import chunked_gradients
+
+        _probe_types(f, axes, spacings, plans, orders, nan)
+        return chunked_gradients(
+            f, axes, plans, otype, scales, combine=combine, operands=operands, rtypes=rtypes
+        )
+    if is_cubed_array(f):
+        from .cubed_engine import cubed_gradients
+
+        _probe_types(f, axes, spacings, plans, orders, nan)
+        return cubed_gradients(
+            f, axes, plans, otype, scales, combine=combine, operands=operands, rtypes=rtypes
+        )
+    results = [empty_output(f, dtype) for dtype in rtypes]
+    outs = [None] * len(axes)  # derivatives in per-tile scratch where the tiling allows
+    inmemory_gradients(
+        f,
+        axes,
+        plans,
+        outs,
+        scales,
+        combine=combine,
+        operands=operands,
+        results=results,
+        otype=otype,
+    )
+    return results
+
+
+def _combined_dtypes(
+    ndim: int, otype: np.dtype, count: int, combine: Callable, operands: Sequence[Any]
+) -> list[np.dtype]:
+    """The dtypes of what ``combine`` returns, from one call on 1-element arrays."""
+    one = (1,) * ndim
+    parts = [
+        np.zeros((1,) * np.ndim(op), dtype=op.dtype) if hasattr(op, "dtype") else op
+        for op in operands
+    ]
+    with np.errstate(all="ignore"):
+        values = combine([np.zeros(one, dtype=otype) for _ in range(count)], parts)
+    return [np.dtype(v.dtype) for v in (values if isinstance(values, tuple) else (values,))]
 
 
 def _probe_types(
