@@ -33,17 +33,18 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import orthogonal
-from .arrays import is_quantity
+from . import labelled, orthogonal
+from .arrays import is_dask_array, is_quantity
 from .coords import Spacing
 from .earth import MEAN_RADIUS
-from .engine import differentiate, real_dtype
+from .engine import differentiate, output_dtype, real_dtype
 from .geometry import cos_latitude
 from .grids import horizontal_dims
 from .horizontal import horizontal
 from .labelled import (
     Options,
     Plan,
+    _factor,
     boundary_label,
     check_dtype,
     derivative_arrays,
@@ -79,6 +80,68 @@ def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
 _real = real_dtype  # the real dtype of a result: one definition, in the engine
 
 
+def combined_arrays(
+    data: Any,
+    da: xr.DataArray,
+    spacings: Sequence[Spacing],
+    plan: Plan,
+    combine: Any,
+    operands: Sequence[Any] = (),
+) -> list[Any]:
+    """:func:`xgrad.labelled.derivative_arrays` with ``combine`` (and its ``operands``) of
+    :func:`xgrad.engine.differentiate`: what is built from the derivatives, in their pass."""
+    options = plan.options
+    dtype = output_dtype(data.dtype)
+    # through labelled's name for the engine, like derivative_arrays: the one seam where the
+    # labelled layer's engine calls are seen (tests/conftest.py::engine_calls)
+    return labelled.differentiate(
+        data,
+        tuple(da.get_axis_num(s.dim) for s in spacings),
+        [axis_spacing(s) for s in spacings],
+        edge_order=options.edge_order,
+        accuracy=options.accuracy,
+        nan=options.nan,
+        periodic=tuple(s.period is not None for s in spacings),
+        scales=tuple(_factor(da, s, plan, dtype) for s in spacings),
+        combine=combine,
+        operands=operands,
+    )
+
+
+def _magnitude_of(derivatives: list, operands: list) -> Any:
+    """``|grad f|`` of a block's derivatives (``combine`` of the engine)."""
+    parts = [np.abs(p) if p.dtype.kind == "c" else p for p in derivatives]
+    # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
+    return functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
+
+
+def _laplacian_of(derivatives: list, operands: list, *, terms: tuple) -> Any:
+    """The Laplacian of a block from its second (and latitude first) derivatives; ``terms``
+    per dim: ``(role, k, r2, first, metric)``, indices into the derivatives and operands."""
+    out = []
+    for second, (role, k, r2, first, metric) in zip(derivatives, terms):
+        if role is None:
+            out.append(second)
+        elif role == "latitude":
+            out.append((k * k * second - operands[metric] * derivatives[first]) / r2)
+        else:
+            out.append(second * operands[metric])
+    return sum(out[1:], out[0])
+
+
+def _weighted_sum(derivatives: list, operands: list, *, sign: int, weighted: bool) -> Any:
+    """``operands[0] + d`` (``sign`` -1: ``operands[0] - d``), ``d`` the block's derivative,
+    times ``operands[-1]`` (the latitude's ``sec``) when ``weighted``; with no running total
+    (one operand or none beside the weight) ``d`` alone."""
+    d = derivatives[0]
+    if weighted:
+        d = d * operands[-1]
+        operands = operands[:-1]
+    if not operands:
+        return d
+    return operands[0] + d if sign > 0 else operands[0] - d
+
+
 def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: Plan) -> list[Any]:
     """``d F / d s`` for each ``(da, F, s)``; along a sphere latitude ``sec d(F cos)/d s``.
 
@@ -100,6 +163,43 @@ def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: 
         cos, sec = (w.astype(real) for w in weight)
         out.append(derivative_arrays(data * cos, da, [s], plan)[0] * sec)
     return out
+
+
+def _fused_flux(
+    items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: Plan, sign: int
+) -> Any | None:
+    """``t0 + t1 + ...`` (``sign`` -1: ``t0 - t1``) of the terms of :func:`_flux_derivatives`,
+    each sum (and each latitude's ``sec``) inside the pass of its term's derivative, the running
+    total an operand of the next pass: the same operations in the same order, no elementwise
+    layers after the engine. None where the components are not all numpy or all dask arrays of
+    the same dims and shape (the caller then adds labelled terms, aligned by xarray)."""
+    first = items[0][0]
+    if any(da.dims != first.dims or da.shape != first.shape for da, _, _ in items):
+        return None
+    datas = [data for _, data, _ in items]
+    if not (all(type(d) is np.ndarray for d in datas) or all(map(is_dask_array, datas))):
+        return None
+    weights = [  # every latitude weight (and its errors) before anything is built
+        cos_latitude(da, along=s.name, latitude=s.name, per_radian=s.per_radian)
+        if s.role == "latitude"
+        else None
+        for da, _, s in items
+    ]
+    total = None
+    for i, ((da, data, s), weight) in enumerate(zip(items, weights, strict=True)):
+        operands = [] if total is None else [total]
+        if weight is not None:
+            cos, sec = (w.astype(_real(data.dtype)) for w in weight)
+            data = data * cos
+            operands.append(sec)
+        if not operands:
+            (total,) = derivative_arrays(data, da, [s], plan)
+            continue
+        combine = functools.partial(
+            _weighted_sum, sign=sign if i else 1, weighted=weight is not None
+        )
+        (total,) = combined_arrays(data, da, [s], plan, combine, operands)
+    return total
 
 
 def _sphere_only(plan: Plan, operator: str) -> float:
@@ -125,11 +225,9 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     if grid is not None and grid.kind != "sphere" and {s.dim for s in spacings} == set(grid.dims):
         # a skewed grid's lines are not orthogonal: |grad f| from the east/north components
         parts = [p.data for p in horizontal(da.copy(data=data), plan)]
-    else:
-        parts = derivative_arrays(data, da, spacings, plan)
-    parts = [np.abs(p) if p.dtype.kind == "c" else p for p in parts]
-    # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
-    result = functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
+        result = _magnitude_of(parts, [])
+    else:  # |grad f| of each block inside the derivatives' pass
+        (result,) = combined_arrays(data, da, spacings, plan, _magnitude_of)
     what = _describe(da)
     attrs = result_attrs(
         da.attrs,
@@ -188,7 +286,20 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
     tan = {s.name: _tan_latitude(da, s) for s in spacings if s.role == "latitude"}
     wanted = [(s, 2) for s in spacings] + [(s, 1) for s in spacings if s.role == "latitude"]
     options = plan.options
-    results = differentiate(
+    real = _real(data.dtype)
+    # per dim (role, k, r2, index of its first derivative, index of its metric operand): the
+    # terms below, combined inside the derivatives' pass
+    operands, terms = [], []
+    latitudes = [s.name for s, order in wanted if order == 1]
+    for s in spacings:
+        k, r2 = s.per_radian, radius**2
+        first = len(spacings) + latitudes.index(s.name) if s.role == "latitude" else None
+        if s.role == "latitude":
+            operands.append((tan[s.name] * k).astype(real))
+        elif s.role == "longitude":
+            operands.append(((k * sec[s.name]) ** 2 / r2).astype(real))
+        terms.append((s.role, k, r2, first, len(operands) - 1))
+    (result,) = differentiate(
         data,
         tuple(da.get_axis_num(s.dim) for s, _ in wanted),
         [axis_spacing(s) for s, _ in wanted],
@@ -197,21 +308,12 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
         nan=options.nan,
         periodic=tuple(s.period is not None for s, _ in wanted),
         orders=tuple(order for _, order in wanted),
+        # (k^2 f_phiphi - k tan f_phi) / R^2 along latitude (k: coordinate units per radian),
+        # f_lambdalambda (k sec / R)^2 along longitude, summed in the order of the dims
+        combine=functools.partial(_laplacian_of, terms=tuple(terms)),
+        operands=tuple(operands),
     )
-    first = dict(zip([s.name for s, o in wanted if o == 1], results[len(spacings) :], strict=True))
-    real = _real(results[0].dtype)
-    terms = []
-    for s, second in zip(spacings, results[: len(spacings)], strict=True):
-        if s.role is None:
-            terms.append(second)
-            continue
-        k = s.per_radian  # coordinate units per radian
-        r2 = radius**2
-        if s.role == "latitude":
-            terms.append((k * k * second - (tan[s.name] * k).astype(real) * first[s.name]) / r2)
-        else:
-            terms.append(second * ((k * sec[s.name]) ** 2 / r2).astype(real))
-    return sum(terms[1:], terms[0])
+    return result
 
 
 def _tan_latitude(da: xr.DataArray, s: Spacing) -> np.ndarray:
@@ -332,12 +434,20 @@ def _vector_operator(
         data = flux(ds, plan, operator, *((var, numeric[var][0]) for var in names))
         result = xr.DataArray(data, dims=ds[names[0]].dims, coords=ds[names[0]].coords)
     else:
-        terms = _flux_derivatives([(ds[var], numeric[var][0], s) for var, s in wanted], plan)
-        labelled = [
-            xr.DataArray(t, dims=ds[var].dims, coords=ds[var].coords)
-            for t, (var, _) in zip(terms, wanted, strict=True)
-        ]
-        result = labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
+        items = [(ds[var], numeric[var][0], s) for var, s in wanted]
+        fused = _fused_flux(items, plan, -1 if operator == "curl" else 1)
+        if fused is not None:
+            first = ds[wanted[0][0]]
+            result = xr.DataArray(fused, dims=first.dims, coords=first.coords)
+        else:
+            terms = _flux_derivatives(items, plan)
+            labelled = [
+                xr.DataArray(t, dims=ds[var].dims, coords=ds[var].coords)
+                for t, (var, _) in zip(terms, wanted, strict=True)
+            ]
+            result = (
+                labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
+            )
     data_units = numeric[names[0]][1]
     described = ", ".join(_describe(a) or "?" for a in arrays)
     if operator == "curl":
