@@ -175,13 +175,17 @@ class Figure:
         unit vectors ``(cos lat cos lon, cos lat sin lon, sin lat)`` on a sphere (times the
         radius by the caller), metres on an ellipsoid."""
         cos_lat = np.cos(lat)
-        if self.is_sphere:
-            return np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)])
-        n = self.prime_vertical_radius(lat)
-        e2 = self.eccentricity_squared
-        return np.stack(
-            [n * cos_lat * np.cos(lon), n * cos_lat * np.sin(lon), n * (1.0 - e2) * np.sin(lat)]
-        )
+        # written into one (3, ...) array: no np.stack copy (a large grid's fixed cost)
+        out = np.empty((3, *np.shape(cos_lat)), dtype=np.result_type(cos_lat, np.float64))
+        np.multiply(cos_lat, np.cos(lon), out=out[0])
+        np.multiply(cos_lat, np.sin(lon), out=out[1])
+        np.sin(lat, out=out[2])
+        if not self.is_sphere:
+            n = self.prime_vertical_radius(lat)
+            out[0] *= n
+            out[1] *= n
+            out[2] *= n * (1.0 - self.eccentricity_squared)
+        return out
 
 
 def is_number(value: Any) -> bool:

@@ -135,10 +135,6 @@ def _rotated_per_radian(coord: Any, spacing: Spacing | None) -> float:
     return 1.0 if units in ("radians", "radian", "rad") else PER_DEGREE
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("k...,k...->...", a, b)
-
-
 def _east_north(position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Local east and north unit vectors at unit ``position`` vectors; NaN at the poles."""
     x, y, z = position
@@ -293,30 +289,61 @@ def _curvilinear(
         periodic=tuple(s.period is not None for s in wanted),
     )
     tangent = dict(zip([s.dim for s in wanted], derivs, strict=True))
-    length = {d: radius * np.sqrt(np.einsum("k...,k...->...", t, t)) for d, t in tangent.items()}
+    length = {d: radius * _norm(t) for d, t in tangent.items()}
     with np.errstate(divide="ignore"):
         scales = {d: _field(np.where(n == 0, np.nan, 1.0 / n), dims) for d, n in length.items()}
     if not frame:
         return GridMetric(scales=scales)
-    east, north = _east_north(position if figure.is_sphere else _unit_vectors(phi, lam))
-    a, b = radius * _dot(east, tangent[grid.x]), radius * _dot(east, tangent[grid.y])
-    c, d = radius * _dot(north, tangent[grid.x]), radius * _dot(north, tangent[grid.y])
+    # J = [[a, b], [c, d]]: the tangents' east and north components, in metres per unit; the
+    # east/north dot products are written out on 2-D arrays (no (3, ny, nx) east/north stacks:
+    # this is most of horizontal()'s fixed cost on a large grid, benchmarks/grids.py)
+    east, north = _local_basis(position if figure.is_sphere else _unit_vectors(phi, lam), radius)
+    a, c = (_dot(east, tangent[grid.x]), _dot(north, tangent[grid.x]))
+    b, d = (_dot(east, tangent[grid.y]), _dot(north, tangent[grid.y]))
     lx, ly = length[grid.x], length[grid.y]
     # a degenerate cell (two grid points at one place, as on ORCA's north fold) has no frame:
     # 0 * inf there is NaN, the answer, not something to warn about
     with np.errstate(divide="ignore", invalid="ignore"):
         inverse = 1.0 / (a * d - b * c)
+        lx_inverse, ly_inverse = lx * inverse, ly * inverse
         to_earth = {
             "east": {
-                grid.x: _field(d * lx * inverse, dims),
-                grid.y: _field(-c * ly * inverse, dims),
+                grid.x: _field(d * lx_inverse, dims),
+                grid.y: _field(-c * ly_inverse, dims),
             },
             "north": {
-                grid.x: _field(-b * lx * inverse, dims),
-                grid.y: _field(a * ly * inverse, dims),
+                grid.x: _field(-b * lx_inverse, dims),
+                grid.y: _field(a * ly_inverse, dims),
             },
         }
     return GridMetric(scales=scales, to_earth=to_earth)
+
+
+def _norm(t: np.ndarray) -> np.ndarray:
+    """``|t|`` over the first axis of a ``(3, ...)`` array."""
+    return np.sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2])
+
+
+def _local_basis(unit: np.ndarray, scale: float) -> tuple[tuple, tuple]:
+    """The east and north unit vectors at ``unit`` position vectors times ``scale``, as tuples
+    of 2-D arrays (``e_z = 0`` left out): :func:`_east_north` without its (3, ny, nx) stacks,
+    NaN at the poles."""
+    x, y, z = unit
+    horizontal = np.hypot(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(horizontal == 0, np.nan, scale / horizontal)
+    zinv = -z * inv
+    return (-y * inv, x * inv), (zinv * x, zinv * y, horizontal * scale)
+
+
+def _dot(basis: Any, t: np.ndarray) -> np.ndarray:
+    """``basis . t`` over the first axis: ``basis`` (3, ...) or a tuple of 2 (third component
+    0) or 3 arrays; no einsum (slow on large 2-D grids), no temporaries but one."""
+    total = basis[0] * t[0]
+    total += basis[1] * t[1]
+    if len(basis) == 3:
+        total += basis[2] * t[2]
+    return total
 
 
 def _per_radian(coord: Any) -> float:
