@@ -20,13 +20,14 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
 
 from ._compiled import CACHE
 
-__all__ = ["kernel"]
+__all__ = ["combine", "kernel"]
 
 #: name -> (number of float arguments, whether a trailing boolean flag follows)
 _ARGUMENTS = {
@@ -110,3 +111,23 @@ def frontogenesis(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
     size = _hypot(fx, fy)
     # where grad f is exactly zero the numerator is (signed) zero: 0, as MetPy gives
     return numerator / size if size != 0 else numerator
+
+
+def combine(derivatives: list, operands: list, *, steps: tuple, keep: tuple, dtype: str) -> Any:
+    """The kernels ``steps`` on one block, for :func:`xgrad.engine.differentiate`'s ``combine``.
+
+    Each step is ``(name, args)``, each arg ``("d", i)`` derivative ``i``, ``("o", i)`` operand
+    ``i`` (both cast to ``dtype`` first, as :func:`xgrad.local_frame.fused` casts every array),
+    ``("r", i)`` the result of step ``i`` or ``("c", value)`` a constant; ``keep`` names what is
+    returned the same way (``("D", i)``: derivative ``i`` as it came, not cast).
+    """
+    found = {
+        "D": derivatives,
+        "d": [a.astype(dtype, copy=False) for a in derivatives],
+        "o": [a.astype(dtype, copy=False) if hasattr(a, "astype") else a for a in operands],
+        "r": [],
+    }
+    for name, args in steps:
+        found["r"].append(kernel(name)(*(i if s == "c" else found[s][i] for s, i in args)))
+    out = tuple(found[s][i] for s, i in keep)
+    return out if len(out) > 1 else out[0]

@@ -41,27 +41,34 @@ def empty_output(f: Any, dtype: np.dtype) -> Any:
     memory 16 bytes past a page boundary, so every partial 2 MiB stretch falls back to 4 KiB
     pages.  A 2 MiB-aligned start fills faster (docs/performance.md, "Huge pages need
     aligned starts"); the unused head of the buffer is never touched, so never resident.
+
+    The output is dense with its dims in the memory order of ``f``'s (``empty_like``'s
+    ``order="K"``: C for C, Fortran for Fortran, a transpose's order for a transpose, a
+    view's order for a view of a bigger array), so the kernels' loops run along memory in
+    both arrays and their dims fold alike (``kernels._groups``).
     """
     dtype = np.dtype(dtype)
     nbytes = f.size * dtype.itemsize
     if type(f) is not np.ndarray or dtype.hasobject or nbytes < 2 * _HUGE_PAGE:
         return np.empty_like(f, dtype=dtype)
-    order = "C" if f.flags.c_contiguous else "F" if f.flags.f_contiguous else None
-    if order is None:
-        return np.empty_like(f, dtype=dtype)
+    # outermost first; a stable sort keeps C order among equal strides (size-1 dims, broadcasts)
+    order = sorted(range(f.ndim), key=lambda k: -abs(f.strides[k]))
     buf = np.empty(nbytes + _HUGE_PAGE, dtype=np.uint8)
     skip = -buf.ctypes.data % _HUGE_PAGE
-    return buf[skip : skip + nbytes].view(dtype).reshape(f.shape, order=order)
+    dense = buf[skip : skip + nbytes].view(dtype).reshape([f.shape[k] for k in order])
+    return dense.transpose(np.argsort(order))
 
 
 def _tiling_axis(f: Any) -> int | None:
+    """The block's slowest-varying axis (the largest stride), so that a tile is a slab of
+    memory; C order: 0, Fortran order: the last."""
     if f.ndim == 0 or not isinstance(f, np.ndarray):
         return None
     if f.flags.c_contiguous:
         return 0
     if f.flags.f_contiguous:
         return f.ndim - 1
-    return None
+    return max(range(f.ndim), key=lambda k: abs(f.strides[k]) if f.shape[k] > 1 else -1)
 
 
 def block_gradients(
@@ -107,9 +114,11 @@ def block_gradients(
     t = None if timed else _tiling_axis(f)
     if combine is not None:
         # a derivative needs the whole block where the kernel writes rows of the whole block
-        # (along the tiling axis) or where nothing is tiled; elsewhere a tile's scratch will do
+        # (along the tiling axis), where nothing is tiled, or where the combination waits for
+        # a NaN fallback along the tiling axis; elsewhere a tile's scratch will do
+        whole = t is None or any(k == t and p.fallback is not None for k, p in zip(axes, plans))
         outs = [
-            empty_output(f, otype) if out is None and (t is None or k == t) else out
+            empty_output(f, otype) if out is None and (whole or k == t) else out
             for out, k in zip(outs, axes)
         ]
     if timed:

@@ -43,28 +43,31 @@ frontogenesis do not depend on the frame; stretching and shearing do).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from .arrays import is_quantity
+from .arrays import is_dask_array, is_quantity
+from .engine import output_dtype
 from .grids import horizontal_dims
 from .labelled import (
     Options,
     boundary_label,
     check_dtype,
+    derivative_arrays,
     numeric_data,
     pint_units,
     prepare,
 )
-from .local_frame import Frame, fused, local_gradient, scalar_gradient, winds
+from .local_frame import Frame, _metric_term, fused, local_gradient, scalar_gradient, winds
 from .orthogonal import require_orthogonal
 from .units import derivative_units, result_attrs, same_units
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
-from .vector import _check_same_units, _common_attrs, _describe
+from .vector import _check_same_units, _common_attrs, _describe, combined_arrays
 
 __all__ = ["advection", "deformation", "frontogenesis", "local_gradient", "vector_gradient"]
 
@@ -273,18 +276,106 @@ def _where(frame: Frame) -> str:
     )
 
 
+class _Fused:
+    """The kernels of :mod:`xgrad._fused` inside the engine's passes (one per input), where the
+    wind and the scalar are numpy arrays, or dask arrays of numpy blocks, of the same dims and
+    shape on a grid without a rotation of the components or orthogonal-grid terms: the
+    derivatives of a pass, the other inputs' blocks and ``tan(phi)/N`` go straight into the
+    kernels, with the casts of :func:`xgrad.local_frame.fused` (same operations, same bits; no
+    elementwise layers after the engine). ``None`` from :meth:`plan` elsewhere (duck arrays
+    included): the methods then combine labelled arrays as before."""
+
+    def __init__(self, ds: xr.Dataset, frame: Frame, names: list[Hashable]) -> None:
+        self.ds, self.frame = ds, frame
+        unit = frame.plan.datetime_unit
+        self.data = {k: numeric_data(ds[k], unit)[0] for k in names}
+        like = ds[frame.u]
+        tan = _metric_term(ds, frame)
+        shape = [like.sizes[d] if d == frame.y.dim else 1 for d in like.dims]
+        self.tan = None if tan is None else tan.values.reshape(shape)
+        dtypes = [output_dtype(d.dtype) for d in self.data.values()]
+        dtypes += [d.dtype for d in self.data.values()] + ([] if tan is None else [tan.dtype])
+        self.dtype = str(np.result_type(np.float32, *dtypes))
+
+    @classmethod
+    def plan(cls, ds: xr.Dataset, frame: Frame, names: list[Hashable]) -> _Fused | None:
+        if frame.orthogonal or (frame.earth and frame.kind not in (None, "sphere")):
+            return None
+        first = ds[names[0]]
+        if any(ds[k].dims != first.dims or ds[k].shape != first.shape for k in names):
+            return None
+        unit = frame.plan.datetime_unit
+        data = [numeric_data(ds[k], unit)[0] for k in names]
+        if not (
+            all(type(d) is np.ndarray for d in data)
+            or all(is_dask_array(d) and type(d._meta) is np.ndarray for d in data)
+        ):
+            return None
+        return cls(ds, frame, names)
+
+    def derivatives(self, var: Hashable) -> list[Any]:
+        """``d var/dx``, ``d var/dy`` (dask or numpy), one pass."""
+        frame = self.frame
+        return derivative_arrays(self.data[var], self.ds[var], [frame.x, frame.y], frame.plan)
+
+    def label(self, var: Hashable, data: Any) -> xr.DataArray:
+        da = self.ds[var]
+        return xr.DataArray(data, dims=da.dims, coords=da.coords)
+
+    def run(self, var: Hashable, operands: list, steps: tuple, keep: tuple) -> list[xr.DataArray]:
+        """``keep`` of the kernels ``steps`` in the pass over ``var`` (see
+        :func:`xgrad._fused.combine`), labelled as ``var``."""
+        from . import _fused
+
+        frame, da = self.frame, self.ds[var]
+        combine = functools.partial(_fused.combine, steps=steps, keep=keep, dtype=self.dtype)
+        spacings = [frame.x, frame.y]
+        out = combined_arrays(self.data[var], da, spacings, frame.plan, combine, operands)
+        return [self.label(var, a) for a in out]
+
+
+def _tan_args(fused: _Fused, operands: list, u: tuple, v: tuple) -> tuple:
+    """The ``(u, v, tan, metric)`` kernel args, ``tan`` appended to ``operands`` if any."""
+    if fused.tan is None:
+        return ("c", 0.0), ("c", 0.0), ("c", 0.0), ("c", False)
+    operands.append(fused.tan)
+    return u, v, ("o", len(operands) - 1), ("c", True)
+
+
+def _fused_vector_gradient(fused: _Fused) -> tuple:
+    """``(du/dx, du/dy, dv/dx, dv/dy)``: one pass per component, its metric term inside."""
+    frame = fused.frame
+    parts = []
+    for var, other, name in (
+        (frame.u, frame.v, "minus_product"),
+        (frame.v, frame.u, "plus_product"),
+    ):
+        if fused.tan is None:
+            parts += [fused.label(var, d) for d in fused.derivatives(var)]
+            continue
+        operands = [fused.data[other], fused.tan]
+        steps = ((name, (("d", 0), ("o", 0), ("o", 1))),)
+        parts += fused.run(var, operands, steps, (("r", 0), ("D", 1)))
+    return tuple(parts)
+
+
 def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
     frame = plan_frame(ds, components, options, "vector_gradient")
     _check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
-    g = local_gradient(ds, frame)
+    plan = _Fused.plan(ds, frame, [frame.u, frame.v])
+    if plan is not None:
+        du_dx, du_dy, dv_dx, dv_dy = _fused_vector_gradient(plan)
+    else:
+        g = local_gradient(ds, frame)
+        du_dx, du_dy, dv_dx, dv_dy = g.du_dx(), g.uy, g.dv_dx(), g.vy
     where = _where(frame)
     fields = {}
     for comp, axis, part in (
-        (frame.u, "x", g.du_dx()),
-        (frame.u, "y", g.uy),
-        (frame.v, "x", g.dv_dx()),
-        (frame.v, "y", g.vy),
+        (frame.u, "x", du_dx),
+        (frame.u, "y", du_dy),
+        (frame.v, "x", dv_dx),
+        (frame.v, "y", dv_dy),
     ):
         text = f"vector gradient component d{comp}/d{axis} of ({_components_text(ds, frame)})"
         fields[f"d{comp}_d{axis}"] = (part, f"{text}, {where}")
@@ -295,11 +386,25 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
     """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
     frame = plan_frame(ds, components, options, "deformation")
     _check_variables(ds, frame, "deformation", [frame.u, frame.v])
-    g = local_gradient(ds, frame)
-    u, v, tan, metric = g.metric
-    stretching = fused("stretching", g.ux, v, tan, g.vy, metric)
-    shearing = fused("shearing", g.vx, u, tan, g.uy, metric)
-    total = fused("hypot", stretching, shearing)  # no overflow or underflow in the squares
+    plan = _Fused.plan(ds, frame, [frame.u, frame.v])
+    if plan is not None:  # all three in the pass over v, with u's derivatives as operands
+        ux, uy = plan.derivatives(frame.u)
+        operands = [ux, uy, plan.data[frame.u], plan.data[frame.v]]
+        u, v, tan, metric = _tan_args(plan, operands, ("o", 2), ("o", 3))
+        steps = (
+            ("stretching", (("o", 0), v, tan, ("d", 1), metric)),
+            ("shearing", (("d", 0), u, tan, ("o", 1), metric)),
+            ("hypot", (("r", 0), ("r", 1))),
+        )
+        stretching, shearing, total = plan.run(
+            frame.v, operands, steps, (("r", 0), ("r", 1), ("r", 2))
+        )
+    else:
+        g = local_gradient(ds, frame)
+        u, v, tan, metric = g.metric
+        stretching = fused("stretching", g.ux, v, tan, g.vy, metric)
+        shearing = fused("shearing", g.vx, u, tan, g.uy, metric)
+        total = fused("hypot", stretching, shearing)  # no overflow or underflow in the squares
     described = _components_text(ds, frame)
     return _wind_dataset(
         ds,
@@ -336,9 +441,15 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
     frame = plan_frame(ds, components, options, "advection", f)
     _check_variables(ds, frame, "advection", [f])
     text, unit = _times_wind_units(ds, frame, *_units(ds, frame, f))
-    fx, fy = scalar_gradient(ds, f, frame)
-    u, v = winds(ds, frame)
-    result = fused("advection", fx, u, fy, v)  # -(u fx + v fy), f's dims first
+    plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
+    if plan is not None:  # in the pass over f, the wind's blocks as operands
+        operands = [plan.data[frame.u], plan.data[frame.v]]
+        steps = (("advection", (("d", 0), ("o", 0), ("d", 1), ("o", 1))),)
+        (result,) = plan.run(f, operands, steps, (("r", 0),))
+    else:
+        fx, fy = scalar_gradient(ds, f, frame)
+        u, v = winds(ds, frame)
+        result = fused("advection", fx, u, fy, v)  # -(u fx + v fy), f's dims first
     return _finish(
         ds,
         result,
@@ -360,10 +471,18 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
     wind_text, wind_unit = _units(ds, frame, frame.u)
     text = derivative_units(text, derivative_units(None, wind_text))
     unit = None if unit is None else unit * wind_unit
-    g = local_gradient(ds, frame)
-    fx, fy = scalar_gradient(ds, f, frame)
-    # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
-    result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
+    plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
+    if plan is not None:  # in the pass over f, the wind's derivatives and blocks as operands
+        operands = [*plan.derivatives(frame.u), *plan.derivatives(frame.v)]
+        operands += [plan.data[frame.u], plan.data[frame.v]]
+        metric = _tan_args(plan, operands, ("o", 4), ("o", 5))
+        args = (("d", 0), ("d", 1), ("o", 0), ("o", 1), ("o", 2), ("o", 3), *metric)
+        (result,) = plan.run(f, operands, (("frontogenesis", args),), (("r", 0),))
+    else:
+        g = local_gradient(ds, frame)
+        fx, fy = scalar_gradient(ds, f, frame)
+        # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
+        result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
     return _finish(
         ds,
         result,
