@@ -61,7 +61,9 @@ def synthetic_field(ntime: int = 4, nlat: int = 180, nlon: int = 360) -> xr.Data
     phi = dsa.from_array(np.deg2rad(lat), chunks=chunks[1])[None, :, None]
     lam = dsa.from_array(np.deg2rad(lon), chunks=chunks[2])[None, None, :]
     t = dsa.from_array(days, chunks=chunks[0])[:, None, None]
-    wave = np.sin(lam - np.deg2rad(SPEED) * t)
+    # array first: with dask's array expressions (dask 2026.8) a numpy scalar times an
+    # expression array raises AttributeError (it has no ``__array_priority__``)
+    wave = np.sin(lam - t * np.deg2rad(SPEED))
     temperature = T0 + A * np.cos(phi) + B * np.cos(phi) ** 2 * wave
     return xr.Dataset(
         {"T": (("time", "lat", "lon"), temperature, {"units": "K", "long_name": "temperature"})},
@@ -143,7 +145,9 @@ def run_demo(
         )
         say(f"  geometry {geometry!r}; error against the analytic gradient:")
         for name in names:
-            values = grad[name].values
+            # computed by dask: with its array expressions (dask 2026.8) ``.values`` of a dask
+            # array converts it element by element (the array has no ``__array__``)
+            values = grad[name].compute().values
             err = float(np.nanmax(np.abs(values - exact[name])))
             scale = float(np.nanmax(np.abs(exact[name])))
             results[f"{name}.max_abs_error"] = err

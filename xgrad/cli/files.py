@@ -10,6 +10,12 @@ the final rename is atomic on one file system), runs the computation through a c
 ``compute`` function, and renames into place only when everything is written. On any exception,
 ``KeyboardInterrupt`` included, the temporary is removed and the output is untouched; with
 ``overwrite`` an existing output is replaced only after the new one is complete.
+
+With dask's array expressions on (``DASK_ARRAY__QUERY_PLANNING=True``), dask 2026.8 has no
+``dask.array.store``, which xarray's writers call for every dask array; while xarray builds the
+write, :func:`_dask_store` puts :func:`xgrad.dask_expressions.store` (dask's legacy ``store`` of
+the same tasks) in its place. Everything else is xarray's own ``to_zarr``/``to_netcdf``: the same
+files, chunk by chunk, on every scheduler (``tests/test_expressions.py``).
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import sys
+import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -384,13 +393,14 @@ def write_dataset(
             # xarray writes consolidated metadata for fast opening; zarr-python warns that it is
             # not (yet) part of the v3 spec, which says nothing about this store's validity.
             warnings.filterwarnings("ignore", message="Consolidated metadata", module="zarr")
-            if fmt == "zarr":
-                delayed = ds.to_zarr(tmp, mode="w-", compute=False, consolidated=True)
-            else:
-                engine = _netcdf_engine()
-                if engine == "scipy":
-                    encoding = {}
-                delayed = ds.to_netcdf(tmp, engine=engine, encoding=encoding, compute=False)
+            with _dask_store():
+                if fmt == "zarr":
+                    delayed = ds.to_zarr(tmp, mode="w-", compute=False, consolidated=True)
+                else:
+                    engine = _netcdf_engine()
+                    if engine == "scipy":
+                        encoding = {}
+                    delayed = ds.to_netcdf(tmp, engine=engine, encoding=encoding, compute=False)
             compute(delayed)
         _commit(tmp, path, overwrite=overwrite)
     except BaseException:
@@ -402,6 +412,37 @@ def write_dataset(
         _remove(tmp)
         raise
     return path
+
+
+_STORE_SWAP = threading.Lock()
+
+
+@contextmanager
+def _dask_store() -> Iterator[None]:
+    """``dask.array.store`` works inside the block, also with dask's array expressions on.
+
+    dask 2026.8 puts a stub in ``dask.array`` for each function it has not yet written for
+    expressions; ``store`` is one, and xarray's writers look it up when they build the write
+    (``from dask.array import store``, in ``DaskManager.store``). While the stub is there, it is
+    replaced, inside this block only, by :func:`xgrad.dask_expressions.store`. Nothing changes
+    in the legacy mode, or once dask has a ``store`` of its own. Were the stub renamed, the
+    write would fail as before, with dask's "not implemented" line and nothing written
+    (``test_command_line_with_array_expressions`` would catch it).
+    """
+    dask_array = sys.modules.get("dask.array")  # not imported: no dask array to write
+    stub = getattr(getattr(dask_array, "store", None), "__qualname__", "")
+    if not stub.startswith("raise_not_implemented_error"):
+        yield
+        return
+    from ..dask_expressions import store
+
+    with _STORE_SWAP:  # one swap at a time: two writes in threads restore in any order
+        missing = dask_array.store
+        dask_array.store = store
+        try:
+            yield
+        finally:
+            dask_array.store = missing
 
 
 def _stores_in(delayed: Any) -> list:
