@@ -95,6 +95,87 @@ def test_compiled_matches_reference(order, dtype, assert_bitwise_equal):
                 assert_bitwise_equal(b, e)
 
 
+def _layouts(dtype):
+    """Blocks as dask, xarray and users hand them to the kernels: name -> array."""
+    big = RNG.standard_normal((11, 13, 17)).astype(dtype)
+    if big.dtype.kind == "c":
+        big.imag = RNG.standard_normal(big.shape)
+    big4 = RNG.standard_normal((8, 9, 10, 11)).astype(dtype)
+    line = RNG.standard_normal(200).astype(dtype)
+    return {
+        "C": big[:9, :10, :11].copy(),
+        "F": np.asfortranarray(big[:9, :10, :11]),
+        "strided": big[::2, :, ::-1],
+        "from_array-view": big[2:10, 3:12, 4:15],  # a block of a bigger array
+        "fortran-view": np.asfortranarray(big)[2:10, 3:12, 4:15],
+        "transposed": big.transpose(2, 0, 1),
+        "transposed-view": big[1:9, 2:11, 3:16].transpose(1, 2, 0),
+        "negative": big[::-1, ::-1, ::-1],
+        "inner-step": big[:, 1:, ::3],
+        "broadcast": np.broadcast_to(big[:, :1, :], big.shape),
+        "4-D view": big4[1:8, 1:8, 2:9, 1:10],
+        "4-D transposed": big4[1:8, 1:8, 2:9, 1:10].transpose(3, 1, 0, 2),
+        "2-D view": big[3, 1:12, 2:15],
+        "2-D transposed": big[3].T,
+        "1-D strided": line[::3],
+        "1-D negative": line[::-2],
+    }
+
+
+@pytest.mark.parametrize("accuracy", [2, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("layout", list(_layouts(np.float64)))
+def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
+    """Every layout (views of bigger arrays, transposes, negative steps, broadcasts, 4-D,
+    Fortran order) gives numpy.gradient's bits on both paths: alone per axis (the strided
+    kernels and their edge rows) and all axes at once (the tiled driver), into outputs laid
+    out as empty_output makes them.  Accuracy 4 has no numpy oracle: the NumPy path on a
+    contiguous copy is the reference there."""
+    from xgrad.blocks import empty_output
+
+    f = _layouts(dtype)[layout]
+    axes = tuple(range(f.ndim))
+    coords = tuple(np.cumsum(RNG.random(s) + 0.5) for s in f.shape)
+    got, want = [], []
+    for varargs in [(), (0.7,) * f.ndim, coords, tuple(c.astype(np.float32) for c in coords)]:
+        for edge_order in (1, 2):
+            dx = spacing_from_varargs(varargs, f.shape, axes)
+            plans = [plan_axis(n, d, edge_order, accuracy=accuracy) for n, d in zip(f.shape, dx)]
+            no_halos = [(None, None)] * f.ndim
+            if accuracy == 2:
+                expected = np.gradient(f, *varargs, edge_order=edge_order)
+                expected = list(expected) if f.ndim > 1 else [expected]
+            else:
+                expected = [np.empty_like(f) for _ in axes]
+                with compiled(False):
+                    block_gradients(f.copy(), axes, plans, (0,) * f.ndim, no_halos, expected)
+            for mode in (True, False):
+                with compiled(mode):
+                    outs = [empty_output(f, e.dtype) for e in expected]
+                    block_gradients(f, axes, plans, (0,) * f.ndim, no_halos, outs)
+                    got += outs
+                    want += expected
+                    for k in axes:
+                        out = empty_output(f, expected[k].dtype)
+                        axis_gradient(f, k, plans[k], 0, None, None, out)
+                        got.append(out)
+                        want.append(expected[k])
+    assert [(a.dtype, a.shape) for a in got] == [(e.dtype, e.shape) for e in want]
+    # one flat comparison: the failure message's repr of every small array costs seconds
+    assert_bitwise_equal(*(np.concatenate([a.ravel() for a in x]) for x in (got, want)))
+    if layout not in ("C", "F"):  # the strided kernels ran (not the NumPy fallback)
+        from xgrad import _compiled
+
+        ran = (
+            _compiled.weighted_strided_middle if accuracy == 4 else _compiled.uniform_strided_middle
+        )
+        ran = [
+            *ran.signatures,
+            *getattr(_compiled, ran.__name__.replace("middle", "last")).signatures,
+        ]
+        assert any(str(np.dtype(dtype)) in str(sig) for sig in ran)
+
+
 def test_tiling_matches_numpy(monkeypatch, assert_bitwise_equal):
     """Tiles of one row (the tiling path and its halo stitching) keep numpy's bits."""
     from xgrad import blocks
@@ -247,25 +328,27 @@ def test_compiled_nan_sign_depends_on_position():
     assert len(set(np.signbit(out[1]))) == 2
 
 
-@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("order", ["C", "F", "strided", "transposed", "reversed"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, "m8[s]"])
 def test_empty_output_is_huge_page_aligned(order, dtype):
-    """Large outputs start on a 2 MiB boundary and keep empty_like's shape, dtype and order."""
+    """Large outputs start on a 2 MiB boundary and keep empty_like's shape, dtype and memory
+    order (``order="K"``), whatever the input's layout."""
     from xgrad.blocks import empty_output
 
-    f = np.zeros((40, 100, 300), order=order)  # 9 MiB
+    base = np.zeros((40, 100, 300))  # 9 MiB
+    f = {
+        "C": base,
+        "F": np.asfortranarray(base),
+        "strided": np.zeros((40, 200, 300))[:, ::2],
+        "transposed": base.transpose(2, 0, 1),
+        "reversed": base[::-1, :, ::-1],
+    }[order]
     out = empty_output(f, np.dtype(dtype))
     assert out.ctypes.data % (2 << 20) == 0
     assert out.shape == f.shape and out.dtype == np.dtype(dtype)
-    assert out.flags.c_contiguous == (order == "C") and out.flags.f_contiguous == (order == "F")
     assert out.flags.writeable and out.strides == np.empty_like(f, dtype=dtype).strides
-    # small, strided, subclass and object outputs are plain empty_like
-    for g, dt in [
-        (np.zeros(10), np.float64),
-        (f[:, ::2], np.float64),
-        (np.ma.zeros(f.shape), np.float64),
-        (f, object),
-    ]:
+    # small, subclass and object outputs are plain empty_like
+    for g, dt in [(np.zeros(10), np.float64), (np.ma.zeros(f.shape), np.float64), (f, object)]:
         o = empty_output(g, np.dtype(dt))
         assert type(o) is type(g) and o.base is None and o.shape == g.shape
 

@@ -56,7 +56,7 @@ def empty_output(f: Any, dtype: np.dtype) -> Any:
     buf = np.empty(nbytes + _HUGE_PAGE, dtype=np.uint8)
     skip = -buf.ctypes.data % _HUGE_PAGE
     dense = buf[skip : skip + nbytes].view(dtype).reshape([f.shape[k] for k in order])
-    return dense.transpose(np.argsort(order))
+    return dense.transpose(tuple(np.argsort(order).tolist()))
 
 
 def _tiling_axis(f: Any) -> int | None:

@@ -17,6 +17,7 @@ arrays) and dtypes the kernels do not take (float16, datetime).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 from collections.abc import Iterator
@@ -171,10 +172,13 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any,
     out[_index(nd, axis, slice(i, i + 1))] = value
 
 
-def _row_views(axis: int, rows: list, scalars: Any, out: Any) -> tuple[list, np.dtype] | None:
-    """``(P, Q)`` views of ``rows`` and ``out`` for the compiled row kernels, with numpy's
-    working dtype of ``rows`` and ``scalars`` (NEP 50: Python floats are weak, numpy's
-    strong); None where the compiled path does not apply."""
+def _row_views(
+    axis: int, rows: list, scalars: Any, out: Any
+) -> tuple[list | None, np.dtype] | None:
+    """``(P, Q)`` views of ``rows`` and ``out`` for the compiled row kernels (None in their
+    place where those would not be C-contiguous: the strided row kernels take them), with
+    numpy's working dtype of ``rows`` and ``scalars`` (NEP 50: Python floats are weak,
+    numpy's strong); None where the compiled path does not apply."""
     f = rows[0]
     if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
         return None
@@ -184,8 +188,8 @@ def _row_views(axis: int, rows: list, scalars: Any, out: Any) -> tuple[list, np.
     if wt is None or not _use_compiled(f, out, wt, size=f.size * 64):
         return None
     views = [_as_3d(r, axis) for r in (*rows, out)]
-    if any(v is None for v in views):
-        return None
+    if any(v is None or not v.flags.c_contiguous for v in views):
+        return None, wt
     return [v[:, 0, :] for v in views], wt
 
 
@@ -199,6 +203,8 @@ def _row_compiled(axis: int, rows: list, scalars: tuple, out: Any) -> bool:
     flat, wt = found
     from . import _compiled
 
+    if flat is None:
+        return _rows_strided(axis, rows, scalars, wt, out)
     if len(scalars) == 1:
         _compiled.uniform_row(*flat, wt.type(scalars[0]))
     else:
@@ -211,10 +217,13 @@ def _terms_compiled(axis: int, terms: list[tuple[Any, Any]], out: Any) -> bool:
     """``sum_t w_t * row_t`` (an accuracy 4/6 row next to a face) with the compiled kernels:
     one pass per term into a scratch row of numpy's working dtype, no temporaries."""
     weights = [w for w, _ in terms]
-    found = _row_views(axis, [r for _, r in terms], weights, out)
+    rows = [r for _, r in terms]
+    found = _row_views(axis, rows, weights, out)
     if found is None:
         return False
     flat, wt = found
+    if flat is None:
+        return _rows_strided(axis, rows, weights, wt, out)
     from . import _compiled
 
     acc = np.empty(flat[-1].shape, dtype=wt)
@@ -222,6 +231,36 @@ def _terms_compiled(axis: int, terms: list[tuple[Any, Any]], out: Any) -> bool:
     for t, (w, r) in enumerate(zip(weights, flat)):
         _compiled.weighted_row(acc, real(w), r, t == 0, _compiled.FUSED_CMUL)
     flat[-1][...] = acc  # the reference's `out[...] = value`: the same cast
+    return True
+
+
+def _rows_strided(axis: int, rows: list, scalars: Any, wt: np.dtype, out: Any) -> bool:
+    """:func:`_row_compiled` and :func:`_terms_compiled` on rows of any layout.
+
+    One scalar: ``(rows[1] - rows[0]) / d``; otherwise ``sum_t scalars[t] * rows[t]``,
+    summed left to right in a contiguous scratch of the working dtype (the NumPy
+    reference's ``a * r0 + b * r1 + c * r2`` rounds each step to that dtype too), then cast
+    into ``out`` as the reference's assignment does.  False where more than two groups of
+    dims remain (the NumPy path takes those rows)."""
+    found = _groups([*rows, out], axis)
+    if found is None or len(found[0]) > 2:
+        return False
+    groups, bufs = found
+    groups = [[]] * (2 - len(groups)) + groups  # size-1 loops where fewer groups remain
+    shape = np.array([_size(rows[0], g) for g in groups], dtype=np.int64)
+    specs = [(buf, off, _element_strides(a, groups)) for a, (buf, off) in zip([*rows, out], bufs)]
+    dims = [d for g in groups for d in g]
+    from . import _compiled
+
+    if len(scalars) == 1:
+        _compiled.uniform_row_strided(*specs[0], *specs[1], *specs[2], shape, wt.type(scalars[0]))
+        return True
+    acc = np.empty((shape[0], shape[1]), dtype=wt)
+    real = np.finfo(wt).dtype.type
+    for t, (w, spec) in enumerate(zip(scalars, specs)):
+        _compiled.weighted_row_strided(acc, real(w), *spec, shape, t == 0, _compiled.FUSED_CMUL)
+    target = out.transpose(dims + [d for d in range(out.ndim) if d not in dims])
+    target[...] = acc.reshape(target.shape)
     return True
 
 
@@ -349,15 +388,26 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
 
 def _as_3d(a: np.ndarray, axis: int) -> np.ndarray | None:
     """``a`` as (before, axis, after) without copying, or None if its strides forbid it."""
-    shape = a.shape
-    p = math.prod(shape[:axis])
-    q = math.prod(shape[axis + 1 :])
-    v = a.view()
-    try:
-        v.shape = (p, shape[axis], q)  # raises instead of copying
-    except AttributeError:
+    shape, strides = a.shape, a.strides
+    folded = [_fold(shape[:axis], strides[:axis]), _fold(shape[axis + 1 :], strides[axis + 1 :])]
+    if None in folded:
         return None
-    return v
+    (p, sp), (q, sq) = folded
+    # not ``v.shape = ...``: where that fails numpy has made (and dropped) a whole copy first
+    return np.lib.stride_tricks.as_strided(a, (p, shape[axis], q), (sp, strides[axis], sq))
+
+
+def _fold(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, int] | None:
+    """Dims ``shape`` with ``strides`` as one dim ``(size, stride)``, or None where they do
+    not fold."""
+    dims = [(n, st) for n, st in zip(shape, strides) if n != 1]
+    size = math.prod(shape)
+    if not dims or size == 0:
+        return size, 0  # no stride is ever applied
+    for (_, s0), (n1, s1) in zip(dims, dims[1:]):
+        if s0 != s1 * n1:
+            return None
+    return size, dims[-1][1]
 
 
 def _as_3d_pair(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
@@ -368,15 +418,30 @@ def _as_3d_pair(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
     return _as_3d(f, axis), _as_3d(out, axis)
 
 
+def _contiguous(*views: np.ndarray | None) -> bool:
+    """Whether the ``(P, m, Q)`` views exist and are C-contiguous: the first kernels' layout
+    ('A'-layout arrays compile to loops that do not vectorise; the strided ones take those)."""
+    return all(v is not None and v.flags.c_contiguous for v in views)
+
+
 def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     from . import _compiled
 
     f3, o3 = _as_3d_pair(f, out, axis)
-    if f3 is None or o3 is None:
-        return False
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     fused = _compiled.FUSED_CMUL
-    wt = np.result_type(f3.dtype, weights.dtype)  # numpy sums `w * f` terms in this dtype
+    wt = np.result_type(f.dtype, weights.dtype)  # numpy sums `w * f` terms in this dtype
+    if not _contiguous(f3, o3):
+        if not _groups([f, out], axis):
+            return False
+        inner = any(
+            abs(f.strides[d]) < abs(f.strides[axis])
+            for d in range(f.ndim)
+            if d != axis and f.shape[d] > 1
+        )
+        # the scratch row: Q (at most the block's size over the axis) or the axis' rows
+        acc = np.empty(f.size // f.shape[axis] if inner else i1 - i0, dtype=wt)
+        return _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
     if f3.shape[2] == 1:
         acc = np.empty(i1 - i0, dtype=wt)
         _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
@@ -400,8 +465,13 @@ def _bulk_compiled(
     from . import _compiled
 
     f3, o3 = _as_3d_pair(f, out, axis)
-    if f3 is None or o3 is None:
-        return None
+    if not _contiguous(f3, o3):
+        # any other layout: the global edge rows are left to _row (its strided kernels)
+        if plan.uniform:
+            done = _bulk_strided(f, axis, out, "uniform", *args, i0, i1)
+        else:
+            done = _bulk_strided(f, axis, out, "nonuniform", *args, i0, i1, _compiled.FUSED_CMUL)
+        return () if done else None
     if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
         last = _compiled.uniform_last_axis, _compiled.nonuniform_last_axis
         kernel = last[0] if plan.uniform else last[1]
@@ -412,3 +482,92 @@ def _bulk_compiled(
     kernel(f3, o3, *args, i0, i1, *edge_args, _compiled.FUSED_CMUL)
     first, last = edge_args[0]
     return (0,) * bool(first) + (f.shape[axis] - 1,) * bool(last)
+
+
+# Any layout: flat buffers, element strides.  A block that is a strided view (what
+# ``da.from_array(big, chunks=...)`` and ``DataArray.chunk()`` hand each task, a transpose,
+# a negative step) seldom folds into a C-contiguous ``(P, m, Q)`` view.  Its dims are
+# instead sorted by stride, merged where memory allows, and handed to the strided kernels of
+# :mod:`._compiled` as a 1-D buffer with element strides, so their innermost loop runs along
+# the smallest stride over contiguous slices (the reasons and measurements are there).
+
+
+def _buffer(a: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``a``'s memory as a 1-D C-contiguous array from its lowest address, and the index
+    there of ``a``'s first element; None where a stride is not a whole number of items."""
+    it = a.itemsize
+    if a.size == 0 or any(st % it for st in a.strides):
+        return None
+    corner = a[
+        tuple(slice(n - 1, n) if st < 0 else slice(0, 1) for n, st in zip(a.shape, a.strides))
+    ]
+    span = 1 + sum((n - 1) * abs(st) // it for n, st in zip(a.shape, a.strides))
+    first = sum((n - 1) * -st // it for n, st in zip(a.shape, a.strides) if st < 0)
+    return np.lib.stride_tricks.as_strided(corner, shape=(span,), strides=(it,)), first
+
+
+def _groups(arrays: list, axis: int) -> tuple[list[list[int]], list] | None:
+    """The dims of ``arrays`` (one shape) other than ``axis`` in groups that merge in every
+    array, outermost first by the first array's strides; and each array's :func:`_buffer`."""
+    a0 = arrays[0]
+    bufs = [_buffer(a) for a in arrays]
+    if any(b is None for b in bufs) or any(a.shape != a0.shape for a in arrays):
+        return None
+    dims = [d for d in range(a0.ndim) if d != axis and a0.shape[d] > 1]
+    dims.sort(key=lambda d: -abs(a0.strides[d]))
+    groups: list[list[int]] = []
+    for d in dims:
+        if groups and all(a.strides[groups[-1][-1]] == a.strides[d] * a.shape[d] for a in arrays):
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    return groups, bufs
+
+
+def _size(a: np.ndarray, group: list[int]) -> int:
+    return math.prod(a.shape[d] for d in group)
+
+
+def _element_strides(a: np.ndarray, groups: list) -> np.ndarray:
+    """Per group (a list of dims, or an int: that axis alone) ``a``'s stride in items."""
+    it = a.itemsize
+    strides = [
+        a.strides[g] // it if isinstance(g, int) else a.strides[g[-1]] // it if g else 0
+        for g in groups
+    ]
+    return np.array(strides, dtype=np.int64)
+
+
+def _bulk_strided(f: np.ndarray, axis: int, out: np.ndarray, kernel: str, *args: Any) -> bool:
+    """Run ``_compiled.<kernel>_strided_{middle,last}(f, out, ..., *args)`` on any layout.
+
+    The kernel takes ``(P, m, R, Q)`` (some dims have a smaller stride than the axis:
+    ``Q`` the smallest, the innermost loop) or ``(P, R, m)`` (the axis has the smallest);
+    groups of dims beyond those loop here, one kernel call each (only arrays of 4+ dims
+    whose strides merge into no fewer groups get there)."""
+    found = _groups([f, out], axis)
+    if found is None:
+        return False
+    from . import _compiled
+
+    groups, ((fb, fo), (ob, oo)) = found
+    sa = abs(f.strides[axis])
+    inner = [g for g in groups if abs(f.strides[g[-1]]) < sa]
+    outer = [g for g in groups if abs(f.strides[g[-1]]) >= sa]
+    if inner:
+        outer = [[]] * (1 - len(outer)) + outer
+        inner = [[]] * (2 - len(inner)) + inner
+        loop: list = [outer[-1], axis, inner[-2], inner[-1]]
+        extra = outer[:-1] + inner[:-2]
+        run = getattr(_compiled, kernel + "_strided_middle")
+    else:
+        outer = [[]] * (2 - len(outer)) + outer
+        loop, extra = [outer[-2], outer[-1], axis], outer[:-2]
+        run = getattr(_compiled, kernel + "_strided_last")
+    shape = np.array([f.shape[g] if isinstance(g, int) else _size(f, g) for g in loop], np.int64)
+    fs, os_ = _element_strides(f, loop), _element_strides(out, loop)
+    fx, ox = _element_strides(f, extra), _element_strides(out, extra)
+    for idx in itertools.product(*(range(_size(f, g)) for g in extra)):
+        step = np.array(idx, dtype=np.int64)
+        run(fb, fo + int(step @ fx), fs, ob, oo + int(step @ ox), os_, shape, *args)
+    return True
