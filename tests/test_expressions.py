@@ -8,6 +8,7 @@ the subprocess test below compares the two modes from a legacy run.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -160,3 +161,63 @@ def test_command_line_with_array_expressions(tmp_path, suffix):
         _assert_same_zarr(written["True"], written["False"])
     else:
         _assert_same_netcdf(written["True"], written["False"])
+
+
+# ---- dask.distributed, in this process's mode (the CI's second pass: array expressions) -------
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    # In this process (small, quick), but on TCP: the command line takes an address it can dial,
+    # and the graphs and results are serialised as on any cluster
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="tcp",
+        dashboard_address=":0",
+        silence_logs=logging.CRITICAL,
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    import distributed
+
+    with distributed.Client(cluster, set_as_default=False) as client:  # local schedulers elsewhere
+        yield client
+
+
+def test_distributed_same_bits(client, raise_on_compute, assert_bitwise_equal):
+    x = da.from_array(F, chunks=(2, 4, 6))
+    with dask.config.set(scheduler=raise_on_compute):
+        lazy = xgrad.gradient(x, 0.5, X, axis=(0, 1), edge_order=2)
+        obj = xr.DataArray(x, dims=("y", "x", "t"), coords={"x": X})
+        dx = obj.grad.along("x", accuracy=4)
+    assert all(type(g) is type(x) for g in lazy) and type(dx.data) is type(x)
+    got = client.gather(client.compute(lazy))
+    assert_bitwise_equal(tuple(got), np.gradient(F, 0.5, X, axis=(0, 1), edge_order=2))
+    local = xgrad.gradient(F, X, axis=1, accuracy=4)
+    assert_bitwise_equal(client.compute(dx.data).result(), local)
+    # an input whose blocks are already on the cluster (persisted: futures in its graph)
+    held = client.persist(x)
+    assert_bitwise_equal(
+        client.compute(xgrad.gradient(held, axis=2)).result(), np.gradient(F, axis=2)
+    )
+
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_distributed_command_line(cluster, tmp_path, suffix, capsys, assert_bitwise_equal):
+    from xgrad.cli import main
+
+    xr.Dataset({"h": (("y", "x", "t"), F)}, coords={"x": X}).to_netcdf(tmp_path / "in.nc")
+    out = tmp_path / f"out{suffix}"
+    args = ["gradient", str(tmp_path / "in.nc"), str(out), "--along", "y", "x"]
+    args += ["--chunks", "y=4", "x=5", "--scheduler", cluster.scheduler_address]
+    assert main(args) == 0, capsys.readouterr().err
+    with xr.open_dataset(out, engine="zarr" if suffix == ".zarr" else None) as got:
+        assert_bitwise_equal(got.dh_dy.values, np.gradient(F, axis=0))
+        assert_bitwise_equal(got.dh_dx.values, np.gradient(F, X, axis=1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nc", f"out{suffix}"]
