@@ -502,3 +502,70 @@ def test_wrf_latitude_with_a_time_dim():
         ValueError, match=r"coordinate 'XLAT' varies along \('Time',\), so the grid"
     ):
         moving.grad.along("south_north")
+
+
+# --- the compiled curvilinear metric and rotation (xgrad._metric_kernels) ----------------------
+
+
+def test_compiled_metric_matches_reference(assert_bitwise_equal):
+    """The numba kernels spell out the numpy reference's operations in its order: same bits,
+    poles (no east/north) and zero tangents (coincident points: NaN scale) included."""
+    from xgrad import _metric_kernels as compiled
+    from xgrad import metrics
+    from xgrad.earth import Figure
+
+    rng = np.random.default_rng(3)
+    phi = rng.uniform(-np.pi / 2, np.pi / 2, (7, 9))
+    lam = rng.uniform(-np.pi, np.pi, (7, 9))
+    phi[0, :2] = np.pi / 2
+    assert_bitwise_equal(compiled.positions(phi, lam), Figure.sphere(1.0).positions(phi, lam))
+    unit = compiled.positions(phi, lam)
+    unit[:, 0, 0] = (0.0, 0.0, 1.0)  # exactly at a pole
+    tx, ty = rng.standard_normal((2, 3, 7, 9))
+    tx[:, 1, 1] = 0.0
+    ty[:, 2, 3] = 0.0
+    for radius in (1.0, 6371008.8):
+        got = compiled.frame(unit, tx, ty, radius)
+        for g, e in zip(got, metrics._frame_reference(unit, tx, ty, radius), strict=True):
+            assert_bitwise_equal(g, e)
+        assert_bitwise_equal(compiled.scale(tx, radius), metrics._scale_reference(tx, radius))
+    assert np.isnan(got[0][1, 1]) and np.isnan(got[2][0, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_rotation_matches_numpy(dtype, assert_bitwise_equal):
+    """Contiguous fields, fields broadcast along leading dims (a block of several time steps),
+    and a mix of both give numpy's bits; other layouts are left to numpy (None)."""
+    from xgrad._metric_kernels import rotate
+
+    rng = np.random.default_rng(4)
+    gx, gy = rng.standard_normal((2, 3, 5, 6)).astype(dtype)
+    grid = rng.standard_normal((4, 1, 5, 6)).astype(dtype)
+    layouts = {
+        "contiguous": [np.ascontiguousarray(np.broadcast_to(g, gx.shape)) for g in grid],
+        "broadcast": [np.broadcast_to(g, gx.shape) for g in grid],
+    }
+    layouts["mixed"] = layouts["contiguous"][:2] + layouts["broadcast"][2:]
+    for matrix in layouts.values():
+        east, north = rotate(gx, gy, *matrix)
+        assert_bitwise_equal(east, gx * matrix[0] + gy * matrix[1])
+        assert_bitwise_equal(north, gx * matrix[2] + gy * matrix[3])
+    assert rotate(gx[:, ::2], gy[:, ::2], *(m[:, ::2] for m in layouts["contiguous"])) is None
+    assert rotate(gx.astype(np.complex64), gy, *layouts["contiguous"]) is None
+
+
+def test_horizontal_frame_enters_the_graph_once_by_name(assert_bitwise_equal, raise_on_compute):
+    """On dask the frame's fields are named by a token of their values (same input, same
+    names), one combined kernel task per block; several time steps per block broadcast them."""
+    da = orca(11).da.expand_dims(time=5).copy()
+    da = da.copy(data=da.data * np.arange(1.0, 6.0)[:, None, None])
+    lazy = da.copy(data=dsa.from_array(da.values, chunks=(2, 4, 11)))
+    with dask.config.set(scheduler=raise_on_compute):
+        east, north = lazy.grad.horizontal()
+        again = lazy.grad.horizontal()
+    assert east.data.name == again[0].data.name and north.data.name == again[1].data.name
+    layers = east.data.__dask_graph__().layers
+    assert len([k for k in layers if k.startswith("xgrad-frame-")]) == 4
+    for o, e in zip((east, north), da.grad.horizontal(), strict=True):
+        assert o.chunks == lazy.chunks
+        assert_bitwise_equal(o.values, e.values)

@@ -9,20 +9,31 @@ frame (:mod:`xgrad.metrics`, computed once per plan, in memory, from the small c
 
 ``C`` is a rotation by the local grid angle on an orthogonal grid (rotated pole, conformal
 projection); on a non-orthogonal curvilinear grid it is ``J^-T`` scaled, with ``J`` the Jacobian
-of the grid in metres. The combination is elementwise, so a dask array stays lazy, and a chunked
-result is bit-identical to the in-memory one.
+of the grid in metres. The scales and the combination are elementwise and done inside the engine's
+pass (``combine=``, :func:`_rotate`), so a dask array stays lazy, the derivatives per grid unit
+never leave the block's task, and a chunked result is bit-identical to the in-memory one.
+
+On dask the four frame fields enter the graph as dask arrays named by one token of their values
+(:func:`_frame_operands`), hashed once per call: passed as numpy arrays, every layer that used
+them hashed them again (most of the graph-building time on a large grid, benchmarks/grids.py).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
-from .arrays import is_quantity
+from .arrays import is_dask_array, is_quantity
+from .coords import Spacing
+from .engine import differentiate, output_dtype, real_dtype
 from .grids import horizontal_dims
 from .labelled import (
     Plan,
+    _factor,
     boundary_label,
     derivative_arrays,
     numeric_data,
@@ -32,6 +43,7 @@ from .labelled import (
 )
 from .metrics import GridMetric, broadcast_field, grid_metric
 from .options import Options
+from .periodic import axis_spacing
 from .units import derivative_attrs
 
 __all__ = ["frame_metric", "horizontal", "plan_horizontal"]
@@ -70,25 +82,105 @@ def _to_earth(plan: Plan, da: xr.DataArray) -> Any:
     return None if metric is None else metric.to_earth
 
 
+def _rotate(derivatives: list, operands: list) -> tuple[Any, Any]:
+    """``(df/deast, df/dnorth)`` of one block (or tile) from its derivatives per grid unit along
+    x and y and ``C`` with the scales folded in (:func:`_frame_operands`): compiled in one pass
+    for float data, the same bits as the numpy expression."""
+    from ._metric_kernels import rotate  # numba, imported on first use
+
+    gx, gy = derivatives
+    east_x, east_y, north_x, north_y = operands
+    fast = rotate(gx, gy, east_x, east_y, north_x, north_y)
+    if fast is not None:
+        return fast
+    return gx * east_x + gy * east_y, gx * north_x + gy * north_y
+
+
+def _frame_operands(
+    plan: Plan, da: xr.DataArray, spacings: Sequence[Spacing], numeric: Any
+) -> tuple:
+    """``C``'s four fields times the scales along x and y (``C diag(sx, sy)``: per grid unit
+    to per metre east and north, in float64), laid out as ``da`` and cast to the result's real
+    dtype: numpy arrays, or for a dask ``data`` (``lazy``) dask arrays of one block named by a
+    token of their values. Computed once per plan and layout (a Dataset's variables share it)."""
+    dtype, lazy = output_dtype(numeric.dtype), is_dask_array(numeric)
+    key = ("horizontal-operands", da.dims, da.shape, str(dtype), numeric.chunks if lazy else None)
+    if key in plan.cache:
+        return plan.cache[key]
+    to_earth, scales = _to_earth(plan, da), plan.metric.scales
+    what = "the grid's frame"
+    fields = []
+    for row in DIRECTIONS:
+        for s in spacings:
+            c = to_earth[row][s.dim]
+            if s.dim in scales:  # one float64 product, then one cast
+                fields.append(broadcast_field(c * scales[s.dim], da, dtype, what))
+            else:  # pragma: no cover - every grid with a frame has both scales
+                c = broadcast_field(c, da, np.float64, what)
+                fields.append((c * _factor(da, s, plan, np.float64)).astype(real_dtype(dtype)))
+    if lazy:
+        fields = _named_blocks(fields, numeric)
+    plan.cache[key] = tuple(fields)
+    return plan.cache[key]
+
+
+def _named_blocks(fields: list, data: Any) -> list:
+    """Each numpy field as a dask array shaped and chunked as ``data``, named by one token of
+    all the fields' values: hashed once here (numpy operands are hashed again by every graph
+    that uses them), never copied; each block a view of its part of the field (broadcast along
+    the other dims), so the engine has nothing to broadcast or rechunk."""
+    import dask.array
+    from dask.base import tokenize
+
+    token = tokenize(*fields, data.chunks, "xgrad-frame-1")
+    names = [f"xgrad-frame-{k}-{token}" for k in range(len(fields))]
+    if type(data).__module__.startswith("dask.array._array_expr"):  # array expressions
+        return [dask.array.from_array(f, chunks=f.shape, name=n) for f, n in zip(fields, names)]
+    bounds = [np.cumsum((0,) + c).tolist() for c in data.chunks]
+    blocks = list(itertools.product(*(range(len(c)) for c in data.chunks)))
+    out = []
+    for f, name in zip(fields, names):
+        graph: dict = {(name + "-field",): f}
+        for idx in blocks:
+            index = tuple(
+                slice(None) if n == 1 else slice(bounds[d][idx[d]], bounds[d][idx[d] + 1])
+                for d, n in enumerate(f.shape)
+            )
+            shape = tuple(c[i] for c, i in zip(data.chunks, idx))
+            graph[(name,) + idx] = (_field_block, (name + "-field",), index, shape)
+        out.append(dask.array.Array(graph, name, chunks=data.chunks, dtype=f.dtype))
+    return out
+
+
+def _field_block(field: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
+    """A block's part of a field: a view, broadcast (read-only) along the dims it lacks."""
+    return np.broadcast_to(field[index], shape)
+
+
 def horizontal(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, xr.DataArray]:
     """``(df/deast, df/dnorth)`` per metre, Earth-relative (see ``.grad.horizontal``)."""
     data, data_units = numeric_data(da, plan.datetime_unit)
     quantified = is_quantity(da.data)
     sx, sy = plan.spacings
     units = pint_units(da.data, [(sx.name, "m")]) if quantified else None
-    to_earth = _to_earth(plan, da)
-    gx, gy = derivative_arrays(data, da, [sx, sy], plan)
-    if to_earth is None:
-        results = (gx, gy)
+    if _to_earth(plan, da) is None:
+        results = tuple(derivative_arrays(data, da, [sx, sy], plan))
     else:
-        what = "the grid's frame"
-        c = {
-            row: {
-                d: broadcast_field(to_earth[row][d], da, gx.dtype, what) for d in (sx.dim, sy.dim)
-            }
-            for row in DIRECTIONS
-        }
-        results = tuple(gx * c[row][sx.dim] + gy * c[row][sy.dim] for row in DIRECTIONS)
+        options = plan.options
+        operands = _frame_operands(plan, da, (sx, sy), data)
+        results = tuple(
+            differentiate(
+                data,
+                (da.get_axis_num(sx.dim), da.get_axis_num(sy.dim)),
+                [axis_spacing(sx), axis_spacing(sy)],
+                edge_order=options.edge_order,
+                accuracy=options.accuracy,
+                nan=options.nan,
+                periodic=(sx.period is not None, sy.period is not None),
+                combine=_rotate,
+                operands=operands,
+            )
+        )
     out = []
     for direction, result in zip(DIRECTIONS, results, strict=True):
         attrs = derivative_attrs(

@@ -274,10 +274,13 @@ def _rotated_pole(grid: HorizontalGrid) -> RotatedPole:
 def _curvilinear(
     obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
 ) -> GridMetric:
+    from . import _metric_kernels as compiled  # numba, imported on first use
+
     dims = (grid.y, grid.x)
     phi, lam = _latitude_longitude(obj, grid)
     figure = grid.figure
-    position = figure.positions(phi, lam)
+    unit = compiled.positions(phi, lam)  # Figure.sphere(1.0).positions, in one pass
+    position = unit if figure.is_sphere else figure.positions(phi, lam)
     radius = figure.semi_major_axis if figure.is_sphere else 1.0
     wanted = [s for s in spacings if s.dim in dims]
     derivs = differentiate(
@@ -289,34 +292,47 @@ def _curvilinear(
         periodic=tuple(s.period is not None for s in wanted),
     )
     tangent = dict(zip([s.dim for s in wanted], derivs, strict=True))
-    length = {d: radius * _norm(t) for d, t in tangent.items()}
-    with np.errstate(divide="ignore"):
-        scales = {d: _field(np.where(n == 0, np.nan, 1.0 / n), dims) for d, n in length.items()}
     if not frame:
-        return GridMetric(scales=scales)
-    # J = [[a, b], [c, d]]: the tangents' east and north components, in metres per unit; the
-    # east/north dot products are written out on 2-D arrays (no (3, ny, nx) east/north stacks:
-    # this is most of horizontal()'s fixed cost on a large grid, benchmarks/grids.py)
-    east, north = _local_basis(position if figure.is_sphere else _unit_vectors(phi, lam), radius)
-    a, c = (_dot(east, tangent[grid.x]), _dot(north, tangent[grid.x]))
-    b, d = (_dot(east, tangent[grid.y]), _dot(north, tangent[grid.y]))
-    lx, ly = length[grid.x], length[grid.y]
+        return GridMetric(
+            scales={d: _field(compiled.scale(t, radius), dims) for d, t in tangent.items()}
+        )
+    # the scales and J^-T diag(|P_i|, |P_j|) in one pass over the points (_frame_reference
+    # is the same in numpy: most of horizontal()'s fixed cost on a large grid was its ~30
+    # passes, benchmarks/grids.py)
+    sx, sy, ex, ey, nx, ny = compiled.frame(unit, tangent[grid.x], tangent[grid.y], radius)
+    scales = {grid.x: _field(sx, dims), grid.y: _field(sy, dims)}
+    to_earth = {
+        "east": {grid.x: _field(ex, dims), grid.y: _field(ey, dims)},
+        "north": {grid.x: _field(nx, dims), grid.y: _field(ny, dims)},
+    }
+    return GridMetric(scales={s.dim: scales[s.dim] for s in wanted}, to_earth=to_earth)
+
+
+def _frame_reference(
+    unit: np.ndarray, tx: np.ndarray, ty: np.ndarray, radius: float
+) -> tuple[np.ndarray, ...]:
+    """The plain NumPy reference of :func:`xgrad._metric_kernels.frame` (same operations in
+    the same order): ``(scale_x, scale_y, east_x, east_y, north_x, north_y)``."""
+    lx, ly = radius * _norm(tx), radius * _norm(ty)
+    with np.errstate(divide="ignore"):
+        sx, sy = (np.where(n == 0, np.nan, 1.0 / n) for n in (lx, ly))
+    # J = [[a, b], [c, d]]: the tangents' east and north components, in metres per unit
+    east, north = _local_basis(unit, radius)
+    a, c = _dot(east, tx), _dot(north, tx)
+    b, d = _dot(east, ty), _dot(north, ty)
     # a degenerate cell (two grid points at one place, as on ORCA's north fold) has no frame:
     # 0 * inf there is NaN, the answer, not something to warn about
     with np.errstate(divide="ignore", invalid="ignore"):
         inverse = 1.0 / (a * d - b * c)
         lx_inverse, ly_inverse = lx * inverse, ly * inverse
-        to_earth = {
-            "east": {
-                grid.x: _field(d * lx_inverse, dims),
-                grid.y: _field(-c * ly_inverse, dims),
-            },
-            "north": {
-                grid.x: _field(-b * lx_inverse, dims),
-                grid.y: _field(a * ly_inverse, dims),
-            },
-        }
-    return GridMetric(scales=scales, to_earth=to_earth)
+        return sx, sy, d * lx_inverse, -c * ly_inverse, -b * lx_inverse, a * ly_inverse
+
+
+def _scale_reference(tangent: np.ndarray, radius: float) -> np.ndarray:
+    """The plain NumPy reference of :func:`xgrad._metric_kernels.scale`."""
+    length = radius * _norm(tangent)
+    with np.errstate(divide="ignore"):
+        return np.where(length == 0, np.nan, 1.0 / length)
 
 
 def _norm(t: np.ndarray) -> np.ndarray:

@@ -1,0 +1,157 @@
+"""Compiled (numba) pointwise kernels of the curvilinear metric (:mod:`xgrad.metrics`).
+
+:func:`xgrad.metrics.grid_metric` on a curvilinear grid needs, per grid point, the unit position
+vector, the lengths of the two grid-line tangents and the grid-to-Earth matrix: written as numpy
+expressions that is about thirty passes over (ny, nx) float64 arrays, each with a temporary,
+which was most of ``.grad.horizontal()``'s fixed cost on a large grid (``benchmarks/grids.py``,
+issue #13). Each kernel here reads its inputs once and writes its outputs once.
+
+They spell out the operations of the NumPy reference in :mod:`xgrad.metrics`
+(``_positions_reference``, ``_scale_reference``, ``_frame_reference``) in the same order, without
+``fastmath`` (no FMA contraction, no reassociation), so the two agree bit for bit where numpy's
+``cos``/``sin``/``hypot`` are libm's (``tests/test_grids.py::test_compiled_metric_matches_reference``;
+numpy's SIMD float64 ``sin``/``cos`` on AVX-512 may differ by an ulp). Imported lazily (the first
+curvilinear metric), so ``import xgrad`` does not import numba; numba's on-disk cache only with
+``XGRAD_NUMBA_CACHE=1`` (:data:`xgrad._compiled.CACHE`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+
+from ._compiled import CACHE
+
+__all__ = ["frame", "positions", "rotate", "scale"]
+
+_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
+
+
+@_jit
+def _positions(phi, lam, out):  # pragma: no cover - compiled
+    for k in range(phi.size):
+        cos_lat = math.cos(phi[k])
+        out[0, k] = cos_lat * math.cos(lam[k])
+        out[1, k] = cos_lat * math.sin(lam[k])
+        out[2, k] = math.sin(phi[k])
+
+
+@_jit
+def _scale(t, radius, out):  # pragma: no cover - compiled
+    for k in range(out.size):
+        length = radius * math.sqrt(t[0, k] * t[0, k] + t[1, k] * t[1, k] + t[2, k] * t[2, k])
+        out[k] = np.nan if length == 0 else 1.0 / length
+
+
+@_jit
+def _frame(unit, tx, ty, radius, out):  # pragma: no cover - compiled
+    for k in range(unit.shape[1]):
+        x, y, z = unit[0, k], unit[1, k], unit[2, k]
+        tx0, tx1, tx2 = tx[0, k], tx[1, k], tx[2, k]
+        ty0, ty1, ty2 = ty[0, k], ty[1, k], ty[2, k]
+        lx = radius * math.sqrt(tx0 * tx0 + tx1 * tx1 + tx2 * tx2)
+        ly = radius * math.sqrt(ty0 * ty0 + ty1 * ty1 + ty2 * ty2)
+        out[0, k] = np.nan if lx == 0 else 1.0 / lx
+        out[1, k] = np.nan if ly == 0 else 1.0 / ly
+        # the local east and north unit vectors times the radius (NaN at the poles)
+        horizontal = math.hypot(x, y)
+        inv = np.nan if horizontal == 0 else radius / horizontal
+        zinv = -z * inv
+        e0, e1 = -y * inv, x * inv
+        n0, n1, n2 = zinv * x, zinv * y, horizontal * radius
+        # J = [[a, b], [c, d]]: the tangents' east and north components
+        a = e0 * tx0 + e1 * tx1
+        c = n0 * tx0 + n1 * tx1 + n2 * tx2
+        b = e0 * ty0 + e1 * ty1
+        d = n0 * ty0 + n1 * ty1 + n2 * ty2
+        inverse = 1.0 / (a * d - b * c)
+        lx_inverse, ly_inverse = lx * inverse, ly * inverse
+        out[2, k] = d * lx_inverse  # east, along x
+        out[3, k] = -c * ly_inverse  # east, along y
+        out[4, k] = -b * lx_inverse  # north, along x
+        out[5, k] = a * ly_inverse  # north, along y
+
+
+def _flat(values: np.ndarray, rows: int | None = None) -> np.ndarray:
+    shape = (-1,) if rows is None else (rows, -1)
+    return np.ascontiguousarray(values, dtype=np.float64).reshape(shape)
+
+
+def positions(phi: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Unit position vectors ``(3,) + phi.shape`` at latitude ``phi``, longitude ``lam``
+    (radians, float64)."""
+    out = np.empty((3, *np.shape(phi)), dtype=np.float64)
+    _positions(_flat(phi), _flat(lam), out.reshape(3, -1))
+    return out
+
+
+def scale(tangent: np.ndarray, radius: float) -> np.ndarray:
+    """``1 / (radius |tangent|)`` over the first axis of a ``(3, ...)`` array; NaN where the
+    tangent is zero."""
+    out = np.empty(tangent.shape[1:], dtype=np.float64)
+    _scale(_flat(tangent, 3), float(radius), out.reshape(-1))
+    return out
+
+
+def frame(
+    unit: np.ndarray, tx: np.ndarray, ty: np.ndarray, radius: float
+) -> tuple[np.ndarray, ...]:
+    """``(scale_x, scale_y, east_x, east_y, north_x, north_y)`` at ``unit`` position vectors
+    from the tangents ``tx``, ``ty`` (``(3, ...)`` arrays, per grid unit, times ``radius`` in
+    metres): the scales ``1/|t|`` and the grid-to-Earth matrix ``J^-T diag(|t_x|, |t_y|)``."""
+    out = np.empty((6, *unit.shape[1:]), dtype=np.float64)
+    _frame(_flat(unit, 3), _flat(tx, 3), _flat(ty, 3), float(radius), out.reshape(6, -1))
+    return tuple(out)
+
+
+@_jit
+def _rotate(gx, gy, ex, ey, nx, ny, east, north):  # pragma: no cover - compiled
+    # (P, m) derivatives and outputs; (P, m) or (1, m) fields (the same for every p)
+    for p in range(gx.shape[0]):
+        q = p if ex.shape[0] > 1 else 0
+        for k in range(gx.shape[1]):
+            east[p, k] = gx[p, k] * ex[q, k] + gy[p, k] * ey[q, k]
+            north[p, k] = gx[p, k] * nx[q, k] + gy[p, k] * ny[q, k]
+
+
+def _leading_broadcast(a: np.ndarray) -> int:
+    """How many leading axes of ``a`` are broadcast (stride 0, as ``numpy.broadcast_to``)."""
+    lead = 0
+    while lead < a.ndim and a.strides[lead] == 0 and a.shape[lead] > 1:
+        lead += 1
+    return lead
+
+
+def rotate(gx: Any, gy: Any, *matrix: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(gx ex + gy ey, gx nx + gy ny)`` with ``matrix = (ex, ey, nx, ny)`` in one pass, with
+    the bits of that numpy expression; None (the caller then uses numpy) unless all six are
+    float32 (or all float64) numpy arrays of one shape, ``gx`` and ``gy`` C-contiguous and the
+    fields C-contiguous or broadcast along leading axes only (a field over the grid dims of a
+    block with several time steps)."""
+    dtype = getattr(gx, "dtype", None)
+    arrays = (gx, gy, *matrix)
+    if dtype not in (np.float32, np.float64) or not all(
+        type(a) is np.ndarray and a.dtype == dtype and a.shape == gx.shape for a in arrays
+    ):
+        return None
+    if not (gx.flags.c_contiguous and gy.flags.c_contiguous):
+        return None
+    lead = max(_leading_broadcast(a) for a in matrix)
+    rows = int(np.prod(gx.shape[:lead], dtype=np.int64))
+    fields = []
+    for a in matrix:
+        if _leading_broadcast(a) == lead and a[(0,) * lead].flags.c_contiguous:
+            fields.append(a[(0,) * lead].reshape(1, -1))
+        elif a.flags.c_contiguous:
+            fields.append(a.reshape(rows, -1))
+        else:
+            return None
+    if len({f.shape[0] for f in fields}) > 1:  # some broadcast, some not: one pass each
+        fields = [np.ascontiguousarray(np.broadcast_to(f, (rows, f.shape[1]))) for f in fields]
+    east, north = np.empty_like(gx), np.empty_like(gx)
+    two_d = [a.reshape(rows, -1) for a in (gx, gy)]
+    _rotate(*two_d, *fields, east.reshape(rows, -1), north.reshape(rows, -1))
+    return east, north
