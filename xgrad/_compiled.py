@@ -127,6 +127,10 @@ def _div_impl(x, d):  # pragma: no cover - compiled
     return impl
 
 
+#: Rows at most this long along a contiguous last axis go in one pass (uniform_last_axis).
+SHORT_ROW = 64
+
+
 @_jit
 def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: no cover
     # rows i0 .. i1-1, all with both neighbours inside the block (1 <= i0, i1 <= m-1)
@@ -144,6 +148,18 @@ def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: 
     # not vectorise this loop (docs/performance.md, "Where the time goes")
     P, m = f.shape
     n = i1 - i0
+    if m <= SHORT_ROW and i0 == 1 and i1 == m - 1:
+        # Short rows (Fortran order or a transpose along its first axis: rows of 30 took
+        # 1.9x a copy of the array): one pass along the whole buffer, then the edges of all
+        # rows in one call.  The pass also writes each row's first and last element from
+        # its neighbours' rows; the edge stencils here, or the driver's face rows right
+        # after this call (axis_gradient), overwrite them.
+        ff = f.reshape(P * m)
+        of = out.reshape(P * m)
+        for k in range(1, P * m - 1):
+            of[k] = div(ff[k + 1] - ff[k - 1], two_dx)
+        _edge_planes(f.T, out.T, edges, e1, e2, fused)
+        return
     for p in range(P):
         fp = f[p, i0 - 1 : i1 + 1]
         op = out[p, i0:i1]
@@ -212,6 +228,10 @@ def nonuniform_last_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # prag
         _edge_planes(f[p : p + 1].T, out[p : p + 1].T, edges, e1, e2, fused)
 
 
+#: Elements of the scratch row the weighted kernels sum into at a time (16 KiB of complex128).
+ACC_PIECE = 1024
+
+
 @_jit
 def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
     """Rows i0 .. i1-1: ``sum_t weights[r, t] * f[i + offsets[t]]``, summed left to right.
@@ -224,19 +244,29 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragm
     shared = weights.shape[0] == 1
     T = offsets.shape[0]
     for p in range(P):
-        for i in range(i0, i1):
-            r = 0 if shared else i - i0
-            w = weights[r, 0]
-            o = i + offsets[0]
-            for q in range(Q):
-                acc[q] = mul(w, f[p, o, q], fused)
-            for t in range(1, T):
-                w = weights[r, t]
-                o = i + offsets[t]
-                for q in range(Q):
-                    acc[q] = acc[q] + mul(w, f[p, o, q], fused)
-            for q in range(Q):
-                out[p, i, q] = acc[q]
+        # Q in pieces of ACC_PIECE, each taken through all rows: ``acc`` stays in L1 across
+        # the T passes and the rows a piece's stencils share stay in L2 (d/d(axis 0) of a
+        # (30, 512, 1024) float32 array at accuracy 4, one thread: 297 ms per call with whole
+        # rows of Q, which went to memory and back once per stencil point, 155-175 ms in
+        # pieces, on a shared 2-core machine); every element is still summed left to right
+        for q0 in range(0, Q, ACC_PIECE):
+            n = min(ACC_PIECE, Q - q0)
+            a = acc[:n]
+            for i in range(i0, i1):
+                r = 0 if shared else i - i0
+                # zero-based loops over row slices (uniform_last_axis: LLVM vectorises these)
+                w = weights[r, 0]
+                fv = f[p, i + offsets[0], q0 : q0 + n]
+                for j in range(n):
+                    a[j] = mul(w, fv[j], fused)
+                for t in range(1, T):
+                    w = weights[r, t]
+                    fv = f[p, i + offsets[t], q0 : q0 + n]
+                    for j in range(n):
+                        a[j] = a[j] + mul(w, fv[j], fused)
+                ov = out[p, i, q0 : q0 + n]
+                for j in range(n):
+                    ov[j] = a[j]
 
 
 @_jit
@@ -311,7 +341,8 @@ def weighted_row(acc, w, row, first, fused):  # pragma: no cover - compiled
 # LLVM does not vectorise: on a (10, 64, 256) float64 view of a larger array, d/d(axis 0)
 # took 213 us as a 4-D 'A' array against 89 us on a contiguous copy, and 98 us here, where
 # the innermost loop runs over a contiguous slice of the buffer whenever its stride is 1 in
-# both arrays (the common case: a block of a C-ordered array).  Other inner strides take the
+# both arrays (the common case: a block of a C-ordered array).  Copying the view first never
+# pays: the copy alone took 97 us, as long as this kernel.  Other inner strides take the
 # plain indexed loop.  The arithmetic is the contiguous kernels' (same operations, order and
 # operand types), so the bits are too.
 
@@ -440,31 +471,33 @@ def weighted_strided_middle(
             row = 0 if shared else i - i0
             for r in range(R):
                 base = fo + p * fs[0] + r * fs[2]
-                for t in range(T):
-                    w = weights[row, t]
-                    a = base + (i + offsets[t]) * fs[1]
-                    if fq == 1:
-                        fa = f[a : a + Q]
-                        if t == 0:
-                            for q in range(Q):
-                                acc[q] = mul(w, fa[q], fused)
-                        else:
-                            for q in range(Q):
-                                acc[q] = acc[q] + mul(w, fa[q], fused)
-                    elif t == 0:
-                        for q in range(Q):
-                            acc[q] = mul(w, f[a + q * fq], fused)
-                    else:
-                        for q in range(Q):
-                            acc[q] = acc[q] + mul(w, f[a + q * fq], fused)
                 o = oo + p * os[0] + i * os[1] + r * os[2]
-                if oq == 1:
-                    ov = out[o : o + Q]
-                    for q in range(Q):
-                        ov[q] = acc[q]
-                else:
-                    for q in range(Q):
-                        out[o + q * oq] = acc[q]
+                for q0 in range(0, Q, ACC_PIECE):  # acc stays in L1 (weighted_middle_axis)
+                    n = min(ACC_PIECE, Q - q0)
+                    for t in range(T):
+                        w = weights[row, t]
+                        a = base + (i + offsets[t]) * fs[1] + q0 * fq
+                        if fq == 1:
+                            fa = f[a : a + n]
+                            if t == 0:
+                                for q in range(n):
+                                    acc[q] = mul(w, fa[q], fused)
+                            else:
+                                for q in range(n):
+                                    acc[q] = acc[q] + mul(w, fa[q], fused)
+                        elif t == 0:
+                            for q in range(n):
+                                acc[q] = mul(w, f[a + q * fq], fused)
+                        else:
+                            for q in range(n):
+                                acc[q] = acc[q] + mul(w, f[a + q * fq], fused)
+                    if oq == 1:
+                        ov = out[o + q0 : o + q0 + n]
+                        for q in range(n):
+                            ov[q] = acc[q]
+                    else:
+                        for q in range(n):
+                            out[o + (q0 + q) * oq] = acc[q]
 
 
 @_jit

@@ -411,11 +411,35 @@ def _fold(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, int] |
 
 
 def _as_3d_pair(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
-    """:func:`_as_3d` of ``f`` and ``out``, both transposed first when both are in Fortran
-    order (same memory, C order: the compiled loops then still run along memory)."""
-    if f.flags.f_contiguous and not f.flags.c_contiguous and out.flags.f_contiguous:
-        f, out, axis = f.T, out.T, f.ndim - 1 - axis
-    return _as_3d(f, axis), _as_3d(out, axis)
+    """:func:`_as_3d` of ``f`` and ``out``; where that is not C-contiguous but some order of
+    the dims is, in both (Fortran order, a transpose), the C-contiguous ``(P, m, Q)`` views
+    of that order (same memory: the first kernels' loops then still run along memory)."""
+    f3, o3 = _as_3d(f, axis), _as_3d(out, axis)
+    if _contiguous(f3, o3):
+        return f3, o3
+    found = _groups([f, out], axis)
+    if found is None:
+        return f3, o3
+    sa = abs(f.strides[axis])
+    inner = [g for g in found[0] if abs(f.strides[g[-1]]) < sa]
+    outer = [g for g in found[0] if abs(f.strides[g[-1]]) >= sa]
+    if len(inner) > 1 or len(outer) > 1:
+        return f3, o3
+    p, q = (_size(f, g[0]) if g else 1 for g in (outer, inner))
+    views = []
+    for a in (f, out):
+        it = a.itemsize
+        sp, sq = (a.strides[g[0][-1]] if g else 0 for g in (outer, inner))
+        if (
+            (q > 1 and sq != it)
+            or a.strides[axis] != q * it
+            or (p > 1 and sp != a.shape[axis] * q * it)
+        ):
+            return f3, o3
+        views.append(
+            np.lib.stride_tricks.as_strided(a, (p, a.shape[axis], q), (sp, a.strides[axis], sq))
+        )
+    return views[0], views[1]
 
 
 def _contiguous(*views: np.ndarray | None) -> bool:
@@ -434,19 +458,14 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     if not _contiguous(f3, o3):
         if not _groups([f, out], axis):
             return False
-        inner = any(
-            abs(f.strides[d]) < abs(f.strides[axis])
-            for d in range(f.ndim)
-            if d != axis and f.shape[d] > 1
-        )
-        # the scratch row: Q (at most the block's size over the axis) or the axis' rows
-        acc = np.empty(f.size // f.shape[axis] if inner else i1 - i0, dtype=wt)
+        # the scratch row: pieces of Q (the middle kernel) or the axis' rows (the last)
+        acc = np.empty(max(_compiled.ACC_PIECE, i1 - i0), dtype=wt)
         return _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
     if f3.shape[2] == 1:
         acc = np.empty(i1 - i0, dtype=wt)
         _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
     else:
-        acc = np.empty(f3.shape[2], dtype=wt)
+        acc = np.empty(min(f3.shape[2], _compiled.ACC_PIECE), dtype=wt)
         _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
     return True
 
