@@ -6,8 +6,9 @@ process; each builds ``xgrad.gradient`` of a lazy ``da.zeros`` with 100,000 chun
 all three) and materialises the graph, as the scheduler would. ``dask.array.gradient`` is timed
 in the legacy mode only (with expressions it raises "not implemented for dask-expr").
 
-    python benchmarks/expressions.py            # 100,000 chunks
-    python benchmarks/expressions.py --smoke    # 1,000 chunks, seconds
+    python benchmarks/expressions.py               # 100,000 chunks
+    python benchmarks/expressions.py --smoke       # 1,000 chunks, seconds
+    python benchmarks/expressions.py --write-docs  # and rewrite the table in docs/guide/engines.md
 """
 
 from __future__ import annotations
@@ -62,9 +63,43 @@ def run(mode: bool, shape: list[int], chunks: list[int]) -> dict:
     return json.loads(proc.stdout)
 
 
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "guide", "engines.md")
+DOC_MARKERS = ("<!-- expressions-table:start -->", "<!-- expressions-table:end -->")
+
+
+def table(legacy: dict, expressions: dict, nchunks: int, chunks: list[int], info: str) -> str:
+    """The measured rows as the markdown table that docs/guide/engines.md quotes."""
+    lines = [
+        f"Measured by `benchmarks/expressions.py --write-docs` ({nchunks:,} chunks "
+        f"{tuple(chunks)}; {info}).",
+        "",
+        "| method | mode | build [s] | build + materialise [s] | tasks |",
+        "|---|---|---|---|---|",
+    ]
+    for mode, rows in (("legacy", legacy), ("expressions", expressions)):
+        for name, (build, materialise, tasks) in rows.items():
+            lines.append(f"| {name} | {mode} | {build:.2f} | {materialise:.2f} | {tasks:,} |")
+    return "\n".join(lines)
+
+
+def write_doc(text: str) -> None:
+    start, end = DOC_MARKERS
+    with open(DOC) as fh:
+        doc = fh.read()
+    if start not in doc or end not in doc:
+        raise SystemExit(f"{DOC} has no {start} ... {end} block to rewrite")
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with open(DOC, "w") as fh:
+        fh.write(f"{head}{start}\n{text}\n{end}{tail}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="1,000 chunks instead of 100,000")
+    ap.add_argument(
+        "--write-docs", action="store_true", help="rewrite the table in docs/guide/engines.md"
+    )
     args = ap.parse_args(argv)
     shape, chunks = (
         ([100, 100, 100], [10, 10, 10])
@@ -76,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     nchunks = math.prod(-(-n // c) for n, c in zip(shape, chunks))
     t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
     legacy, expressions = run(False, shape, chunks), run(True, shape, chunks)
+    load1 = os.getloadavg()[0]
     print(f"graph construction, {tuple(shape)} zeros in {nchunks:,} chunks {tuple(chunks)}")
     print(f"{'method':34}{'mode':>13}{'build [s]':>11}{'+ materialise [s]':>19}{'tasks':>11}")
     for mode, rows in (("legacy", legacy), ("expressions", expressions)):
@@ -88,7 +125,17 @@ def main(argv: list[str] | None = None) -> int:
             f"xgrad, {case}: expressions / legacy: build {b[0] / a[0]:.2f}x, with "
             f"materialise {b[1] / a[1]:.2f}x, tasks {b[2] / a[2]:.2f}x"
         )
-    print(f"total {time.perf_counter() - t0:.0f} s")
+    # the load says how far the times can be trusted on a shared machine
+    print(f"total {time.perf_counter() - t0:.0f} s; 1-min load average {load0:.1f} -> {load1:.1f}")
+    if args.write_docs:
+        import dask
+
+        info = (
+            f"dask {dask.__version__}, {os.cpu_count()} CPUs, 1-min load average "
+            f"{load0:.1f} at the start and {load1:.1f} at the end, {time.strftime('%Y-%m-%d')}"
+        )
+        write_doc(table(legacy, expressions, nchunks, chunks, info))
+        print(f"wrote the table into {os.path.normpath(DOC)}")
     return 0
 
 
