@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     parser.add_argument("--repeat", type=int, default=1, help="runs per step (fastest kept)")
     args = parser.parse_args(argv)
-    sizes, nyx = (args.sizes, (NY, NX)) if not args.smoke else ([0.004], (64, 128))
+    sizes, nyx = (args.sizes, (NY, NX)) if not args.smoke else ([0.001], (64, 128))
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GiB
     work = args.dir or Path(tempfile.mkdtemp(prefix="xgrad-ooc-"))
     work.mkdir(parents=True, exist_ok=True)

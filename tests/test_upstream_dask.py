@@ -111,6 +111,13 @@ def _strict_params():
             continue  # 3000 one-element blocks take seconds per case; size-1 chunks run on int data
         coord_kinds = ["numpy", "dask"] if _has_array_vararg(varargs) else ["numpy"]
         for coords in coord_kinds:
+            # One-element blocks of a 3-D shape are 3000 tasks per output (3-8 s a case); CI
+            # runs all axes at both edge orders and the dask coordinate arrays at edge order 2,
+            # the rest are `slow` (size-1 chunks of every layout are also drawn by
+            # tests/test_properties.py::test_dask_input_bit_exact).
+            heavy = chunks == 1 and len(shape) == 3
+            representative = (not varargs and axis is None) or (coords == "dask" and edge_order == 2)
+            marks = [pytest.mark.slow] if heavy and not representative else []
             vid = "-".join(
                 f"arr{len(v)}" if np.ndim(v) else repr(v) for v in varargs
             )  # arrays are long; name them by length
@@ -124,6 +131,7 @@ def _strict_params():
                     kind,
                     coords,
                     id=f"{shape}-[{vid}]-axis{axis}-eo{edge_order}-chunks{chunks}-{kind}-{coords}",
+                    marks=marks,
                 )
             )
     return params
