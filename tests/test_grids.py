@@ -554,6 +554,14 @@ def test_compiled_rotation_matches_numpy(dtype, assert_bitwise_equal):
     assert rotate(gx.astype(np.complex64), gy, *layouts["contiguous"]) is None
 
 
+def test_compiled_product_is_numpys_cast_product(assert_bitwise_equal):
+    from xgrad._metric_kernels import product
+
+    a, b = np.random.default_rng(5).standard_normal((2, 4, 7)) * 1e3
+    for dtype in (np.float32, np.float64):
+        assert_bitwise_equal(product(a, b, np.dtype(dtype)), (a * b).astype(dtype))
+
+
 def test_horizontal_frame_enters_the_graph_once_by_name(assert_bitwise_equal, raise_on_compute):
     """On dask the frame's fields are named by a token of their values (same input, same
     names), one combined kernel task per block; several time steps per block broadcast them."""

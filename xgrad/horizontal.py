@@ -103,6 +103,8 @@ def _frame_operands(
     to per metre east and north, in float64), laid out as ``da`` and cast to the result's real
     dtype: numpy arrays, or for a dask ``data`` (``lazy``) dask arrays of one block named by a
     token of their values. Computed once per plan and layout (a Dataset's variables share it)."""
+    from ._metric_kernels import product  # numba, imported on first use
+
     dtype, lazy = output_dtype(numeric.dtype), is_dask_array(numeric)
     key = ("horizontal-operands", da.dims, da.shape, str(dtype), numeric.chunks if lazy else None)
     if key in plan.cache:
@@ -113,8 +115,13 @@ def _frame_operands(
     for row in DIRECTIONS:
         for s in spacings:
             c = to_earth[row][s.dim]
-            if s.dim in scales:  # one float64 product, then one cast
-                fields.append(broadcast_field(c * scales[s.dim], da, dtype, what))
+            scale = scales.get(s.dim)
+            if isinstance(scale, xr.DataArray) and scale.dims == c.dims:
+                # the float64 product cast to the result's dtype, in one compiled pass
+                folded = product(c.values, scale.values, real_dtype(dtype))
+                fields.append(broadcast_field(xr.DataArray(folded, dims=c.dims), da, dtype, what))
+            elif scale is not None:  # rotated pole: a number, or a field along one dim
+                fields.append(broadcast_field(c * scale, da, dtype, what))
             else:  # pragma: no cover - every grid with a frame has both scales
                 c = broadcast_field(c, da, np.float64, what)
                 fields.append((c * _factor(da, s, plan, np.float64)).astype(real_dtype(dtype)))

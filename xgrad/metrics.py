@@ -387,4 +387,5 @@ def broadcast_field(field: Field, da: Any, dtype: np.dtype, what: str) -> Any:
     order = [d for d in da.dims if d in field.dims]
     values = field.transpose(*order).values
     shape = [field.sizes[d] if d in field.dims else 1 for d in da.dims]
-    return values.reshape(shape).astype(real_dtype(dtype))
+    # no copy when already of that dtype: callers only read it (engine scales, operands)
+    return values.reshape(shape).astype(real_dtype(dtype), copy=False)
