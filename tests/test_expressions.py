@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -161,6 +162,31 @@ def test_command_line_with_array_expressions(tmp_path, suffix):
         _assert_same_zarr(written["True"], written["False"])
     else:
         _assert_same_netcdf(written["True"], written["False"])
+
+
+def test_missing_dask_function_is_one_line_naming_the_mode(tmp_path, monkeypatch, capsys):
+    """A dask function that array expressions lack, met while the write is built (were dask's
+    stub for ``store`` renamed, say): one line naming the mode and the way out, nothing written."""
+    from xgrad.cli import main
+
+    def store(*args, **kwargs):  # not dask's stub by name, so the command does not replace it
+        raise NotImplementedError("Function store is not implemented for dask-expr.")
+
+    monkeypatch.setattr(da, "store", store)
+    xr.Dataset({"h": (("y", "x"), F[:, :, 0])}).to_netcdf(tmp_path / "in.nc")
+    for suffix in (".nc", ".zarr"):
+        out = tmp_path / f"out{suffix}"
+        args = ["gradient", str(tmp_path / "in.nc"), str(out), "--along", "x", "--chunks", "y=4"]
+        assert main(args) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1
+        assert re.fullmatch(
+            r"xgrad: error: Function store is not implemented for dask-expr\. dask's array "
+            r"expressions are on \(DASK_ARRAY__QUERY_PLANNING=True.*; run without them: "
+            r"`DASK_ARRAY__QUERY_PLANNING=False xgrad gradient \.\.\.`",
+            err[0],
+        ), err[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nc"]  # no temporary either
 
 
 # ---- dask.distributed, in this process's mode (the CI's second pass: array expressions) -------

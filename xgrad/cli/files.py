@@ -425,24 +425,34 @@ def _dask_store() -> Iterator[None]:
     expressions; ``store`` is one, and xarray's writers look it up when they build the write
     (``from dask.array import store``, in ``DaskManager.store``). While the stub is there, it is
     replaced, inside this block only, by :func:`xgrad.dask_expressions.store`. Nothing changes
-    in the legacy mode, or once dask has a ``store`` of its own. Were the stub renamed, the
-    write would fail as before, with dask's "not implemented" line and nothing written
-    (``test_command_line_with_array_expressions`` would catch it).
+    in the legacy mode, or once dask has a ``store`` of its own. Were the stub renamed, or
+    another dask function missing in that mode, the write fails while it is built, before any
+    chunk is computed, with a RuntimeError naming the mode and the way out
+    (``test_missing_dask_function_is_one_line_naming_the_mode``); nothing is left behind.
     """
     dask_array = sys.modules.get("dask.array")  # not imported: no dask array to write
     stub = getattr(getattr(dask_array, "store", None), "__qualname__", "")
-    if not stub.startswith("raise_not_implemented_error"):
-        yield
-        return
-    from ..dask_expressions import store
-
-    with _STORE_SWAP:  # one swap at a time: two writes in threads restore in any order
-        missing = dask_array.store
-        dask_array.store = store
-        try:
+    try:
+        if not stub.startswith("raise_not_implemented_error"):
             yield
-        finally:
-            dask_array.store = missing
+            return
+        from ..dask_expressions import store
+
+        with _STORE_SWAP:  # one swap at a time: two writes in threads restore in any order
+            missing = dask_array.store
+            dask_array.store = store
+            try:
+                yield
+            finally:
+                dask_array.store = missing
+    except NotImplementedError as err:  # another dask function missing for expressions
+        if "dask-expr" not in str(err):
+            raise
+        raise RuntimeError(
+            f"{err} dask's array expressions are on (DASK_ARRAY__QUERY_PLANNING=True, or "
+            "array.query-planning in dask's config) and xarray's writer needs a function they "
+            "lack; run without them: `DASK_ARRAY__QUERY_PLANNING=False xgrad gradient ...`"
+        ) from err
 
 
 def _stores_in(delayed: Any) -> list:
