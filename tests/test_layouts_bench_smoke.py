@@ -27,5 +27,5 @@ def test_layouts_benchmark_runs():
         assert heading in out, out
     assert "float32 and float64" in out and "== targets (issue #14) ==" in out
     targets = out.split("== targets (issue #14) ==")[1].strip().splitlines()
-    assert len(targets) == 13
+    assert len(targets) == 12
     assert all(float(line.split("target")[0].split()[-1]) > 0 for line in targets)
