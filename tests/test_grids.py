@@ -577,3 +577,25 @@ def test_horizontal_frame_enters_the_graph_once_by_name(assert_bitwise_equal, ra
     for o, e in zip((east, north), da.grad.horizontal(), strict=True):
         assert o.chunks == lazy.chunks
         assert_bitwise_equal(o.values, e.values)
+
+
+def test_metric_is_reused_only_for_the_same_grid(assert_bitwise_equal):
+    """grid_metric keeps the last grids' metrics keyed by a token of the coordinates' values
+    (and the grid, spacings, options): the same grid again is not recomputed, a grid whose
+    coordinates differ by one value, or other options, is."""
+    from xgrad import metrics
+
+    da = orca(11).da
+    first = prepare(da, ("y", "x"), Options())
+    again = prepare(da.copy(deep=True), ("y", "x"), Options())
+    assert again.metric is first.metric
+    lat = da.nav_lat.values.copy()
+    lat[3, 4] += 1e-9
+    moved = da.assign_coords(nav_lat=(da.nav_lat.dims, lat, da.nav_lat.attrs))
+    other = prepare(moved, ("y", "x"), Options())
+    assert other.metric is not first.metric and other.metric.token != first.metric.token
+    assert prepare(da, ("y", "x"), Options(accuracy=4)).metric is not first.metric
+    fresh = metrics._curvilinear(moved, other.grid, list(other.spacings), Options(), False)
+    for d in ("y", "x"):
+        assert_bitwise_equal(other.metric.scales[d].values, fresh.scales[d].values)
+    assert len(metrics._metrics) <= metrics.CACHED_GRIDS

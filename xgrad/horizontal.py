@@ -107,9 +107,10 @@ def _frame_operands(
 
     dtype, lazy = output_dtype(numeric.dtype), is_dask_array(numeric)
     key = ("horizontal-operands", da.dims, da.shape, str(dtype), numeric.chunks if lazy else None)
-    if key in plan.cache:
-        return plan.cache[key]
-    to_earth, scales = _to_earth(plan, da), plan.metric.scales
+    metric = frame_metric(plan, da)
+    if key in metric.derived:  # a Dataset's variables, the next call on this grid
+        return metric.derived[key]
+    to_earth, scales = metric.to_earth, metric.scales
     what = "the grid's frame"
     fields = []
     for row in DIRECTIONS:
@@ -126,20 +127,22 @@ def _frame_operands(
                 c = broadcast_field(c, da, np.float64, what)
                 fields.append((c * _factor(da, s, plan, np.float64)).astype(real_dtype(dtype)))
     if lazy:
-        fields = _named_blocks(fields, numeric)
-    plan.cache[key] = tuple(fields)
-    return plan.cache[key]
+        fields = _named_blocks(fields, numeric, metric.token)
+    metric.derived[key] = tuple(fields)
+    return metric.derived[key]
 
 
-def _named_blocks(fields: list, data: Any) -> list:
-    """Each numpy field as a dask array shaped and chunked as ``data``, named by one token of
-    all the fields' values: hashed once here (numpy operands are hashed again by every graph
-    that uses them), never copied; each block a view of its part of the field (broadcast along
-    the other dims), so the engine has nothing to broadcast or rechunk."""
+def _named_blocks(fields: list, data: Any, metric_token: str | None) -> list:
+    """Each numpy field as a dask array shaped and chunked as ``data``, named by the token of
+    the metric they come from (else by one hash of their values; numpy operands would be hashed
+    again by every graph that uses them), never copied; each block a view of its part of the
+    field (broadcast along the other dims), so the engine has nothing to broadcast or rechunk."""
     import dask.array
     from dask.base import tokenize
 
-    token = tokenize(*fields, data.chunks, "xgrad-frame-1")
+    values = (metric_token,) if metric_token is not None else fields
+    layout = [(f.shape, str(f.dtype)) if np.ndim(f) else f for f in fields]
+    token = tokenize(*values, layout, data.chunks, "xgrad-frame-1")
     names = [f"xgrad-frame-{k}-{token}" for k in range(len(fields))]
     if type(data).__module__.startswith("dask.array._array_expr"):  # array expressions
         return [dask.array.from_array(f, chunks=f.shape, name=n) for f, n in zip(fields, names)]

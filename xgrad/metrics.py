@@ -32,6 +32,9 @@ Curvilinear
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,17 +51,34 @@ from .grids import LENGTH_UNITS, HorizontalGrid
 from .options import Options
 from .periodic import axis_spacing
 
-__all__ = ["GridMetric", "broadcast_field", "grid_metric", "unit_positions"]
+__all__ = ["GridMetric", "broadcast_field", "clear_metrics", "grid_metric", "unit_positions"]
 
 Field = Any  # an xarray.DataArray over grid dims (float64, in memory) or a Python float
 
 
 @dataclass(frozen=True, kw_only=True)
 class GridMetric:
-    """Scale factors per grid dim and (for ``horizontal``) the grid-to-Earth matrix."""
+    """Scale factors per grid dim and (for ``horizontal``) the grid-to-Earth matrix.
+
+    ``token`` is the token of everything the metric was computed from (:func:`grid_metric`);
+    ``derived`` holds what callers build from the fields once per layout (``.grad.horizontal``'s
+    operands), so it lives as long as the metric does.
+    """
 
     scales: Mapping[Hashable, Field]
     to_earth: Mapping[str, Mapping[Hashable, Field]] | None = None
+    token: str | None = None
+    derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+
+#: The metrics of the last :data:`CACHED_GRIDS` grids, keyed by a token of everything they are
+#: computed from, the coordinates' values included (one hash, cheaper than recomputing): the
+#: next call on the same grid (the next file of a model run, a Dataset's variables, another
+#: method) reuses it. A large curvilinear grid's metric is a few float64 (ny, nx) fields
+#: (about 50 MB on ERA5's 721 x 1440), hence so few.
+CACHED_GRIDS = 2
+_metrics: OrderedDict[str, GridMetric] = OrderedDict()
+_metrics_lock = threading.Lock()
 
 
 def grid_metric(
@@ -76,11 +96,43 @@ def grid_metric(
     if grid is None or grid.kind == "sphere":
         return None
     mine = [s for s in spacings if s.dim in grid.dims and s.role is not None]
+    token = _metric_token(obj, grid, mine, options, frame)
+    with _metrics_lock:
+        if token in _metrics:
+            _metrics.move_to_end(token)
+            return _metrics[token]
     if grid.kind == "rotated_pole":
-        return _rotated(obj, grid, mine, frame)
-    if grid.kind == "projected":
-        return _projected(obj, grid, mine, options, frame)
-    return _curvilinear(obj, grid, mine, options, frame)
+        metric = _rotated(obj, grid, mine, frame)
+    elif grid.kind == "projected":
+        metric = _projected(obj, grid, mine, options, frame)
+    else:
+        metric = _curvilinear(obj, grid, mine, options, frame)
+    metric = dataclasses.replace(metric, token=token)
+    with _metrics_lock:
+        _metrics[token] = metric
+        while len(_metrics) > CACHED_GRIDS:
+            _metrics.popitem(last=False)
+    return metric
+
+
+def clear_metrics() -> None:
+    """Forget the kept metrics (:data:`CACHED_GRIDS`): frees their memory; the next call on
+    any grid computes its metric again (``benchmarks/grids.py`` times that first call)."""
+    with _metrics_lock:
+        _metrics.clear()
+
+
+def _metric_token(
+    obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
+) -> str:
+    """A token of everything :func:`grid_metric` reads: the grid (kind, dims, mapping, figure),
+    the coordinates it reads (values, dims and attributes: a dask coordinate by its name), the
+    planned spacings and the options."""
+    from dask.base import tokenize
+
+    names = [n for n in (grid.latitude, grid.longitude, grid.x, grid.y) if n in obj.coords]
+    coords = [(n, obj.coords[n].variable) for n in dict.fromkeys(names)]
+    return tokenize(grid, coords, spacings, options, frame, "xgrad-metric-1")
 
 
 def _field(values: np.ndarray, dims: Sequence[Hashable]) -> xr.DataArray:
