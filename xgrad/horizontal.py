@@ -3,7 +3,8 @@
 The grid-relative derivatives per metre along the grid's two dims come from one engine pass
 (:func:`xgrad.labelled.derivative_arrays`, exactly those of ``.grad.along``); on a regular
 latitude/longitude grid they are the answer. Elsewhere they are combined with the grid's local
-frame (:mod:`xgrad.metrics`, computed once per plan, in memory, from the small coordinates):
+frame (:mod:`xgrad.metrics`, computed in memory from the coordinates, kept for the next calls on
+the same grid):
 
     [df/deast, df/dnorth] = C [df/dx_grid, df/dy_grid]
 
@@ -13,8 +14,8 @@ of the grid in metres. The scales and the combination are elementwise and done i
 pass (``combine=``, :func:`_rotate`), so a dask array stays lazy, the derivatives per grid unit
 never leave the block's task, and a chunked result is bit-identical to the in-memory one.
 
-On dask the four frame fields enter the graph as dask arrays named by one token of their values
-(:func:`_frame_operands`), hashed once per call: passed as numpy arrays, every layer that used
+On dask the four frame fields enter the graph as dask arrays named from the metric's token
+(:func:`_frame_operands`, :func:`_named_blocks`): passed as numpy arrays, every layer that used
 them hashed them again (most of the graph-building time on a large grid, benchmarks/grids.py).
 """
 
@@ -101,8 +102,9 @@ def _frame_operands(
 ) -> tuple:
     """``C``'s four fields times the scales along x and y (``C diag(sx, sy)``: per grid unit
     to per metre east and north, in float64), laid out as ``da`` and cast to the result's real
-    dtype: numpy arrays, or for a dask ``data`` (``lazy``) dask arrays of one block named by a
-    token of their values. Computed once per plan and layout (a Dataset's variables share it)."""
+    dtype: numpy arrays, or for a dask ``data`` dask arrays chunked as it. Kept on the metric
+    per layout (a Dataset's variables and the next calls on the grid share them; a few layouts
+    at most: each is four grid-sized fields)."""
     from ._metric_kernels import product  # numba, imported on first use
 
     dtype, lazy = output_dtype(numeric.dtype), is_dask_array(numeric)
@@ -110,6 +112,8 @@ def _frame_operands(
     metric = frame_metric(plan, da)
     if key in metric.derived:  # a Dataset's variables, the next call on this grid
         return metric.derived[key]
+    if len(metric.derived) >= 4:
+        metric.derived.clear()
     to_earth, scales = metric.to_earth, metric.scales
     what = "the grid's frame"
     fields = []

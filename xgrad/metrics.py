@@ -1,8 +1,8 @@
 """Metrics of Earth grids: per-metre scale factors along grid lines and the grid's local frame.
 
 For every grid but the regular latitude/longitude one (whose factors are
-:func:`xgrad.geometry.metric_factor`), :func:`grid_metric` computes, once per call and in
-float64, from small coordinates only:
+:func:`xgrad.geometry.metric_factor`), :func:`grid_metric` computes, in float64, from the
+coordinates only (and keeps for the next calls on the same grid, :data:`CACHED_GRIDS`):
 
 ``scales[dim]``
     What multiplies the derivative per coordinate unit along ``dim`` (inside the engine's pass)
