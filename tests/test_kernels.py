@@ -164,14 +164,16 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
     # one flat comparison: the failure message's repr of every small array costs seconds
     assert_bitwise_equal(*(np.concatenate([a.ravel() for a in x]) for x in (got, want)))
     if layout not in ("C", "F"):  # the strided kernels ran (not the NumPy fallback)
-        from xgrad import _compiled
+        from xgrad import _compiled_strided
 
         ran = (
-            _compiled.weighted_strided_middle if accuracy == 4 else _compiled.uniform_strided_middle
+            _compiled_strided.weighted_strided_middle
+            if accuracy == 4
+            else _compiled_strided.uniform_strided_middle
         )
         ran = [
             *ran.signatures,
-            *getattr(_compiled, ran.__name__.replace("middle", "last")).signatures,
+            *getattr(_compiled_strided, ran.__name__.replace("middle", "last")).signatures,
         ]
         assert any(str(np.dtype(dtype)) in str(sig) for sig in ran)
 

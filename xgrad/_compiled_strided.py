@@ -1,0 +1,269 @@
+"""Compiled (numba) strided kernels: the contiguous kernels of :mod:`xgrad._compiled` for a
+block of any memory layout, given as a flat buffer with element strides.
+
+A block that does not fold into a C-contiguous ``(P, m, Q)`` view (a strided view handed out
+by ``da.from_array``/``DataArray.chunk()``, a transpose, a negative step, N-D views) comes here
+from :mod:`xgrad.layouts`.  ``*_strided_middle``/``*_strided_last`` compute the bulk rows,
+``uniform_row_strided``/``weighted_row_strided`` the rows next to a face.  Same operations,
+order and operand types as the contiguous kernels (the shared :func:`~xgrad._compiled.mul`
+and :func:`~xgrad._compiled.div`), so the same bits: guarded by
+``tests/test_kernels.py::test_layouts_match_numpy``.  Imported lazily, like
+:mod:`xgrad._compiled`.
+"""
+
+from __future__ import annotations
+
+from ._compiled import ACC_PIECE, _jit, div, mul
+
+# Strided kernels: any layout.  ``f`` and ``out`` are 1-D C-contiguous buffers spanning the
+# block's memory, ``fo``/``oo`` the buffer index of the block's first element and ``fs``/``os``
+# its strides in elements (any sign), one per loop dimension (``layouts._bulk_strided``).
+# numba types a non-contiguous view as layout 'A' and indexes it through its byte strides, which
+# LLVM does not vectorise: on a (10, 64, 256) float64 view of a larger array, d/d(axis 0)
+# took 213 us as a 4-D 'A' array against 89 us on a contiguous copy, and 98 us here, where
+# the innermost loop runs over a contiguous slice of the buffer whenever its stride is 1 in
+# both arrays (the common case: a block of a C-ordered array).  Copying the view first never
+# pays: the copy alone took 97 us, as long as this kernel.  Other inner strides take the
+# plain indexed loop.  The arithmetic is the contiguous kernels' (same operations, order and
+# operand types), so the bits are too.
+
+
+@_jit
+def uniform_strided_middle(f, fo, fs, out, oo, os, shape, two_dx, i0, i1):  # pragma: no cover
+    """Rows i0 .. i1-1 of dimension 1 of a ``(P, m, R, Q)`` block, Q innermost."""
+    P, R, Q = shape[0], shape[2], shape[3]
+    fq, oq = fs[3], os[3]
+    unit = fq == 1 and oq == 1
+    for p in range(P):
+        for i in range(i0, i1):
+            for r in range(R):
+                a = fo + p * fs[0] + (i - 1) * fs[1] + r * fs[2]
+                c = a + 2 * fs[1]
+                o = oo + p * os[0] + i * os[1] + r * os[2]
+                if unit:
+                    fa = f[a : a + Q]
+                    fc = f[c : c + Q]
+                    ov = out[o : o + Q]
+                    for q in range(Q):
+                        ov[q] = div(fc[q] - fa[q], two_dx)
+                else:
+                    for q in range(Q):
+                        out[o + q * oq] = div(f[c + q * fq] - f[a + q * fq], two_dx)
+
+
+@_jit
+def uniform_strided_last(f, fo, fs, out, oo, os, shape, two_dx, i0, i1):  # pragma: no cover
+    """Rows i0 .. i1-1 of the innermost dimension of a ``(P, R, m)`` block."""
+    P, R = shape[0], shape[1]
+    fi, oi = fs[2], os[2]
+    n = i1 - i0
+    for p in range(P):
+        for r in range(R):
+            a = fo + p * fs[0] + r * fs[1]
+            o = oo + p * os[0] + r * os[1]
+            if fi == 1 and oi == 1:
+                fp = f[a + i0 - 1 : a + i1 + 1]
+                op = out[o + i0 : o + i1]
+                for j in range(n):
+                    op[j] = div(fp[j + 2] - fp[j], two_dx)
+            else:
+                for i in range(i0, i1):
+                    out[o + i * oi] = div(f[a + (i + 1) * fi] - f[a + (i - 1) * fi], two_dx)
+
+
+@_jit
+def nonuniform_strided_middle(
+    f, fo, fs, out, oo, os, shape, wa, wb, wc, i0, i1, fused
+):  # pragma: no cover
+    """``uniform_strided_middle`` with numpy's non-uniform weights of rows i0 .. i1-1."""
+    P, R, Q = shape[0], shape[2], shape[3]
+    fq, oq = fs[3], os[3]
+    unit = fq == 1 and oq == 1
+    for p in range(P):
+        for i in range(i0, i1):
+            ai = wa[i - i0]
+            bi = wb[i - i0]
+            ci = wc[i - i0]
+            for r in range(R):
+                a = fo + p * fs[0] + (i - 1) * fs[1] + r * fs[2]
+                b = a + fs[1]
+                c = b + fs[1]
+                o = oo + p * os[0] + i * os[1] + r * os[2]
+                if unit:
+                    fa = f[a : a + Q]
+                    fb = f[b : b + Q]
+                    fc = f[c : c + Q]
+                    ov = out[o : o + Q]
+                    for q in range(Q):
+                        ov[q] = (
+                            mul(ai, fa[q], fused) + mul(bi, fb[q], fused) + mul(ci, fc[q], fused)
+                        )
+                else:
+                    for q in range(Q):
+                        out[o + q * oq] = (
+                            mul(ai, f[a + q * fq], fused)
+                            + mul(bi, f[b + q * fq], fused)
+                            + mul(ci, f[c + q * fq], fused)
+                        )
+
+
+@_jit
+def nonuniform_strided_last(
+    f, fo, fs, out, oo, os, shape, wa, wb, wc, i0, i1, fused
+):  # pragma: no cover
+    P, R = shape[0], shape[1]
+    fi, oi = fs[2], os[2]
+    n = i1 - i0
+    for p in range(P):
+        for r in range(R):
+            a = fo + p * fs[0] + r * fs[1]
+            o = oo + p * os[0] + r * os[1]
+            if fi == 1 and oi == 1:
+                fp = f[a + i0 - 1 : a + i1 + 1]
+                op = out[o + i0 : o + i1]
+                for j in range(n):
+                    op[j] = (
+                        mul(wa[j], fp[j], fused)
+                        + mul(wb[j], fp[j + 1], fused)
+                        + mul(wc[j], fp[j + 2], fused)
+                    )
+            else:
+                for j in range(n):
+                    k = a + (i0 + j - 1) * fi
+                    out[o + (i0 + j) * oi] = (
+                        mul(wa[j], f[k], fused)
+                        + mul(wb[j], f[k + fi], fused)
+                        + mul(wc[j], f[k + 2 * fi], fused)
+                    )
+
+
+@_jit
+def weighted_strided_middle(
+    f, fo, fs, out, oo, os, shape, offsets, weights, i0, i1, acc, fused
+):  # pragma: no cover
+    """``weighted_middle_axis`` on a ``(P, m, R, Q)`` block: per output row, one pass per
+    stencil point into the scratch row ``acc`` (Q, working dtype), summed left to right."""
+    P, R, Q = shape[0], shape[2], shape[3]
+    fq, oq = fs[3], os[3]
+    shared = weights.shape[0] == 1
+    T = offsets.shape[0]
+    for p in range(P):
+        for i in range(i0, i1):
+            row = 0 if shared else i - i0
+            for r in range(R):
+                base = fo + p * fs[0] + r * fs[2]
+                o = oo + p * os[0] + i * os[1] + r * os[2]
+                for q0 in range(0, Q, ACC_PIECE):  # acc stays in L1 (weighted_middle_axis)
+                    n = min(ACC_PIECE, Q - q0)
+                    for t in range(T):
+                        w = weights[row, t]
+                        a = base + (i + offsets[t]) * fs[1] + q0 * fq
+                        if fq == 1:
+                            fa = f[a : a + n]
+                            if t == 0:
+                                for q in range(n):
+                                    acc[q] = mul(w, fa[q], fused)
+                            else:
+                                for q in range(n):
+                                    acc[q] = acc[q] + mul(w, fa[q], fused)
+                        elif t == 0:
+                            for q in range(n):
+                                acc[q] = mul(w, f[a + q * fq], fused)
+                        else:
+                            for q in range(n):
+                                acc[q] = acc[q] + mul(w, f[a + q * fq], fused)
+                    if oq == 1:
+                        ov = out[o + q0 : o + q0 + n]
+                        for q in range(n):
+                            ov[q] = acc[q]
+                    else:
+                        for q in range(n):
+                            out[o + (q0 + q) * oq] = acc[q]
+
+
+@_jit
+def weighted_strided_last(
+    f, fo, fs, out, oo, os, shape, offsets, weights, i0, i1, acc, fused
+):  # pragma: no cover
+    """``weighted_last_axis`` on a ``(P, R, m)`` block (``acc``: i1 - i0, working dtype)."""
+    P, R = shape[0], shape[1]
+    fi, oi = fs[2], os[2]
+    n = i1 - i0
+    T = offsets.shape[0]
+    shared = weights.shape[0] == 1
+    for p in range(P):
+        for r in range(R):
+            a = fo + p * fs[0] + r * fs[1]
+            for t in range(T):
+                k = a + (i0 + offsets[t]) * fi
+                if fi == 1:
+                    fp = f[k : k + n]
+                    if shared:
+                        w = weights[0, t]
+                        if t == 0:
+                            for j in range(n):
+                                acc[j] = mul(w, fp[j], fused)
+                        else:
+                            for j in range(n):
+                                acc[j] = acc[j] + mul(w, fp[j], fused)
+                    else:
+                        wt = weights[:, t]
+                        if t == 0:
+                            for j in range(n):
+                                acc[j] = mul(wt[j], fp[j], fused)
+                        else:
+                            for j in range(n):
+                                acc[j] = acc[j] + mul(wt[j], fp[j], fused)
+                else:
+                    for j in range(n):
+                        w = weights[0 if shared else j, t]
+                        v = mul(w, f[k + j * fi], fused)
+                        acc[j] = v if t == 0 else acc[j] + v
+            o = oo + p * os[0] + r * os[1]
+            if oi == 1:
+                op = out[o + i0 : o + i1]
+                for j in range(n):
+                    op[j] = acc[j]
+            else:
+                for j in range(n):
+                    out[o + (i0 + j) * oi] = acc[j]
+
+
+@_jit
+def uniform_row_strided(prev, po, ps, nxt, no, ns, out, oo, os, shape, two_dx):  # pragma: no cover
+    """``uniform_row`` on strided ``(P, Q)`` rows, each its own buffer, offset and strides."""
+    P, Q = shape[0], shape[1]
+    unit = ps[1] == 1 and ns[1] == 1 and os[1] == 1
+    for p in range(P):
+        a, c, o = po + p * ps[0], no + p * ns[0], oo + p * os[0]
+        if unit:
+            fa, fc, ov = prev[a : a + Q], nxt[c : c + Q], out[o : o + Q]
+            for q in range(Q):
+                ov[q] = div(fc[q] - fa[q], two_dx)
+        else:
+            for q in range(Q):
+                out[o + q * os[1]] = div(nxt[c + q * ns[1]] - prev[a + q * ps[1]], two_dx)
+
+
+@_jit
+def weighted_row_strided(acc, w, row, ro, rs, shape, first, fused):  # pragma: no cover
+    """``weighted_row`` of one strided ``(P, Q)`` row into the contiguous scratch ``acc``:
+    also numpy's three-point non-uniform and edge rows, one term per call."""
+    P, Q = shape[0], shape[1]
+    for p in range(P):
+        a = ro + p * rs[0]
+        ap = acc[p]
+        if rs[1] == 1:
+            fr = row[a : a + Q]
+            if first:
+                for q in range(Q):
+                    ap[q] = mul(w, fr[q], fused)
+            else:
+                for q in range(Q):
+                    ap[q] = ap[q] + mul(w, fr[q], fused)
+        elif first:
+            for q in range(Q):
+                ap[q] = mul(w, row[a + q * rs[1]], fused)
+        else:
+            for q in range(Q):
+                ap[q] = ap[q] + mul(w, row[a + q * rs[1]], fused)
