@@ -45,7 +45,7 @@ def empty_output(f: Any, dtype: np.dtype) -> Any:
     The output is dense with its dims in the memory order of ``f``'s (``empty_like``'s
     ``order="K"``: C for C, Fortran for Fortran, a transpose's order for a transpose, a
     view's order for a view of a bigger array), so the kernels' loops run along memory in
-    both arrays and their dims fold alike (``kernels._groups``).
+    both arrays and their dims fold alike (``layouts._groups``).
     """
     dtype = np.dtype(dtype)
     nbytes = f.size * dtype.itemsize
@@ -60,14 +60,12 @@ def empty_output(f: Any, dtype: np.dtype) -> Any:
 
 
 def _tiling_axis(f: Any) -> int | None:
-    """The block's slowest-varying axis (the largest stride), so that a tile is a slab of
-    memory; C order: 0, Fortran order: the last."""
+    """The block's slowest-varying axis longer than one (the largest stride), so that a tile
+    is a slab of memory: C order, the first such axis; Fortran order, the last.  A length-1
+    axis is skipped: a (1, 721, 1440) block (one time step) tiles along its 721 rows, so its
+    derivatives stay in cache until ``combine`` reads them."""
     if f.ndim == 0 or not isinstance(f, np.ndarray):
         return None
-    if f.flags.c_contiguous:
-        return 0
-    if f.flags.f_contiguous:
-        return f.ndim - 1
     return max(range(f.ndim), key=lambda k: abs(f.strides[k]) if f.shape[k] > 1 else -1)
 
 
