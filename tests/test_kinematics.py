@@ -839,3 +839,43 @@ def test_earth_grids_chunked_bitwise(kind, earth, assert_bitwise_equal, raise_on
             b = expected if name is None else expected[name]
             assert a.chunks is not None
             assert_bitwise_equal(a.values, b.values, err_msg=f"{kind} {method} {name}")
+
+
+_KERNEL_ARITY = {
+    "minus_product": 3,
+    "plus_product": 3,
+    "stretching": 4,
+    "shearing": 4,
+    "advection": 4,
+    "frontogenesis": 9,
+    "hypot": 2,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(_KERNEL_ARITY))
+def test_plain_path_same_bits(name, dtype, assert_bitwise_equal):
+    """The NumPy path of the fused kernels (cupy and other duck arrays) gives the numba ufuncs'
+    bits on numpy, special values included (zeros, NaN, inf, tiny and huge magnitudes that take
+    ``_hypot``'s other branch), and runs on a duck array that refuses numpy operands."""
+    from test_duck import StrictDuck
+
+    from xgrad import _fused
+
+    rng = np.random.default_rng(7)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-150, 1e150, 1e-40, 3.0])
+    n = _KERNEL_ARITY[name]
+    flag = name in ("stretching", "shearing", "frontogenesis")
+    args = []
+    for k in range(n):
+        a = rng.standard_normal(64) * 10.0 ** rng.integers(-3, 4, 64)
+        a[k : k + special.size] = special  # each argument meets the special values elsewhere
+        with np.errstate(over="ignore"):  # 1e150 is inf in float32: a special value too
+            args.append(a.astype(dtype))
+    for metric in (True, False) if flag else (None,):
+        extra = (metric,) if flag else ()
+        with np.errstate(all="ignore"):
+            expected = _fused.kernel(name)(*args, *extra)
+            duck = _fused.apply(name, *map(StrictDuck, args), *extra)  # the plain path
+        assert isinstance(duck, StrictDuck)
+        assert_bitwise_equal(duck.get(), expected, err_msg=f"{name} metric={metric}")

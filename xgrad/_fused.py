@@ -128,6 +128,52 @@ def combine(derivatives: list, operands: list, *, steps: tuple, keep: tuple, dty
         "r": [],
     }
     for name, args in steps:
-        found["r"].append(kernel(name)(*(i if s == "c" else found[s][i] for s, i in args)))
+        found["r"].append(apply(name, *(i if s == "c" else found[s][i] for s, i in args)))
     out = tuple(found[s][i] for s, i in keep)
     return out if len(out) > 1 else out[0]
+
+
+# --- the plain NumPy path: cupy and other duck arrays ---------------------------------------
+# numba's ufuncs take numpy arrays only. Duck arrays (cupy) get the same formulas on whole
+# arrays through NumPy's protocols (``__array_ufunc__``/``__array_function__``), every operand
+# cast to the working dtype first as the ufunc's signature casts it, and the result cast back as
+# its output is: the same bits on numpy (tests/test_kinematics.py::test_plain_path_same_bits).
+
+
+def _hypot_plain(x: Any, y: Any) -> Any:
+    """:func:`_hypot` on whole arrays: the same two branches, chosen per element."""
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    m = np.maximum(np.abs(x), np.abs(y))  # NaN propagates and fails both tests: hypot
+    fast = np.logical_and(np.greater(m, 1e-145), np.less(m, 1e145))
+    with np.errstate(all="ignore"):
+        return np.where(fast, np.sqrt(x * x + y * y), np.hypot(x, y))
+
+
+def _frontogenesis_plain(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
+    if metric:
+        ux = ux - v * tan
+        vx = vx + u * tan
+    numerator = -(fx * fx * ux + fx * fy * (uy + vx) + fy * fy * vy)
+    size = _hypot_plain(fx, fy)
+    with np.errstate(all="ignore"):
+        return np.where(np.not_equal(size, 0), numerator / size, numerator)
+
+
+_PLAIN = {"hypot": lambda x, y: _hypot_plain(x, y), "frontogenesis": _frontogenesis_plain}
+
+
+def apply(name: str, *args: Any) -> Any:
+    """Kernel ``name`` on ``args``: numba's ufunc on numpy arrays, the same formulas with NumPy
+    functions on any other array (cupy), with the ufunc's casts; the same bits on numpy."""
+    arrays = [a for a in args if hasattr(a, "dtype") and getattr(a, "ndim", 0) > 0]
+    if all(type(a) is np.ndarray for a in arrays):
+        return kernel(name)(*args)
+    dtype = arrays[0].dtype  # the caller cast every array to one dtype (float32 or float64)
+
+    def cast(a: Any) -> Any:
+        if isinstance(a, (bool, np.bool_)):
+            return a  # the trailing flag
+        return a.astype(dtype) if getattr(a, "ndim", 0) > 0 else dtype.type(a)
+
+    result = _PLAIN.get(name, globals()[name])(*map(cast, args))
+    return result.astype(dtype)

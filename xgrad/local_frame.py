@@ -32,6 +32,7 @@ again costs an order at the grid's edges (measured in ``tests/test_kinematics.py
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,8 @@ def fused(name: str, *args: Any) -> xr.DataArray:
     arrays = [a for a in args if isinstance(a, xr.DataArray)]
     dtype = np.result_type(np.float32, *(a.dtype for a in arrays))  # ints: float64
     args = tuple(a.astype(dtype, copy=False) if isinstance(a, xr.DataArray) else a for a in args)
-    return xr.apply_ufunc(_fused.kernel(name), *args, dask="parallelized", output_dtypes=[dtype])
+    kernel = functools.partial(_fused.apply, name)  # numba on numpy blocks, NumPy on cupy's
+    return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
 
 
 def _labelled(da: xr.DataArray, data: Any) -> xr.DataArray:
