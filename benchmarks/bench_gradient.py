@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import _docs
 import numpy as np
 
 MiB = 2**20
@@ -499,7 +500,7 @@ def print_cases(results: dict, d_info: dict, p: Callable[[str], None]) -> None:
     p("'CPU': median CPU time of the process (all threads) per call.")
 
 
-DOC_MARKERS = ("<!-- bench-table:start -->", "<!-- bench-table:end -->")
+DOC_BLOCK = "bench-table"
 DOC_FILES = ("README.md", "docs/performance.md")
 
 
@@ -533,20 +534,7 @@ def headline_table(results: dict, info: dict) -> str:
 
 def write_docs(table: str, root: str) -> list[str]:
     """Replace the marked table in each of DOC_FILES under ``root``; the files changed."""
-    start, end = DOC_MARKERS
-    done = []
-    for name in DOC_FILES:
-        path = os.path.join(root, name)
-        with open(path) as fh:
-            text = fh.read()
-        if start not in text or end not in text:
-            raise SystemExit(f"{path} has no {start} ... {end} block to rewrite")
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        with open(path, "w") as fh:
-            fh.write(f"{head}{start}\n{table}\n{end}{tail}")
-        done.append(path)
-    return done
+    return _docs.write_blocks(root, [(name, DOC_BLOCK, table) for name in DOC_FILES])
 
 
 def print_tasks(results: dict, nchunks: int, p: Callable[[str], None]) -> None:
@@ -751,36 +739,6 @@ def plot(sw: dict, path: str, info: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _git_state() -> str:
-    """Commit of the xgrad checkout being measured, and whether xgrad/ has local changes."""
-    import xgrad
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(xgrad.__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "xgrad"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return f"git {head}" + (" + uncommitted changes in xgrad/" if dirty else "")
-
-
-def _loadavg() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:  # pragma: no cover - not available
-        return "n/a"
-
-
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=float, default=1024, help="array size in MiB (default 1024)")
@@ -794,11 +752,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: seconds")
     ap.add_argument("--json", metavar="PATH", help="write the raw numbers here")
-    ap.add_argument(
-        "--write-docs",
-        action="store_true",
-        help="rewrite the measured table in README.md and docs/performance.md",
-    )
+    _docs.add_arguments(ap, "README.md and docs/performance.md")
     ap.add_argument("--plot", metavar="PNG", help="also sweep sizes and plot throughput")
     ap.add_argument("--plot-sizes", default="8,16,32,64,128,256,512", help="MiB, for --plot")
     ap.add_argument("--plot-repeat", type=int, default=3)
@@ -853,9 +807,7 @@ def main(argv: list[str] | None = None) -> int:
         "chunks": chunks,
         "nchunks": d.x.npartitions,
         "repeat": args.repeat,
-        "cpus": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
+        "cpus": _docs.cpus(),
         "machine": platform.machine(),
         "python": platform.python_version(),
         "versions": {
@@ -866,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
             "numba": numba.__version__,
         },
         "accessor": accessor_available(),
-        "xgrad_source": _git_state(),
+        "xgrad_source": _docs.git_state(),
     }
     p(
         f"xgrad benchmark: {shape} float64 = {d.nbytes / MiB:.4g} MiB; dask chunks {chunks} "
@@ -875,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p(f"{info['cpus']} CPUs; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     p(f"xgrad source: {info['xgrad_source']}")
-    info["loadavg_start"] = _loadavg()
+    info["loadavg_start"] = _docs.loadavg()
     p(f"load average at start {info['loadavg_start']} (other processes skew the timings)")
     with dask.config.set(scheduler="threads"):
         results = run_cases(d, args.repeat, True, log, args.sequential)
@@ -899,8 +851,7 @@ def main(argv: list[str] | None = None) -> int:
     table = headline_table(results, info)
     p("\n== the table README.md and docs/performance.md quote ==\n" + table)
     if args.write_docs:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        for path in write_docs(table, root):
+        for path in write_docs(table, args.docs_root):
             p(f"rewrote the measured table in {path}")
     if args.plot:
         sizes = [float(s) for s in args.plot_sizes.split(",")]
@@ -913,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
         plot(out["sweep"], args.plot, out["plot_info"])
         p(f"\nthroughput plot written to {args.plot}")
     out["seconds"] = time.perf_counter() - t_start
-    info["loadavg_end"] = _loadavg()
+    info["loadavg_end"] = _docs.loadavg()
     p(f"\nload average at end {info['loadavg_end']}")
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     p(

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+import _docs
+
 CHILD = """
 import gc, json, math, sys, time
 import dask.array as da
@@ -63,8 +65,8 @@ def run(mode: bool, shape: list[int], chunks: list[int]) -> dict:
     return json.loads(proc.stdout)
 
 
-DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "guide", "engines.md")
-DOC_MARKERS = ("<!-- expressions-table:start -->", "<!-- expressions-table:end -->")
+DOC = os.path.join("docs", "guide", "engines.md")
+DOC_BLOCK = "expressions-table"
 
 
 def table(legacy: dict, expressions: dict, nchunks: int, chunks: list[int], info: str) -> str:
@@ -82,24 +84,10 @@ def table(legacy: dict, expressions: dict, nchunks: int, chunks: list[int], info
     return "\n".join(lines)
 
 
-def write_doc(text: str) -> None:
-    start, end = DOC_MARKERS
-    with open(DOC) as fh:
-        doc = fh.read()
-    if start not in doc or end not in doc:
-        raise SystemExit(f"{DOC} has no {start} ... {end} block to rewrite")
-    head, rest = doc.split(start, 1)
-    _, tail = rest.split(end, 1)
-    with open(DOC, "w") as fh:
-        fh.write(f"{head}{start}\n{text}\n{end}{tail}")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="1,000 chunks instead of 100,000")
-    ap.add_argument(
-        "--write-docs", action="store_true", help="rewrite the table in docs/guide/engines.md"
-    )
+    _docs.add_arguments(ap, DOC)
     args = ap.parse_args(argv)
     shape, chunks = (
         ([100, 100, 100], [10, 10, 10])
@@ -134,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             f"dask {dask.__version__}, {os.cpu_count()} CPUs, 1-min load average "
             f"{load0:.1f} at the start and {load1:.1f} at the end, {time.strftime('%Y-%m-%d')}"
         )
-        write_doc(table(legacy, expressions, nchunks, chunks, info))
-        print(f"wrote the table into {os.path.normpath(DOC)}")
+        text = table(legacy, expressions, nchunks, chunks, info)
+        (path,) = _docs.write_blocks(args.docs_root, [(DOC, DOC_BLOCK, text)])
+        print(f"wrote the table into {path}")
     return 0
 
 

@@ -12,16 +12,17 @@ One float64 Dataset ``u, v, T (time, lat, lon)`` on a global grid, timed in inte
   the derivatives each needs in memory (target <= 1.3x).
 
     python benchmarks/kinematics.py                 # (8, 361, 720) float64, chunks of 2
+    python benchmarks/kinematics.py --runs 2 --write-docs  # and rewrite the tables it quotes
     python benchmarks/kinematics.py --smoke         # tiny, seconds: checks the script runs
 """
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+import _docs
 import numpy as np
 from _timing import interleaved
 
@@ -175,18 +176,10 @@ def agreement(ds: Any, method: str, theirs: Any) -> float:
     return float(max(gaps))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shape", default="8,361,720", help="time,lat,lon")
-    ap.add_argument("--chunk", type=int, default=2, help="chunk length along time")
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--smoke", action="store_true", help="tiny grid, 1 repeat")
-    args = ap.parse_args()
+def measure(ds: Any, chunk: int, repeat: int) -> list[tuple[str, float, str | None]]:
+    """One run: print both sections; (case, ratio of medians, target or None) for the docs."""
     import dask
 
-    shape = (2, 19, 36) if args.smoke else tuple(int(s) for s in args.shape.split(","))
-    chunk, repeat = (1, 1) if args.smoke else (args.chunk, args.repeat)
-    ds = build(*shape)
     lazy = ds.chunk({"time": chunk})
     (lazy,) = dask.persist(lazy)
 
@@ -196,14 +189,13 @@ def main() -> None:
     dask_cases = dask_methods(lazy)
     flat = {f"{m} {k}": fn for m, case in dask_cases.items() for k, fn in case.items()}
     med = interleaved(flat, repeat, persist)
-    mb = ds.nbytes / 1e6
-    print(f"kinematics benchmark: float64 {shape}, u, v, T = {mb:.0f} MB")
     print(f"== dask (chunks of {chunk} along time, threaded, persisted; median of {repeat}) ==")
     print(f"{'method':18}{'method [ms]':>13}{'derivatives [ms]':>18}{'ratio':>8}{'target':>9}")
-    ratios = {}
+    rows: list[tuple[str, float, str | None]] = []
+    bound = f"<= {TARGET}"
     for m in dask_cases:
         a, b = med[f"{m} method"], med[f"{m} derivatives"]
-        ratios[m] = a / b
+        rows.append((f"dask: {m} / its derivatives", a / b, bound))
         ok = "met" if a / b <= TARGET else "MISSED"
         print(f"{m:18}{a * 1e3:13.1f}{b * 1e3:18.1f}{a / b:8.2f}{'<= ' + str(TARGET):>9} {ok}")
 
@@ -219,9 +211,11 @@ def main() -> None:
     )
     for m, case in memory_cases.items():
         a, d = med[f"{m} xgrad"], med[f"{m} derivatives"]
+        rows.append((f"numpy: {m} / its derivatives", a / d, bound))
         own = f"{d * 1e3:18.1f}{a / d:7.2f}{'met' if a / d <= TARGET else 'MISSED':>10}"
         if "metpy" in case:
             b = med[f"{m} metpy"]
+            rows.append((f"numpy: MetPy / xgrad, {m}", b / a, None))
             gap = agreement(ds, m, case["metpy"]())
             print(f"{m:18}{a * 1e3:12.1f}{b * 1e3:12.1f}{b / a:15.2f}{own}{gap:16.1e}")
         else:
@@ -230,6 +224,42 @@ def main() -> None:
         "max difference: |xgrad - MetPy| / max |MetPy| within 60 degrees, same stencils "
         "(edge_order=2, boundary='edge'); MetPy differences the parallel scale for the metric "
         "term, xgrad takes tan(phi)/R"
+    )
+    return rows
+
+
+def docs_blocks(rows: list, stamp: str, shape: tuple, chunk: int, repeat: int) -> list:
+    """The (file, block, text) triples ``--write-docs`` writes; ranges are min-max over runs."""
+    table = (
+        f"Measured by `benchmarks/kinematics.py --write-docs`: float64 u, v, T {shape} (time, "
+        f"lat, lon), dask chunks of {chunk} along time, persisted, threaded; in memory: the "
+        f"same data as numpy; median of {repeat} interleaved rounds per run; {stamp}. Ratios "
+        'of medians: a method\'s time over the `.grad.along("lat", "lon")` calls it needs '
+        "(lower is better), and MetPy's time over xgrad's (higher is better); a range is "
+        "min-max over runs.\n\n" + _docs.ratio_table(rows, issue=15)
+    )
+    methods = ("vector_gradient", "deformation", "advection", "frontogenesis")
+    headline = _docs.operators_headline(
+        "Kinematics",
+        "kinematics.py",
+        stamp,
+        f"target {TARGET}x",
+        rows,
+        {m: f"dask: {m} / its derivatives" for m in methods},
+    )
+    return _docs.table_and_headline("kinematics", table, headline)
+
+
+def main() -> None:
+    args, shape, chunk, repeat = _docs.parse_grid(
+        __doc__, shape="8,361,720", chunk=2, repeat=5, smoke=(2, 19, 36)
+    )
+    ds = build(*shape)
+    print(f"kinematics benchmark: float64 {shape}, u, v, T = {ds.nbytes / 1e6:.0f} MB")
+    _docs.measure_runs(
+        args,
+        lambda: measure(ds, chunk, repeat),
+        lambda rows, stamp: docs_blocks(rows, stamp, shape, chunk, repeat),
     )
 
 

@@ -16,18 +16,16 @@ same data as numpy), with the targets of issue #14: ``magnitude`` <= 1.3x and ``
 derivatives they take (``u`` along lon and ``v`` along lat; ``v`` along lon and ``u`` along lat).
 
     python benchmarks/sphere.py                 # (64, 721, 1440) float32, 265 MB
+    python benchmarks/sphere.py --runs 2 --write-docs  # and rewrite the tables it quotes
     python benchmarks/sphere.py --smoke         # tiny, seconds: checks the script runs
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
+import _docs
 import numpy as np
 from _timing import interleaved
 
@@ -88,7 +86,10 @@ def operators(ds: Any) -> dict[str, tuple[Callable[[], list[Any]], Callable[[], 
     }
 
 
-def operator_table(ds: Any, repeat: int, run: Callable[[Callable[[], Any]], Any]) -> None:
+def operator_table(
+    ds: Any, repeat: int, run: Callable[[Callable[[], Any]], Any]
+) -> dict[str, tuple[float, float]]:
+    """Print each operator against its derivatives; (ratio, target) per operator."""
     cases = operators(ds)
     flat = {}
     for name, (method, needed, _) in cases.items():
@@ -96,10 +97,13 @@ def operator_table(ds: Any, repeat: int, run: Callable[[Callable[[], Any]], Any]
         flat[f"{name} derivatives"] = needed
     med = interleaved(flat, repeat, run)
     print(f"{'operator':14}{'operator [ms]':>15}{'derivatives [ms]':>18}{'ratio':>8}{'target':>9}")
+    found = {}
     for name, (_, _, target) in cases.items():
         a, b = med[f"{name} method"], med[f"{name} derivatives"]
         ok = "met" if a / b <= target else "MISSED"
         print(f"{name:14}{a * 1e3:15.1f}{b * 1e3:18.1f}{a / b:8.2f}{'<= ' + str(target):>9} {ok}")
+        found[name] = (a / b, target)
+    return found
 
 
 def by_hand(t: Any) -> list[Any]:
@@ -125,45 +129,73 @@ def methods(t: Any) -> dict[str, Callable[[], list[Any]]]:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shape", default="64,721,1440", help="time,lat,lon")
-    ap.add_argument("--chunk", type=int, default=8, help="chunk length along time")
-    ap.add_argument("--repeat", type=int, default=9)
-    ap.add_argument("--smoke", action="store_true", help="tiny grid, 1 repeat")
-    args = ap.parse_args()
+def measure(t: Any, repeat: int) -> list[tuple[str, float, str | None]]:
+    """One run: print every section; (case, ratio of medians, target or None) for the docs."""
     import dask
 
-    shape = (4, 19, 36) if args.smoke else tuple(int(s) for s in args.shape.split(","))
-    chunk, repeat = (2, 1) if args.smoke else (args.chunk, args.repeat)
-    t = build(*shape, chunk)
-    fns = methods(t)
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for fn in fns.values():  # warm-up: numba, imports
-        dask.persist(*fn(), scheduler="threads")
-    gc.collect()
-    for _ in range(repeat):
-        for key, fn in fns.items():
-            t0 = time.perf_counter()
-            result = dask.persist(*fn(), scheduler="threads")
-            times[key].append(time.perf_counter() - t0)
-            del result
-            gc.collect()
-    med = {k: statistics.median(v) for k, v in times.items()}
-    mb = t.nbytes / 1e6
-    print(f"sphere benchmark: float32 {shape} = {mb:.0f} MB, chunks of {chunk} along time,")
-    print(f"threaded scheduler, persisted; median of {repeat} interleaved rounds")
+    med = interleaved(methods(t), repeat, lambda fn: dask.persist(*fn(), scheduler="threads"))
     print(f"{'method':34}{'median [ms]':>12}{'time / copy':>13}{'by hand / this':>16}")
     for key, m in med.items():
         ratio = med["differentiate + metric by hand"] / m
         print(f"{key:34}{m * 1e3:12.1f}{m / med['x.map_blocks(np.copy)']:13.2f}{ratio:16.2f}")
-
+    along = med['grad.along("lat", "lon")']
+    rows: list[tuple[str, float, str | None]] = [
+        ('dask: along("lat", "lon") / copy', along / med["x.map_blocks(np.copy)"], None),
+        ("dask: differentiate + metric by hand / along", med[BY_HAND] / along, None),
+    ]
     ds = winds(t)
     print("== vector operators, dask (as above); derivatives: along('lat', 'lon') for magnitude")
     print("   and laplacian, the two derivatives taken for divergence and curl ==")
-    operator_table(ds, repeat, lambda fn: dask.persist(*fn(), scheduler="threads"))
+    found = operator_table(ds, repeat, lambda fn: dask.persist(*fn(), scheduler="threads"))
+    rows += [(f"dask: {k} / {NEEDS[k]}", r, f"<= {b}") for k, (r, b) in found.items()]
     print("== vector operators, in memory (the same data as numpy) ==")
-    operator_table(ds.compute(), repeat, lambda fn: fn())
+    found = operator_table(ds.compute(), repeat, lambda fn: fn())
+    rows += [(f"numpy: {k} / {NEEDS[k]}", r, f"<= {b}") for k, (r, b) in found.items()]
+    return rows
+
+
+BY_HAND = "differentiate + metric by hand"
+NEEDS = {  # what each operator is compared with, in the words of the docs table
+    "magnitude": 'along("lat", "lon")',
+    "laplacian": 'along("lat", "lon")',
+    "divergence": "d/dlon of u and d/dlat of v",
+    "curl": "d/dlon of v and d/dlat of u",
+}
+
+
+def docs_blocks(rows: list, stamp: str, shape: tuple, chunk: int, repeat: int) -> list:
+    """The (file, block, text) triples ``--write-docs`` writes; ranges are min-max over runs."""
+    table = (
+        f"Measured by `benchmarks/sphere.py --write-docs`: float32 {shape} (time, lat, lon), "
+        f"dask chunks of {chunk} along time, persisted, threaded; in memory: the same data as "
+        f"numpy; median of {repeat} interleaved rounds per run; {stamp}. Ratios of medians "
+        "(time of the operator / time of the derivatives it needs, lower is better); a range "
+        "is min-max over runs.\n\n" + _docs.ratio_table(rows, issue=14)
+    )
+    headline = _docs.operators_headline(
+        "Sphere operators",
+        "sphere.py",
+        stamp,
+        "targets: `laplacian` 1.5x, the others 1.3x",
+        rows,
+        {k: f"dask: {k} / {NEEDS[k]}" for k in NEEDS},
+    )
+    return _docs.table_and_headline("operators", table, headline)
+
+
+def main() -> None:
+    args, shape, chunk, repeat = _docs.parse_grid(
+        __doc__, shape="64,721,1440", chunk=8, repeat=9, smoke=(4, 19, 36)
+    )
+    t = build(*shape, chunk)
+    mb = t.nbytes / 1e6
+    print(f"sphere benchmark: float32 {shape} = {mb:.0f} MB, chunks of {chunk} along time,")
+    print(f"threaded scheduler, persisted; median of {repeat} interleaved rounds")
+    _docs.measure_runs(
+        args,
+        lambda: measure(t, repeat),
+        lambda rows, stamp: docs_blocks(rows, stamp, shape, chunk, repeat),
+    )
 
 
 if __name__ == "__main__":

@@ -6,20 +6,66 @@ Only that it completes and reports is checked; speed is never asserted (docs/per
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gradient.py"
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "bench_gradient.py"
+# the files the benchmark scripts write their tables into; tests write only temporary copies
+DOC_FILES = ("README.md", "docs/performance.md", "docs/guide/engines.md")
+
+
+def run_write_docs(
+    script: str, tmp_path: Path, *args: str
+) -> tuple[str, dict[str, tuple[str, str]]]:
+    """Run ``benchmarks/<script> --write-docs`` on a temporary copy of the docs.
+
+    Returns its stdout and, per copied file, its text before and after; asserts that the
+    script succeeded and that the real files were not touched.
+    """
+    real = {name: (ROOT / name).read_text() for name in DOC_FILES}
+    for name, text in real.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    cmd = [sys.executable, str(ROOT / "benchmarks" / script), "--write-docs"]
+    cmd += ["--docs-root", str(tmp_path), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {name: (ROOT / name).read_text() for name in DOC_FILES} == real
+    return proc.stdout, {name: (real[name], (tmp_path / name).read_text()) for name in DOC_FILES}
+
+
+def assert_only_blocks_changed(old: str, new: str, blocks: tuple[str, ...]) -> dict[str, str]:
+    """Everything outside the named marker blocks is unchanged; each block's new text."""
+
+    def split(text: str) -> tuple[str, dict[str, str]]:
+        inside = {}
+        for name in blocks:
+            start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+            assert text.count(start) == 1 and text.count(end) == 1, name
+            pattern = re.escape(start) + "(.*?)" + re.escape(end)
+            inside[name] = re.search(pattern, text, re.S).group(1)
+            text = text.replace(start + inside[name] + end, start + end)
+        return text, inside
+
+    old_outside, old_inside = split(old)
+    new_outside, new_inside = split(new)
+    assert new_outside == old_outside
+    for name in blocks:
+        assert new_inside[name] != old_inside[name], name
+        assert new_inside[name].startswith("\n") and new_inside[name].endswith("\n"), name
+    return {name: text.strip() for name, text in new_inside.items()}
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, Path | None]:
     tmp = tmp_path_factory.mktemp("bench")
     out_json = tmp / "bench.json"
-    cmd = [sys.executable, str(SCRIPT), "--smoke", "--json", str(out_json)]
+    args = ["--smoke", "--json", str(out_json)]
     png = None
     try:
         import matplotlib  # noqa: F401
@@ -27,10 +73,12 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, Path | N
         pass
     else:
         png = tmp / "throughput.png"
-        cmd += ["--plot", str(png)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout, json.loads(out_json.read_text()), png
+        args += ["--plot", str(png)]
+    docs = tmp / "docs-copy"
+    stdout, written = run_write_docs("bench_gradient.py", docs, *args)
+    data = json.loads(out_json.read_text())
+    data["written"] = written
+    return stdout, data, png
 
 
 def test_prints_ratio_table(smoke):
@@ -84,41 +132,52 @@ def test_replot_from_json(smoke, tmp_path):
     assert again.stat().st_size > 0
 
 
-def test_sphere_script_runs():
-    script = SCRIPT.parent / "sphere.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def test_sphere_script_runs(tmp_path):
+    """Two runs; --write-docs quotes min-max over them in a copy of the docs, nothing else."""
+    stdout, written = run_write_docs("sphere.py", tmp_path, "--smoke", "--runs", "2")
     methods = ("x.map_blocks", "grad.along", "differentiate")
-    rows = [line for line in proc.stdout.splitlines() if line.startswith(methods)]
-    assert len(rows) == 4 and all(float(r.split()[-1]) > 0 for r in rows)
+    rows = [line for line in stdout.splitlines() if line.startswith(methods)]
+    assert len(rows) == 8 and all(float(r.split()[-1]) > 0 for r in rows)
+    (table,) = assert_only_blocks_changed(
+        *written["docs/performance.md"],
+        ("operators-table",),
+    ).values()
+    (headline,) = assert_only_blocks_changed(
+        *written["README.md"], ("operators-headline",)
+    ).values()
+    assert table in stdout and headline in stdout and "runs: 2" in table
+    assert "load average" in table and "| dask: laplacian / " in table
+    assert table.count("\n| ") == 1 + 2 + 2 * 4  # header, 2 reference rows, 4 operators x 2
 
 
-def test_docs_table_is_written_between_markers(smoke, tmp_path):
-    """--write-docs rewrites only the marked block of README.md and docs/performance.md."""
+def test_docs_table_is_written_between_markers(smoke):
+    """--write-docs rewrote only the marked block of (copies of) README.md and performance.md."""
+    stdout, data, _ = smoke
+    for name in ("README.md", "docs/performance.md"):
+        (table,) = assert_only_blocks_changed(*data["written"][name], ("bench-table",)).values()
+        assert table in stdout
+        assert table.count("\n| ") == 1 + len(data["cases"])  # header + one row per case
+
+
+def test_write_block_needs_exactly_one_block(tmp_path):
     sys.path.insert(0, str(SCRIPT.parent))
     try:
-        import bench_gradient
+        import _docs
     finally:
         sys.path.pop(0)
-    _, data, _ = smoke
-    table = bench_gradient.headline_table(data["cases"], data["info"])
-    assert table.count("\n| ") == 1 + len(data["cases"])  # header + one row per case
-    start, end = bench_gradient.DOC_MARKERS
-    (tmp_path / "docs").mkdir()
-    for name in bench_gradient.DOC_FILES:
-        (tmp_path / name).write_text(f"before\n{start}\nold numbers\n{end}\nafter\n")
-    bench_gradient.write_docs(table, str(tmp_path))
-    for name in bench_gradient.DOC_FILES:
-        assert (tmp_path / name).read_text() == f"before\n{start}\n{table}\n{end}\nafter\n"
+    doc = tmp_path / "doc.md"
+    doc.write_text("a\n<!-- t:start -->\nold\n<!-- t:end -->\nb\n")
+    _docs.write_block(str(doc), "t", "new")
+    assert doc.read_text() == "a\n<!-- t:start -->\nnew\n<!-- t:end -->\nb\n"
+    doc.write_text("a\n<!-- t:end -->\n<!-- t:start -->\n")
+    with pytest.raises(SystemExit, match="needs exactly one"):
+        _docs.write_block(str(doc), "t", "new")
 
 
-def test_expressions_benchmark_smoke():
+def test_expressions_benchmark_smoke(tmp_path):
     """benchmarks/expressions.py builds graphs in both dask modes and prints their ratio."""
-    script = SCRIPT.parent / "expressions.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "expressions / legacy" in proc.stdout and "tasks 1.00x" in proc.stdout
+    stdout, written = run_write_docs("expressions.py", tmp_path, "--smoke")
+    assert "expressions / legacy" in stdout and "tasks 1.00x" in stdout
+    name = "docs/guide/engines.md"
+    (table,) = assert_only_blocks_changed(*written[name], ("expressions-table",)).values()
+    assert "(1,000 chunks" in table
