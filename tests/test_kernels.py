@@ -199,6 +199,39 @@ def test_tiling_matches_numpy(monkeypatch, assert_bitwise_equal):
                 assert_bitwise_equal(a, e)
 
 
+@pytest.mark.parametrize("accuracy", [2, 6])
+def test_tiled_copy_of_a_view_matches_numpy(accuracy, monkeypatch, assert_bitwise_equal):
+    """A strided view with several axes is copied dense tile by tile (blocks._copy_wanted):
+    tiles of one row, on 1 and 3 threads (margins copied by two threads), every edge order,
+    keep the bits of numpy (accuracy 2) or of the same block contiguous (accuracy 6)."""
+    from xgrad import blocks
+
+    monkeypatch.setattr(blocks, "TILE_BYTES", 1)
+    big = RNG.standard_normal((30, 13, 24))
+    f = big[2:27, 1:12, ::-2]  # (25, 11, 12): not dense in any order
+    assert blocks._copy_wanted(f, (0, 1, 2), None)
+    x0 = np.cumsum(RNG.random(f.shape[0]) + 0.1)
+    for edge_order in (1, 2):
+        dx = spacing_from_varargs((x0, 1.0, 2.0), f.shape, (0, 1, 2))
+        plans = [plan_axis(n, d, edge_order, accuracy=accuracy) for n, d in zip(f.shape, dx)]
+        if accuracy == 2:
+            expected = np.gradient(f, x0, 1.0, 2.0, edge_order=edge_order)
+        else:
+            expected = [np.empty_like(f) for _ in range(3)]
+            no_copy = np.ascontiguousarray(f)
+            blocks.block_gradients(
+                no_copy, (0, 1, 2), plans, (0,) * 3, [(None, None)] * 3, expected
+            )
+        for threads in (1, 3):
+            outs = [blocks.empty_output(f, f.dtype) for _ in range(3)]
+            with compiled(True):
+                blocks.block_gradients(
+                    f, (0, 1, 2), plans, (0, 0, 0), [(None, None)] * 3, outs, threads=threads
+                )
+            for a, e in zip(outs, expected):
+                assert_bitwise_equal(a, e)
+
+
 @pytest.mark.parametrize("n,edge_order", [(2, 1), (3, 2), (10, 1), (10, 2)])
 def test_rows_needed_covers_footprint(n, edge_order):
     """Halo widths cover every stencil point of every block, and no more than needed."""
@@ -476,3 +509,4 @@ def test_numba_cache_race_maps_a_signature_to_other_code(tmp_path):
     assert [_finish(p)[:2] for p in racers] == [(0, "right 0"), (0, "right 0")]
     code, out, err = _finish(_kernel_process("-", "float32", cache, sync, "1"))
     assert code != 0 and "can't unbox array" in err, (code, out, err[-2000:])
+

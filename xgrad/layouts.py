@@ -77,6 +77,18 @@ def _as_3d_pair(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
     return views[0], views[1]
 
 
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a`` fills its memory without gaps in some order of its dims (C, Fortran, a
+    transpose of either; any stride signs)."""
+    dims = sorted(((abs(st), n) for n, st in zip(a.shape, a.strides) if n != 1), reverse=True)
+    if a.size == 0 or not dims:
+        return True
+    for (s0, _), (s1, n1) in zip(dims, dims[1:]):
+        if s0 != s1 * n1:
+            return False
+    return dims[-1][0] == a.itemsize
+
+
 def _contiguous(*views: np.ndarray | None) -> bool:
     """Whether the ``(P, m, Q)`` views exist and are C-contiguous: the first kernels' layout
     ('A'-layout arrays compile to loops that do not vectorise; the strided ones take those)."""
