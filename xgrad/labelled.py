@@ -207,9 +207,17 @@ def wrap(da: xr.DataArray, result: Any, *, name: Hashable, attrs: dict, units: A
     """A new DataArray on ``da``'s dims and coords (``units``: pint units, or None)."""
     if units is not None:
         result = da.data._REGISTRY.Quantity(result, units)
-    # A new DataArray, not da.copy(data=...): the input's encoding (dtype, scale_factor,
-    # _FillValue) describes the input's values and must not be used to write the derivative.
-    return xr.DataArray(result, coords=da.coords, dims=da.dims, name=name, attrs=attrs)
+    # A shallow copy shares the coordinates' variables with ``da`` (as xarray's own
+    # ``differentiate`` does): ``xr.DataArray(result, coords=da.coords, ...)`` copies every
+    # coordinate's values, 18 ms per output for 2-D 721x1440 float64 nav_lat/nav_lon, against
+    # 0.13 ms here.  The input's own encoding (dtype, scale_factor, _FillValue) describes the
+    # input's values and must not be used to write the derivative: dropped; its attrs and name
+    # are replaced.
+    out = da.copy(deep=False, data=result)
+    out.encoding = {}
+    out.attrs = attrs
+    out.name = name
+    return out
 
 
 def derivatives(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, ...]:
