@@ -510,3 +510,27 @@ def test_numba_cache_race_maps_a_signature_to_other_code(tmp_path):
     code, out, err = _finish(_kernel_process("-", "float32", cache, sync, "1"))
     assert code != 0 and "can't unbox array" in err, (code, out, err[-2000:])
 
+
+def test_combine_writes_into_results(assert_bitwise_equal):
+    """A ``combine`` that takes ``out=`` writes the results directly (blocks._combine_into),
+    with the bits of the same combination returned and copied, and of numpy."""
+    from xgrad.engine import differentiate
+    from xgrad.vector import _magnitude_of
+
+    f = RNG.standard_normal((6, 40, 50)).astype(np.float32)[:, ::-1]
+    wrote = []
+
+    def into(derivatives, operands, out=None):
+        value = _magnitude_of(derivatives, operands, out=out)
+        if out is not None:  # None: the engine's dtype probe
+            wrote.append(value is out[0])
+        return value
+
+    def returned(derivatives, operands):
+        return _magnitude_of(derivatives, operands)
+
+    (got,) = differentiate(f, (1, 2), [1.0, 0.5], combine=into)
+    (copied,) = differentiate(f, (1, 2), [1.0, 0.5], combine=returned)
+    assert wrote and all(wrote)
+    assert_bitwise_equal(got, copied)
+    assert_bitwise_equal(got, np.hypot(*np.gradient(f, 1.0, 0.5, axis=(1, 2))))

@@ -83,14 +83,31 @@ def _to_earth(plan: Plan, da: xr.DataArray) -> Any:
     return None if metric is None else metric.to_earth
 
 
-def _rotate(derivatives: list, operands: list) -> tuple[Any, Any]:
+def _rotate(derivatives: list, operands: list, out: Sequence[Any] | None = None) -> tuple[Any, Any]:
     """``(df/deast, df/dnorth)`` of one block (or tile) from its derivatives per grid unit along
     x and y and ``C`` with the scales folded in (:func:`_frame_operands`): compiled in one pass
-    for float data, the same bits as the numpy expression."""
-    from ._metric_kernels import rotate  # numba, imported on first use
+    for float data, the same bits as the numpy expression.  ``out``: the two arrays to write
+    (``combine``'s protocol, :func:`xgrad.blocks._combine_into`), written in the same pass
+    where all eight are C-contiguous float32 (or float64) numpy arrays of one shape."""
+    from ._metric_kernels import _rotate as rotate_into  # numba, imported on first use
+    from ._metric_kernels import rotate
 
     gx, gy = derivatives
     east_x, east_y, north_x, north_y = operands
+    arrays = (gx, gy, *operands, *(out or ()))
+    if (
+        out is not None
+        and gx.dtype in (np.float32, np.float64)
+        and all(
+            type(a) is np.ndarray
+            and a.dtype == gx.dtype
+            and a.shape == gx.shape
+            and a.flags.c_contiguous
+            for a in arrays
+        )
+    ):
+        rotate_into(*(a.reshape(1, -1) for a in arrays))  # the kernel of `rotate`: same bits
+        return out[0], out[1]
     fast = rotate(gx, gy, east_x, east_y, north_x, north_y)
     if fast is not None:
         return fast

@@ -108,11 +108,19 @@ def combined_arrays(
     )
 
 
-def _magnitude_of(derivatives: list, operands: list) -> Any:
-    """``|grad f|`` of a block's derivatives (``combine`` of the engine)."""
+def _magnitude_of(derivatives: list, operands: list, out: list | None = None) -> Any:
+    """``|grad f|`` of a block's derivatives (``combine`` of the engine; written into
+    ``out[0]`` where all are numpy arrays: the same ufuncs, the same bits)."""
     parts = [np.abs(p) if p.dtype.kind == "c" else p for p in derivatives]
-    # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
-    return functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
+    if out is None or not all(type(a) is np.ndarray for a in (*parts, out[0])):
+        # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
+        return functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
+    if len(parts) == 1:
+        return np.abs(parts[0], out=out[0])
+    np.hypot(parts[0], parts[1], out=out[0])
+    for part in parts[2:]:
+        np.hypot(out[0], part, out=out[0])
+    return out[0]
 
 
 def _laplacian_of(derivatives: list, operands: list, *, terms: tuple) -> Any:
