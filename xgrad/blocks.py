@@ -150,13 +150,14 @@ def block_gradients(
     # A strided view that is not dense in any order of its dims (a block of
     # ``da.from_array(big)``, a slice) is copied into a dense block tile by tile, just before
     # the tile's kernels, so the copy is read back from cache: with several derivatives (or a
-    # combination) one copy + the contiguous kernels beats the strided ones.  Measured on
-    # the 32 (15, 256, 512) float64 blocks of ``da.from_array`` of a (60, 512, 2048) array,
-    # 3 axes, sync scheduler, same run (2 busy cores): strided kernels 1.39 s (profiled: 2.66 s
-    # in the kernels + 0.47 s building their buffers), copy + contiguous kernels 1.04 s
-    # (profiled: 1.09 s kernels + ~0.55 s copying), the same values in contiguous blocks 0.87 s.
-    # One derivative keeps the strided kernels: there a copy costs about what it saves
-    # (benchmarks/layouts.py, one block: view 7.9-9.9 ms, copy + contiguous 8.6-16.7 ms).
+    # combination) one copy + the contiguous kernels beats the strided ones, modestly.
+    # Measured on the 32 (15, 256, 512) float64 blocks of ``da.from_array`` of a
+    # (60, 512, 2048) array, 3 axes, the two ways interleaved in one process (medians of 5,
+    # 2 quiet cores): threaded scheduler, strided kernels 0.742 s, copy + contiguous 0.667 s;
+    # sync scheduler 1.079 s and 0.949 s (the same values in contiguous blocks: ~0.71-0.81 s).
+    # The copy is most of what is left between a view and a contiguous block.  One derivative
+    # keeps the strided kernels: there a copy costs about what it saves (benchmarks/layouts.py,
+    # one block: view 7.9-9.9 ms, copy and contiguous kernels summed 8.6-16.7 ms).
     copy = _copy_wanted(f, axes, combine)
     # rows of the copy a tile's kernels along the tiling axis read beyond the tile (edge
     # stencils reach accuracy + order - 1 rows inwards from a global end)
