@@ -815,4 +815,6 @@ def test_radius_takes_an_ellipsoid_name(tmp_path):
         timeout=300,
     )
     assert bad.returncode == 2
-    assert re.fullmatch(r"xgrad: error: radius='earth' must be a positive number[^\n]*\n", bad.stderr)
+    assert re.fullmatch(
+        r"xgrad: error: radius='earth' must be a positive number[^\n]*\n", bad.stderr
+    )

@@ -116,7 +116,9 @@ def _strict_params():
             # the rest are `slow` (size-1 chunks of every layout are also drawn by
             # tests/test_properties.py::test_dask_input_bit_exact).
             heavy = chunks == 1 and len(shape) == 3
-            representative = (not varargs and axis is None) or (coords == "dask" and edge_order == 2)
+            representative = (not varargs and axis is None) or (
+                coords == "dask" and edge_order == 2
+            )
             marks = [pytest.mark.slow] if heavy and not representative else []
             vid = "-".join(
                 f"arr{len(v)}" if np.ndim(v) else repr(v) for v in varargs
