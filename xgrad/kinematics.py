@@ -67,7 +67,7 @@ from .orthogonal import require_orthogonal
 from .units import derivative_units, result_attrs, same_units
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
-from .vector import _check_same_units, _common_attrs, _describe, combined_arrays
+from .vector import _check_same_units, _common_attrs, _describe
 
 __all__ = ["advection", "deformation", "frontogenesis", "local_gradient", "vector_gradient"]
 
@@ -330,7 +330,9 @@ class _Fused:
         frame, da = self.frame, self.ds[var]
         combine = functools.partial(_fused.combine, steps=steps, keep=keep, dtype=self.dtype)
         spacings = [frame.x, frame.y]
-        out = combined_arrays(self.data[var], da, spacings, frame.plan, combine, operands)
+        out = derivative_arrays(
+            self.data[var], da, spacings, frame.plan, combine=combine, operands=operands
+        )
         return [self.label(var, a) for a in out]
 
 

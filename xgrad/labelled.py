@@ -157,12 +157,20 @@ def pint_units(data: Any, per: Sequence[tuple[Hashable, str | None]]) -> Any:
 
 
 def derivative_arrays(
-    data: Any, da: xr.DataArray, spacings: Sequence[Spacing], plan: Plan
-) -> list[Any]:
+    data: Any,
+    da: xr.DataArray,
+    spacings: Sequence[Spacing],
+    plan: Plan,
+    *,
+    combine: Any = None,
+    operands: Sequence[Any] = (),
+) -> Any:
     """Derivatives of numeric ``data`` (laid out as ``da``) along ``spacings``, in one pass.
 
     ``da`` supplies the dims and the latitude for the sphere's metric factors, which are
-    computed (and their errors raised) before the engine builds anything.
+    computed (and their errors raised) before the engine builds anything.  ``combine`` (with
+    its ``operands``) is :func:`xgrad.engine.differentiate`'s: what is built from the
+    derivatives, in their pass; what it returns is returned.
     """
     if not spacings:
         return []
@@ -178,6 +186,7 @@ def derivative_arrays(
         nan=options.nan,
         periodic=tuple(s.period is not None for s in spacings),
         scales=tuple(factors),  # `result * factor`, in the same pass (no second layer)
+        **({} if combine is None else {"combine": combine, "operands": operands}),
     )
 
 

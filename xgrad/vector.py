@@ -33,18 +33,17 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import labelled, orthogonal
+from . import orthogonal
 from .arrays import is_dask_array, is_quantity
 from .coords import Spacing
 from .earth import MEAN_RADIUS
-from .engine import differentiate, output_dtype, real_dtype
+from .engine import differentiate, real_dtype
 from .geometry import cos_latitude
 from .grids import horizontal_dims
 from .horizontal import horizontal
 from .labelled import (
     Options,
     Plan,
-    _factor,
     boundary_label,
     check_dtype,
     derivative_arrays,
@@ -78,34 +77,6 @@ def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
 
 
 _real = real_dtype  # the real dtype of a result: one definition, in the engine
-
-
-def combined_arrays(
-    data: Any,
-    da: xr.DataArray,
-    spacings: Sequence[Spacing],
-    plan: Plan,
-    combine: Any,
-    operands: Sequence[Any] = (),
-) -> list[Any]:
-    """:func:`xgrad.labelled.derivative_arrays` with ``combine`` (and its ``operands``) of
-    :func:`xgrad.engine.differentiate`: what is built from the derivatives, in their pass."""
-    options = plan.options
-    dtype = output_dtype(data.dtype)
-    # through labelled's name for the engine, like derivative_arrays: the one seam where the
-    # labelled layer's engine calls are seen (tests/conftest.py::engine_calls)
-    return labelled.differentiate(
-        data,
-        tuple(da.get_axis_num(s.dim) for s in spacings),
-        [axis_spacing(s) for s in spacings],
-        edge_order=options.edge_order,
-        accuracy=options.accuracy,
-        nan=options.nan,
-        periodic=tuple(s.period is not None for s in spacings),
-        scales=tuple(_factor(da, s, plan, dtype) for s in spacings),
-        combine=combine,
-        operands=operands,
-    )
 
 
 def _magnitude_of(derivatives: list, operands: list, out: list | None = None) -> Any:
@@ -206,7 +177,7 @@ def _fused_flux(
         combine = functools.partial(
             _weighted_sum, sign=sign if i else 1, weighted=weight is not None
         )
-        (total,) = combined_arrays(data, da, [s], plan, combine, operands)
+        (total,) = derivative_arrays(data, da, [s], plan, combine=combine, operands=operands)
     return total
 
 
@@ -235,7 +206,7 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
         parts = [p.data for p in horizontal(da.copy(data=data), plan)]
         result = _magnitude_of(parts, [])
     else:  # |grad f| of each block inside the derivatives' pass
-        (result,) = combined_arrays(data, da, spacings, plan, _magnitude_of)
+        (result,) = derivative_arrays(data, da, spacings, plan, combine=_magnitude_of)
     what = _describe(da)
     attrs = result_attrs(
         da.attrs,
