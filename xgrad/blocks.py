@@ -171,7 +171,8 @@ def block_gradients(
 
     def run(group: Sequence[tuple[int, int]]) -> None:
         scratch: dict[int, Any] = {}  # per thread: tile-sized derivatives (outs[j] None)
-        copied = max(0, group[0][0] - margin)  # rows [.., copied) of `dense` are written
+        # rows [.., copied) of `dense` are written (an empty block has no tiles)
+        copied = max(0, group[0][0] - margin) if group else 0
         for r0, r1 in group:
             if copy and copied < min(m, r1 + margin):
                 rows = _index(nd, t, slice(copied, min(m, r1 + margin)))
