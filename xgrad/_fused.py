@@ -102,12 +102,22 @@ def advection(fx, u, fy, v):
     return -(fx * u + fy * v)
 
 
-def frontogenesis(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
-    """``-(fx^2 ux + fx fy (uy + vx) + fy^2 vy) / |grad f|`` (0 where ``grad f`` is 0)."""
+def _front_numerator(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
+    """``-(fx^2 ux + fx fy (uy + vx) + fy^2 vy)``, the metric terms first: plain arithmetic,
+    so the one formula serves numba's kernel (:data:`_front_numerator_jit`) and the NumPy
+    path on whole arrays."""
     if metric:
         ux = ux - v * tan
         vx = vx + u * tan
-    numerator = -(fx * fx * ux + fx * fy * (uy + vx) + fy * fy * vy)
+    return -(fx * fx * ux + fx * fy * (uy + vx) + fy * fy * vy)
+
+
+_front_numerator_jit = numba.njit(inline="always")(_front_numerator)
+
+
+def frontogenesis(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
+    """``-(fx^2 ux + fx fy (uy + vx) + fy^2 vy) / |grad f|`` (0 where ``grad f`` is 0)."""
+    numerator = _front_numerator_jit(fx, fy, ux, uy, vx, vy, u, v, tan, metric)
     size = _hypot(fx, fy)
     # where grad f is exactly zero the numerator is (signed) zero: 0, as MetPy gives
     return numerator / size if size != 0 else numerator
@@ -150,10 +160,7 @@ def _hypot_plain(x: Any, y: Any) -> Any:
 
 
 def _frontogenesis_plain(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
-    if metric:
-        ux = ux - v * tan
-        vx = vx + u * tan
-    numerator = -(fx * fx * ux + fx * fy * (uy + vx) + fy * fy * vy)
+    numerator = _front_numerator(fx, fy, ux, uy, vx, vy, u, v, tan, metric)
     size = _hypot_plain(fx, fy)
     with np.errstate(all="ignore"):
         return np.where(np.not_equal(size, 0), numerator / size, numerator)
