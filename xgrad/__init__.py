@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import accessor as _accessor  # noqa: F401  (registers .grad on xarray objects)
+from . import dataset_accessor as _accessors  # noqa: F401  (registers .grad on both)
 from .numpy_api import gradient
 
 __version__ = "0.1.0"

@@ -1,41 +1,40 @@
-"""The ``.grad`` accessor on :class:`xarray.DataArray` and :class:`xarray.Dataset`.
+"""The ``.grad`` accessor on :class:`xarray.DataArray` (the Dataset's is in
+:mod:`xgrad.dataset_accessor`).
 
-A thin layer: each method gathers its keyword options into an :class:`~xgrad.labelled.Options`,
+A thin layer: each method gathers its keyword options into an :class:`~xgrad.options.Options`,
 plans the dimensions once (:func:`xgrad.labelled.prepare`: coordinates, periodic seams, the
 Earth grid) and delegates to :mod:`xgrad.labelled` (``along``), :mod:`xgrad.horizontal`
-(``horizontal``) or :mod:`xgrad.vector` (magnitude,
-Laplacian, divergence, curl) and :mod:`xgrad.kinematics` (vector gradient, deformation,
-advection, frontogenesis). The logic is written once for a DataArray; the Dataset methods map
-it over the data variables. The options are listed in every signature (no ``**kwargs``) and
-documented once, in :meth:`DataArrayGradAccessor.along`.
+(``horizontal``) or :mod:`xgrad.vector` (magnitude, Laplacian). The logic is written once for a
+DataArray; the Dataset methods map it over the data variables. The options are listed in every
+signature (no ``**kwargs``) and documented once, in :meth:`DataArrayGradAccessor.along`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import xarray as xr
 
-from . import kinematics, vector
-from .grids import horizontal_dims
+from . import vector
 from .horizontal import horizontal, plan_horizontal
-from .labelled import Plan, derivatives, prepare
+from .labelled import derivatives, prepare
 from .options import Options
-from .variables import check_differentiable, select_variables
 
-__all__ = ["DataArrayGradAccessor", "DatasetGradAccessor"]
+__all__ = ["Boundary", "DataArrayGradAccessor", "GradAccessor", "Period", "options_from"]
 
 Boundary = str | Mapping[Hashable, str]
 Period = float | Mapping[Hashable, float] | None
 
 
-def _options(values: Mapping[str, Any]) -> Options:
+def options_from(values: Mapping[str, Any]) -> Options:
     """The :class:`Options` record, by keyword, from a method's local variables."""
     return Options(**{name: values[name] for name in Options.names()})
 
 
-class _GradAccessor:
+class GradAccessor:
+    """What both accessors hold: the xarray object."""
+
     __slots__ = ("_obj",)
 
     def __init__(self, obj: Any) -> None:
@@ -43,7 +42,7 @@ class _GradAccessor:
 
 
 @xr.register_dataarray_accessor("grad")
-class DataArrayGradAccessor(_GradAccessor):
+class DataArrayGradAccessor(GradAccessor):
     """Derivatives of a DataArray: ``da.grad.along("x")``, ``.magnitude``, ``.laplacian``."""
 
     __slots__ = ()
@@ -131,7 +130,7 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> float(dt[1].round(10)), dt.attrs["units"]
         (8.9932e-06, 'K m-1')
         """
-        options = _options(locals())
+        options = options_from(locals())
         out = derivatives(self._obj, prepare(self._obj, dims, options))
         return out[0] if len(out) == 1 else out
 
@@ -185,7 +184,7 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> float(north[1, 1].round(10)), east.attrs["units"], east.attrs["xgrad_geometry"]
         (8.9932e-06, 'K m-1', 'sphere')
         """
-        options = _options(locals())
+        options = options_from(locals())
         return horizontal(self._obj, plan_horizontal(self._obj, options))
 
     def magnitude(
@@ -235,7 +234,7 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> np.unique(da.grad.magnitude("x", "y").values).tolist()
         [5.0]
         """
-        options = _options(locals())
+        options = options_from(locals())
         return vector.magnitude(self._obj, prepare(self._obj, dims, options))
 
     def laplacian(
@@ -286,505 +285,5 @@ class DataArrayGradAccessor(_GradAccessor):
         >>> da.grad.laplacian("x", accuracy=4).values.round(12).tolist()
         [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
         """
-        options = _options(locals())
+        options = options_from(locals())
         return vector.laplacian(self._obj, prepare(self._obj, dims, options))
-
-
-@xr.register_dataset_accessor("grad")
-class DatasetGradAccessor(_GradAccessor):
-    """Derivatives of a Dataset's data variables: ``ds.grad.along("x")``, ``.curl(...)``."""
-
-    __slots__ = ()
-
-    def _map(
-        self,
-        dims: tuple[Hashable, ...],
-        options: Options,
-        apply: Callable[[Any, Plan], tuple[xr.DataArray, ...]],
-        outputs: int | None = None,
-    ) -> tuple[xr.Dataset, ...]:
-        """``apply`` to every data variable that has all ``dims``; one Dataset per output
-        (``outputs`` of them; by default one per dim)."""
-        ds = self._obj
-        plan = prepare(ds, dims, options)
-        wanted = list(dict.fromkeys(s.dim for s in plan.spacings))
-        # One rule for which variables (xgrad.variables): CF metadata (bounds, grid mappings)
-        # is left out; a variable whose dtype cannot be differentiated is an error here (a
-        # library call), where the command line warns and skips it.
-        names, skipped = select_variables(ds, wanted)
-        for left_out in skipped:  # every dtype error before any graph is built
-            if left_out.kind == "dtype":
-                check_differentiable(ds[left_out.name])
-        per_var = {k: apply(ds[k], plan) for k in names}
-        attrs = dict(ds.attrs) if options.keep_attrs else {}
-        count = len(plan.spacings) if outputs is None else outputs
-        return tuple(
-            xr.Dataset({k: per_var[k][i] for k in names}, coords=ds.coords, attrs=attrs)
-            for i in range(count)
-        )
-
-    def along(
-        self,
-        *dims: Hashable,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.Dataset | tuple[xr.Dataset, ...]:
-        """Derivative of every data variable that has all ``dims``; see ``DataArray.grad.along``.
-
-        Data variables without all the dims are left out; coordinates are kept, and the
-        Dataset's attributes too when ``keep_attrs``. Every variable is checked before any is
-        differentiated, so an error leaves nothing half done.
-
-        Returns
-        -------
-        Dataset or tuple of Dataset
-            One per dim, in the order given.
-
-        See Also
-        --------
-        xgrad.gradient, numpy.gradient, xarray.Dataset.differentiate
-
-        Examples
-        --------
-        >>> import xarray as xr, xgrad
-        >>> ds = xr.Dataset({"a": ("x", [0.0, 1.0, 4.0]), "b": ("y", [1.0, 2.0])})
-        >>> list(ds.grad.along("x").data_vars)
-        ['a']
-        """
-        options = _options(locals())
-        out = self._map(dims, options, derivatives)
-        return out[0] if len(out) == 1 else out
-
-    def horizontal(
-        self,
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> tuple[xr.Dataset, xr.Dataset]:
-        """``DataArray.grad.horizontal`` of every data variable on the Earth grid.
-
-        The grid is found from the Dataset's dims and coordinates (its grid mapping through
-        the data variables' ``grid_mapping`` attribute); data variables without both grid
-        dims are left out.
-
-        Returns
-        -------
-        (Dataset, Dataset)
-            The eastward and the northward derivatives.
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> ds = xr.Dataset({"t": (("lat", "lon"), np.ones((3, 4)))}, coords={
-        ...     "lat": ("lat", [0.0, 1.0, 2.0], {"units": "degrees_north"}),
-        ...     "lon": ("lon", [0.0, 1.0, 2.0, 3.0], {"units": "degrees_east"})})
-        >>> east, north = ds.grad.horizontal()
-        >>> float(abs(east["t"]).max())
-        0.0
-        """
-        options = _options(locals())
-        east, north = self._map(horizontal_dims(self._obj, options), options, horizontal, 2)
-        return east, north
-
-    def magnitude(
-        self,
-        *dims: Hashable,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.Dataset:
-        """``DataArray.grad.magnitude`` of every data variable that has all ``dims``.
-
-        Examples
-        --------
-        >>> import xarray as xr, xgrad
-        >>> ds = xr.Dataset({"a": ("x", [0.0, -1.0, -2.0])})
-        >>> ds.grad.magnitude("x")["a"].values.tolist()
-        [1.0, 1.0, 1.0]
-        """
-        options = _options(locals())
-        return self._map(dims, options, lambda da, plan: (vector.magnitude(da, plan),), 1)[0]
-
-    def laplacian(
-        self,
-        *dims: Hashable,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.Dataset:
-        """``DataArray.grad.laplacian`` of every data variable that has all ``dims``.
-
-        Examples
-        --------
-        >>> import xarray as xr, xgrad
-        >>> ds = xr.Dataset({"a": ("x", [0.0, 1.0, 4.0, 9.0, 16.0, 25.0])})
-        >>> ds.grad.laplacian("x", accuracy=4)["a"].values.round(12).tolist()
-        [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
-        """
-        options = _options(locals())
-        return self._map(dims, options, lambda da, plan: (vector.laplacian(da, plan),), 1)[0]
-
-    def divergence(
-        self,
-        components: Mapping[Hashable, Hashable],
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.DataArray:
-        """Divergence of the vector field whose components are data variables.
-
-        Cartesian: ``sum_i dF_i/dx_i``. On the sphere, with the longitude and latitude dims
-        as keys (either order), the horizontal divergence
-        ``1/(R cos phi) [du/dlambda + d(v cos phi)/dphi]`` (NaN exactly at the poles). On a
-        rotated-pole, projected or curvilinear grid, components keyed by its two dims are
-        along the grid lines and use the orthogonal-grid formula
-        ``1/(hx hy) [d(hy u)/dx + d(hx v)/dy]``; keys ``"east"``/``"north"`` give
-        Earth-relative components, for which the divergence is exact on any grid (see
-        :mod:`xgrad.orthogonal`). A sphere only: an ellipsoid is refused.
-
-        Parameters
-        ----------
-        components : mapping of dim to data variable name
-            E.g. ``{"lon": "u", "lat": "v"}``: ``u`` is the component along ``lon``; or
-            ``{"east": "u", "north": "v"}`` for Earth-relative components on any Earth grid.
-        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
-            As in :meth:`DataArrayGradAccessor.along`.
-
-        Returns
-        -------
-        DataArray
-            Named "divergence", units component units per metre (or per coordinate unit),
-            attributes those the components share (when ``keep_attrs``).
-
-        See Also
-        --------
-        curl, DataArrayGradAccessor.along
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> x = np.arange(5.0)
-        >>> ds = xr.Dataset({"u": (("y", "x"), np.tile(2 * x, (5, 1))),
-        ...                  "v": (("y", "x"), np.tile(-x[:, None], (1, 5)))},
-        ...                 coords={"x": x, "y": x})
-        >>> np.unique(ds.grad.divergence({"x": "u", "y": "v"}).values).tolist()
-        [1.0]
-        """
-        options = _options(locals())
-        return vector.divergence(self._obj, components, options)
-
-    def curl(
-        self,
-        components: Mapping[Hashable, Hashable],
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.DataArray:
-        """Vertical component of the curl of a 2-D vector field, ``dv/dx - du/dy``.
-
-        Cartesian: the first key is x, the second y. On the sphere (keys the longitude and
-        latitude dims, either order) the relative vorticity
-        ``1/(R cos phi) [dv/dlambda - d(u cos phi)/dphi]`` (NaN exactly at the poles). On a
-        rotated-pole, projected or curvilinear grid: grid-relative components keyed by its
-        two dims (orthogonal-grid formula ``1/(hx hy) [d(hy v)/dx - d(hx u)/dy]``), or
-        Earth-relative ones keyed ``"east"``/``"north"`` (exact on any grid; see
-        :mod:`xgrad.orthogonal`).
-
-        Parameters
-        ----------
-        components : mapping of dim to data variable name
-            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}`` or
-            ``{"east": "u", "north": "v"}``.
-        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
-            As in :meth:`DataArrayGradAccessor.along`.
-
-        Returns
-        -------
-        DataArray
-            Named "curl", units component units per metre (``"s-1"`` for a wind in
-            ``"m s-1"`` on the sphere).
-
-        See Also
-        --------
-        divergence, DataArrayGradAccessor.along
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> x = np.arange(5.0)
-        >>> ds = xr.Dataset({"u": (("y", "x"), np.tile(-x[:, None], (1, 5))),
-        ...                  "v": (("y", "x"), np.tile(x, (5, 1)))},
-        ...                 coords={"x": x, "y": x})
-        >>> np.unique(ds.grad.curl({"x": "u", "y": "v"}).values).tolist()  # solid rotation
-        [2.0]
-        """
-        options = _options(locals())
-        return vector.curl(self._obj, components, options)
-
-    def vector_gradient(
-        self,
-        components: Mapping[Hashable, Hashable],
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.Dataset:
-        """Gradient of a 2-D vector field: ``du/dx``, ``du/dy``, ``dv/dx``, ``dv/dy``.
-
-        On the sphere (keys the longitude and latitude dims, either order, or ``"east"`` and
-        ``"north"``) x is eastward and y northward in the local frame, with the sphere's metric
-        terms (``tan(phi)/R`` analytic)::
-
-            du/dx = u_lambda / (R cos phi) - v tan(phi) / R     du/dy = u_phi / R
-            dv/dx = v_lambda / (R cos phi) + u tan(phi) / R     dv/dy = v_phi / R
-
-        On an ellipsoid ``R`` is the prime-vertical radius of curvature ``N(phi)`` in the
-        metric terms (and ``d/dy`` is per metre of meridian); on a rotated-pole grid the
-        components are grid-relative and the frame is the rotated sphere's. Projected and
-        curvilinear grids are a ValueError for now. In cartesian geometry the plain
-        derivatives, x the first key. Each component is differentiated along both dims in one
-        pass (see :mod:`xgrad.kinematics` and ``docs/guide/kinematics.md``).
-
-        Parameters
-        ----------
-        components : mapping of dim to data variable name
-            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}``.
-        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
-            As in :meth:`DataArrayGradAccessor.along`.
-
-        Returns
-        -------
-        Dataset
-            ``d{u}_dx``, ``d{u}_dy``, ``d{v}_dx``, ``d{v}_dy`` (``u``, ``v`` the components'
-            names), units component units per metre (``"s-1"`` for a wind in ``"m s-1"``).
-
-        See Also
-        --------
-        deformation, curl, divergence, metpy.calc.vector_derivative
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> x = np.arange(5.0)
-        >>> X, Y = np.meshgrid(x, x)
-        >>> ds = xr.Dataset({"u": (("y", "x"), 2 * X - 3 * Y), "v": (("y", "x"), 5 * X + Y / 2)},
-        ...                 coords={"x": x, "y": x})
-        >>> g = ds.grad.vector_gradient({"x": "u", "y": "v"})
-        >>> {k: np.unique(g[k].values).tolist() for k in g.data_vars}
-        {'du_dx': [2.0], 'du_dy': [-3.0], 'dv_dx': [5.0], 'dv_dy': [0.5]}
-        """
-        options = _options(locals())
-        return kinematics.vector_gradient(self._obj, components, options)
-
-    def deformation(
-        self,
-        components: Mapping[Hashable, Hashable],
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.Dataset:
-        """Stretching, shearing and total deformation of a 2-D vector field.
-
-        ``stretching = du/dx - dv/dy``, ``shearing = dv/dx + du/dy``, ``total`` their hypot,
-        from :meth:`vector_gradient` (metric terms included on the sphere); MetPy's definitions.
-        The Okubo-Weiss parameter is
-        ``d.stretching_deformation**2 + d.shearing_deformation**2 - ds.grad.curl(components)**2``.
-
-        Parameters
-        ----------
-        components : mapping of dim to data variable name
-            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}``.
-        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
-            As in :meth:`DataArrayGradAccessor.along`.
-
-        Returns
-        -------
-        Dataset
-            ``stretching_deformation``, ``shearing_deformation``, ``total_deformation``.
-
-        See Also
-        --------
-        vector_gradient, metpy.calc.total_deformation
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> x = np.arange(5.0)
-        >>> X, Y = np.meshgrid(x, x)
-        >>> ds = xr.Dataset({"u": (("y", "x"), 2 * X - 3 * Y), "v": (("y", "x"), 5 * X + Y / 2)},
-        ...                 coords={"x": x, "y": x})
-        >>> d = ds.grad.deformation({"x": "u", "y": "v"})
-        >>> {k: np.unique(d[k].values).tolist() for k in d.data_vars}
-        {'stretching_deformation': [1.5], 'shearing_deformation': [2.0], 'total_deformation': [2.5]}
-        """
-        options = _options(locals())
-        return kinematics.deformation(self._obj, components, options)
-
-    def advection(
-        self,
-        name: Hashable,
-        components: Mapping[Hashable, Hashable],
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.DataArray:
-        """Advection ``-(u df/dx + v df/dy)`` of data variable ``name`` by the components.
-
-        ``f`` is differentiated along both dims in one pass (per metre on the sphere, x the
-        longitude); MetPy's sign: positive where the wind brings higher values.
-
-        Parameters
-        ----------
-        name : Hashable
-            The data variable advected.
-        components : mapping of dim to data variable name
-            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}``.
-        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
-            As in :meth:`DataArrayGradAccessor.along`.
-
-        Returns
-        -------
-        DataArray
-            Named "advection", laid out as ``name``; units ``name``'s per second for a wind in
-            ``"m s-1"`` (``"K s-1"``).
-
-        See Also
-        --------
-        frontogenesis, metpy.calc.advection
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> x = np.arange(5.0)
-        >>> X, Y = np.meshgrid(x, x)
-        >>> ds = xr.Dataset({"T": (("y", "x"), X + 2 * Y), "u": (("y", "x"), 0 * X + 1),
-        ...                  "v": (("y", "x"), 0 * X + 1)}, coords={"x": x, "y": x})
-        >>> np.unique(ds.grad.advection("T", {"x": "u", "y": "v"}).values).tolist()
-        [-3.0]
-        """
-        options = _options(locals())
-        return kinematics.advection(self._obj, name, components, options)
-
-    def frontogenesis(
-        self,
-        name: Hashable,
-        components: Mapping[Hashable, Hashable],
-        *,
-        edge_order: int = 1,
-        accuracy: int = 2,
-        datetime_unit: str | None = None,
-        geometry: str = "auto",
-        radius: float | str | None = None,
-        crs: Any = None,
-        boundary: Boundary = "auto",
-        period: Period = None,
-        nan: str = "propagate",
-        keep_attrs: bool = True,
-    ) -> xr.DataArray:
-        """2-D Petterssen frontogenesis of data variable ``name`` by the components.
-
-        ``-(f_x**2 du/dx + f_x f_y (du/dy + dv/dx) + f_y**2 dv/dy) / |grad f|``: the rate of
-        change of ``|grad f|`` following the flow, positive where the front strengthens (MetPy's
-        definition and sign); 0 where ``grad f`` is exactly zero. The vector gradient
-        includes the sphere's metric terms (:meth:`vector_gradient`).
-
-        Parameters
-        ----------
-        name : Hashable
-            The data variable (e.g. potential temperature).
-        components : mapping of dim to data variable name
-            Exactly two entries, e.g. ``{"lon": "u", "lat": "v"}``.
-        edge_order, accuracy, datetime_unit, geometry, radius, crs, boundary, period, nan, keep_attrs
-            As in :meth:`DataArrayGradAccessor.along`.
-
-        Returns
-        -------
-        DataArray
-            Named "frontogenesis", laid out as ``name``; units ``"K m-1 s-1"`` for a temperature
-            in K and a wind in ``"m s-1"`` on the sphere.
-
-        See Also
-        --------
-        advection, deformation, metpy.calc.frontogenesis
-
-        Examples
-        --------
-        >>> import numpy as np, xarray as xr, xgrad
-        >>> x = np.arange(5.0)
-        >>> X, Y = np.meshgrid(x, x)
-        >>> ds = xr.Dataset({"T": (("y", "x"), X), "u": (("y", "x"), -X),
-        ...                  "v": (("y", "x"), 0 * X)}, coords={"x": x, "y": x})
-        >>> np.unique(ds.grad.frontogenesis("T", {"x": "u", "y": "v"}).values).tolist()
-        [1.0]
-        """
-        options = _options(locals())
-        return kinematics.frontogenesis(self._obj, name, components, options)
