@@ -13,7 +13,7 @@ along time):
 Each is built and computed (both derivatives, results persisted then freed) once per round,
 interleaved, after a warm-up round; the medians and their ratio are printed (target: horizontal
 at most 1.5 times along, docs/performance.md). xgrad keeps the last grids' metrics
-(:data:`xgrad.metrics.CACHED_GRIDS`, keyed by a token of the coordinates' values), so
+(:data:`xgrad.metric_cache.CACHED_GRIDS`, found by the coordinates' exact values), so
 ``horizontal()`` is timed twice: on the grid of the previous call (the metric reused: the next
 file of a model run) and as the first call on a grid (the metric computed: cache cleared).
 
@@ -93,7 +93,7 @@ def main() -> None:
     regular, curvilinear = build(*shape, chunk=args.chunk)
     east, _ = curvilinear.grad.horizontal()
     assert east.attrs["xgrad_geometry"] == "curvilinear"
-    from xgrad.metrics import clear_metrics
+    from xgrad.metric_cache import clear_metrics
 
     def first_call() -> tuple[Any, Any]:
         clear_metrics()

@@ -31,6 +31,7 @@ from earth_grids import (
 )
 
 import xgrad  # noqa: F401  (registers .grad)
+from xgrad import metric_cache
 from xgrad.labelled import prepare
 from xgrad.options import Options
 
@@ -598,4 +599,75 @@ def test_metric_is_reused_only_for_the_same_grid(assert_bitwise_equal):
     fresh = metrics._curvilinear(moved, other.grid, list(other.spacings), Options(), False)
     for d in ("y", "x"):
         assert_bitwise_equal(other.metric.scales[d].values, fresh.scales[d].values)
-    assert len(metrics._metrics) <= metrics.CACHED_GRIDS
+    assert len(metric_cache._entries) <= metric_cache.CACHED_GRIDS
+
+
+def test_kept_metric_is_not_reused_after_coordinates_change_in_place(assert_bitwise_equal):
+    """The kept metric is found by the coordinates' exact values, not by the array object: a
+    coordinate written in place (one value, or only the sign of a zero), or a new array of the
+    same shape, dtype, dims and attributes, gives the metric of the new values."""
+    from xgrad import metrics
+
+    metric_cache.clear_metrics()
+    da = orca(11).da.copy(deep=True)
+    first = prepare(da, ("y", "x"), Options(), frame=True).metric
+    assert prepare(da, ("y", "x"), Options(), frame=True).metric is first
+    da.nav_lon.values[5, 6] += 1e-7  # in place: same array object, same name, dims, attrs
+    moved = prepare(da, ("y", "x"), Options(), frame=True)
+    assert moved.metric is not first and moved.metric.token != first.token
+    fresh = metrics._curvilinear(da, moved.grid, list(moved.spacings), Options(), True)
+    for row in ("east", "north"):
+        for d in ("y", "x"):
+            assert_bitwise_equal(
+                moved.metric.to_earth[row][d].values, fresh.to_earth[row][d].values
+            )
+    # the sign of a zero longitude changes sin(lon)'s bits, so it is another grid
+    lon = da.nav_lon.values
+    k = np.unravel_index(np.argmin(np.abs(lon)), lon.shape)
+    lon[k] = 0.0
+    zero = prepare(da, ("y", "x"), Options(), frame=True).metric
+    lon[k] = -0.0
+    assert prepare(da, ("y", "x"), Options(), frame=True).metric is not zero
+    # a new array of the same shape and metadata, other values: another grid
+    other = da.assign_coords(nav_lat=da.nav_lat.copy(data=da.nav_lat.values * 0.5))
+    assert prepare(other, ("y", "x"), Options(), frame=True).metric is not zero
+
+
+def test_kept_metrics_are_found_for_several_grids_of_one_shape():
+    """Two grids with the same shape and metadata (two ensemble members' grids, alternating)
+    are both kept, each found by its values; beyond CACHED_GRIDS the least recently used goes."""
+    metric_cache.clear_metrics()
+    a = orca(11).da
+    b = a.assign_coords(nav_lat=a.nav_lat * 0.99)
+    first_a = prepare(a, ("y", "x"), Options()).metric
+    first_b = prepare(b, ("y", "x"), Options()).metric
+    assert first_a is not first_b and first_a.token != first_b.token
+    assert prepare(a, ("y", "x"), Options()).metric is first_a
+    assert prepare(b, ("y", "x"), Options()).metric is first_b
+    c = a.assign_coords(nav_lat=a.nav_lat * 0.98)
+    prepare(c, ("y", "x"), Options())  # evicts a (b was used last)
+    assert len(metric_cache._entries) == metric_cache.CACHED_GRIDS
+    assert prepare(b, ("y", "x"), Options()).metric is first_b
+    again = prepare(a, ("y", "x"), Options()).metric
+    assert again is not first_a and again.token == first_a.token  # same values, same name
+    metric_cache.clear_metrics()
+    assert not metric_cache._entries
+
+
+def test_kept_metric_copies_the_values_it_compares():
+    """The kept values are a copy (writing the caller's array does not change them) and the
+    comparison is bitwise: NaN payloads and signed zeros count, non-contiguous views work."""
+    kept = np.array([[0.0, 1.0], [np.nan, 2.0]])
+    key = metric_cache.grid_key([("lat", xr.Variable(("y", "x"), kept))], "grid")
+    metric_cache.clear_metrics()
+    metric_cache.keep(key, "metric")
+    assert metric_cache.find(key) == "metric"
+    kept[0, 1] = 5.0  # the caller's array, written after keep
+    assert metric_cache.find(key) is None
+    kept[0, 1] = 1.0
+    view = np.asfortranarray(kept)  # same values, another layout
+    again = metric_cache.grid_key([("lat", xr.Variable(("y", "x"), view))], "grid")
+    assert again.key == key.key and metric_cache.find(again) == "metric"
+    kept[0, 0] = -0.0
+    assert metric_cache.find(key) is None
+    metric_cache.clear_metrics()

@@ -2,7 +2,7 @@
 
 For every grid but the regular latitude/longitude one (whose factors are
 :func:`xgrad.geometry.metric_factor`), :func:`grid_metric` computes, in float64, from the
-coordinates only (and keeps for the next calls on the same grid, :data:`CACHED_GRIDS`):
+coordinates only (and keeps for the next calls on the same grid, :mod:`xgrad.metric_cache`):
 
 ``scales[dim]``
     What multiplies the derivative per coordinate unit along ``dim`` (inside the engine's pass)
@@ -33,8 +33,6 @@ Curvilinear
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,12 +40,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import metric_cache
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .earth import Figure
 from .engine import differentiate, real_dtype
 from .geometry import PER_DEGREE, cf_role, latitude_values
 from .grids import LENGTH_UNITS, HorizontalGrid
+from .metric_cache import clear_metrics
 from .options import Options
 from .periodic import axis_spacing
 
@@ -60,7 +60,8 @@ Field = Any  # an xarray.DataArray over grid dims (float64, in memory) or a Pyth
 class GridMetric:
     """Scale factors per grid dim and (for ``horizontal``) the grid-to-Earth matrix.
 
-    ``token`` is the token of everything the metric was computed from (:func:`grid_metric`);
+    ``token`` is the token of everything the metric was computed from, the coordinates'
+    values included (:func:`xgrad.metric_cache.content_token`);
     ``derived`` holds what callers build from the fields once per layout (``.grad.horizontal``'s
     operands), so it lives as long as the metric does.
     """
@@ -69,16 +70,6 @@ class GridMetric:
     to_earth: Mapping[str, Mapping[Hashable, Field]] | None = None
     token: str | None = None
     derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
-
-
-#: The metrics of the last :data:`CACHED_GRIDS` grids, keyed by a token of everything they are
-#: computed from, the coordinates' values included (one hash, cheaper than recomputing): the
-#: next call on the same grid (the next file of a model run, a Dataset's variables, another
-#: method) reuses it. A large curvilinear grid's metric is a few float64 (ny, nx) fields
-#: (about 50 MB on ERA5's 721 x 1440), hence so few.
-CACHED_GRIDS = 2
-_metrics: OrderedDict[str, GridMetric] = OrderedDict()
-_metrics_lock = threading.Lock()
 
 
 def grid_metric(
@@ -91,48 +82,30 @@ def grid_metric(
 ) -> GridMetric | None:
     """The metric of ``grid`` for the planned ``spacings`` (None on a regular grid or none).
 
-    ``frame=True`` also gives ``to_earth`` (``spacings`` must then hold both grid dims).
+    ``frame=True`` also gives ``to_earth`` (``spacings`` must then hold both grid dims). The
+    metrics of the last grids are kept (:mod:`xgrad.metric_cache`: found again by the exact
+    values of the coordinates they read, their grid, spacings and options).
     """
     if grid is None or grid.kind == "sphere":
         return None
     mine = [s for s in spacings if s.dim in grid.dims and s.role is not None]
-    token = _metric_token(obj, grid, mine, options, frame)
-    with _metrics_lock:
-        if token in _metrics:
-            _metrics.move_to_end(token)
-            return _metrics[token]
+    # everything a metric reads: the grid (kind, dims, mapping, figure), its coordinates
+    # (values, dims, attributes), the planned spacings and the options
+    names = [n for n in (grid.latitude, grid.longitude, grid.x, grid.y) if n in obj.coords]
+    coords = [(n, obj.coords[n].variable) for n in dict.fromkeys(names)]
+    key = metric_cache.grid_key(coords, grid, mine, options, frame)
+    kept = metric_cache.find(key)
+    if kept is not None:
+        return kept
     if grid.kind == "rotated_pole":
         metric = _rotated(obj, grid, mine, frame)
     elif grid.kind == "projected":
         metric = _projected(obj, grid, mine, options, frame)
     else:
         metric = _curvilinear(obj, grid, mine, options, frame)
-    metric = dataclasses.replace(metric, token=token)
-    with _metrics_lock:
-        _metrics[token] = metric
-        while len(_metrics) > CACHED_GRIDS:
-            _metrics.popitem(last=False)
+    metric = dataclasses.replace(metric, token=metric_cache.content_token(key))
+    metric_cache.keep(key, metric)
     return metric
-
-
-def clear_metrics() -> None:
-    """Forget the kept metrics (:data:`CACHED_GRIDS`): frees their memory; the next call on
-    any grid computes its metric again (``benchmarks/grids.py`` times that first call)."""
-    with _metrics_lock:
-        _metrics.clear()
-
-
-def _metric_token(
-    obj: Any, grid: HorizontalGrid, spacings: list, options: Options, frame: bool
-) -> str:
-    """A token of everything :func:`grid_metric` reads: the grid (kind, dims, mapping, figure),
-    the coordinates it reads (values, dims and attributes: a dask coordinate by its name), the
-    planned spacings and the options."""
-    from dask.base import tokenize
-
-    names = [n for n in (grid.latitude, grid.longitude, grid.x, grid.y) if n in obj.coords]
-    coords = [(n, obj.coords[n].variable) for n in dict.fromkeys(names)]
-    return tokenize(grid, coords, spacings, options, frame, "xgrad-metric-1")
 
 
 def _field(values: np.ndarray, dims: Sequence[Hashable]) -> xr.DataArray:
