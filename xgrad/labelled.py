@@ -34,6 +34,7 @@ from .grids import HorizontalGrid, plan_grid
 from .metrics import GridMetric, broadcast_field, grid_metric
 from .options import Options
 from .periodic import axis_spacing, plan_boundaries
+from .seams import check_periodic_seams
 from .units import _clean, derivative_attrs
 from .variables import check_differentiable
 
@@ -109,6 +110,7 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options, *, frame: boo
         obj, spacings, options.boundary, options.period, accuracy=options.accuracy
     )
     spacings, geometry, grid = plan_grid(obj, spacings, options)
+    check_periodic_seams(obj, grid, spacings)
     return Plan(
         spacings=tuple(spacings),
         geometry=geometry,
