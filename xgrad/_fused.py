@@ -123,13 +123,25 @@ def frontogenesis(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
     return numerator / size if size != 0 else numerator
 
 
-def combine(derivatives: list, operands: list, *, steps: tuple, keep: tuple, dtype: str) -> Any:
+def combine(
+    derivatives: list,
+    operands: list,
+    *,
+    steps: tuple,
+    keep: tuple,
+    dtype: str,
+    out: list | None = None,
+) -> Any:
     """The kernels ``steps`` on one block, for :func:`xgrad.engine.differentiate`'s ``combine``.
 
     Each step is ``(name, args)``, each arg ``("d", i)`` derivative ``i``, ``("o", i)`` operand
     ``i`` (both cast to ``dtype`` first, as :func:`xgrad.local_frame.fused` casts every array),
     ``("r", i)`` the result of step ``i`` or ``("c", value)`` a constant; ``keep`` names what is
     returned the same way (``("D", i)``: derivative ``i`` as it came, not cast).
+
+    ``out`` (the engine's views of its results, one per ``keep``): a kept step writes into its
+    view (the ufunc's ``out=``, the same loop and bits) instead of a new array that the engine
+    would then copy in; later steps read it from there.
     """
     found = {
         "D": derivatives,
@@ -137,10 +149,16 @@ def combine(derivatives: list, operands: list, *, steps: tuple, keep: tuple, dty
         "o": [a.astype(dtype, copy=False) if hasattr(a, "astype") else a for a in operands],
         "r": [],
     }
-    for name, args in steps:
-        found["r"].append(apply(name, *(i if s == "c" else found[s][i] for s, i in args)))
-    out = tuple(found[s][i] for s, i in keep)
-    return out if len(out) > 1 else out[0]
+    into = {
+        i: target
+        for (s, i), target in zip(keep, out or ())
+        if s == "r" and type(target) is np.ndarray and target.dtype == dtype
+    }
+    for n, (name, args) in enumerate(steps):
+        values = (i if s == "c" else found[s][i] for s, i in args)
+        found["r"].append(apply(name, *values, out=into.get(n)))
+    result = tuple(found[s][i] for s, i in keep)
+    return result if len(result) > 1 else result[0]
 
 
 # --- the plain NumPy path: cupy and other duck arrays ---------------------------------------
@@ -169,12 +187,13 @@ def _frontogenesis_plain(fx, fy, ux, uy, vx, vy, u, v, tan, metric):
 _PLAIN = {"hypot": lambda x, y: _hypot_plain(x, y), "frontogenesis": _frontogenesis_plain}
 
 
-def apply(name: str, *args: Any) -> Any:
+def apply(name: str, *args: Any, out: Any = None) -> Any:
     """Kernel ``name`` on ``args``: numba's ufunc on numpy arrays, the same formulas with NumPy
-    functions on any other array (cupy), with the ufunc's casts; the same bits on numpy."""
+    functions on any other array (cupy), with the ufunc's casts; the same bits on numpy.
+    ``out`` (numpy arrays only: a numpy array of the working dtype) receives the result."""
     arrays = [a for a in args if hasattr(a, "dtype") and getattr(a, "ndim", 0) > 0]
     if all(type(a) is np.ndarray for a in arrays):
-        return kernel(name)(*args)
+        return kernel(name)(*args) if out is None else kernel(name)(*args, out=out)
     dtype = arrays[0].dtype  # the caller cast every array to one dtype (float32 or float64)
 
     def cast(a: Any) -> Any:
