@@ -65,8 +65,9 @@ def _generate(path: str, nt: int, ny: int, nx: int) -> None:
 
 def _copy(src: str, dst: str) -> None:
     """Child process: the I/O floor, the command's own open and atomic write, no derivative."""
-    from xgrad.cli.files import open_input, write_dataset
+    from xgrad.cli.reading import open_input
     from xgrad.cli.schedulers import scheduler
+    from xgrad.cli.writing import write_dataset
 
     with open_input(src) as ds, scheduler("threads") as compute:
         write_dataset(ds, dst, compute)
@@ -118,7 +119,7 @@ def bench_size(
         print(f"  {raw:.1f} GiB: skipped, {free:.0f} GiB of disk free for the outputs")
         _rm(src)
         return None
-    from xgrad.cli.files import open_input
+    from xgrad.cli.reading import open_input
 
     with open_input(src) as ds:  # the chunks the command itself will use
         row["dask_chunk_mib"] = ds.f.data.chunksize[0] * ny * nx * 4 / 2**20

@@ -21,8 +21,8 @@ import xarray as xr
 import xgrad.accessor  # noqa: F401  (registers .grad)
 from xgrad.cli import main, schedulers
 from xgrad.cli.errors import InputError
-from xgrad.cli.files import _check_classic_size, open_input
 from xgrad.cli.parser import parse_chunks
+from xgrad.cli.reading import _check_classic_size, open_input
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The fixtures write Zarr v3 with consolidated metadata, as xarray does by default.
@@ -597,7 +597,7 @@ def test_failed_netcdf_write_closes_its_file(tmp_path):
     import gc
     import warnings
 
-    from xgrad.cli.files import write_dataset
+    from xgrad.cli.writing import write_dataset
 
     ds = xr.Dataset({"a": (("t", "x"), np.ones((4, 6)))}).chunk(t=1)
 

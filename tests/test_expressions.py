@@ -138,7 +138,7 @@ def _assert_same_netcdf(a, b):
 def test_command_line_with_array_expressions(tmp_path, suffix):
     """``xgrad gradient`` as users run it, with dask's array expressions on, writes what it
     writes in the legacy mode. dask 2026.8 has no ``store`` for expressions, which xarray's
-    writers call; the command fills it in with dask's legacy one (``xgrad.cli.files``)."""
+    writers call; the command fills it in with dask's legacy one (``xgrad.cli.writing``)."""
     src = xr.Dataset(
         {"h": (("y", "x"), F[:, :, 0], {"units": "m"}), "u": (("y", "x"), F[:, :, 1])},
         coords={"x": ("x", X, {"units": "m"})},

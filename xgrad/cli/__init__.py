@@ -9,7 +9,8 @@ are one line each, ``xgrad: warning: ...``.
 The modules, each importing only those listed after it: this one (:func:`main`, the commands);
 :mod:`~xgrad.cli.parser` (argparse); :mod:`~xgrad.cli.demo`; :mod:`~xgrad.cli.pipeline` (open,
 choose variables, differentiate, write, plot); :mod:`~xgrad.cli.plot`;
-:mod:`~xgrad.cli.files` (NetCDF and Zarr: open, check, write atomically);
+:mod:`~xgrad.cli.reading` (open NetCDF and Zarr, check them);
+:mod:`~xgrad.cli.writing` (check the output path, write atomically);
 :mod:`~xgrad.cli.schedulers` (dask schedulers, progress, interruption);
 :mod:`~xgrad.cli.errors`.
 """

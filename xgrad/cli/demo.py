@@ -28,10 +28,10 @@ import xarray as xr
 
 from ..earth import MEAN_RADIUS
 from .errors import InputError
-from .files import write_dataset
 from .pipeline import run_gradient
 from .plot import plot_dataarray
 from .schedulers import scheduler
+from .writing import write_dataset
 
 __all__ = ["analytic_gradient", "run_demo", "synthetic_field"]
 

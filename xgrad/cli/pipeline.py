@@ -6,7 +6,7 @@
 one pass over the data; with ``--horizontal`` one ``Dataset.grad.horizontal()`` on the Earth
 grid's variables), checks the output and plot paths, and only then computes: one dask
 computation that streams chunks from INPUT to a hidden temporary next to OUTPUT, renamed into
-place at the end (:func:`xgrad.cli.files.write_dataset`). Memory stays at a few chunks per
+place at the end (:func:`xgrad.cli.writing.write_dataset`). Memory stays at a few chunks per
 worker thread, whatever the size of the data.
 """
 
@@ -24,8 +24,9 @@ import xarray as xr
 from .. import __version__
 from ..variables import cf_metadata_variables, select_variables
 from .errors import InputError, message
-from .files import check_output_path, open_input, output_format, write_dataset
+from .reading import open_input
 from .schedulers import check_scheduler, scheduler
+from .writing import check_output_path, output_format, write_dataset
 
 __all__ = ["derivative_dataset", "run_gradient"]
 

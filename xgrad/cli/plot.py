@@ -223,7 +223,7 @@ def plot_first(store: str | os.PathLike, path: str | os.PathLike) -> Path:
     -------
     pathlib.Path
     """
-    from .files import open_input
+    from .reading import open_input
 
     with open_input(store) as ds:
         if not ds.data_vars:

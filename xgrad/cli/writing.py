@@ -1,15 +1,11 @@
-"""NetCDF and Zarr for the command line: open lazily, check before computing, write atomically.
+"""NetCDF and Zarr output for the command line: check the path first, write atomically.
 
-Reading: :func:`open_input` opens a NetCDF file or a Zarr store with dask chunks and turns every
-way a file can be unreadable into an :class:`~xgrad.cli.errors.InputError` (exit status 2).
-A truncated classic (NetCDF-3) file opens without complaint in netCDF-C and reads as zeros, so
-its header is checked against its size here (:func:`_check_classic_size`).
-
-Writing: :func:`write_dataset` stores into a hidden sibling of the output (same directory, so
-the final rename is atomic on one file system), runs the computation through a caller-given
-``compute`` function, and renames into place only when everything is written. On any exception,
+:func:`write_dataset` stores into a hidden sibling of the output (same directory, so the final
+rename is atomic on one file system), runs the computation through a caller-given ``compute``
+function, and renames into place only when everything is written. On any exception,
 ``KeyboardInterrupt`` included, the temporary is removed and the output is untouched; with
-``overwrite`` an existing output is replaced only after the new one is complete.
+``overwrite`` an existing output is replaced only after the new one is complete. Reading is
+:mod:`xgrad.cli.reading`.
 
 With dask's array expressions on (``DASK_ARRAY__QUERY_PLANNING=True``), dask 2026.8 has no
 ``dask.array.store``, which xarray's writers call for every dask array; while xarray builds the
@@ -22,13 +18,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import sys
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,222 +31,14 @@ from typing import Any
 import xarray as xr
 
 from .errors import InputError
+from .reading import is_zarr_store
 
-__all__ = [
-    "check_output_path",
-    "input_format",
-    "open_input",
-    "output_format",
-    "write_dataset",
-]
+__all__ = ["check_output_path", "output_format", "write_dataset"]
 
 OUTPUT_SUFFIXES = {".nc": "netcdf", ".nc4": "netcdf", ".zarr": "zarr"}
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 # Encoding keys that describe a coordinate's *values* (kept so times round-trip with their
 # units and calendar); chunking and compression keys describe the input file and are dropped.
 _KEPT_ENCODING = ("units", "calendar", "dtype", "_FillValue", "scale_factor", "add_offset")
-
-
-def _is_zarr_store(path: Path) -> bool:
-    return path.is_dir() and any(
-        (path / name).exists() for name in ("zarr.json", ".zgroup", ".zarray", ".zmetadata")
-    )
-
-
-def input_format(path: Path) -> str:
-    """``"zarr"``, ``"netcdf3"`` or ``"netcdf4"``, from the store layout or the file's signature."""
-    if not path.exists():
-        raise InputError(f"input {str(path)!r} does not exist")
-    if path.is_dir():
-        if _is_zarr_store(path):
-            return "zarr"
-        raise InputError(f"input {str(path)!r} is a directory but not a Zarr store")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head[:3] == b"CDF" and head[3:4] in (b"\x01", b"\x02", b"\x05"):
-        return "netcdf3"
-    if head == _HDF5_SIGNATURE:
-        return "netcdf4"
-    raise InputError(
-        f"input {str(path)!r} is neither a NetCDF file (no NetCDF or HDF5 signature at its start) "
-        "nor a Zarr store"
-    )
-
-
-def _check_classic_size(path: Path) -> None:
-    """InputError when a NetCDF-3 file is shorter than its header says (a truncated copy).
-
-    Parses just enough of the classic header (CDF-1, CDF-2 and CDF-5) to find where the last
-    variable ends: ``begin + vsize`` for fixed-size variables, and ``numrecs`` records for
-    record variables.
-    """
-    with open(path, "rb") as f:
-        data = f.read(1 << 20)
-    pos = 4
-    version = data[3]
-    big = version == 5  # CDF-5: 64-bit counts and offsets
-    offset64 = version in (2, 5)
-
-    def read(fmt: str) -> int:
-        nonlocal pos
-        (value,) = struct.unpack_from(">" + fmt, data, pos)
-        pos += struct.calcsize(fmt)
-        return value
-
-    def count() -> int:
-        return read("Q" if big else "I")
-
-    def skip(nbytes: int) -> None:
-        nonlocal pos
-        pos += (nbytes + 3) // 4 * 4  # everything is padded to 4 bytes
-
-    def name() -> None:
-        skip(count())
-
-    sizes = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
-
-    def attributes() -> None:
-        read("I")  # tag (NC_ATTRIBUTE or ABSENT)
-        for _ in range(count()):
-            name()
-            nc_type = read("I")
-            skip(count() * sizes[nc_type])
-
-    try:
-        numrecs = count()
-        read("I")  # NC_DIMENSION or ABSENT
-        dim_lengths = []
-        for _ in range(count()):
-            name()
-            dim_lengths.append(count())
-        attributes()
-        read("I")  # NC_VARIABLE or ABSENT
-        fixed_end, records = 0, []
-        for _ in range(count()):
-            name()
-            dimids = [count() for _ in range(count())]
-            attributes()
-            read("I")  # nc_type
-            vsize = count()
-            begin = read("Q" if offset64 else "I")
-            if dimids and dim_lengths[dimids[0]] == 0:  # the unlimited (record) dimension
-                records.append((begin, vsize))
-            else:
-                fixed_end = max(fixed_end, begin + vsize)
-    except struct.error:
-        if len(data) < 1 << 20:  # we read the whole file and its header stops short
-            raise InputError(
-                f"input {str(path)!r} is truncated: the file ends inside its NetCDF header"
-            ) from None
-        return  # a header longer than 1 MiB: leave it to the NetCDF library
-    except (IndexError, KeyError):
-        return  # not a header we understand; the NetCDF library will say what is wrong
-    need = fixed_end
-    streaming = numrecs in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF)
-    if records and numrecs and not streaming:
-        recsize = sum(v for _, v in records)
-        need = max(need, max(b + (numrecs - 1) * recsize + v for b, v in records))
-    size = path.stat().st_size
-    if size < need:
-        raise InputError(
-            f"input {str(path)!r} is truncated: its NetCDF header describes {need} bytes of data "
-            f"but the file has {size}; copy it again"
-        )
-
-
-def open_input(
-    path: str | os.PathLike, chunks: Mapping[str, int | str] | None = None
-) -> xr.Dataset:
-    """Open a NetCDF file or Zarr store lazily, as dask arrays.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A NetCDF file (classic or NetCDF-4) or a Zarr store (v2 or v3).
-    chunks : mapping of str to int or "auto", optional
-        Chunk sizes for some dimensions; the others, and all of them without ``chunks``, get
-        dask's "auto" chunks, which are whole multiples of the file's own chunks.
-
-    Returns
-    -------
-    xarray.Dataset
-        Nothing is read but metadata and index coordinates. Opened with
-        ``decode_coords="all"``: cell bounds and grid mappings are coordinates, and each
-        variable's ``grid_mapping`` is in its encoding, where the Earth grid is looked up.
-
-    Raises
-    ------
-    InputError
-        Missing, truncated or unreadable input, or a chunk size for an unknown dimension.
-    """
-    path = Path(path)
-    fmt = input_format(path)
-    if fmt == "netcdf3":
-        _check_classic_size(path)
-    engine = _backend(fmt)
-    kind = "a Zarr store" if fmt == "zarr" else "NetCDF"
-    try:
-        with warnings.catch_warnings():
-            # Stores written without consolidated metadata are fine to read; xarray's fallback
-            # warning about it is noise here.
-            warnings.filterwarnings(
-                "ignore", message=".*consolidated metadata", category=RuntimeWarning
-            )
-            # --chunks that split the file's chunks are the user's explicit choice, and xarray's
-            # advice to "rechunk after loading" is not something a command-line user can act on.
-            warnings.filterwarnings("ignore", message="The specified chunks separate")
-            # An integer variable with a NaN _FillValue (or missing_value): no integer is NaN,
-            # so nothing is missing; xarray drops the attribute and reads every value as stored.
-            # The derivatives written are right, so this is not the user's concern
-            # (test_nan_fill_value_on_integers_is_not_warned_about).
-            warnings.filterwarnings(
-                "ignore",
-                message=r"variable .* has non-conforming '(_FillValue|missing_value)'",
-                category=xr.SerializationWarning,
-            )
-            with xr.open_dataset(path, engine=engine, chunks=None) as meta:
-                dims = dict(meta.sizes)
-            # Decoding warnings that do matter (several fill values, all masked) were given by
-            # the open above; the same decoding again must not repeat them.
-            warnings.filterwarnings("ignore", category=xr.SerializationWarning)
-            unknown = [d for d in (chunks or {}) if d not in dims]
-            if unknown:
-                raise InputError(
-                    f"--chunks names {unknown[0]!r}, which is not a dimension of {str(path)!r}; "
-                    f"its dimensions are {tuple(dims)!r}"
-                )
-            spec = {d: "auto" for d in dims} | dict(chunks or {})
-            return xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all")
-    except InputError:
-        raise
-    except Exception as err:  # every backend has its own exception types for a bad file
-        raise InputError(
-            f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
-            f"{type(err).__name__}: {err}"
-        ) from err
-
-
-def _backend(fmt: str) -> Any:
-    """xarray's backend for an input format, named rather than left to xarray to guess.
-
-    Guessing (``engine=None``, or any engine given by name) loads every installed xarray
-    backend plugin first, and some import a whole package (metpy's: seconds on every run).
-    None when no library for the format is installed: xarray's guess then says which to install.
-    """
-    from xarray import backends
-
-    if fmt == "zarr":
-        return backends.ZarrBackendEntrypoint
-    second = ("h5netcdf", "H5netcdfBackendEntrypoint")
-    if fmt == "netcdf3":
-        second = ("scipy", "ScipyBackendEntrypoint")
-    for module, name in (("netCDF4", "NetCDF4BackendEntrypoint"), second):
-        try:
-            __import__(module)
-        except ImportError:
-            continue
-        return getattr(backends, name)
-    return None
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -288,7 +75,7 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool, what: str = "
             path.is_dir()
             and not path.is_symlink()
             and any(path.iterdir())
-            and not _is_zarr_store(path)
+            and not is_zarr_store(path)
         ):
             raise InputError(
                 f"{what} {shown!r} is a directory that is not a Zarr store; refusing to replace it"
