@@ -35,6 +35,7 @@ import xarray as xr
 
 from . import orthogonal
 from .arrays import is_dask_array, is_quantity
+from .combinations import laplacian_of, magnitude_of, weighted_sum
 from .coords import Spacing
 from .earth import MEAN_RADIUS
 from .engine import differentiate, real_dtype
@@ -77,48 +78,18 @@ def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
 
 
 _real = real_dtype  # the real dtype of a result: one definition, in the engine
+_magnitude_of = magnitude_of  # (the name tests/test_kernels.py imports)
 
 
-def _magnitude_of(derivatives: list, operands: list, out: list | None = None) -> Any:
-    """``|grad f|`` of a block's derivatives (``combine`` of the engine; written into
-    ``out[0]`` where all are numpy arrays: the same ufuncs, the same bits)."""
-    parts = [np.abs(p) if p.dtype.kind == "c" else p for p in derivatives]
-    if out is None or not all(type(a) is np.ndarray for a in (*parts, out[0])):
-        # hypot, not sqrt of a sum of squares: no overflow or underflow in the squares.
-        return functools.reduce(np.hypot, parts) if len(parts) > 1 else np.abs(parts[0])
-    if len(parts) == 1:
-        return np.abs(parts[0], out=out[0])
-    np.hypot(parts[0], parts[1], out=out[0])
-    for part in parts[2:]:
-        np.hypot(out[0], part, out=out[0])
-    return out[0]
-
-
-def _laplacian_of(derivatives: list, operands: list, *, terms: tuple) -> Any:
-    """The Laplacian of a block from its second (and latitude first) derivatives; ``terms``
-    per dim: ``(role, k, r2, first, metric)``, indices into the derivatives and operands."""
-    out = []
-    for second, (role, k, r2, first, metric) in zip(derivatives, terms):
-        if role is None:
-            out.append(second)
-        elif role == "latitude":
-            out.append((k * k * second - operands[metric] * derivatives[first]) / r2)
-        else:
-            out.append(second * operands[metric])
-    return sum(out[1:], out[0])
-
-
-def _weighted_sum(derivatives: list, operands: list, *, sign: int, weighted: bool) -> Any:
-    """``operands[0] + d`` (``sign`` -1: ``operands[0] - d``), ``d`` the block's derivative,
-    times ``operands[-1]`` (the latitude's ``sec``) when ``weighted``; with no running total
-    (one operand or none beside the weight) ``d`` alone."""
-    d = derivatives[0]
-    if weighted:
-        d = d * operands[-1]
-        operands = operands[:-1]
-    if not operands:
-        return d
-    return operands[0] + d if sign > 0 else operands[0] - d
+def _latitude_weights(items: Sequence[tuple[xr.DataArray, Any, Spacing]]) -> list[Any]:
+    """``(cos, sec)`` per item along a sphere latitude (else None), every one (and its errors)
+    before anything is built."""
+    return [
+        cos_latitude(da, along=s.name, latitude=s.name, per_radian=s.per_radian)
+        if s.role == "latitude"
+        else None
+        for da, _, s in items
+    ]
 
 
 def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: Plan) -> list[Any]:
@@ -127,12 +98,7 @@ def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: 
     The latitude weights of every item are computed (and their errors raised) before any
     derivative is built.
     """
-    weights = [
-        cos_latitude(da, along=s.name, latitude=s.name, per_radian=s.per_radian)
-        if s.role == "latitude"
-        else None
-        for da, _, s in items
-    ]
+    weights = _latitude_weights(items)
     out = []
     for (da, data, s), weight in zip(items, weights, strict=True):
         if weight is None:
@@ -158,12 +124,7 @@ def _fused_flux(
     datas = [data for _, data, _ in items]
     if not (all(type(d) is np.ndarray for d in datas) or all(map(is_dask_array, datas))):
         return None
-    weights = [  # every latitude weight (and its errors) before anything is built
-        cos_latitude(da, along=s.name, latitude=s.name, per_radian=s.per_radian)
-        if s.role == "latitude"
-        else None
-        for da, _, s in items
-    ]
+    weights = _latitude_weights(items)
     total = None
     for i, ((da, data, s), weight) in enumerate(zip(items, weights, strict=True)):
         operands = [] if total is None else [total]
@@ -175,7 +136,7 @@ def _fused_flux(
             (total,) = derivative_arrays(data, da, [s], plan)
             continue
         combine = functools.partial(
-            _weighted_sum, sign=sign if i else 1, weighted=weight is not None
+            weighted_sum, sign=sign if i else 1, weighted=weight is not None
         )
         (total,) = derivative_arrays(data, da, [s], plan, combine=combine, operands=operands)
     return total
@@ -289,7 +250,7 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
         orders=tuple(order for _, order in wanted),
         # (k^2 f_phiphi - k tan f_phi) / R^2 along latitude (k: coordinate units per radian),
         # f_lambdalambda (k sec / R)^2 along longitude, summed in the order of the dims
-        combine=functools.partial(_laplacian_of, terms=tuple(terms)),
+        combine=functools.partial(laplacian_of, terms=tuple(terms)),
         operands=tuple(operands),
     )
     return result
