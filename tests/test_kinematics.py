@@ -879,3 +879,72 @@ def test_plain_path_same_bits(name, dtype, assert_bitwise_equal):
             duck = _fused.apply(name, *map(StrictDuck, args), *extra)  # the plain path
         assert isinstance(duck, StrictDuck)
         assert_bitwise_equal(duck.get(), expected, err_msg=f"{name} metric={metric}")
+
+
+_LOOPS = {  # loop name -> (number of derivatives, of full-size operands, of outputs, steps)
+    "minus_pair": (2, 1, 2, (("minus_product", (("d", 0), ("o", 0), ("o", 1))),)),
+    "plus_pair": (2, 1, 2, (("plus_product", (("d", 0), ("o", 0), ("o", 1))),)),
+    "deformation": (
+        2,
+        4,
+        3,
+        (
+            ("stretching", (("o", 0), ("o", 3), ("o", 4), ("d", 1), ("c", True))),
+            ("shearing", (("d", 0), ("o", 2), ("o", 4), ("o", 1), ("c", True))),
+            ("hypot", (("r", 0), ("r", 1))),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "name, metric",
+    [("minus_pair", True), ("plus_pair", True), ("deformation", True), ("deformation", False)],
+)
+def test_loops_same_bits(name, dtype, metric, assert_bitwise_equal):
+    """The compiled loops of ``xgrad._fused_loops`` give the ufunc steps' bits (special values
+    included: zeros, NaN, inf, tiny and huge magnitudes for ``_hypot``'s other branch), with
+    ``tan`` along a middle axis, inputs that are not contiguous (copied), and fall back to the
+    ufuncs where an output view is not C-contiguous."""
+    from xgrad import _fused, _fused_loops
+
+    nd, nop, nout, steps = _LOOPS[name]
+    if not metric:  # as kinematics._tan_args: u, v and tan constants, the flag False
+        constant = {("c", True): ("c", False), ("o", 2): ("c", 0.0), ("o", 3): ("c", 0.0)}
+        constant[("o", 4)] = ("c", 0.0)
+        steps = tuple((k, tuple(constant.get(a, a) for a in args)) for k, args in steps)
+    rng = np.random.default_rng(11)
+    shape = (3, 5, 7)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-150, 1e150, 1e-40, 3.0])
+    arrays = []
+    for k in range(nd + nop):
+        a = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4, shape)
+        a.flat[k : k + special.size] = special
+        if k == nd:  # both zero where the other full-size operands are: hypot(0, 0)
+            a.flat[40:45] = 0.0
+        with np.errstate(over="ignore"):
+            arrays.append(a.astype(dtype))
+    for a in arrays[nd + 1 :]:
+        a.flat[40:45] = 0.0
+    arrays[0].flat[40:45] = 0.0
+    arrays[1] = np.asfortranarray(arrays[1])  # an input that is not C-contiguous
+    tan = (rng.standard_normal((1, shape[1], 1)) * 1e-7).astype(dtype)
+    ders, ops = arrays[:nd], arrays[nd:] + ([tan] if metric else [])
+    keep = tuple(("r", i) for i in range(nout)) if name == "deformation" else (("r", 0), ("D", 1))
+    loop = (name, 1, metric)
+    kwargs = {"steps": steps, "keep": keep, "dtype": np.dtype(dtype).name}
+    with np.errstate(all="ignore"):
+        expected = _fused.combine(ders, ops, **kwargs)
+        out = [np.empty(shape, dtype) for _ in range(nout)]
+        assert _fused_loops.run(name, ders, ops, out, dtype=kwargs["dtype"], axis=1, metric=metric)
+        got = _fused.combine(ders, ops, **kwargs, loop=loop, out=out)
+        assert all(g is o for g, o in zip(got, out))
+        strided = [np.empty(shape[::-1], dtype).T for _ in range(nout)]  # Fortran views
+        assert not _fused_loops.run(
+            name, ders, ops, strided, dtype=kwargs["dtype"], axis=1, metric=metric
+        )
+        fallback = _fused.combine(ders, ops, **kwargs, loop=loop, out=strided)
+    for e, g, f in zip(expected, got, fallback):
+        assert_bitwise_equal(g, e, err_msg=f"{name} metric={metric}")
+        assert_bitwise_equal(np.asarray(f), e, err_msg=f"{name} metric={metric} fallback")

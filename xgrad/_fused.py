@@ -130,6 +130,7 @@ def combine(
     steps: tuple,
     keep: tuple,
     dtype: str,
+    loop: tuple | None = None,
     out: list | None = None,
 ) -> Any:
     """The kernels ``steps`` on one block, for :func:`xgrad.engine.differentiate`'s ``combine``.
@@ -141,8 +142,18 @@ def combine(
 
     ``out`` (the engine's views of its results, one per ``keep``): a kept step writes into its
     view (the ufunc's ``out=``, the same loop and bits) instead of a new array that the engine
-    would then copy in; later steps read it from there.
+    would then copy in; later steps read it from there. ``loop`` (``(name, axis, metric)``
+    of :func:`xgrad._fused_loops.run`): the same steps as one compiled loop, where the block
+    fits it (C-contiguous, the working dtype) and there are views to write.
     """
+    if loop is not None and out is not None:
+        from . import _fused_loops
+
+        name, axis, metric = loop
+        if _fused_loops.run(
+            name, derivatives, operands, out, dtype=dtype, axis=axis, metric=metric
+        ):
+            return tuple(out) if len(out) > 1 else out[0]
     found = {
         "D": derivatives,
         "d": [a.astype(dtype, copy=False) for a in derivatives],

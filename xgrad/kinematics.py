@@ -322,13 +322,21 @@ class _Fused:
         da = self.ds[var]
         return xr.DataArray(data, dims=da.dims, coords=da.coords)
 
-    def run(self, var: Hashable, operands: list, steps: tuple, keep: tuple) -> list[xr.DataArray]:
+    def run(
+        self, var: Hashable, operands: list, steps: tuple, keep: tuple, loop: str | None = None
+    ) -> list[xr.DataArray]:
         """``keep`` of the kernels ``steps`` in the pass over ``var`` (see
-        :func:`xgrad._fused.combine`), labelled as ``var``."""
+        :func:`xgrad._fused.combine`; ``loop``: the same as one loop of
+        :mod:`xgrad._fused_loops`), labelled as ``var``."""
         from . import _fused
 
         frame, da = self.frame, self.ds[var]
-        combine = functools.partial(_fused.combine, steps=steps, keep=keep, dtype=self.dtype)
+        metric = self.tan is not None
+        if loop is not None:
+            loop = (loop, da.get_axis_num(frame.y.dim) if metric else 0, metric)
+        combine = functools.partial(
+            _fused.combine, steps=steps, keep=keep, dtype=self.dtype, loop=loop
+        )
         spacings = [frame.x, frame.y]
         out = derivative_arrays(
             self.data[var], da, spacings, frame.plan, combine=combine, operands=operands
@@ -357,7 +365,8 @@ def _fused_vector_gradient(fused: _Fused) -> tuple:
             continue
         operands = [fused.data[other], fused.tan]
         steps = ((name, (("d", 0), ("o", 0), ("o", 1))),)
-        parts += fused.run(var, operands, steps, (("r", 0), ("D", 1)))
+        loop = f"{name.split('_')[0]}_pair"
+        parts += fused.run(var, operands, steps, (("r", 0), ("D", 1)), loop)
     return tuple(parts)
 
 
@@ -398,9 +407,8 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
             ("shearing", (("d", 0), u, tan, ("o", 1), metric)),
             ("hypot", (("r", 0), ("r", 1))),
         )
-        stretching, shearing, total = plan.run(
-            frame.v, operands, steps, (("r", 0), ("r", 1), ("r", 2))
-        )
+        keep = (("r", 0), ("r", 1), ("r", 2))
+        stretching, shearing, total = plan.run(frame.v, operands, steps, keep, "deformation")
     else:
         g = local_gradient(ds, frame)
         u, v, tan, metric = g.metric
