@@ -44,7 +44,7 @@ frontogenesis do not depend on the frame; stretching and shearing do).
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -52,168 +52,28 @@ import xarray as xr
 
 from .arrays import is_dask_array, is_quantity
 from .engine import output_dtype
-from .grids import horizontal_dims
-from .labelled import (
-    Options,
-    boundary_label,
-    check_dtype,
-    derivative_arrays,
-    numeric_data,
-    pint_units,
-    prepare,
-)
+from .kinematics_frame import check_variables, plan_frame, scalar_name
+from .labelled import Options, boundary_label, derivative_arrays, numeric_data, pint_units
 from .local_frame import Frame, _metric_term, fused, local_gradient, scalar_gradient, winds
-from .orthogonal import require_orthogonal
-from .units import derivative_units, result_attrs, same_units
+from .units import derivative_units, result_attrs
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
-from .vector import _check_same_units, _common_attrs, _describe
+from .vector import _common_attrs, _describe
 
 __all__ = ["advection", "deformation", "frontogenesis", "local_gradient", "vector_gradient"]
 
-_EXAMPLE = "{'lon': 'u', 'lat': 'v'}"
-
-
-def _call(operator: str, name: Hashable | None) -> str:
-    return f"ds.grad.{operator}({'' if name is None else f'{name!r}, '}{_EXAMPLE})"
-
-
-def _earth_relative(operator: str, keys: Any, why: str) -> ValueError:
-    return ValueError(
-        f"{operator}: components keyed {keys!r} are Earth-relative (eastward and northward); "
-        f"{why}. Give grid-relative components keyed by the grid's dims, e.g. "
-        f"`{_call(operator, None)}`"
-    )
-
-
-def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Options) -> Mapping:
-    """``{"east": u, "north": v}`` -> keyed by the x and y dims of the Earth grid (on any grid
-    but a regular latitude/longitude one :func:`xgrad.local_frame.winds` rotates them)."""
-    keys = set(components)
-    if not keys & {"east", "north"} or keys & set(ds.dims):
-        return components
-    if keys != {"east", "north"}:
-        raise _earth_relative(operator, sorted(map(str, keys)), "give both, 'east' and 'north'")
-    try:
-        x, y = horizontal_dims(ds, options)
-    except ValueError as err:
-        raise _earth_relative(operator, ["east", "north"], f"but {err}") from err
-    return {x: components["east"], y: components["north"]}
-
-
-def plan_frame(
-    ds: xr.Dataset, components: Any, options: Options, operator: str, name: Hashable = None
-) -> Frame:
-    """Validate ``components`` (and the options) and find x and y; every error before building."""
-    if not isinstance(components, Mapping):
-        raise TypeError(
-            f"components={components!r} must be a mapping of dimension to data variable name, "
-            f"e.g. `{_call(operator, name)}`"
-        )
-    earth = set(components) == {"east", "north"} and not set(components) & set(ds.dims)
-    components = _earth_keys(ds, components, operator, options)
-    if len(components) != 2:
-        raise ValueError(
-            f"{operator} needs exactly 2 components (dimension: data variable), got "
-            f"{len(components)}: {dict(components)!r}; e.g. `{_call(operator, name)}`"
-        )
-    for var in components.values():
-        if not isinstance(var, Hashable) or var not in ds.data_vars:
-            raise ValueError(
-                f"components names {var!r}, which is not a data variable of this Dataset; data "
-                f"variables are {tuple(ds.data_vars)!r}"
-            )
-    (kx, u), (ky, v) = components.items()
-    plan = prepare(ds, [kx, ky], options)
-    x, y = plan.spacings
-    kind = None if plan.grid is None else plan.grid.kind
-    if earth and kind is None:
-        raise _earth_relative(
-            operator, ["east", "north"], "in cartesian geometry there is no east or north"
-        )
-    if kind in ("projected", "curvilinear"):
-        grid = plan.grid
-        if {kx, ky} != set(grid.dims) or len(grid.dims) != 2:
-            raise ValueError(
-                f"{operator} on a {kind} grid needs the components along its two dims "
-                f"{grid.dims!r} (grid-relative), e.g. `{{{grid.x!r}: 'u', {grid.y!r}: 'v'}}`, or "
-                "Earth-relative ones: `{'east': 'u', 'north': 'v'}`"
-            )
-        if x.dim != grid.x:  # x is the grid's x dim, whatever the order given
-            x, y, u, v = y, x, v, u
-        require_orthogonal(ds, plan, operator)  # orthogonal-grid formulas (local_frame)
-        _grid_angle(ds, plan, earth)
-        return Frame(x=x, y=y, u=u, v=v, sphere=False, plan=plan, kind=kind, earth=earth)
-    roles = [x.role, y.role]
-    sphere = kind is not None
-    if sphere and sorted(map(str, roles)) != ["latitude", "longitude"]:
-        raise ValueError(
-            f"{operator} on the sphere needs the longitude and latitude dims as keys; "
-            f"{x.dim!r} and {y.dim!r} are {roles[0] or 'neither'} and {roles[1] or 'neither'} "
-            "(recognised by units 'degrees_east'/'degrees_north' or standard_name). Mark them, "
-            "or differentiate per coordinate unit: `geometry='cartesian'`"
-        )
-    if sphere and roles[0] == "latitude":  # x is the longitude, whatever the order given
-        x, y, u, v = y, x, v, u
-    if not sphere:
-        _check_same_units(operator, [x, y])
-    _grid_angle(ds, plan, earth and kind == "rotated_pole")
-    return Frame(x=x, y=y, u=u, v=v, sphere=sphere, plan=plan, kind=kind, earth=earth)
-
-
-def _grid_angle(ds: xr.Dataset, plan: Any, needed: bool) -> None:
-    """The grid's local frame (cached in the plan), so that its errors (a rotated pole without
-    its grid mapping) come before anything is built."""
-    if needed:
-        from .horizontal import frame_metric
-
-        frame_metric(plan, ds)
-
-
-def _check_variables(ds: xr.Dataset, frame: Frame, operator: str, names: list[Hashable]) -> None:
-    """Dims, dtypes, pint and units of the variables differentiated (the components' units
-    must agree); nothing is built."""
-    every = list(dict.fromkeys([*names, frame.u, frame.v]))
-    for var in every:
-        da = ds[var]
-        for s in (frame.x, frame.y) if var in names else ():
-            if s.dim not in da.dims:
-                raise ValueError(
-                    f"{operator} differentiates data variable {var!r} along {s.dim!r}, but its "
-                    f"dims are {da.dims!r}; give variables that have both dimensions"
-                )
-        check_dtype(da)
-        if np.dtype(getattr(da.data, "magnitude", da.data).dtype).kind == "c":
-            raise TypeError(
-                f"{operator}: data variable {var!r} is complex; the kinematics are defined for "
-                f"real fields. Take its real part first, e.g. `ds[{var!r}].real`"
-            )
-    quantified = [is_quantity(ds[k].data) for k in every]
-    if any(quantified) and not all(quantified):
-        raise ValueError(
-            f"{operator}: some variables are pint quantities and some are not; quantify all of "
-            "them: `ds.pint.quantify()`"
-        )
-    a, b = (numeric_data(ds[k], frame.plan.datetime_unit)[1] for k in (frame.u, frame.v))
-    if not same_units(a, b):
-        raise ValueError(
-            f"{operator}: the components are in different units ({frame.u!r}: {a!r}, "
-            f"{frame.v!r}: {b!r}); convert one first, e.g. with pint-xarray: "
-            f"`ds.pint.quantify().pint.to({frame.v}={a!r}).pint.dequantify()`"
-        )
-
 
 def _finish(
-    ds: xr.Dataset,
-    result: xr.DataArray,
+    result: xr.DataArray | xr.Variable,
     *,
-    name: Hashable,
     long_name: str,
     attrs_from: list[xr.DataArray],
     units: str | None,
     pint_unit: Any,
     frame: Frame,
-) -> xr.DataArray:
+) -> xr.Variable:
+    """``result`` (laid out by its dims) with its attrs, as a Variable: the methods put it in a
+    Dataset or DataArray with the coordinates, built once (no alignment of labelled parts)."""
     quantified = pint_unit is not None
     attrs = result_attrs(
         _common_attrs(attrs_from),
@@ -227,7 +87,16 @@ def _finish(
     data = result.data
     if quantified:
         data = attrs_from[0].data._REGISTRY.Quantity(data, pint_unit)
-    return xr.DataArray(data, dims=result.dims, coords=result.coords, name=name, attrs=attrs)
+    return xr.Variable(result.dims, data, attrs)
+
+
+def _scalar_result(
+    ds: xr.Dataset, var: Hashable, result: Any, name: str, **kw: Any
+) -> xr.DataArray:
+    """The DataArray ``name`` of advection or frontogenesis of ``var`` (:func:`_finish`)."""
+    coords = result.coords if isinstance(result, xr.DataArray) else ds[var].coords
+    v = _finish(result, attrs_from=[ds[var]], **kw)
+    return xr.DataArray(v.data, dims=v.dims, coords=coords, name=name, attrs=v.attrs)
 
 
 def _units(ds: xr.Dataset, frame: Frame, var: Hashable) -> tuple[str | None, Any]:
@@ -247,16 +116,7 @@ def _wind_dataset(ds: xr.Dataset, frame: Frame, fields: dict[str, tuple]) -> xr.
     units, unit = _units(ds, frame, frame.u)
     winds = [ds[frame.u], ds[frame.v]]
     out = {
-        name: _finish(
-            ds,
-            a,
-            name=name,
-            long_name=text,
-            attrs_from=winds,
-            units=units,
-            pint_unit=unit,
-            frame=frame,
-        )
+        name: _finish(a, long_name=text, attrs_from=winds, units=units, pint_unit=unit, frame=frame)
         for name, (a, text) in fields.items()
     }
     attrs = dict(ds.attrs) if frame.plan.options.keep_attrs else {}
@@ -318,13 +178,13 @@ class _Fused:
         frame = self.frame
         return derivative_arrays(self.data[var], self.ds[var], [frame.x, frame.y], frame.plan)
 
-    def label(self, var: Hashable, data: Any) -> xr.DataArray:
-        da = self.ds[var]
-        return xr.DataArray(data, dims=da.dims, coords=da.coords)
+    def label(self, var: Hashable, data: Any) -> xr.Variable:
+        """``data`` laid out as ``var`` (its coordinates come with the result, once)."""
+        return xr.Variable(self.ds[var].dims, data)
 
     def run(
         self, var: Hashable, operands: list, steps: tuple, keep: tuple, loop: str | None = None
-    ) -> list[xr.DataArray]:
+    ) -> list[xr.Variable]:
         """``keep`` of the kernels ``steps`` in the pass over ``var`` (see
         :func:`xgrad._fused.combine`; ``loop``: the same as one loop of
         :mod:`xgrad._fused_loops`), labelled as ``var``."""
@@ -373,7 +233,7 @@ def _fused_vector_gradient(fused: _Fused) -> tuple:
 def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
     frame = plan_frame(ds, components, options, "vector_gradient")
-    _check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
+    check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
     plan = _Fused.plan(ds, frame, [frame.u, frame.v])
     if plan is not None:
         du_dx, du_dy, dv_dx, dv_dy = _fused_vector_gradient(plan)
@@ -396,7 +256,7 @@ def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dat
 def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
     frame = plan_frame(ds, components, options, "deformation")
-    _check_variables(ds, frame, "deformation", [frame.u, frame.v])
+    check_variables(ds, frame, "deformation", [frame.u, frame.v])
     plan = _Fused.plan(ds, frame, [frame.u, frame.v])
     if plan is not None:  # all three in the pass over v, with u's derivatives as operands
         ux, uy = plan.derivatives(frame.u)
@@ -426,15 +286,6 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
     )
 
 
-def _scalar(ds: xr.Dataset, name: Any, operator: str) -> Hashable:
-    if not isinstance(name, Hashable) or name not in ds.data_vars:
-        raise ValueError(
-            f"{operator}: {name!r} is not a data variable of this Dataset; data variables are "
-            f"{tuple(ds.data_vars)!r}; e.g. `ds.grad.{operator}('T', {_EXAMPLE})`"
-        )
-    return name
-
-
 def _times_wind_units(ds: xr.Dataset, frame: Frame, text: str | None, unit: Any):
     """``(text, unit)`` multiplied by the components' units (udunits string and pint)."""
     wind = numeric_data(ds[frame.u], frame.plan.datetime_unit)[1]
@@ -447,9 +298,9 @@ def _times_wind_units(ds: xr.Dataset, frame: Frame, text: str | None, unit: Any)
 
 def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> xr.DataArray:
     """``-(u df/dx + v df/dy)`` of variable ``name`` (see ``Dataset.grad.advection``)."""
-    f = _scalar(ds, name, "advection")
+    f = scalar_name(ds, name, "advection")
     frame = plan_frame(ds, components, options, "advection", f)
-    _check_variables(ds, frame, "advection", [f])
+    check_variables(ds, frame, "advection", [f])
     text, unit = _times_wind_units(ds, frame, *_units(ds, frame, f))
     plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
     if plan is not None:  # in the pass over f, the wind's blocks as operands
@@ -460,12 +311,12 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
         fx, fy = scalar_gradient(ds, f, frame)
         u, v = winds(ds, frame)
         result = fused("advection", fx, u, fy, v)  # -(u fx + v fy), f's dims first
-    return _finish(
+    return _scalar_result(
         ds,
+        f,
         result,
-        name="advection",
+        "advection",
         long_name=f"advection of {_describe(ds[f])} by ({_components_text(ds, frame)})",
-        attrs_from=[ds[f]],
         units=text,
         pint_unit=unit,
         frame=frame,
@@ -474,9 +325,9 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
 
 def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) -> xr.DataArray:
     """2-D Petterssen frontogenesis of variable ``name`` (see ``Dataset.grad.frontogenesis``)."""
-    f = _scalar(ds, name, "frontogenesis")
+    f = scalar_name(ds, name, "frontogenesis")
     frame = plan_frame(ds, components, options, "frontogenesis", f)
-    _check_variables(ds, frame, "frontogenesis", [f, frame.u, frame.v])
+    check_variables(ds, frame, "frontogenesis", [f, frame.u, frame.v])
     text, unit = _units(ds, frame, f)
     wind_text, wind_unit = _units(ds, frame, frame.u)
     text = derivative_units(text, derivative_units(None, wind_text))
@@ -493,12 +344,12 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
         fx, fy = scalar_gradient(ds, f, frame)
         # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
         result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
-    return _finish(
+    return _scalar_result(
         ds,
+        f,
         result,
-        name="frontogenesis",
+        "frontogenesis",
         long_name=f"frontogenesis of {_describe(ds[f])} by ({_components_text(ds, frame)})",
-        attrs_from=[ds[f]],
         units=text,
         pint_unit=unit,
         frame=frame,

@@ -19,7 +19,7 @@ Projected and curvilinear (orthogonal-grid formulas)
     varies along i only through the grid (its stencil runs along i), so differentiating it along
     j keeps the order of ``accuracy`` up to the edges. The formulas assume an orthogonal grid
     (conformal projections, ORCA, WRF are); on a skewed grid they are not the vector gradient,
-    so :func:`xgrad.kinematics.plan_frame` refuses one while building
+    so :func:`xgrad.kinematics_frame.plan_frame` refuses one while building
     (:func:`xgrad.orthogonal.require_orthogonal`).
 
 Earth-relative components (keys ``"east"``/``"north"``) are first rotated onto the grid lines
