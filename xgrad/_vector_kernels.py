@@ -129,23 +129,25 @@ def laplacian(roles: tuple[int, ...], accumulate: bool = False) -> Callable:
     if accumulate:
         (r0,) = roles
 
-        def add(acc, s0, f0, m0, c0, q0):
+        # named for the operator: numba names the ufunc (and its floating-point warnings,
+        # "invalid value encountered in laplacian") after the Python function
+        def laplacian(acc, s0, f0, m0, c0, q0):
             return acc + _term(r0, s0, f0, m0, c0, q0)
 
-        return _vectorize(6, add)
+        return _vectorize(6, laplacian)
     if len(roles) == 1:
         (r0,) = roles
 
-        def one(s0, f0, m0, c0, q0):
+        def laplacian(s0, f0, m0, c0, q0):
             return _term(r0, s0, f0, m0, c0, q0)
 
-        return _vectorize(5, one)
+        return _vectorize(5, laplacian)
     r0, r1 = roles
 
-    def two(s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
+    def laplacian(s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
         return _term(r0, s0, f0, m0, c0, q0) + _term(r1, s1, f1, m1, c1, q1)
 
-    return _vectorize(10, two)
+    return _vectorize(10, laplacian)
 
 
 def _plus_product(t, d, w):
