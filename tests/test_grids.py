@@ -531,6 +531,34 @@ def test_compiled_metric_matches_reference(assert_bitwise_equal):
             assert_bitwise_equal(g, e)
         assert_bitwise_equal(compiled.scale(tx, radius), metrics._scale_reference(tx, radius))
     assert np.isnan(got[0][1, 1]) and np.isnan(got[2][0, 0])
+    # degrees divided inside the kernel: numpy's `lat / per_lat`, the same bits
+    per = 180.0 / np.pi
+    deg = compiled.positions(np.degrees(phi), np.degrees(lam), per, per)
+    sphere = Figure.sphere(1.0).positions(np.degrees(phi) / per, np.degrees(lam) / per)
+    assert_bitwise_equal(deg, sphere)
+
+
+def test_compiled_metric_on_threads_matches_one_thread(assert_bitwise_equal, monkeypatch):
+    """A large grid's points are cut into ranges run on threads (uneven ranges here): pointwise
+    kernels, so the bits of one thread."""
+    from xgrad import _metric_kernels as compiled
+
+    rng = np.random.default_rng(6)
+    n = 3 * compiled.MIN_POINTS_PER_THREAD + 17
+    lat, lon = rng.uniform(-90.0, 90.0, n), rng.uniform(-180.0, 180.0, n)
+    tx, ty = rng.standard_normal((2, 3, n))
+    results = {}
+    for threads in (1, 3):
+        monkeypatch.setattr(compiled, "_threads", lambda threads=threads: threads)
+        unit = compiled.positions(lat, lon, 57.0, 57.5)
+        results[threads] = (
+            unit,
+            *compiled.frame(unit, tx, ty, 6371008.8),
+            compiled.scale(ty, 2.0),
+            compiled.product(tx[0], ty[0], np.dtype(np.float32)),
+        )
+    for one, many in zip(results[1], results[3], strict=True):
+        assert_bitwise_equal(many, one)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -13,42 +13,54 @@ They spell out the operations of the NumPy reference in :mod:`xgrad.metrics`
 numpy's SIMD float64 ``sin``/``cos`` on AVX-512 may differ by an ulp). Imported lazily (the first
 curvilinear metric), so ``import xgrad`` does not import numba; numba's on-disk cache only with
 ``XGRAD_NUMBA_CACHE=1`` (:data:`xgrad._compiled.CACHE`).
+
+On a large grid :func:`positions`, :func:`frame`, :func:`scale` and :func:`product` cut the points
+into contiguous ranges run on threads (the kernels release the GIL, as the engine's tiles,
+:mod:`xgrad.blocks`): pointwise, so the same bits on any number of threads.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba
 import numpy as np
 
 from ._compiled import CACHE
+from .blocks import _threads
 
 __all__ = ["frame", "positions", "product", "rotate", "scale"]
 
 _jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
 
 
-@_jit
-def _positions(phi, lam, out):  # pragma: no cover - compiled
-    for k in range(phi.size):
-        cos_lat = math.cos(phi[k])
-        out[0, k] = cos_lat * math.cos(lam[k])
-        out[1, k] = cos_lat * math.sin(lam[k])
-        out[2, k] = math.sin(phi[k])
+#: Points per thread at least: below, a kernel runs on the calling thread alone (starting
+#: threads costs about 0.1 ms; a kernel does some 10-50 ns per point).
+MIN_POINTS_PER_THREAD = 1 << 16
 
 
 @_jit
-def _scale(t, radius, out):  # pragma: no cover - compiled
-    for k in range(out.size):
+def _positions(lat, lon, per_lat, per_lon, out, start, stop):  # pragma: no cover - compiled
+    for k in range(start, stop):
+        phi, lam = lat[k] / per_lat, lon[k] / per_lon  # numpy's `lat / per_lat`: same bits
+        cos_lat = math.cos(phi)
+        out[0, k] = cos_lat * math.cos(lam)
+        out[1, k] = cos_lat * math.sin(lam)
+        out[2, k] = math.sin(phi)
+
+
+@_jit
+def _scale(t, radius, out, start, stop):  # pragma: no cover - compiled
+    for k in range(start, stop):
         length = radius * math.sqrt(t[0, k] * t[0, k] + t[1, k] * t[1, k] + t[2, k] * t[2, k])
         out[k] = np.nan if length == 0 else 1.0 / length
 
 
 @_jit
-def _frame(unit, tx, ty, radius, out):  # pragma: no cover - compiled
-    for k in range(unit.shape[1]):
+def _frame(unit, tx, ty, radius, out, start, stop):  # pragma: no cover - compiled
+    for k in range(start, stop):
         x, y, z = unit[0, k], unit[1, k], unit[2, k]
         tx0, tx1, tx2 = tx[0, k], tx[1, k], tx[2, k]
         ty0, ty1, ty2 = ty[0, k], ty[1, k], ty[2, k]
@@ -80,11 +92,30 @@ def _flat(values: np.ndarray, rows: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.float64).reshape(shape)
 
 
-def positions(phi: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Unit position vectors ``(3,) + phi.shape`` at latitude ``phi``, longitude ``lam``
-    (radians, float64)."""
-    out = np.empty((3, *np.shape(phi)), dtype=np.float64)
-    _positions(_flat(phi), _flat(lam), out.reshape(3, -1))
+def _on_threads(kernel: Any, size: int, *args: Any) -> None:
+    """``kernel(*args, start, stop)`` over the points ``[0, size)``: in contiguous ranges on
+    threads where there are at least :data:`MIN_POINTS_PER_THREAD` points for each."""
+    threads = min(_threads(), size // MIN_POINTS_PER_THREAD)
+    if threads <= 1:
+        kernel(*args, 0, size)
+        return
+    bounds = [size * i // threads for i in range(threads + 1)]
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(kernel, *args, a, b) for a, b in zip(bounds, bounds[1:])]:
+            future.result()
+
+
+def positions(
+    lat: np.ndarray, lon: np.ndarray, per_lat: float = 1.0, per_lon: float = 1.0
+) -> np.ndarray:
+    """Unit position vectors ``(3,) + lat.shape`` at latitude ``lat / per_lat``, longitude
+    ``lon / per_lon`` (float64; ``per_*`` units per radian, the division done here: no radian
+    arrays): :meth:`xgrad.earth.Figure.positions` of ``Figure.sphere(1.0)``, same bits."""
+    out = np.empty((3, *np.shape(lat)), dtype=np.float64)
+    flat = out.reshape(3, -1)
+    _on_threads(
+        _positions, flat.shape[1], _flat(lat), _flat(lon), float(per_lat), float(per_lon), flat
+    )
     return out
 
 
@@ -92,7 +123,7 @@ def scale(tangent: np.ndarray, radius: float) -> np.ndarray:
     """``1 / (radius |tangent|)`` over the first axis of a ``(3, ...)`` array; NaN where the
     tangent is zero."""
     out = np.empty(tangent.shape[1:], dtype=np.float64)
-    _scale(_flat(tangent, 3), float(radius), out.reshape(-1))
+    _on_threads(_scale, out.size, _flat(tangent, 3), float(radius), out.reshape(-1))
     return out
 
 
@@ -103,7 +134,10 @@ def frame(
     from the tangents ``tx``, ``ty`` (``(3, ...)`` arrays, per grid unit, times ``radius`` in
     metres): the scales ``1/|t|`` and the grid-to-Earth matrix ``J^-T diag(|t_x|, |t_y|)``."""
     out = np.empty((6, *unit.shape[1:]), dtype=np.float64)
-    _frame(_flat(unit, 3), _flat(tx, 3), _flat(ty, 3), float(radius), out.reshape(6, -1))
+    flat = out.reshape(6, -1)
+    _on_threads(
+        _frame, flat.shape[1], _flat(unit, 3), _flat(tx, 3), _flat(ty, 3), float(radius), flat
+    )
     return tuple(out)
 
 
@@ -158,8 +192,8 @@ def rotate(gx: Any, gy: Any, *matrix: Any) -> tuple[np.ndarray, np.ndarray] | No
 
 
 @_jit
-def _product(a, b, out):  # pragma: no cover - compiled
-    for k in range(out.size):
+def _product(a, b, out, start, stop):  # pragma: no cover - compiled
+    for k in range(start, stop):
         out[k] = a[k] * b[k]  # rounded to out's dtype as numpy's astype rounds
 
 
@@ -167,5 +201,5 @@ def product(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``(a * b).astype(dtype)`` for float64 ``a``, ``b`` of one shape, in one pass (the same
     bits: the float64 product, then one rounding)."""
     out = np.empty(np.shape(a), dtype=dtype)
-    _product(_flat(a), _flat(b), out.reshape(-1))
+    _on_threads(_product, out.size, _flat(a), _flat(b), out.reshape(-1))
     return out

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,13 +98,17 @@ def grid_metric(
     kept = metric_cache.find(key)
     if kept is not None:
         return kept
-    if grid.kind == "rotated_pole":
-        metric = _rotated(obj, grid, mine, frame)
-    elif grid.kind == "projected":
-        metric = _projected(obj, grid, mine, options, frame)
-    else:
-        metric = _curvilinear(obj, grid, mine, options, frame)
-    metric = dataclasses.replace(metric, token=metric_cache.content_token(key))
+    # the metric's name hashes the coordinates (sha1 releases the GIL): on a thread of its own
+    # while the metric is computed (~20 ms of a large grid's first call, benchmarks/grids.py)
+    with ThreadPoolExecutor(1) as pool:
+        token = pool.submit(metric_cache.content_token, key)
+        if grid.kind == "rotated_pole":
+            metric = _rotated(obj, grid, mine, frame)
+        elif grid.kind == "projected":
+            metric = _projected(obj, grid, mine, options, frame)
+        else:
+            metric = _curvilinear(obj, grid, mine, options, frame)
+        metric = dataclasses.replace(metric, token=token.result())
     metric_cache.keep(key, metric)
     return metric
 
@@ -240,6 +245,13 @@ def _grid_values(obj: Any, name: Hashable, grid: HorizontalGrid) -> np.ndarray:
 
 def _latitude_longitude(obj: Any, grid: HorizontalGrid) -> tuple[np.ndarray, np.ndarray]:
     """A curvilinear grid's validated latitude and longitude in radians, (y, x) arrays."""
+    lat, lon, per_lat, per_lon = _grid_angles(obj, grid)
+    return lat / per_lat, lon / per_lon
+
+
+def _grid_angles(obj: Any, grid: HorizontalGrid) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """A curvilinear grid's validated latitude and longitude as given, float64 (y, x) arrays,
+    and their units per radian."""
     lat = _grid_values(obj, grid.latitude, grid)
     lon = _grid_values(obj, grid.longitude, grid)
     per_lat, per_lon = (_per_radian(obj.coords[n]) for n in (grid.latitude, grid.longitude))
@@ -253,7 +265,7 @@ def _latitude_longitude(obj: Any, grid: HorizontalGrid) -> tuple[np.ndarray, np.
             "point, land included: take the coordinates from the model's grid or mesh file "
             f"(e.g. NEMO's mesh_mask.nc): `da.assign_coords({grid.longitude}=mesh[...])`"
         )
-    return lat / per_lat, lon / per_lon
+    return lat, lon, per_lat, per_lon
 
 
 def unit_positions(
@@ -302,10 +314,11 @@ def _curvilinear(
     from . import _metric_kernels as compiled  # numba, imported on first use
 
     dims = (grid.y, grid.x)
-    phi, lam = _latitude_longitude(obj, grid)
+    lat, lon, per_lat, per_lon = _grid_angles(obj, grid)
     figure = grid.figure
-    unit = compiled.positions(phi, lam)  # Figure.sphere(1.0).positions, in one pass
-    position = unit if figure.is_sphere else figure.positions(phi, lam)
+    # Figure.sphere(1.0).positions(lat / per_lat, lon / per_lon), in one pass on threads
+    unit = compiled.positions(lat, lon, per_lat, per_lon)
+    position = unit if figure.is_sphere else figure.positions(lat / per_lat, lon / per_lon)
     radius = figure.semi_major_axis if figure.is_sphere else 1.0
     wanted = [s for s in spacings if s.dim in dims]
     derivs = differentiate(
