@@ -6,9 +6,9 @@ expressions that is about thirty passes over (ny, nx) float64 arrays, each with 
 which was most of ``.grad.horizontal()``'s fixed cost on a large grid (``benchmarks/grids.py``,
 issue #13). Each kernel here reads its inputs once and writes its outputs once.
 
-They spell out the operations of the NumPy reference in :mod:`xgrad.metrics`
-(``_positions_reference``, ``_scale_reference``, ``_frame_reference``) in the same order, without
-``fastmath`` (no FMA contraction, no reassociation), so the two agree bit for bit where numpy's
+They spell out the operations of the NumPy reference (:meth:`xgrad.earth.Figure.positions`,
+:mod:`xgrad._metric_reference`) in the same order, without ``fastmath`` (no FMA contraction,
+no reassociation), so the two agree bit for bit where numpy's
 ``cos``/``sin``/``hypot`` are libm's (``tests/test_grids.py::test_compiled_metric_matches_reference``;
 numpy's SIMD float64 ``sin``/``cos`` on AVX-512 may differ by an ulp). Imported lazily (the first
 curvilinear metric), so ``import xgrad`` does not import numba; numba's on-disk cache only with

@@ -42,6 +42,7 @@ import numpy as np
 import xarray as xr
 
 from . import metric_cache
+from ._metric_reference import dot
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .earth import Figure
@@ -147,12 +148,12 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
     dims = (grid.y, grid.x)
     to_earth = {
         "east": {
-            grid.x: _field(_dot(east_r, east), dims),
-            grid.y: _field(_dot(north_r, east), dims),
+            grid.x: _field(dot(east_r, east), dims),
+            grid.y: _field(dot(north_r, east), dims),
         },
         "north": {
-            grid.x: _field(_dot(east_r, north), dims),
-            grid.y: _field(_dot(north_r, north), dims),
+            grid.x: _field(dot(east_r, north), dims),
+            grid.y: _field(dot(north_r, north), dims),
         },
     }
     return GridMetric(scales=scales, to_earth=to_earth)
@@ -346,70 +347,10 @@ def _curvilinear(
     return GridMetric(scales={s.dim: scales[s.dim] for s in wanted}, to_earth=to_earth)
 
 
-def _frame_reference(
-    unit: np.ndarray, tx: np.ndarray, ty: np.ndarray, radius: float
-) -> tuple[np.ndarray, ...]:
-    """The plain NumPy reference of :func:`xgrad._metric_kernels.frame` (same operations in
-    the same order): ``(scale_x, scale_y, east_x, east_y, north_x, north_y)``."""
-    lx, ly = radius * _norm(tx), radius * _norm(ty)
-    with np.errstate(divide="ignore"):
-        sx, sy = (np.where(n == 0, np.nan, 1.0 / n) for n in (lx, ly))
-    # J = [[a, b], [c, d]]: the tangents' east and north components, in metres per unit
-    east, north = _local_basis(unit, radius)
-    a, c = _dot(east, tx), _dot(north, tx)
-    b, d = _dot(east, ty), _dot(north, ty)
-    # a degenerate cell (two grid points at one place, as on ORCA's north fold) has no frame:
-    # 0 * inf there is NaN, the answer, not something to warn about
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inverse = 1.0 / (a * d - b * c)
-        lx_inverse, ly_inverse = lx * inverse, ly * inverse
-        return sx, sy, d * lx_inverse, -c * ly_inverse, -b * lx_inverse, a * ly_inverse
-
-
-def _scale_reference(tangent: np.ndarray, radius: float) -> np.ndarray:
-    """The plain NumPy reference of :func:`xgrad._metric_kernels.scale`."""
-    length = radius * _norm(tangent)
-    with np.errstate(divide="ignore"):
-        return np.where(length == 0, np.nan, 1.0 / length)
-
-
-def _norm(t: np.ndarray) -> np.ndarray:
-    """``|t|`` over the first axis of a ``(3, ...)`` array."""
-    return np.sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2])
-
-
-def _local_basis(unit: np.ndarray, scale: float) -> tuple[tuple, tuple]:
-    """The east and north unit vectors at ``unit`` position vectors times ``scale``, as tuples
-    of 2-D arrays (``e_z = 0`` left out): :func:`_east_north` without its (3, ny, nx) stacks,
-    NaN at the poles."""
-    x, y, z = unit
-    horizontal = np.hypot(x, y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(horizontal == 0, np.nan, scale / horizontal)
-    zinv = -z * inv
-    return (-y * inv, x * inv), (zinv * x, zinv * y, horizontal * scale)
-
-
-def _dot(basis: Any, t: np.ndarray) -> np.ndarray:
-    """``basis . t`` over the first axis: ``basis`` (3, ...) or a tuple of 2 (third component
-    0) or 3 arrays; no einsum (slow on large 2-D grids), no temporaries but one."""
-    total = basis[0] * t[0]
-    total += basis[1] * t[1]
-    if len(basis) == 3:
-        total += basis[2] * t[2]
-    return total
-
-
 def _per_radian(coord: Any) -> float:
     """Units per radian of a 2-D latitude/longitude (recognised by CF metadata or by name)."""
     role, per_radian = cf_role(coord)
     return per_radian if role is not None else PER_DEGREE
-
-
-def _unit_vectors(phi: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Unit vectors at geodetic latitude/longitude: the local vertical of the ellipsoid."""
-    cos_phi = np.cos(phi)
-    return np.stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
 
 
 def broadcast_field(field: Field, da: Any, dtype: np.dtype, what: str) -> Any:
