@@ -178,6 +178,28 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
         assert any(str(np.dtype(dtype)) in str(sig) for sig in ran)
 
 
+@pytest.mark.parametrize("accuracy", [4, 6])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+@pytest.mark.parametrize("shape,axis", [((300, 7), 1), ((2, 400, 3), 1), ((7, 300), 0)])
+def test_weighted_short_rows_match_reference(shape, axis, dtype, accuracy, assert_bitwise_equal):
+    """Short rows of the weighted kernels run several rows at a time (_compiled_weighted):
+    along a contiguous last axis as one flat run over rows (its edge elements rewritten
+    after), along a middle axis in bunches of rows; runs end mid-way (300 rows of 7, 400 of
+    3): the bits of the NumPy path, uniform and non-uniform, each edge order."""
+    f = (RNG.standard_normal(shape) * 50).astype(dtype)
+    if f.dtype.kind == "c":
+        f.imag = RNG.standard_normal(shape)
+    n = shape[axis]
+    for dx in (0.3, np.diff(np.cumsum(RNG.random(n) + 0.1))):
+        for edge_order in (1, 2):
+            plan = plan_axis(n, dx, edge_order, accuracy=accuracy)
+            got, want = np.empty_like(f), np.empty_like(f)
+            for mode, out in ((True, got), (False, want)):
+                with compiled(mode):
+                    axis_gradient(f, axis, plan, 0, None, None, out)
+            assert_bitwise_equal(got, want)
+
+
 def test_tiling_matches_numpy(monkeypatch, assert_bitwise_equal):
     """Tiles of one row (the tiling path and its halo stitching) keep numpy's bits."""
     from xgrad import blocks
