@@ -106,10 +106,9 @@ def _passes_scalar(dst, a, ff, s, L, stride, offsets, w, r, fused):  # pragma: n
         b2, b3 = s + offsets[t2] * stride, s + offsets[t3] * stride
         f0, f1, f2, f3 = ff[b0 : b0 + L], ff[b1 : b1 + L], ff[b2 : b2 + L], ff[b3 : b3 + L]
         w0, w1, w2, w3 = w[t, r], w[t1, r], w[t2, r], w[t3, r]
-        if t + k == T:  # the last pass writes the output (a dtype of its own)
-            terms(dst, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
-        else:
-            terms(a, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
+        terms(a, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
+    for j in range(L):
+        dst[j] = a[j]
 
 
 @_inline
@@ -123,43 +122,37 @@ def _passes_vector(dst, a, ff, s, L, stride, offsets, w, r, fused):  # pragma: n
         b2, b3 = s + offsets[t2] * stride, s + offsets[t3] * stride
         f0, f1, f2, f3 = ff[b0 : b0 + L], ff[b1 : b1 + L], ff[b2 : b2 + L], ff[b3 : b3 + L]
         w0, w1, w2, w3 = w[t, r : r + L], w[t1, r : r + L], w[t2, r : r + L], w[t3, r : r + L]
-        if t + k == T:
-            terms(dst, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
-        else:
-            terms(a, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
+        terms(a, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
+    for j in range(L):
+        dst[j] = a[j]
+
+
+def weighted_bulk(f, out, offsets, columns, i0, i1, acc, whole, fused):
+    """Rows i0 .. i1-1 of the C-contiguous ``(P, m, Q)`` block ``f``: ``sum_t columns[t, r] *
+    f[i + offsets[t]]``, summed left to right, by the kernel for its shape (each compiles on
+    first use only: the short-row ones cost seconds that C-ordered data never pays).
+
+    ``columns`` (``(T, rows)``) has one column per output row (non-uniform) or a single shared
+    one (uniform); ``acc`` (``max(ACC_PIECE, i1 - i0)`` elements of the working dtype) holds
+    the partial sums between passes of :func:`terms`, in the same order as the NumPy
+    reference (guarded by test_kernels.py).  ``whole``: the caller rewrites the rows outside
+    ``i0 .. i1-1`` afterwards (their edge stencils): see :func:`weighted_last_axis`.
+    """
+    P, m, Q = f.shape
+    if Q > 1 and Q < ACC_PIECE // 2:
+        weighted_middle_runs(f, out, offsets, columns, i0, i1, acc, fused)
+    elif Q > 1:
+        weighted_middle_axis(f, out, offsets, columns, i0, i1, acc, fused)
+    else:
+        runs = whole and P > 1 and m < ACC_PIECE // 2
+        weighted_last_axis(f[:, :, 0], out[:, :, 0], offsets, columns, i0, i1, acc, runs, fused)
 
 
 @_jit
 def weighted_middle_axis(f, out, offsets, columns, i0, i1, acc, fused):  # pragma: no cover
-    """Rows i0 .. i1-1: ``sum_t columns[t, r] * f[i + offsets[t]]``, summed left to right.
-
-    ``columns`` (``(T, rows)``) has one column per output row (non-uniform) or a single shared
-    one (uniform); ``acc`` (:data:`ACC_PIECE` elements of the working dtype) holds the partial
-    sums between passes of :func:`terms`, in the same order as the NumPy reference (guarded
-    by test_kernels.py).
-    """
+    """:func:`weighted_bulk` along a middle axis (``Q >= ACC_PIECE // 2``)."""
     P, m, Q = f.shape
     shared = columns.shape[1] == 1
-    if Q < ACC_PIECE // 2:
-        # short rows (Fortran order along a middle axis: Q = 30 took 2.5x the time of whole
-        # pieces per row, from per-row overhead): B rows at a time as one flat run, each
-        # row's weights repeated Q times in ``wexp``, built once per run for all P
-        B = ACC_PIECE // Q
-        wexp = np.empty((offsets.shape[0], B * Q))
-        for ib in range(i0, i1, B):
-            L = min(B, i1 - ib) * Q
-            if not shared:
-                for t in range(offsets.shape[0]):
-                    for j in range(L):
-                        wexp[t, j] = columns[t, ib - i0 + j // Q]
-            for p in range(P):
-                ff = f[p].reshape(m * Q)
-                dst = out[p].reshape(m * Q)[ib * Q : ib * Q + L]
-                if shared:
-                    _passes_scalar(dst, acc[:L], ff, ib * Q, L, Q, offsets, columns, 0, fused)
-                else:
-                    _passes_vector(dst, acc[:L], ff, ib * Q, L, Q, offsets, wexp, 0, fused)
-        return
     for p in range(P):
         ff = f[p].reshape(m * Q)
         of = out[p].reshape(m * Q)
@@ -177,39 +170,57 @@ def weighted_middle_axis(f, out, offsets, columns, i0, i1, acc, fused):  # pragm
 
 
 @_jit
-def weighted_last_axis(f, out, offsets, columns, i0, i1, acc, whole, fused):  # pragma: no cover
-    """``weighted_middle_axis`` along a contiguous last axis: passes of :func:`terms` along
-    each row, so the inner loops run along memory and vectorise, and every element is still
-    summed left to right.  ``acc``: at least ``max(i1 - i0, ACC_PIECE)`` elements.
+def weighted_middle_runs(f, out, offsets, columns, i0, i1, acc, fused):  # pragma: no cover
+    """:func:`weighted_bulk` along a middle axis with short rows (``Q < ACC_PIECE // 2``).
 
-    ``whole``: the caller rewrites rows outside ``i0 .. i1-1`` afterwards (their edge
-    stencils), so short rows may run as one flat pass over several rows, which also writes
-    those (Fortran order along axis 0, rows of 30: per-row passes took 6x a copy)."""
+    Fortran order along axis 1, Q = 30: a pass per row cost more in calls than in work
+    (2.5x the time of whole pieces).  Here B rows at a time are one flat run of B * Q
+    elements, each row's weights repeated Q times in ``wexp``, built once per run for all P.
+    """
+    P, m, Q = f.shape
+    shared = columns.shape[1] == 1
+    B = ACC_PIECE // Q
+    wexp = np.empty((offsets.shape[0], B * Q))
+    for ib in range(i0, i1, B):
+        L = min(B, i1 - ib) * Q
+        if not shared:
+            for t in range(offsets.shape[0]):
+                for j in range(L):
+                    wexp[t, j] = columns[t, ib - i0 + j // Q]
+        for p in range(P):
+            ff = f[p].reshape(m * Q)
+            dst = out[p].reshape(m * Q)[ib * Q : ib * Q + L]
+            if shared:
+                _passes_scalar(dst, acc[:L], ff, ib * Q, L, Q, offsets, columns, 0, fused)
+            else:
+                _passes_vector(dst, acc[:L], ff, ib * Q, L, Q, offsets, wexp, 0, fused)
+
+
+@_jit
+def weighted_last_axis(f, out, offsets, columns, i0, i1, acc, runs, fused):  # pragma: no cover
+    """:func:`weighted_bulk` along a contiguous last axis (``(P, m)``): passes along each row,
+    so the inner loops run along memory and vectorise.
+
+    ``runs`` (the caller rewrites rows outside ``i0 .. i1-1`` afterwards, and rows are
+    short): B rows at a time are one flat run from the first row's ``i0`` to the last row's
+    ``i1``, which also writes the elements between them, with weights 0 there (Fortran order
+    along axis 0, rows of 30: a pass per row took 6x a copy, in calls more than work)."""
     P, m = f.shape
     n = i1 - i0
     shared = columns.shape[1] == 1
-    if whole and m < ACC_PIECE // 2 and P > 1:
-        B = ACC_PIECE // m
-        T = offsets.shape[0]
-        wexp = np.zeros((T, B * m))  # each row's weights at its elements, 0 between rows
-        if not shared:
-            for t in range(T):
-                for b in range(B):
-                    wexp[t, b * m + i0 : b * m + i1] = columns[t, :n]
-        ff = f.reshape(P * m)
-        of = out.reshape(P * m)
-        for p in range(0, P, B):
-            s = p * m + i0
-            L = (min(B, P - p) - 1) * m + n  # first row's i0 .. last row's i1
-            if shared:
-                _passes_scalar(of[s : s + L], acc[:L], ff, s, L, 1, offsets, columns, 0, fused)
-            else:
-                _passes_vector(of[s : s + L], acc[:L], ff, s, L, 1, offsets, wexp, i0, fused)
-        return
-    for p in range(P):
-        ff = f[p]
-        dst = out[p, i0:i1]
+    B = ACC_PIECE // m if runs else 1
+    wexp = np.zeros((offsets.shape[0], B * m if runs else 1))  # weights by run element
+    if runs and not shared:
+        for t in range(offsets.shape[0]):
+            for b in range(B):
+                wexp[t, b * m + i0 : b * m + i1] = columns[t, :n]
+    w, r = (wexp, i0) if runs else (columns, 0)
+    ff = f.reshape(P * m)
+    of = out.reshape(P * m)
+    for p in range(0, P, B):
+        s = p * m + i0
+        L = (min(B, P - p) - 1) * m + n  # first row's i0 .. last row's i1
         if shared:
-            _passes_scalar(dst, acc[:n], ff, i0, n, 1, offsets, columns, 0, fused)
+            _passes_scalar(of[s : s + L], acc[:L], ff, s, L, 1, offsets, columns, 0, fused)
         else:
-            _passes_vector(dst, acc[:n], ff, i0, n, 1, offsets, columns, 0, fused)
+            _passes_vector(of[s : s + L], acc[:L], ff, s, L, 1, offsets, w, r, fused)

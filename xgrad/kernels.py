@@ -371,10 +371,7 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1, whole) -> bool:
     args = (offsets, columns, i0, i1, acc)
     if not _contiguous(f3, o3):  # any other layout (False where _groups finds none)
         return _bulk_strided(f, axis, out, "weighted", *args, fused)
-    if f3.shape[2] == 1:
-        _compiled_weighted.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], *args, whole, fused)
-    else:
-        _compiled_weighted.weighted_middle_axis(f3, o3, *args, fused)
+    _compiled_weighted.weighted_bulk(f3, o3, *args, whole, fused)
     return True
 
 
