@@ -182,10 +182,9 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
 @pytest.mark.parametrize("shape,axis", [((300, 7), 1), ((2, 400, 3), 1), ((7, 300), 0)])
 def test_weighted_short_rows_match_reference(shape, axis, dtype, accuracy, assert_bitwise_equal):
-    """Short rows of the weighted kernels run several rows at a time (_compiled_weighted):
-    along a contiguous last axis as one flat run over rows (its edge elements rewritten
-    after), along a middle axis in bunches of rows; runs end mid-way (300 rows of 7, 400 of
-    3): the bits of the NumPy path, uniform and non-uniform, each edge order."""
+    """Many short rows through the weighted (accuracy 4/6) kernels, along a contiguous last
+    axis and a middle axis (300 rows of 7, 400 of 3): the bits of the NumPy path, uniform and
+    non-uniform, each edge order (a kernel that runs several rows at a time must keep them)."""
     f = (RNG.standard_normal(shape) * 50).astype(dtype)
     if f.dtype.kind == "c":
         f.imag = RNG.standard_normal(shape)

@@ -25,8 +25,7 @@ the middle, other axes folded before and after it), ``*_last_axis`` takes ``(P, 
 contiguous last axis, so the innermost loop runs along memory in both cases.  The ``*_row``
 kernels compute one row next to a block face, its neighbours in other arrays.  Blocks of any
 other layout (strided views) go to :mod:`xgrad._compiled_strided`, which shares :data:`_jit`,
-:func:`mul`, :func:`div` and :data:`ACC_PIECE` from here; the weighted stencils (accuracy
-4/6) are :mod:`xgrad._compiled_weighted`.
+:func:`mul`, :func:`div` and :data:`ACC_PIECE` from here.
 """
 
 from __future__ import annotations
@@ -46,10 +45,6 @@ from numba.np.numpy_support import as_dtype
 CACHE = os.environ.get("XGRAD_NUMBA_CACHE", "").strip().lower() not in ("", "0", "false", "no")
 
 _jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
-#: small helpers, inlined in numba IR: a compiled call per short row cost more than its work
-_inline = numba.njit(
-    nogil=True, cache=CACHE, error_model="numpy", boundscheck=False, inline="always"
-)
 
 
 def _numpy_fuses_complex_multiply() -> bool:
@@ -237,6 +232,75 @@ def nonuniform_last_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # prag
 
 #: Elements of the scratch row the weighted kernels sum into at a time (16 KiB of complex128).
 ACC_PIECE = 1024
+
+
+@_jit
+def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
+    """Rows i0 .. i1-1: ``sum_t weights[r, t] * f[i + offsets[t]]``, summed left to right.
+
+    ``weights`` has one row per output row (non-uniform) or a single shared row (uniform);
+    ``acc`` is a scratch row of the working dtype so the sum runs over contiguous memory in
+    the same order as the NumPy reference (guarded by test_kernels.py).
+    """
+    P, m, Q = f.shape
+    shared = weights.shape[0] == 1
+    T = offsets.shape[0]
+    for p in range(P):
+        # Q in pieces of ACC_PIECE, each taken through all rows: ``acc`` stays in L1 across
+        # the T passes and the rows a piece's stencils share stay in L2 (d/d(axis 0) of a
+        # (30, 512, 1024) float32 array at accuracy 4, one thread: 297 ms per call with whole
+        # rows of Q, which went to memory and back once per stencil point, 155-175 ms in
+        # pieces, on a shared 2-core machine); every element is still summed left to right
+        for q0 in range(0, Q, ACC_PIECE):
+            n = min(ACC_PIECE, Q - q0)
+            a = acc[:n]
+            for i in range(i0, i1):
+                r = 0 if shared else i - i0
+                # zero-based loops over row slices (uniform_last_axis: LLVM vectorises these)
+                w = weights[r, 0]
+                fv = f[p, i + offsets[0], q0 : q0 + n]
+                for j in range(n):
+                    a[j] = mul(w, fv[j], fused)
+                for t in range(1, T):
+                    w = weights[r, t]
+                    fv = f[p, i + offsets[t], q0 : q0 + n]
+                    for j in range(n):
+                        a[j] = a[j] + mul(w, fv[j], fused)
+                ov = out[p, i, q0 : q0 + n]
+                for j in range(n):
+                    ov[j] = a[j]
+
+
+@_jit
+def weighted_last_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
+    """``weighted_middle_axis`` along a contiguous last axis: each stencil point is a pass over the
+    row into the scratch row ``acc`` (working dtype), so the inner loops run along memory
+    and vectorise, and every element is still summed left to right."""
+    P, m = f.shape
+    n = i1 - i0
+    T = offsets.shape[0]
+    for p in range(P):
+        for t in range(T):
+            fp = f[p, i0 + offsets[t] : i1 + offsets[t]]
+            if weights.shape[0] == 1:
+                w = weights[0, t]
+                if t == 0:
+                    for j in range(n):
+                        acc[j] = mul(w, fp[j], fused)
+                else:
+                    for j in range(n):
+                        acc[j] = acc[j] + mul(w, fp[j], fused)
+            else:
+                wt = weights[:, t]
+                if t == 0:
+                    for j in range(n):
+                        acc[j] = mul(wt[j], fp[j], fused)
+                else:
+                    for j in range(n):
+                        acc[j] = acc[j] + mul(wt[j], fp[j], fused)
+        op = out[p, i0:i1]
+        for j in range(n):
+            op[j] = acc[j]
 
 
 @_jit

@@ -14,7 +14,6 @@ and :func:`~xgrad._compiled.div`), so the same bits: guarded by
 from __future__ import annotations
 
 from ._compiled import ACC_PIECE, _jit, div, mul
-from ._compiled_weighted import GROUP, terms
 
 # Strided kernels: any layout.  ``f`` and ``out`` are 1-D C-contiguous buffers spanning the
 # block's memory, ``fo``/``oo`` the buffer index of the block's first element and ``fs``/``os``
@@ -140,14 +139,13 @@ def nonuniform_strided_last(
 
 @_jit
 def weighted_strided_middle(
-    f, fo, fs, out, oo, os, shape, offsets, columns, i0, i1, acc, fused
+    f, fo, fs, out, oo, os, shape, offsets, weights, i0, i1, acc, fused
 ):  # pragma: no cover
-    """``weighted_middle_axis`` on a ``(P, m, R, Q)`` block: per output row, passes of
-    :func:`~xgrad._compiled.terms` (or, for a strided Q, one per stencil point) through the
-    scratch row ``acc`` (Q, working dtype), summed left to right."""
+    """``weighted_middle_axis`` on a ``(P, m, R, Q)`` block: per output row, one pass per
+    stencil point into the scratch row ``acc`` (Q, working dtype), summed left to right."""
     P, R, Q = shape[0], shape[2], shape[3]
     fq, oq = fs[3], os[3]
-    shared = columns.shape[1] == 1
+    shared = weights.shape[0] == 1
     T = offsets.shape[0]
     for p in range(P):
         for i in range(i0, i1):
@@ -157,99 +155,78 @@ def weighted_strided_middle(
                 o = oo + p * os[0] + i * os[1] + r * os[2]
                 for q0 in range(0, Q, ACC_PIECE):  # acc stays in L1 (weighted_middle_axis)
                     n = min(ACC_PIECE, Q - q0)
-                    a = acc[:n]
-                    if fq == 1:
-                        for t in range(0, T, GROUP):
-                            k = min(GROUP, T - t)
-                            t1, t2, t3 = min(t + 1, T - 1), min(t + 2, T - 1), min(t + 3, T - 1)
-                            w0, w1 = columns[t, row], columns[t1, row]
-                            w2, w3 = columns[t2, row], columns[t3, row]
-                            b0 = base + (i + offsets[t]) * fs[1] + q0
-                            b1 = base + (i + offsets[t1]) * fs[1] + q0
-                            b2 = base + (i + offsets[t2]) * fs[1] + q0
-                            b3 = base + (i + offsets[t3]) * fs[1] + q0
-                            f0, f1 = f[b0 : b0 + n], f[b1 : b1 + n]
-                            f2, f3 = f[b2 : b2 + n], f[b3 : b3 + n]
-                            if t + k == T and oq == 1:  # the last pass writes the output
-                                ov = out[o + q0 : o + q0 + n]
-                                terms(ov, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
-                            else:
-                                terms(a, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
-                        if oq == 1:
-                            continue
-                    else:
-                        for t in range(T):
-                            w = columns[t, row]
-                            b = base + (i + offsets[t]) * fs[1] + q0 * fq
+                    for t in range(T):
+                        w = weights[row, t]
+                        a = base + (i + offsets[t]) * fs[1] + q0 * fq
+                        if fq == 1:
+                            fa = f[a : a + n]
                             if t == 0:
                                 for q in range(n):
-                                    a[q] = mul(w, f[b + q * fq], fused)
+                                    acc[q] = mul(w, fa[q], fused)
                             else:
                                 for q in range(n):
-                                    a[q] = a[q] + mul(w, f[b + q * fq], fused)
+                                    acc[q] = acc[q] + mul(w, fa[q], fused)
+                        elif t == 0:
+                            for q in range(n):
+                                acc[q] = mul(w, f[a + q * fq], fused)
+                        else:
+                            for q in range(n):
+                                acc[q] = acc[q] + mul(w, f[a + q * fq], fused)
                     if oq == 1:
                         ov = out[o + q0 : o + q0 + n]
                         for q in range(n):
-                            ov[q] = a[q]
+                            ov[q] = acc[q]
                     else:
                         for q in range(n):
-                            out[o + (q0 + q) * oq] = a[q]
+                            out[o + (q0 + q) * oq] = acc[q]
 
 
 @_jit
 def weighted_strided_last(
-    f, fo, fs, out, oo, os, shape, offsets, columns, i0, i1, acc, fused
+    f, fo, fs, out, oo, os, shape, offsets, weights, i0, i1, acc, fused
 ):  # pragma: no cover
     """``weighted_last_axis`` on a ``(P, R, m)`` block (``acc``: i1 - i0, working dtype)."""
     P, R = shape[0], shape[1]
     fi, oi = fs[2], os[2]
     n = i1 - i0
     T = offsets.shape[0]
-    shared = columns.shape[1] == 1
-    a = acc[:n]
+    shared = weights.shape[0] == 1
     for p in range(P):
         for r in range(R):
-            base = fo + p * fs[0] + r * fs[1]
-            o = oo + p * os[0] + r * os[1]
-            if fi == 1:
-                for t in range(0, T, GROUP):
-                    k = min(GROUP, T - t)
-                    t1, t2, t3 = min(t + 1, T - 1), min(t + 2, T - 1), min(t + 3, T - 1)
-                    b0, b1 = base + i0 + offsets[t], base + i0 + offsets[t1]
-                    b2, b3 = base + i0 + offsets[t2], base + i0 + offsets[t3]
-                    f0, f1 = f[b0 : b0 + n], f[b1 : b1 + n]
-                    f2, f3 = f[b2 : b2 + n], f[b3 : b3 + n]
-                    last = t + k == T and oi == 1  # the last pass writes the output
+            a = fo + p * fs[0] + r * fs[1]
+            for t in range(T):
+                k = a + (i0 + offsets[t]) * fi
+                if fi == 1:
+                    fp = f[k : k + n]
                     if shared:
-                        w0, w1 = columns[t, 0], columns[t1, 0]
-                        w2, w3 = columns[t2, 0], columns[t3, 0]
-                        if last:
-                            op = out[o + i0 : o + i1]
-                            terms(op, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
+                        w = weights[0, t]
+                        if t == 0:
+                            for j in range(n):
+                                acc[j] = mul(w, fp[j], fused)
                         else:
-                            terms(a, a, t == 0, k, w0, w1, w2, w3, f0, f1, f2, f3, fused)
+                            for j in range(n):
+                                acc[j] = acc[j] + mul(w, fp[j], fused)
                     else:
-                        c0, c1, c2, c3 = columns[t], columns[t1], columns[t2], columns[t3]
-                        if last:
-                            op = out[o + i0 : o + i1]
-                            terms(op, a, t == 0, k, c0, c1, c2, c3, f0, f1, f2, f3, fused)
+                        wt = weights[:, t]
+                        if t == 0:
+                            for j in range(n):
+                                acc[j] = mul(wt[j], fp[j], fused)
                         else:
-                            terms(a, a, t == 0, k, c0, c1, c2, c3, f0, f1, f2, f3, fused)
-                if oi == 1:
-                    continue
-            else:
-                for t in range(T):
-                    b = base + (i0 + offsets[t]) * fi
+                            for j in range(n):
+                                acc[j] = acc[j] + mul(wt[j], fp[j], fused)
+                else:
                     for j in range(n):
-                        v = mul(columns[t, 0 if shared else j], f[b + j * fi], fused)
-                        a[j] = v if t == 0 else a[j] + v
+                        w = weights[0 if shared else j, t]
+                        v = mul(w, f[k + j * fi], fused)
+                        acc[j] = v if t == 0 else acc[j] + v
+            o = oo + p * os[0] + r * os[1]
             if oi == 1:
                 op = out[o + i0 : o + i1]
                 for j in range(n):
-                    op[j] = a[j]
+                    op[j] = acc[j]
             else:
                 for j in range(n):
-                    out[o + (i0 + j) * oi] = a[j]
+                    out[o + (i0 + j) * oi] = acc[j]
 
 
 @_jit

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import asarray_like
-from .layouts import _as_3d, _as_3d_pair, _bulk_strided, _contiguous, _rows_strided
+from .layouts import _as_3d, _as_3d_pair, _bulk_strided, _contiguous, _groups, _rows_strided
 from .stencils import AxisPlan
 
 __all__ = ["axis_gradient", "working_array", "compiled"]
@@ -97,7 +97,7 @@ def axis_gradient(
         if plan.weights is None:
             done = _bulk(f, axis, plan, start, out, b0, b1, _global_ends(plan, start, m, i0, i1))
         else:
-            _bulk_weighted(f, axis, plan, start, out, b0, b1, rows is None)
+            _bulk_weighted(f, axis, plan, start, out, b0, b1)
         edges: Any = [i for i in (*range(i0, b0), *range(b1, i1)) if i not in done]
     else:
         edges = range(i0, i1)
@@ -241,11 +241,8 @@ def _row_terms(plan: AxisPlan, g: int) -> list[tuple[int, Any]]:
     return [(off + t, w) for t, w in enumerate(ws) if not (plan.uniform and w == 0.0)]
 
 
-def _bulk_weighted(
-    f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: int, whole: bool
-):
-    """Rows i0 .. i1-1 (central stencils inside the block) of an accuracy 4/6 plan;
-    ``whole``: the caller writes every other row afterwards (see ``weighted_last_axis``)."""
+def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: int):
+    """Rows i0 .. i1-1 (central stencils inside the block) of an accuracy 4/6 plan."""
     h = plan.accuracy // 2
     if plan.uniform:
         terms = _row_terms(plan, start + i0)
@@ -255,8 +252,7 @@ def _bulk_weighted(
         offsets = np.arange(-h, h + 1, dtype=np.int64)
         weights = plan.weights[start + i0 : start + i1, : 2 * h + 1]
     wt = _working_dtype(f.dtype, weights.dtype)
-    args = (offsets, weights, i0, i1, whole)
-    if _use_compiled(f, out, wt) and _weighted_compiled(f, axis, out, *args):
+    if _use_compiled(f, out, wt) and _weighted_compiled(f, axis, out, offsets, weights, i0, i1):
         return
     nd = f.ndim
     shape = [1] * nd
@@ -360,18 +356,25 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
     return eligible and (mode is True or (f.size if size is None else size) >= _MIN_COMPILED_SIZE)
 
 
-def _weighted_compiled(f, axis, out, offsets, weights, i0, i1, whole) -> bool:
-    from . import _compiled, _compiled_weighted
+def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
+    from . import _compiled
 
     f3, o3 = _as_3d_pair(f, out, axis)
-    # (T, rows): each stencil point's weights contiguous, as the kernels' inner loops read them
-    columns = np.ascontiguousarray(weights.T, dtype=np.float64)
-    fused = _compiled.FUSED_CMUL  # partial sums (pieces of a row, or rows) in numpy's dtype:
-    acc = np.empty(max(_compiled.ACC_PIECE, i1 - i0), dtype=np.result_type(f.dtype, columns))
-    args = (offsets, columns, i0, i1, acc)
-    if not _contiguous(f3, o3):  # any other layout (False where _groups finds none)
-        return _bulk_strided(f, axis, out, "weighted", *args, fused)
-    _compiled_weighted.weighted_bulk(f3, o3, *args, whole, fused)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    fused = _compiled.FUSED_CMUL
+    wt = np.result_type(f.dtype, weights.dtype)  # numpy sums `w * f` terms in this dtype
+    if not _contiguous(f3, o3):
+        if not _groups([f, out], axis):
+            return False
+        # the scratch row: pieces of Q (the middle kernel) or the axis' rows (the last)
+        acc = np.empty(max(_compiled.ACC_PIECE, i1 - i0), dtype=wt)
+        return _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
+    if f3.shape[2] == 1:
+        acc = np.empty(i1 - i0, dtype=wt)
+        _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
+    else:
+        acc = np.empty(min(f3.shape[2], _compiled.ACC_PIECE), dtype=wt)
+        _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
     return True
 
 
