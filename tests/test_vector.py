@@ -486,3 +486,55 @@ def test_plain_path_same_bits(dtype, assert_bitwise_equal):
         combine = functools.partial(combinations.weighted_sum, sign=sign, weighted=True)
         got = combine(d[:1], [d[1], ops[0]], out=[np.empty_like(d[0])])
         assert_bitwise_equal(got, d[1] + d[0] * ops[0] if sign > 0 else d[1] - d[0] * ops[0])
+
+
+def test_small_arrays_never_import_numba():
+    """Below the kernels' size threshold the operators stay on the NumPy path (the same bits):
+    a script of small arrays never pays numba's import and compile (seconds per process)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, numpy as np, xarray as xr, xgrad
+lat = np.linspace(-80, 80, 33); lon = np.arange(64) * 5.625
+c = {"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})}
+rng = np.random.default_rng(0)
+ds = xr.Dataset({k: (("t", "lat", "lon"), rng.standard_normal((4, 33, 64))) for k in "uv"}, coords=c)
+ds.u.grad.magnitude("lat", "lon"); ds.u.grad.laplacian("lat", "lon")
+ds.grad.divergence({"lon": "u", "lat": "v"}); ds.grad.curl({"lon": "u", "lat": "v"})
+print("numba" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_arrays_same_bits_as_compiled(dtype, assert_bitwise_equal):
+    """The NumPy path small arrays take gives the compiled kernels' bits."""
+    from xgrad.kernels import compiled
+
+    lat = np.linspace(-80, 80, 33)
+    lon = np.arange(64) * 5.625
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((2, 33, 64)) * 10.0 ** rng.integers(-30, 30, (2, 33, 64))
+    data[0, 3, 4], data[1, 5, 6], data[0, 7, 8] = np.nan, np.inf, 0.0
+    coords = {
+        "lat": ("lat", lat, {"units": "degrees_north"}),
+        "lon": ("lon", lon, {"units": "degrees_east"}),
+    }
+    ds = xr.Dataset(
+        {k: (("t", "lat", "lon"), (data * s).astype(dtype)) for k, s in (("u", 1), ("v", -2))},
+        coords=coords,
+    )
+    ops = [
+        lambda: ds.u.grad.magnitude("lat", "lon"),
+        lambda: ds.u.grad.laplacian("lat", "lon"),
+        lambda: ds.grad.divergence({"lon": "u", "lat": "v"}),
+        lambda: ds.grad.curl({"lon": "u", "lat": "v"}),
+    ]
+    with np.errstate(all="ignore"):
+        for op in ops:
+            plain = op().values
+            with compiled(True):
+                fast = op().values
+            assert_bitwise_equal(plain, fast)

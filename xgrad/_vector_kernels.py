@@ -25,16 +25,11 @@ from numba import types
 from numba.extending import overload
 
 from ._compiled import CACHE
+from ._vector_plain import DOWN, HIGH, LOW, UP, square_error
 
-__all__ = ["hypot", "hypot_plain", "laplacian", "weighted_sum"]
+__all__ = ["hypot", "laplacian", "weighted_sum"]
 
 _SIGNATURES = ("float32", "float64")
-#: the fast branch of float64 ``hypot``: where the squares and their Dekker split neither
-#: overflow nor lose bits that reach the result (``math.hypot`` elsewhere: 0, inf, NaN, huge,
-#: tiny); every nonzero finite float32 lies inside
-LOW, HIGH = 1e-145, 1e145
-_DOWN, _UP = 2.0**-600, 2.0**600  # scale factors into LOW .. HIGH (exact: powers of two)
-_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a float64 into two 26-bit halves
 
 
 def _vectorize(nargs: int, python: Callable) -> Callable:
@@ -52,16 +47,7 @@ def _hypot32(x, y):
     return np.float32(np.inf) if (abs(x) == np.inf) | (abs(y) == np.inf) else h
 
 
-def _square_error_plain(a, p):
-    """``a * a - p`` exactly, ``p`` the rounded ``a * a`` (Dekker's product, no FMA): plain
-    arithmetic, for numba's kernel (:data:`_square_error`) and whole arrays alike."""
-    s = _SPLIT * a
-    hi = s - (s - a)
-    lo = a - hi
-    return ((hi * hi - p) + hi * lo + lo * hi) + lo * lo
-
-
-_square_error = numba.njit(inline="always")(_square_error_plain)
+_square_error = numba.njit(inline="always")(square_error)
 
 
 @numba.njit(inline="always")
@@ -79,7 +65,7 @@ def _hypot64(x, y):
     ay = 0.0 if special else ay
     m = max(ax, ay)
     # two selects multiplied: a chain of two conditionals here is ~4x slower (not vectorized)
-    scale = (_DOWN if m > HIGH else 1.0) * (_UP if m < LOW else 1.0)
+    scale = (DOWN if m > HIGH else 1.0) * (UP if m < LOW else 1.0)
     ax, ay = ax * scale, ay * scale
     px, py = ax * ax, ay * ay
     s = px + py
@@ -168,35 +154,3 @@ def weighted_sum(sign: int) -> Callable:
 def hypot() -> Callable:
     """The ufunc ``|(x, y)|`` (:func:`_hypot32`, :func:`_hypot64`)."""
     return _vectorize(2, _hypot_ufunc)
-
-
-# --- the plain NumPy path: cupy and other duck arrays ---------------------------------------
-# numba's ufuncs take numpy arrays only; duck arrays get the same operations on whole arrays
-# (selects as ``where``), the same bits on numpy (tests/test_vector.py::test_plain_path_same_bits).
-
-
-def hypot_plain(x, y):
-    """:func:`hypot`'s formulas on whole arrays of one dtype, float32 or float64."""
-    with np.errstate(all="ignore"):
-        ax, ay = np.abs(x), np.abs(y)
-        infinite = np.logical_or(np.equal(ax, np.inf), np.equal(ay, np.inf))
-        if x.dtype == np.float32:
-            a, b = x.astype(np.float64), y.astype(np.float64)
-            h = np.sqrt(a * a + b * b).astype(np.float32)
-            return np.where(infinite, np.float32(np.inf), h)
-        special = np.logical_or(infinite, np.logical_or(np.not_equal(ax, ax), np.not_equal(ay, ay)))
-        ax, ay = np.where(special, 0.0, ax), np.where(special, 0.0, ay)
-        m = np.maximum(ax, ay)
-        scale = np.where(np.greater(m, HIGH), _DOWN, 1.0) * np.where(np.less(m, LOW), _UP, 1.0)
-        ax, ay = ax * scale, ay * scale
-        px, py = ax * ax, ay * ay
-        s = px + py
-        t = s - px
-        es = (px - (s - t)) + (py - t)
-        h = np.sqrt(s)
-        ph = h * h
-        residual = ((s - ph) - _square_error_plain(h, ph)) + (
-            (es + _square_error_plain(ax, px)) + _square_error_plain(ay, py)
-        )
-        h = (h + residual / np.where(np.greater(s, 0.0), h + h, 1.0)) / scale
-        return np.where(infinite, np.inf, np.where(special, x + y, h))

@@ -4,8 +4,9 @@ Each function is a ``combine`` of :func:`xgrad.engine.differentiate`: it gets th
 of one block (or cache tile) and the operands cut alike, and writes ``out[0]``, the engine's
 result, where it is given. Real float32/float64 numpy arrays go through the compiled ufuncs of
 :mod:`xgrad._vector_kernels` (one pass over the tile, no temporaries; imported on first use,
-so ``import xgrad`` does not import numba); other arrays of those dtypes (cupy) through the
-same formulas on whole arrays; anything else (complex, float16) through numpy expressions.
+so ``import xgrad`` does not import numba); other arrays of those dtypes (cupy), and numpy
+arrays below :func:`xgrad.kernels.compiled_wanted`'s size, through the same formulas on whole
+arrays (:mod:`xgrad._vector_plain`); anything else (complex, float16) through numpy expressions.
 
 Bits: the Laplacian and the flux sums are numpy's own products and sums in the derivatives'
 dtype, unchanged by the kernels. ``|grad f|`` is xgrad's ``hypot``
@@ -21,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from ._vector_plain import hypot_plain
+from .kernels import compiled_wanted
+
 __all__ = ["hypot", "laplacian_of", "magnitude_of", "weighted_sum"]
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -34,6 +38,8 @@ def _compiled(arrays: list, out: list | None) -> Any:
     if dtype not in _KERNEL_DTYPES or not all(
         type(a) is np.ndarray and a.dtype == dtype for a in arrays
     ):
+        return False
+    if not compiled_wanted(max(a.size for a in arrays)):  # small: numba not even imported
         return False
     if out is not None and type(out[0]) is np.ndarray and out[0].dtype == dtype:
         return out[0]
@@ -49,11 +55,11 @@ def hypot(x: Any, y: Any) -> Any:
     NumPy functions on duck arrays: the same bits), ``numpy.hypot`` on other dtypes."""
     if x.dtype not in _KERNEL_DTYPES or x.dtype != y.dtype:
         return np.hypot(x, y)
-    from . import _vector_kernels
+    if type(x) is np.ndarray and type(y) is np.ndarray and compiled_wanted(max(x.size, y.size)):
+        from . import _vector_kernels
 
-    if type(x) is np.ndarray and type(y) is np.ndarray:
         return _vector_kernels.hypot()(x, y)
-    return _vector_kernels.hypot_plain(x, y)
+    return hypot_plain(x, y)
 
 
 def magnitude_of(derivatives: list, operands: list, out: list | None = None) -> Any:

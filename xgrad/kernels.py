@@ -28,7 +28,7 @@ from .arrays import asarray_like
 from .layouts import _as_3d, _as_3d_pair, _bulk_strided, _contiguous, _groups, _rows_strided
 from .stencils import AxisPlan
 
-__all__ = ["axis_gradient", "working_array", "compiled"]
+__all__ = ["axis_gradient", "compiled", "compiled_wanted", "working_array"]
 
 _COMPILED_DTYPES = tuple(map(np.dtype, (np.float32, np.float64, np.complex64, np.complex128)))
 # Below this many elements the NumPy path is as fast and avoids importing numba at all, so
@@ -49,6 +49,14 @@ def compiled(mode: bool | None) -> Iterator[None]:
         yield
     finally:
         _state.mode = old
+
+
+def compiled_wanted(size: int) -> bool:
+    """Whether numpy arrays of ``size`` elements go to compiled code (numba) or stay on the
+    NumPy path (the same bits): as the kernels decide, for :func:`compiled` and for
+    :data:`_MIN_COMPILED_SIZE` (small arrays never import numba)."""
+    mode = getattr(_state, "mode", None)
+    return mode is not False and (mode is True or size >= _MIN_COMPILED_SIZE)
 
 
 def working_array(f: Any) -> Any:
