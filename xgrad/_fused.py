@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from ._compiled import CACHE
+from .kernels import compiled_wanted
 
 __all__ = ["combine", "kernel"]
 
@@ -144,9 +145,12 @@ def combine(
     view (the ufunc's ``out=``, the same loop and bits) instead of a new array that the engine
     would then copy in; later steps read it from there. ``loop`` (``(name, axis, metric)``
     of :func:`xgrad._fused_loops.run`): the same steps as one compiled loop, where the block
-    fits it (C-contiguous, the working dtype) and there are views to write.
+    fits it (C-contiguous, the working dtype, :func:`xgrad.kernels.compiled_wanted`'s size)
+    and there are views to write.
     """
-    if loop is not None and out is not None:
+    # the loop compiles one more kernel per method (a second or so on a first call): only
+    # for blocks the kernels compile for too
+    if loop is not None and out is not None and compiled_wanted(derivatives[0].size):
         from . import _fused_loops
 
         name, axis, metric = loop
