@@ -43,6 +43,7 @@ import xarray as xr
 
 from . import metric_cache
 from ._metric_reference import dot
+from .arrays import magnitude
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .earth import Figure
@@ -141,7 +142,7 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
     pole = _rotated_pole(grid)
     lon_coord = obj.coords[grid.longitude]
     per_lon = _rotated_per_radian(lon_coord, next(s for s in spacings if s.role == "longitude"))
-    rlon = np.asarray(lon_coord.values, dtype=np.float64)
+    rlon = np.asarray(magnitude(lon_coord.data), dtype=np.float64)  # pint: no UnitStrippedWarning
     phi, lam = np.meshgrid(rlat / per_lat, rlon / per_lon, indexing="ij")
     position, east_r, north_r = pole.frame(phi, lam)
     east, north = _east_north(position)
@@ -290,7 +291,7 @@ def unit_positions(
     rlat = latitude_values(grid.latitude, coord, _rotated_per_radian(coord, None))
     rlat = rlat / _rotated_per_radian(coord, None)
     lon_coord = obj.coords[grid.longitude]
-    rlon = np.asarray(lon_coord.values, np.float64) / _rotated_per_radian(lon_coord, None)
+    rlon = np.asarray(magnitude(lon_coord.data), np.float64) / _rotated_per_radian(lon_coord, None)
     phi, lam = np.meshgrid(rlat, rlon, indexing="ij")
     if not true_frame:
         return Figure.sphere(1.0).positions(phi, lam)
