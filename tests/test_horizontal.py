@@ -232,10 +232,9 @@ def test_dataset_horizontal():
 
 def test_pint_quantified():
     pytest.importorskip("pint_xarray")
-    from cf_xarray.units import units as registry
-
     import warnings
 
+    from cf_xarray.units import units as registry
     from pint import UnitStrippedWarning
 
     grid = rotated(11)
@@ -245,6 +244,27 @@ def test_pint_quantified():
         east, north = q.grad.horizontal()
     assert east.data.units == registry.Unit("K / m")
     np.testing.assert_array_equal(east.data.magnitude, grid.da.grad.horizontal()[0].values)
+
+
+def test_pint_quantified_projected_km():
+    """Projection coordinates in km quantified by pint-xarray: their units are pint's (the
+    attribute is gone), read as km, not refused as "units None" nor taken as metres."""
+    pytest.importorskip("pint_xarray")
+    import warnings
+
+    from cf_xarray.units import units as registry
+    from pint import UnitStrippedWarning
+
+    grid = projected(12, units="km")
+    q = grid.da.pint.quantify(unit_registry=registry)
+    assert "units" not in q.x.attrs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitStrippedWarning)
+        east, _ = q.grad.horizontal()
+        along = q.grad.along("x")
+    np.testing.assert_array_equal(east.data.magnitude, grid.da.grad.horizontal()[0].values)
+    np.testing.assert_array_equal(along.data.magnitude, grid.da.grad.along("x").values)
+    assert along.data.units == registry.Unit("K / m")
 
 
 def test_float32_stays_float32():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from .coords import coordinate_units
 from .geometry import _DEGREES, cf_role
 
 __all__ = ["LATITUDE_NAMES", "LONGITUDE_NAMES", "check_names", "curvilinear_pairs", "grid_dims_of"]
@@ -29,8 +30,10 @@ LONGITUDE_NAMES = frozenset(
 
 
 def _units(coord: Any) -> str | None:
-    units = coord.attrs.get("units")
-    return None if units is None else str(units).strip().lower()
+    """A coordinate's units, lower case: pint's where pint-xarray quantified it, else the
+    ``units`` attribute (:func:`xgrad.coords.coordinate_units`), else None."""
+    units = coordinate_units(coord)
+    return None if units is None else units.strip().lower()
 
 
 def _named_angle(coord: Any, names: frozenset) -> bool:

@@ -46,6 +46,7 @@ from ._metric_reference import dot
 from .arrays import magnitude
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
+from .curvilinear import _units
 from .earth import Figure
 from .engine import differentiate, real_dtype
 from .geometry import PER_DEGREE, cf_role, latitude_values
@@ -163,7 +164,7 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
 def _rotated_per_radian(coord: Any, spacing: Spacing | None) -> float:
     if spacing is not None and spacing.dim in coord.dims:
         return spacing.per_radian
-    units = str(coord.attrs.get("units", "degrees")).strip().lower()
+    units = _units(coord) or "degrees"
     return 1.0 if units in ("radians", "radian", "rad") else PER_DEGREE
 
 
@@ -184,8 +185,8 @@ def _projected(
     per_metre = {s.dim: s.per_radian for s in spacings}  # metres per coordinate unit
     if frame or len(per_metre) < 2:
         per_metre = {d: per_metre.get(d) or _metres_per_unit(obj, d) for d in (grid.x, grid.y)}
-    x = np.asarray(obj.coords[grid.x].values, dtype=np.float64) * per_metre[grid.x]
-    y = np.asarray(obj.coords[grid.y].values, dtype=np.float64) * per_metre[grid.y]
+    x = np.asarray(magnitude(obj.coords[grid.x].data), dtype=np.float64) * per_metre[grid.x]
+    y = np.asarray(magnitude(obj.coords[grid.y].data), dtype=np.float64) * per_metre[grid.y]
     xx, yy = np.meshgrid(x, y)  # (y, x) layout
     mapping = grid.mapping
     override = options.radius is not None or mapping.figure is None
@@ -218,7 +219,7 @@ def _projected(
 
 
 def _metres_per_unit(obj: Any, dim: Hashable) -> float:
-    units = str(obj.coords[dim].attrs.get("units", "m")).strip().lower()
+    units = _units(obj.coords[dim]) or "m"
     if units not in LENGTH_UNITS:
         raise ValueError(
             f"projection coordinate {dim!r} has units {units!r}; the grid mapping needs a "
@@ -281,8 +282,12 @@ def unit_positions(
     if grid.kind == "curvilinear":
         return Figure.sphere(1.0).positions(*_latitude_longitude(obj, grid))
     if grid.kind == "projected":
-        x = np.asarray(obj.coords[grid.x].values, dtype=np.float64) * _metres_per_unit(obj, grid.x)
-        y = np.asarray(obj.coords[grid.y].values, dtype=np.float64) * _metres_per_unit(obj, grid.y)
+        x = np.asarray(magnitude(obj.coords[grid.x].data), dtype=np.float64) * _metres_per_unit(
+            obj, grid.x
+        )
+        y = np.asarray(magnitude(obj.coords[grid.y].data), dtype=np.float64) * _metres_per_unit(
+            obj, grid.y
+        )
         xx, yy = np.meshgrid(x, y)
         override = options.radius is not None or grid.mapping.figure is None
         lat, lon, _ = projection_jacobian(grid.mapping, grid.figure if override else None, xx, yy)
