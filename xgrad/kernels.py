@@ -351,17 +351,14 @@ def _working_dtype(*operands: Any) -> np.dtype | None:
 
 
 def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bool:
-    mode = getattr(_state, "mode", None)
-    if mode is False:
-        return False
-    eligible = (
+    return (
         type(f) is np.ndarray
         and type(out) is np.ndarray
         and f.dtype in _COMPILED_DTYPES
         and out.dtype in _COMPILED_DTYPES
         and wt in _COMPILED_DTYPES
+        and compiled_wanted(f.size if size is None else size)
     )
-    return eligible and (mode is True or (f.size if size is None else size) >= _MIN_COMPILED_SIZE)
 
 
 def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:

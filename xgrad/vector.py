@@ -78,7 +78,6 @@ def _check_same_units(operator: str, spacings: Sequence[Spacing]) -> None:
 
 
 _real = real_dtype  # the real dtype of a result: one definition, in the engine
-_magnitude_of = magnitude_of  # (the name tests/test_kernels.py imports)
 
 
 def _latitude_weights(items: Sequence[tuple[xr.DataArray, Any, Spacing]]) -> list[Any]:
@@ -165,9 +164,9 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     if grid is not None and grid.kind != "sphere" and {s.dim for s in spacings} == set(grid.dims):
         # a skewed grid's lines are not orthogonal: |grad f| from the east/north components
         parts = [p.data for p in horizontal(da.copy(data=data), plan)]
-        result = _magnitude_of(parts, [])
+        result = magnitude_of(parts, [])
     else:  # |grad f| of each block inside the derivatives' pass
-        (result,) = derivative_arrays(data, da, spacings, plan, combine=_magnitude_of)
+        (result,) = derivative_arrays(data, da, spacings, plan, combine=magnitude_of)
     what = _describe(da)
     attrs = result_attrs(
         da.attrs,
