@@ -15,7 +15,14 @@ from typing import Any
 from .coords import coordinate_units
 from .geometry import _DEGREES, cf_role
 
-__all__ = ["LATITUDE_NAMES", "LONGITUDE_NAMES", "check_names", "curvilinear_pairs", "grid_dims_of"]
+__all__ = [
+    "LATITUDE_NAMES",
+    "LONGITUDE_NAMES",
+    "check_names",
+    "curvilinear_pairs",
+    "grid_dims_of",
+    "unit_name",
+]
 
 #: Names (lower case) of 2-D latitude / longitude coordinates in model output, recognised when
 #: their units are only "degrees" (or absent): NEMO, ROMS, WRF, CESM/POP, MOM, CICE.
@@ -29,7 +36,7 @@ LONGITUDE_NAMES = frozenset(
 )
 
 
-def _units(coord: Any) -> str | None:
+def unit_name(coord: Any) -> str | None:
     """A coordinate's units, lower case: pint's where pint-xarray quantified it, else the
     ``units`` attribute (:func:`xgrad.coords.coordinate_units`), else None."""
     units = coordinate_units(coord)
@@ -37,7 +44,7 @@ def _units(coord: Any) -> str | None:
 
 
 def _named_angle(coord: Any, names: frozenset) -> bool:
-    return str(coord.name).lower() in names and _units(coord) in (None, *_DEGREES)
+    return str(coord.name).lower() in names and unit_name(coord) in (None, *_DEGREES)
 
 
 def grid_dims_of(coord: Any) -> tuple[Hashable, Hashable]:

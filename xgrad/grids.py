@@ -37,7 +37,7 @@ from .crs import (
     find_grid_mapping,
     missing_mapping_hint,
 )
-from .curvilinear import _units, curvilinear_pairs, grid_dims_of
+from .curvilinear import curvilinear_pairs, grid_dims_of, unit_name
 from .earth import Figure
 from .geometry import _DEGREES, _RADIANS, PER_DEGREE, cf_role, find_latitude
 from .geometry import latitude_values as check_latitude
@@ -121,7 +121,7 @@ def _rotated_axis(coord: Any) -> str | None:
 
 
 def _angle_per_radian(coord: Any, what: str) -> float:
-    units = _units(coord)
+    units = unit_name(coord)
     if units in _ANGLE:
         return _ANGLE[units]
     role = cf_role(coord)
@@ -143,7 +143,7 @@ def _classify(
         if rotated is None and kind_of_mapping == ROTATED:
             axis = str(coord.attrs.get("axis", "")).upper()
             role = cf_role(coord)[0]
-            if axis in ("X", "Y") and _units(coord) in _ANGLE:
+            if axis in ("X", "Y") and unit_name(coord) in _ANGLE:
                 rotated = "longitude" if axis == "X" else "latitude"
             elif role is not None:
                 rotated = role
@@ -158,7 +158,7 @@ def _classify(
         if not projected and axis in ("X", "Y"):
             projected = kind_of_mapping not in (None, GEOGRAPHIC, ROTATED)
         if projected and projection:
-            units = _units(coord)
+            units = unit_name(coord)
             if units not in LENGTH_UNITS:
                 raise ValueError(
                     f"projection coordinate {s.name!r} has units {units!r}; the grid mapping "

@@ -46,7 +46,7 @@ from ._metric_reference import dot
 from .arrays import magnitude
 from .coords import Spacing
 from .crs import ROTATED, RotatedPole, projection_jacobian
-from .curvilinear import _units
+from .curvilinear import unit_name
 from .earth import Figure
 from .engine import differentiate, real_dtype
 from .geometry import PER_DEGREE, cf_role, latitude_values
@@ -164,7 +164,7 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
 def _rotated_per_radian(coord: Any, spacing: Spacing | None) -> float:
     if spacing is not None and spacing.dim in coord.dims:
         return spacing.per_radian
-    units = _units(coord) or "degrees"
+    units = unit_name(coord) or "degrees"
     return 1.0 if units in ("radians", "radian", "rad") else PER_DEGREE
 
 
@@ -219,7 +219,7 @@ def _projected(
 
 
 def _metres_per_unit(obj: Any, dim: Hashable) -> float:
-    units = _units(obj.coords[dim]) or "m"
+    units = unit_name(obj.coords[dim]) or "m"
     if units not in LENGTH_UNITS:
         raise ValueError(
             f"projection coordinate {dim!r} has units {units!r}; the grid mapping needs a "
