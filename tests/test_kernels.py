@@ -178,20 +178,23 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
         assert any(str(np.dtype(dtype)) in str(sig) for sig in ran)
 
 
-@pytest.mark.parametrize("accuracy", [4, 6])
+@pytest.mark.parametrize("accuracy,order", [(4, 1), (6, 1), (2, 2), (4, 2), (6, 2)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
-@pytest.mark.parametrize("shape,axis", [((300, 7), 1), ((2, 400, 3), 1), ((7, 300), 0)])
-def test_weighted_short_rows_match_reference(shape, axis, dtype, accuracy, assert_bitwise_equal):
-    """Many short rows through the weighted (accuracy 4/6) kernels, along a contiguous last
-    axis and a middle axis (300 rows of 7, 400 of 3): the bits of the NumPy path, uniform and
-    non-uniform, each edge order (a kernel that runs several rows at a time must keep them)."""
+@pytest.mark.parametrize("shape,axis", [((300, 9), 1), ((2, 400, 3), 1), ((9, 300), 0)])
+def test_weighted_short_rows_match_reference(
+    shape, axis, dtype, accuracy, order, assert_bitwise_equal
+):
+    """Many short rows through the weighted kernels (accuracy 4/6, second derivatives: 3 to
+    7 points, the first three summed in registers), along a contiguous last axis and a middle
+    axis (300 rows of 9, 400 of 3): the bits of the NumPy path, uniform and non-uniform, each
+    edge order (a kernel that runs several rows at a time must keep them)."""
     f = (RNG.standard_normal(shape) * 50).astype(dtype)
     if f.dtype.kind == "c":
         f.imag = RNG.standard_normal(shape)
     n = shape[axis]
     for dx in (0.3, np.diff(np.cumsum(RNG.random(n) + 0.1))):
         for edge_order in (1, 2):
-            plan = plan_axis(n, dx, edge_order, accuracy=accuracy)
+            plan = plan_axis(n, dx, edge_order, accuracy=accuracy, order=order)
             got, want = np.empty_like(f), np.empty_like(f)
             for mode, out in ((True, got), (False, want)):
                 with compiled(mode):

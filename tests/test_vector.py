@@ -465,6 +465,7 @@ def test_plain_path_same_bits(dtype, assert_bitwise_equal):
     from test_duck import StrictDuck
 
     from xgrad import _vector_kernels, combinations
+    from xgrad.kernels import compiled
 
     x, y = _pairs(dtype, 20_000, 3)
     with np.errstate(all="ignore"):
@@ -472,20 +473,38 @@ def test_plain_path_same_bits(dtype, assert_bitwise_equal):
         duck = combinations.hypot(StrictDuck(x), StrictDuck(y))
     assert isinstance(duck, StrictDuck)
     assert_bitwise_equal(duck.get(), expected)
-    # the Laplacian and the flux sums: compiled (numpy arrays) against numpy's expressions
+    # the Laplacian and the flux sums: compiled (numpy arrays: the loop nests, and the ufuncs
+    # where the metric varies along two axes) against numpy's expressions
     rng = np.random.default_rng(4)
-    d = [rng.standard_normal((3, 17, 20)).astype(dtype) for _ in range(4)]
-    ops = [rng.standard_normal((1, 17, 1)).astype(dtype) for _ in range(2)]
     lat, lon = ("latitude", 57.3, 4.0e13, 3, 0), ("longitude", 57.3, 4.0e13, None, 1)
-    for terms in [(lat, lon), (lon, lat), (lat, lon, (None, 1.0, 1.0, None, 1))]:
-        combine = functools.partial(combinations.laplacian_of, terms=terms)
-        got = combine(d, ops, out=[np.empty_like(d[0])])
-        ducks = combine([StrictDuck(a) for a in d], [StrictDuck(a) for a in ops])
-        assert_bitwise_equal(got, ducks.get(), err_msg=str(terms))
-    for sign in (1, -1):
-        combine = functools.partial(combinations.weighted_sum, sign=sign, weighted=True)
-        got = combine(d[:1], [d[1], ops[0]], out=[np.empty_like(d[0])])
-        assert_bitwise_equal(got, d[1] + d[0] * ops[0] if sign > 0 else d[1] - d[0] * ops[0])
+    cases = [(lat, lon), (lon, lat), (lat, lon, (None, 1.0, 1.0, None, 1)), (lon,)]
+    for shape, metric_shape in [
+        ((3, 17, 20), (1, 17, 1)),  # the metric along the middle axis
+        ((3, 20, 17), (1, 1, 17)),  # along the last
+        ((17, 20), (17, 1)),  # along the first
+        ((3, 17, 20), (1, 17, 20)),  # along two axes: the ufuncs
+    ]:
+        d = [_specials(rng.standard_normal(shape)).astype(dtype) for _ in range(4)]
+        ops = [rng.standard_normal(metric_shape).astype(dtype) for _ in range(2)]
+        for terms in cases:
+            combine = functools.partial(combinations.laplacian_of, terms=terms)
+            with compiled(True), np.errstate(all="ignore"):
+                got = combine(d, ops, out=[np.empty_like(d[0])])
+                ducks = combine([StrictDuck(a) for a in d], [StrictDuck(a) for a in ops])
+            assert_bitwise_equal(got, ducks.get(), err_msg=f"{terms} {shape}")
+        for sign in (1, -1):
+            combine = functools.partial(combinations.weighted_sum, sign=sign, weighted=True)
+            with compiled(True), np.errstate(all="ignore"):
+                got = combine(d[:1], [d[1], ops[0]], out=[np.empty_like(d[0])])
+                want = d[1] + d[0] * ops[0] if sign > 0 else d[1] - d[0] * ops[0]
+            assert_bitwise_equal(got, want)
+    assert _vector_kernels.laplacian_loop.cache_info().currsize  # the loop nests ran
+
+
+def _specials(a: np.ndarray) -> np.ndarray:
+    """``a`` with NaN, inf, -inf and zeros of both signs in its first elements."""
+    a.flat[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    return a
 
 
 def test_small_arrays_never_import_numba():

@@ -27,7 +27,7 @@ from numba.extending import overload
 from ._compiled import CACHE
 from ._vector_plain import DOWN, HIGH, LOW, UP, square_error
 
-__all__ = ["hypot", "laplacian", "weighted_sum"]
+__all__ = ["hypot", "laplacian", "laplacian_loop", "weighted_sum"]
 
 _SIGNATURES = ("float32", "float64")
 
@@ -134,6 +134,52 @@ def laplacian(roles: tuple[int, ...], accumulate: bool = False) -> Callable:
         return _term(r0, s0, f0, m0, c0, q0) + _term(r1, s1, f1, m1, c1, q1)
 
     return _vectorize(10, laplacian)
+
+
+_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
+
+
+def _nest(element: Callable) -> Callable:
+    """A compiled loop nest over blocks viewed as ``(outer, row, inner)``: ``out[a, b, c] =
+    element(out[a, b, c], s0, f0, m0[b], c0, q0, s1, f1, m1[b], c1, q1)``, the metric read
+    once per row. numba's ufunc loops are not vectorized where an operand is broadcast (the
+    metric along the rows, the scalars), this nest is: ~2x faster on a tile."""
+
+    @_jit
+    def loop(s0, f0, m0, c0, q0, s1, f1, m1, c1, q1, out):  # pragma: no cover - compiled
+        for a in range(out.shape[0]):
+            for b in range(out.shape[1]):
+                r0, r1 = m0[b], m1[b]
+                for c in range(out.shape[2]):
+                    out[a, b, c] = element(
+                        out[a, b, c], s0[a, b, c], f0[a, b, c], r0, c0, q0,
+                        s1[a, b, c], f1[a, b, c], r1, c1, q1,
+                    )  # fmt: skip
+
+    return loop
+
+
+@functools.cache
+def laplacian_loop(roles: tuple[int, ...], accumulate: bool = False) -> Callable:
+    """:func:`laplacian`'s terms as a loop nest (:func:`_nest`; the same operations, so the
+    same bits): ``t0 + t1`` (two roles), ``t0`` (one), ``acc + t0`` (``accumulate``: the
+    running sum in ``out``). Arguments ``(s0, f0, m0, c0, q0, s1, f1, m1, c1, q1, out)``,
+    the second term's ignored with one role."""
+    r0, r1 = (*roles, 0)[:2]
+    if accumulate:
+
+        def element(acc, s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
+            return acc + _term(r0, s0, f0, m0, c0, q0)
+    elif len(roles) == 1:
+
+        def element(acc, s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
+            return _term(r0, s0, f0, m0, c0, q0)
+    else:
+
+        def element(acc, s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
+            return _term(r0, s0, f0, m0, c0, q0) + _term(r1, s1, f1, m1, c1, q1)
+
+    return _nest(numba.njit(inline="always")(element))
 
 
 def _plus_product(t, d, w):

@@ -2,9 +2,9 @@
 
 Each function is a ``combine`` of :func:`xgrad.engine.differentiate`: it gets the derivatives
 of one block (or cache tile) and the operands cut alike, and writes ``out[0]``, the engine's
-result, where it is given. Real float32/float64 numpy arrays go through the compiled ufuncs of
-:mod:`xgrad._vector_kernels` (one pass over the tile, no temporaries; imported on first use,
-so ``import xgrad`` does not import numba); other arrays of those dtypes (cupy), and numpy
+result, where it is given. Real float32/float64 numpy arrays go through the compiled ufuncs
+and loop nests of :mod:`xgrad._vector_kernels` (one pass over the tile, no temporaries;
+imported on first use, so ``import xgrad`` does not import numba); other arrays of those dtypes (cupy), and numpy
 arrays below :func:`xgrad.kernels.compiled_wanted`'s size, through the same formulas on whole
 arrays (:mod:`xgrad._vector_plain`); anything else (complex, float16) through numpy expressions.
 
@@ -18,6 +18,7 @@ in ~0.2% of values, by one ulp), ~5x faster (``tests/test_vector.py::test_hypot_
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -99,14 +100,58 @@ def laplacian_of(
     target = _compiled([*derivatives, *operands], out) if scalars else False
     if target is False:
         return _laplacian_numpy(args)
+    roles = tuple(_ROLES[a[0]] for a in args)
+    looped = _laplacian_loops(roles, args, target)
+    if looped is not None:
+        return looped
     from . import _vector_kernels
 
-    roles = tuple(_ROLES[a[0]] for a in args)
     head = [x for a in args[:2] for x in a[1:]]
     result = _call(_vector_kernels.laplacian(roles[:2]), tuple(head), target)
     for role, a in zip(roles[2:], args[2:]):
         result = _vector_kernels.laplacian((role,), True)(result, *a[1:], out=result)
     return result
+
+
+def _laplacian_loops(roles: tuple, args: list, target: Any) -> Any:
+    """:func:`laplacian_of` through :func:`xgrad._vector_kernels.laplacian_loop` (the ufuncs'
+    operations, vectorized): the result, or None where the block does not fit the loops
+    (arrays not C-contiguous or of other shapes, metric weights varying along two axes)."""
+    second = args[0][1]
+    shape, dtype = second.shape, second.dtype
+    if target is None:
+        target = np.empty(shape, dtype)
+    arrays = [x for a in args for x in a[1:3]] + [target]
+    if not second.size or any(x.shape != shape or not x.flags.c_contiguous for x in arrays):
+        return None
+    metrics = [a[3] for a in args if a[0] is not None]
+    if any(m.ndim != len(shape) for m in metrics):
+        return None
+    axes = {k for m in metrics for k, n in enumerate(m.shape) if n != 1}
+    if len(axes) > 1:
+        return None
+    axis = axes.pop() if axes else 0
+    three = (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :]))
+    line = tuple(slice(None) if k == axis else 0 for k in range(len(shape)))
+    unused = np.zeros(shape[axis], dtype)  # the Cartesian term's metric: never read
+    terms = [
+        (
+            a[1].reshape(three),
+            a[2].reshape(three),
+            unused if a[0] is None else np.ascontiguousarray(np.broadcast_to(a[3], shape)[line]),
+            dtype.type(a[4]),
+            dtype.type(a[5]),
+        )
+        for a in args
+    ]
+    from ._vector_kernels import laplacian_loop
+
+    out = target.reshape(three)
+    first = terms[:2] if len(terms) > 1 else terms * 2
+    laplacian_loop(roles[:2])(*first[0], *first[1], out)
+    for role, term in zip(roles[2:], terms[2:]):
+        laplacian_loop((role,), True)(*term, *term, out)
+    return target
 
 
 def _laplacian_numpy(args: list) -> Any:

@@ -364,6 +364,8 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
 def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
     from . import _compiled
 
+    if offsets.shape[0] < 3:  # the kernels sum a stencil's first three terms at once
+        return False
     f3, o3 = _as_3d_pair(f, out, axis)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     fused = _compiled.FUSED_CMUL
@@ -378,7 +380,7 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
         acc = np.empty(i1 - i0, dtype=wt)
         _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
     else:
-        acc = np.empty(min(f3.shape[2], _compiled.ACC_PIECE), dtype=wt)
+        acc = np.empty(min(f3.shape[2], _compiled.ROW_PIECE), dtype=wt)
         _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
     return True
 
