@@ -559,3 +559,58 @@ def test_combine_writes_into_results(assert_bitwise_equal):
     assert wrote and all(wrote)
     assert_bitwise_equal(got, copied)
     assert_bitwise_equal(got, np.hypot(*np.gradient(f, 1.0, 0.5, axis=(1, 2))))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_premultiply_same_bits_as_the_product(dtype, monkeypatch, assert_bitwise_equal):
+    """``premultiply=c`` differentiates ``f * c`` with the bits of the product made first:
+    tile by tile on threads (one-row tiles), along the tiling axis (the product made whole),
+    with periodic halos, a combination writing ``into`` an operand, dask blocks; ``f`` is
+    left as it was."""
+    import functools
+
+    from xgrad import blocks
+    from xgrad.combinations import weighted_sum
+    from xgrad.engine import differentiate
+
+    monkeypatch.setattr(blocks, "TILE_BYTES", 1)
+    monkeypatch.setattr(blocks, "_MIN_THREADED_BYTES", 0)
+    f = (RNG.standard_normal((6, 40, 50)) * 10).astype(dtype)[:, ::-1]
+    before = f.copy()
+    x = np.cumsum(RNG.random(40) + 0.5)
+    for c in [RNG.random((40, 1)), RNG.random((1, 50)), RNG.random((6, 1, 1)), RNG.random(50)]:
+        c = c.astype(dtype)
+        for axes, periodic in [((1,), None), ((2,), (True,)), ((0,), None), ((1, 2), None)]:
+            spacing = [np.diff(x) if k == 1 else 0.5 for k in axes]
+            for accuracy in (2, 4):
+                kw = {"periodic": periodic, "accuracy": accuracy}
+                with compiled(True):
+                    got = differentiate(f, axes, spacing, premultiply=c, **kw)
+                want = differentiate(f * c, axes, spacing, **kw)
+                for g, w in zip(got, want, strict=True):
+                    assert_bitwise_equal(g, w, err_msg=f"{c.shape} {axes} {accuracy}")
+        lazy = da.from_array(f, chunks=(2, 13, 50))
+        (got,) = differentiate(lazy, (1,), [np.diff(x)], premultiply=c)
+        assert_bitwise_equal(got.compute(), differentiate(f * c, (1,), [np.diff(x)])[0])
+        # the flux form's second term: total + d(f c)/dy * sec, written into the total
+        total, sec = RNG.standard_normal(f.shape).astype(dtype), RNG.random((40, 1)).astype(dtype)
+        combine = functools.partial(weighted_sum, sign=1, weighted=True)
+        (want,) = differentiate(f * c, (1,), [0.5], combine=combine, operands=[total, sec])
+        into = total.copy()
+        with compiled(True):
+            (got,) = differentiate(
+                f, (1,), [0.5], combine=combine, operands=[into, sec], premultiply=c, into=[into]
+            )
+        assert got is into
+        assert_bitwise_equal(got, want)
+    assert_bitwise_equal(f, before)
+
+
+def test_into_takes_arrays_of_the_results_shape_and_dtype():
+    from xgrad.combinations import magnitude_of
+    from xgrad.engine import differentiate
+
+    f = RNG.standard_normal((5, 7))
+    for wrong in ([np.empty((5, 6))], [np.empty((5, 7), np.float32)], [np.empty((5, 7))] * 2):
+        with pytest.raises(ValueError, match="into= takes numpy arrays of shape"):
+            differentiate(f, (0, 1), [1.0, 1.0], combine=magnitude_of, into=wrong)

@@ -27,7 +27,7 @@ from numba.extending import overload
 from ._compiled import CACHE
 from ._vector_plain import DOWN, HIGH, LOW, UP, square_error
 
-__all__ = ["hypot", "laplacian", "laplacian_loop", "weighted_sum"]
+__all__ = ["hypot", "laplacian", "laplacian_loop", "weighted_sum", "weighted_sum_loop"]
 
 _SIGNATURES = ("float32", "float64")
 
@@ -141,9 +141,11 @@ _jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=Fals
 
 def _nest(element: Callable) -> Callable:
     """A compiled loop nest over blocks viewed as ``(outer, row, inner)``: ``out[a, b, c] =
-    element(out[a, b, c], s0, f0, m0[b], c0, q0, s1, f1, m1[b], c1, q1)``, the metric read
-    once per row. numba's ufunc loops are not vectorized where an operand is broadcast (the
-    metric along the rows, the scalars), this nest is: ~2x faster on a tile."""
+    element(out[a, b, c], s0, f0, m0[b], c0, q0, s1, f1, m1[b], c1, q1)``, the row weights
+    ``m`` read once per row. numba's ufunc loops are not vectorized where an operand is
+    broadcast (a metric along the rows, the scalars), this nest is: ~2x faster on a tile.
+    ``s``, ``f``: arrays of the block's shape; ``c``, ``q``: scalars; ``out`` may be one of
+    the arrays (each element is read before it is written)."""
 
     @_jit
     def loop(s0, f0, m0, c0, q0, s1, f1, m1, c1, q1, out):  # pragma: no cover - compiled
@@ -188,6 +190,22 @@ def _plus_product(t, d, w):
 
 def _minus_product(t, d, w):
     return t - d * w
+
+
+@functools.cache
+def weighted_sum_loop(sign: int) -> Callable:
+    """:func:`weighted_sum` as a loop nest (:func:`_nest`: ``s0`` the total, ``f0`` the
+    derivative, ``m0`` the weight per row; the other arguments unused)."""
+    if sign > 0:
+
+        def element(acc, s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
+            return s0 + f0 * m0  # _plus_product
+    else:
+
+        def element(acc, s0, f0, m0, c0, q0, s1, f1, m1, c1, q1):
+            return s0 - f0 * m0  # _minus_product
+
+    return _nest(numba.njit(inline="always")(element))
 
 
 @functools.cache

@@ -85,8 +85,10 @@ def block_gradients(
     operands: Sequence[Any] = (),
     results: Sequence[Any] = (),
     otype: Any = None,
+    premultiply: Any = None,
 ) -> None:
-    """Derivatives of block ``f`` along each of ``axes`` into ``outs``.
+    """Derivatives of block ``f`` (of ``f * premultiply``, where given) along each of ``axes``
+    into ``outs``.
 
     ``starts[j]`` is the block's first global row along ``axes[j]`` and ``halos[j]`` the
     ``(before, after)`` rows around it (``None`` where not needed).  ``threads > 1`` runs
@@ -101,6 +103,11 @@ def block_gradients(
     (arrays broadcastable against the block: metric terms, other fields) cut as the tile.
     ``outs[j]`` may then be None: that derivative lives in a per-tile scratch buffer of dtype
     ``otype`` (a whole-block one where the block cannot be tiled for it).
+
+    ``premultiply`` (an array broadcastable against the block, of its dtype: ``cos(lat)``)
+    is multiplied in tile by tile, into a per-thread scratch tile, where no derivative is
+    along the tiling axis; elsewhere into the whole block first. ``halos`` are then those of
+    the product.
     """
     # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
     # tile and axis inside axis_gradient
@@ -113,6 +120,8 @@ def block_gradients(
     timed = f.dtype.kind == "m" and any(plan.weights is not None for plan in plans)
     into = combine is not None and _takes_out(combine)
     t = None if timed else _tiling_axis(f)
+    if premultiply is not None and (t is None or t in axes):
+        f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
     if combine is not None:
         # a derivative needs the whole block where the kernel writes rows of the whole block
         # (along the tiling axis), where nothing is tiled, or where the combination waits for
@@ -158,7 +167,7 @@ def block_gradients(
     # The copy is most of what is left between a view and a contiguous block.  One derivative
     # keeps the strided kernels: there a copy costs about what it saves (benchmarks/layouts.py,
     # one block: view 7.9-9.9 ms, copy and contiguous kernels summed 8.6-16.7 ms).
-    copy = _copy_wanted(f, axes, combine)
+    copy = premultiply is None and _copy_wanted(f, axes, combine)
     # rows of the copy a tile's kernels along the tiling axis read beyond the tile (edge
     # stencils reach accuracy + order - 1 rows inwards from a global end)
     margin = max((p.accuracy + 4 for k, p in zip(axes, plans) if k == t), default=0)
@@ -180,6 +189,11 @@ def block_gradients(
                 copied = min(m, r1 + margin)
             sub = _index(nd, t, slice(r0, r1))
             tile = dense[sub]
+            if premultiply is not None:  # into scratch: the group's first tile is its largest
+                if -1 not in scratch:
+                    scratch[-1] = np.empty(tile.shape, f.dtype)
+                tile = scratch[-1][_index(nd, t, slice(0, r1 - r0))]
+                np.multiply(dense[sub], _tile_of(premultiply, nd, t, sub), out=tile)
             parts = []
             for j, (k, plan, start, (before, after), out) in enumerate(
                 zip(axes, plans, starts, halos, outs)
@@ -358,9 +372,12 @@ def inmemory_gradients(
     operands: Sequence[Any] = (),
     results: Sequence[Any] = (),
     otype: Any = None,
+    premultiply: Any = None,
 ) -> None:
     """The whole array as one block; threaded over tiles when it is large (``combine``,
-    ``operands``, ``results``, ``otype``: see :func:`block_gradients`)."""
+    ``operands``, ``results``, ``otype``, ``premultiply``: see :func:`block_gradients`)."""
+    if premultiply is not None and any(p.periodic for p in plans):
+        f, premultiply = f * premultiply, None  # the halos: rows of the product
     halos = [_periodic_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
@@ -378,6 +395,7 @@ def inmemory_gradients(
         operands=operands,
         results=results,
         otype=otype,
+        premultiply=premultiply,
     )
 
 

@@ -113,40 +113,48 @@ def laplacian_of(
     return result
 
 
-def _laplacian_loops(roles: tuple, args: list, target: Any) -> Any:
-    """:func:`laplacian_of` through :func:`xgrad._vector_kernels.laplacian_loop` (the ufuncs'
-    operations, vectorized): the result, or None where the block does not fit the loops
-    (arrays not C-contiguous or of other shapes, metric weights varying along two axes)."""
-    second = args[0][1]
-    shape, dtype = second.shape, second.dtype
-    if target is None:
-        target = np.empty(shape, dtype)
-    arrays = [x for a in args for x in a[1:3]] + [target]
-    if not second.size or any(x.shape != shape or not x.flags.c_contiguous for x in arrays):
+def _row_views(fulls: list, rows: list, target: Any) -> tuple | None:
+    """``fulls`` and ``target`` (C-contiguous, of one shape) viewed as ``(outer, row,
+    inner)``, ``rows`` (arrays broadcastable against them, None for an unused one) as 1-D
+    arrays along ``row``: the axis the rows vary along (the first where none varies); None
+    where the arrays do not fit (not C-contiguous, other shapes or dims, rows varying along
+    two axes)."""
+    shape, dtype = target.shape, target.dtype
+    if not target.size or any(x.shape != shape or not x.flags.c_contiguous for x in fulls):
         return None
-    metrics = [a[3] for a in args if a[0] is not None]
-    if any(m.ndim != len(shape) for m in metrics):
+    if not target.flags.c_contiguous or any(r.ndim != len(shape) for r in rows if r is not None):
         return None
-    axes = {k for m in metrics for k, n in enumerate(m.shape) if n != 1}
+    axes = {k for r in rows if r is not None for k, n in enumerate(r.shape) if n != 1}
     if len(axes) > 1:
         return None
     axis = axes.pop() if axes else 0
     three = (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :]))
     line = tuple(slice(None) if k == axis else 0 for k in range(len(shape)))
-    unused = np.zeros(shape[axis], dtype)  # the Cartesian term's metric: never read
+    unused = np.zeros(shape[axis], dtype)
+    lines = [
+        unused if r is None else np.ascontiguousarray(np.broadcast_to(r, shape)[line]) for r in rows
+    ]
+    return [x.reshape(three) for x in fulls], lines, target.reshape(three)
+
+
+def _laplacian_loops(roles: tuple, args: list, target: Any) -> Any:
+    """:func:`laplacian_of` through :func:`xgrad._vector_kernels.laplacian_loop` (the ufuncs'
+    operations, vectorized): the result, or None where the block does not fit the loops."""
+    second = args[0][1]
+    if target is None:
+        target = np.empty(second.shape, second.dtype)
+    fulls = [x for a in args for x in a[1:3]]
+    views = _row_views(fulls, [None if a[0] is None else a[3] for a in args], target)
+    if views is None:
+        return None
+    fulls, lines, out = views
+    scalar = second.dtype.type
     terms = [
-        (
-            a[1].reshape(three),
-            a[2].reshape(three),
-            unused if a[0] is None else np.ascontiguousarray(np.broadcast_to(a[3], shape)[line]),
-            dtype.type(a[4]),
-            dtype.type(a[5]),
-        )
-        for a in args
+        (fulls[2 * i], fulls[2 * i + 1], line, scalar(a[4]), scalar(a[5]))
+        for i, (a, line) in enumerate(zip(args, lines))
     ]
     from ._vector_kernels import laplacian_loop
 
-    out = target.reshape(three)
     first = terms[:2] if len(terms) > 1 else terms * 2
     laplacian_loop(roles[:2])(*first[0], *first[1], out)
     for role, term in zip(roles[2:], terms[2:]):
@@ -179,6 +187,16 @@ def weighted_sum(
     if target is not False and weighted and total is not None:
         from . import _vector_kernels
 
+        if target is None:
+            target = np.empty(d.shape, d.dtype)
+        views = _row_views([total, d], [operands[-1]], target)
+        if views is not None:  # the weight broadcast along rows: the loop nest
+            (t3, d3), (w,), out = views
+            zero = d.dtype.type(0)
+            _vector_kernels.weighted_sum_loop(sign)(
+                t3, d3, w, zero, zero, t3, d3, w, zero, zero, out
+            )
+            return target
         return _call(_vector_kernels.weighted_sum(sign), (total, d, operands[-1]), target)
     if target is not False and target is not None:  # one ufunc, written in place
         if weighted:

@@ -62,6 +62,8 @@ def differentiate(
     scales: tuple[Any, ...] | None = None,
     combine: Callable[[list, list], Any] | None = None,
     operands: Sequence[Any] = (),
+    premultiply: Any = None,
+    into: Sequence[Any] | None = None,
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
@@ -84,8 +86,20 @@ def differentiate(
     for a dask ``f``, dask arrays of ``f``'s shape (other fields; rechunked as ``f`` where they
     differ).  ``combine`` must be deterministic to tokenize (a module-level function or a
     ``functools.partial`` of one) and is probed once on 1-element arrays for the dtypes.
+
+    ``premultiply`` (a numpy array broadcastable against ``f``, e.g. ``cos(lat)`` of the flux
+    form) makes these the derivatives of ``f * premultiply``, with its bits: a float numpy
+    ``f`` of the product's dtype and shape gets the product tile by tile inside the pass (no
+    whole-array layer before it, see :func:`xgrad.blocks.block_gradients`), anything else
+    the product first.
+
+    ``into`` (with ``combine``, a numpy ``f``): numpy arrays to write the combination's
+    results in, instead of new ones; they may be ``operands`` (each element of a result is
+    written after ``combine`` read the operands' same element). Ignored for chunked ``f``.
     """
     check_engine(f)
+    if premultiply is not None and not _tiled_product(f, premultiply):
+        f, premultiply = f * premultiply, None
     # numpy accepts 1.0 or np.int64(2) for edge_order: integral numbers are normalised
     edge_order = check_choice("edge_order", edge_order)
     accuracy = check_choice("accuracy", accuracy)
@@ -131,7 +145,20 @@ def differentiate(
                 f"combine= needs scales that keep the output dtype {otype} (cast them first, "
                 "e.g. `scale.astype(dtype)`); metric factors of the labelled layer do"
             )
-        return _combined(f, axes, spacings, plans, orders, nan, otype, inside, combine, operands)
+        return _combined(
+            f,
+            axes,
+            spacings,
+            plans,
+            orders,
+            nan,
+            otype,
+            inside,
+            combine,
+            operands,
+            premultiply,
+            into,
+        )
     if is_dask_array(f):
         from .chunked import chunked_gradients
 
@@ -144,7 +171,7 @@ def differentiate(
         outs = cubed_gradients(f, axes, plans, otype, inside)
     else:
         outs = [empty_output(f, otype) for _ in axes]
-        inmemory_gradients(f, axes, plans, outs, inside)
+        inmemory_gradients(f, axes, plans, outs, inside, premultiply=premultiply)
     return [r if s is None or i is not None else r * s for r, s, i in zip(outs, scales, inside)]
 
 
@@ -159,6 +186,8 @@ def _combined(
     scales: tuple[Any, ...],
     combine: Callable[[list, list], Any],
     operands: Sequence[Any],
+    premultiply: Any,
+    into: Sequence[Any] | None,
 ) -> list[Any]:
     """:func:`differentiate` with ``combine``: dispatch with the combination's dtypes."""
     operands = tuple(operands)
@@ -183,7 +212,13 @@ def _combined(
         return cubed_gradients(
             f, axes, plans, otype, scales, combine=combine, operands=operands, rtypes=rtypes
         )
-    results = [empty_output(f, dtype) for dtype in rtypes]
+    if into is not None:
+        found = [(type(a), np.shape(a), a.dtype) for a in into]
+        if found != [(np.ndarray, f.shape, dtype) for dtype in rtypes]:
+            raise ValueError(
+                f"into= takes numpy arrays of shape {f.shape} and dtypes {rtypes}; got {found}"
+            )
+    results = list(into) if into is not None else [empty_output(f, d) for d in rtypes]
     outs = [None] * len(axes)  # derivatives in per-tile scratch where the tiling allows
     inmemory_gradients(
         f,
@@ -195,8 +230,22 @@ def _combined(
         operands=operands,
         results=results,
         otype=otype,
+        premultiply=premultiply,
     )
     return results
+
+
+def _tiled_product(f: Any, factor: Any) -> bool:
+    """Whether the engine multiplies ``f`` by ``factor`` tile by tile (in memory): both numpy
+    arrays, ``f`` real floating, the product of ``f``'s dtype and shape."""
+    return (
+        type(f) is np.ndarray
+        and type(factor) is np.ndarray
+        and f.dtype.kind == "f"
+        and np.result_type(f.dtype, factor.dtype) == f.dtype
+        and factor.ndim <= f.ndim
+        and np.broadcast_shapes(f.shape, factor.shape) == f.shape
+    )
 
 
 def _combined_dtypes(

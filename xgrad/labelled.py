@@ -166,8 +166,12 @@ def derivative_arrays(
     *,
     combine: Any = None,
     operands: Sequence[Any] = (),
+    premultiply: Any = None,
+    into: Sequence[Any] | None = None,
 ) -> Any:
-    """Derivatives of numeric ``data`` (laid out as ``da``) along ``spacings``, in one pass.
+    """Derivatives of numeric ``data`` (laid out as ``da``) along ``spacings``, in one pass
+    (of ``data * premultiply``, formed inside it where it can, written ``into`` given
+    arrays: see the engine's).
 
     ``da`` supplies the dims and the latitude for the sphere's metric factors, which are
     computed (and their errors raised) before the engine builds anything.  ``combine`` (with
@@ -189,6 +193,8 @@ def derivative_arrays(
         periodic=tuple(s.period is not None for s in spacings),
         scales=tuple(factors),  # `result * factor`, in the same pass (no second layer)
         **({} if combine is None else {"combine": combine, "operands": operands}),
+        premultiply=premultiply,
+        into=into,
     )
 
 

@@ -127,17 +127,21 @@ def _fused_flux(
     total = None
     for i, ((da, data, s), weight) in enumerate(zip(items, weights, strict=True)):
         operands = [] if total is None else [total]
-        if weight is not None:
+        cos = None
+        if weight is not None:  # d(F cos)/dphi sec: the product formed inside the pass
             cos, sec = (w.astype(_real(data.dtype)) for w in weight)
-            data = data * cos
             operands.append(sec)
         if not operands:
-            (total,) = derivative_arrays(data, da, [s], plan)
+            (total,) = derivative_arrays(data, da, [s], plan, premultiply=cos)
             continue
         combine = functools.partial(
             weighted_sum, sign=sign if i else 1, weighted=weight is not None
         )
-        (total,) = derivative_arrays(data, da, [s], plan, combine=combine, operands=operands)
+        # in memory the running total (new arrays of this pass) takes the sum in place
+        into = [total] if type(total) is np.ndarray and total.dtype == data.dtype else None
+        (total,) = derivative_arrays(
+            data, da, [s], plan, combine=combine, operands=operands, premultiply=cos, into=into
+        )
     return total
 
 
