@@ -338,19 +338,35 @@ def test_consistency_with_curl_and_divergence():
 # --- one pass, laziness, chunks --------------------------------------------------------------
 
 
-def test_one_engine_pass_per_input(engine_calls):
+def test_one_engine_pass_reads_each_input_once(engine_calls):
+    """In memory, and chunked along neither grid dim, each method is one engine pass: the
+    inputs it differentiates beside the first go in as ``fields``; chunked along a grid dim
+    (halos), one pass per input, the earlier passes' derivatives as operands."""
     ds = smooth(18)  # (lat, lon): x = lon is axis 1
-    ds.grad.vector_gradient(C)
-    ds.grad.deformation({"lat": "v", "lon": "u"})
-    ds.grad.advection("T", C, accuracy=4, nan="one-sided")
-    assert [axes for axes, _ in engine_calls] == [(1, 0)] * 5
-    assert engine_calls[-1][1]["accuracy"] == 4 and engine_calls[-1][1]["nan"] == "one-sided"
+    for chunks, passes in [(None, [1, 1, 1, 1]), ({"lat": 5}, [2, 2, 1, 3])]:
+        data = ds if chunks is None else ds.chunk(chunks)
+        found = []
+        for call in [
+            lambda d: d.grad.vector_gradient(C),
+            lambda d: d.grad.deformation({"lat": "v", "lon": "u"}),
+            lambda d: d.grad.advection("T", C, accuracy=4, nan="one-sided"),
+            lambda d: d.grad.frontogenesis("T", C),
+        ]:
+            engine_calls.clear()
+            call(data)
+            assert {axes for axes, _ in engine_calls} == {(1, 0)}
+            found.append(len(engine_calls))
+            inputs = sum(1 + len(kwargs.get("fields", ())) for _, kwargs in engine_calls)
+            assert inputs == [2, 2, 1, 3][len(found) - 1]  # every input differentiated once
+        assert found == passes, chunks
     engine_calls.clear()
-    ds.grad.frontogenesis("T", C)
-    assert [axes for axes, _ in engine_calls] == [(1, 0)] * 3  # u, v, T
+    ds.grad.advection("T", C, accuracy=4, nan="one-sided")
+    assert engine_calls[-1][1]["accuracy"] == 4 and engine_calls[-1][1]["nan"] == "one-sided"
 
 
-@pytest.mark.parametrize("chunks", [{"lon": 1}, {"lat": 5, "lon": 7}, {"lon": (1, 2, 33)}])
+@pytest.mark.parametrize(
+    "chunks", [{"lon": 1}, {"lat": 5, "lon": 7}, {"lon": (1, 2, 33)}, {"lat": -1, "lon": -1}]
+)
 def test_chunked_is_bit_identical_and_lazy(chunks, assert_bitwise_equal, raise_on_compute):
     ds = smooth(18)
     lazy_ds = ds.chunk(chunks)
@@ -884,6 +900,15 @@ def test_plain_path_same_bits(name, dtype, assert_bitwise_equal):
 _LOOPS = {  # loop name -> (number of derivatives, of full-size operands, of outputs, steps)
     "minus_pair": (2, 1, 2, (("minus_product", (("d", 0), ("o", 0), ("o", 1))),)),
     "plus_pair": (2, 1, 2, (("plus_product", (("d", 0), ("o", 0), ("o", 1))),)),
+    "pairs": (  # u and v differentiated in one pass: (ux, uy, vx, vy), operands (v, u, tan)
+        4,
+        2,
+        4,
+        (
+            ("minus_product", (("d", 0), ("o", 0), ("o", 2))),
+            ("plus_product", (("d", 2), ("o", 1), ("o", 2))),
+        ),
+    ),
     "deformation": (
         2,
         4,
@@ -900,7 +925,13 @@ _LOOPS = {  # loop name -> (number of derivatives, of full-size operands, of out
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "name, metric",
-    [("minus_pair", True), ("plus_pair", True), ("deformation", True), ("deformation", False)],
+    [
+        ("minus_pair", True),
+        ("plus_pair", True),
+        ("pairs", True),
+        ("deformation", True),
+        ("deformation", False),
+    ],
 )
 def test_loops_same_bits(name, dtype, metric, assert_bitwise_equal):
     """The compiled loops of ``xgrad._fused_loops`` give the ufunc steps' bits (special values
@@ -932,7 +963,10 @@ def test_loops_same_bits(name, dtype, metric, assert_bitwise_equal):
     arrays[1] = np.asfortranarray(arrays[1])  # an input that is not C-contiguous
     tan = (rng.standard_normal((1, shape[1], 1)) * 1e-7).astype(dtype)
     ders, ops = arrays[:nd], arrays[nd:] + ([tan] if metric else [])
-    keep = tuple(("r", i) for i in range(nout)) if name == "deformation" else (("r", 0), ("D", 1))
+    keep = {
+        "deformation": tuple(("r", i) for i in range(nout)),
+        "pairs": (("r", 0), ("D", 1), ("r", 1), ("D", 3)),
+    }.get(name, (("r", 0), ("D", 1)))
     loop = (name, 1, metric)
     kwargs = {"steps": steps, "keep": keep, "dtype": np.dtype(dtype).name}
     with np.errstate(all="ignore"):

@@ -110,6 +110,7 @@ def run(
     arrays do not fit it.
 
     ``"minus_pair"``/``"plus_pair"``: derivatives ``(d0, d1)``, operands ``(w, tan)``;
+    ``"pairs"``: derivatives ``(ux, uy, vx, vy)``, operands ``(v, u, tan)``, both pairs;
     ``"deformation"``: derivatives ``(vx, vy)``, operands ``(ux, uy, u, v[, tan])``. ``tan``
     broadcasts against the block and varies along ``axis`` only (absent without ``metric``).
     """
@@ -134,6 +135,9 @@ def run(
     ds, outs, ops = views[:n], views[n : n + len(out)], views[n + len(out) :]
     if name == "deformation":
         _deformation(*ds, *ops, tan, metric, *outs)
+    elif name == "pairs":  # both components' pairs, from one pass over u and v
+        _minus_pair(ds[0], ds[1], ops[0], tan, outs[0], outs[1])
+        _plus_pair(ds[2], ds[3], ops[1], tan, outs[2], outs[3])
     else:
         (_minus_pair if name == "minus_pair" else _plus_pair)(*ds, *ops, tan, *outs)
     return True

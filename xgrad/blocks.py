@@ -86,6 +86,7 @@ def block_gradients(
     results: Sequence[Any] = (),
     otype: Any = None,
     premultiply: Any = None,
+    fields: Sequence[tuple[Any, Sequence[tuple[Any, Any]]]] = (),
 ) -> None:
     """Derivatives of block ``f`` (of ``f * premultiply``, where given) along each of ``axes``
     into ``outs``.
@@ -108,6 +109,11 @@ def block_gradients(
     is multiplied in tile by tile, into a per-thread scratch tile, where no derivative is
     along the tiling axis; elsewhere into the whole block first. ``halos`` are then those of
     the product.
+
+    ``fields`` (with ``combine``): ``(g, g_halos)`` pairs, other blocks of ``f``'s shape and
+    a real float dtype, differentiated along ``axes`` in the same tiles (the same plans,
+    starts and scales); their derivatives follow ``f``'s in what ``combine`` gets, field by
+    field, so each tile of every input is read once.
     """
     # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
     # tile and axis inside axis_gradient
@@ -119,6 +125,8 @@ def block_gradients(
     scales += [None] * (len(axes) - len(scales))
     timed = f.dtype.kind == "m" and any(plan.weights is not None for plan in plans)
     into = combine is not None and _takes_out(combine)
+    if fields and (timed or combine is None):
+        raise ValueError("fields= takes a combine= and blocks of numbers, not datetimes")
     t = None if timed else _tiling_axis(f)
     if premultiply is not None and (t is None or t in axes):
         f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
@@ -131,19 +139,27 @@ def block_gradients(
             empty_output(f, otype) if out is None and (whole or k == t) else out
             for out, k in zip(outs, axes)
         ]
+    # every input as (whole block, halos, outs); fields' derivatives where f's would be
+    sources = [(f, halos, outs)] + [
+        (g, h, [empty_output(g, otype) if whole or k == t else None for k in axes])
+        for g, h in fields
+    ]
     if timed:
         _time_as_numbers(f, axes, plans, starts, halos, outs, threads, scales)
         _combine_into(combine, outs, operands, results, ..., into)
         return
     if t is None:
-        for k, plan, start, (before, after), out, s in zip(
-            axes, plans, starts, halos, outs, scales
-        ):
-            axis_gradient(f, k, plan, start, before, after, out)
-            if plan.fallback is not None:
-                fill_missing(f, k, plan, start, before, after, out)
-            _scale(out, s)
-        _combine_into(combine, outs, operands, results, ..., into)
+        for g, g_halos, g_outs in sources:
+            for k, plan, start, (before, after), out, s in zip(
+                axes, plans, starts, g_halos, g_outs, scales
+            ):
+                axis_gradient(g, k, plan, start, before, after, out)
+                if plan.fallback is not None:
+                    fill_missing(g, k, plan, start, before, after, out)
+                _scale(out, s)
+        _combine_into(
+            combine, [o for _, _, g_outs in sources for o in g_outs], operands, results, ..., into
+        )
         return
     nd = f.ndim
     m = f.shape[t]
@@ -195,29 +211,32 @@ def block_gradients(
                 tile = scratch[-1][_index(nd, t, slice(0, r1 - r0))]
                 np.multiply(dense[sub], _tile_of(premultiply, nd, t, sub), out=tile)
             parts = []
-            for j, (k, plan, start, (before, after), out) in enumerate(
-                zip(axes, plans, starts, halos, outs)
-            ):
-                if k == t:
-                    # along the tiling axis: rows r0..r1 of the whole block, so neighbours
-                    # across tile boundaries are plain rows of the block (no sub-block halos)
-                    axis_gradient(dense, k, plan, start, before, after, out, rows=(r0, r1))
-                    tile_out = out[sub]
-                else:
-                    tile_before = None if before is None else before[sub]
-                    tile_after = None if after is None else after[sub]
-                    if out is None:
-                        if j not in scratch:  # the group's first tile is its largest
-                            scratch[j] = np.empty_like(tile, dtype=otype)
-                        tile_out = scratch[j][_index(nd, t, slice(0, r1 - r0))]
-                    else:
+            for n, (g, g_halos, g_outs) in enumerate(sources):
+                whole_g, tile_g = (dense, tile) if n == 0 else (g, g[sub])
+                for j, (k, plan, start, (before, after), out) in enumerate(
+                    zip(axes, plans, starts, g_halos, g_outs)
+                ):
+                    if k == t:
+                        # along the tiling axis: rows r0..r1 of the whole block, so neighbours
+                        # across tile boundaries are plain rows of the block (no sub-block halos)
+                        axis_gradient(whole_g, k, plan, start, before, after, out, rows=(r0, r1))
                         tile_out = out[sub]
-                    axis_gradient(tile, k, plan, start, tile_before, tile_after, tile_out)
-                    if plan.fallback is not None:
-                        fill_missing(tile, k, plan, start, tile_before, tile_after, tile_out)
-                if not late[j]:
-                    _scale(tile_out, _tile_of(scales[j], nd, t, sub))
-                parts.append(tile_out)
+                    else:
+                        tile_before = None if before is None else before[sub]
+                        tile_after = None if after is None else after[sub]
+                        if out is None:
+                            key = n * len(axes) + j
+                            if key not in scratch:  # the group's first tile is its largest
+                                scratch[key] = np.empty_like(tile, dtype=otype)
+                            tile_out = scratch[key][_index(nd, t, slice(0, r1 - r0))]
+                        else:
+                            tile_out = out[sub]
+                        axis_gradient(tile_g, k, plan, start, tile_before, tile_after, tile_out)
+                        if plan.fallback is not None:
+                            fill_missing(tile_g, k, plan, start, tile_before, tile_after, tile_out)
+                    if not late[j]:
+                        _scale(tile_out, _tile_of(scales[j], nd, t, sub))
+                    parts.append(tile_out)
             if per_tile:
                 tile_operands = [_tile_of(op, nd, t, sub) for op in operands]
                 _combine_into(combine, parts, tile_operands, results, sub, into)
@@ -230,16 +249,18 @@ def block_gradients(
         with ThreadPoolExecutor(len(groups)) as pool:
             for fut in [pool.submit(run, g) for g in groups]:
                 fut.result()
-    f = dense  # every row copied by now
+    sources[0] = (dense, halos, outs)  # every row copied by now
     # nan="one-sided" along the tiling axis, once every row of the block exists
-    for j, (k, plan, start, (before, after), out) in enumerate(
-        zip(axes, plans, starts, halos, outs)
-    ):
-        if late[j]:
-            fill_missing(f, k, plan, start, before, after, out)
-            _scale(out, scales[j])
+    for g, g_halos, g_outs in sources:
+        for j, (k, plan, start, (before, after), out) in enumerate(
+            zip(axes, plans, starts, g_halos, g_outs)
+        ):
+            if late[j]:
+                fill_missing(g, k, plan, start, before, after, out)
+                _scale(out, scales[j])
     if combine is not None and not per_tile:  # every derivative whole (late ones exclude scratch)
-        _combine_into(combine, outs, operands, results, ..., into)
+        every = [o for _, _, g_outs in sources for o in g_outs]
+        _combine_into(combine, every, operands, results, ..., into)
 
 
 def _copy_wanted(f: Any, axes: Sequence[int], combine: Any) -> bool:
@@ -373,12 +394,14 @@ def inmemory_gradients(
     results: Sequence[Any] = (),
     otype: Any = None,
     premultiply: Any = None,
+    fields: Sequence[Any] = (),
 ) -> None:
     """The whole array as one block; threaded over tiles when it is large (``combine``,
-    ``operands``, ``results``, ``otype``, ``premultiply``: see :func:`block_gradients`)."""
+    ``operands``, ``results``, ``otype``, ``premultiply``, ``fields`` (arrays: their halos
+    are found here): see :func:`block_gradients`)."""
     if premultiply is not None and any(p.periodic for p in plans):
         f, premultiply = f * premultiply, None  # the halos: rows of the product
-    halos = [_periodic_halo(f, k, p) for k, p in zip(axes, plans)]
+    halos = [periodic_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
     threads = _threads() if big else 1
@@ -396,10 +419,11 @@ def inmemory_gradients(
         results=results,
         otype=otype,
         premultiply=premultiply,
+        fields=[(g, [periodic_halo(g, k, p) for k, p in zip(axes, plans)]) for g in fields],
     )
 
 
-def _periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
+def periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
     """A periodic axis of a whole array: its own last/first rows are the halo (views)."""
     if not plan.periodic:
         return None, None

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import is_dask_array
-from .blocks import block_gradients, block_part, empty_output
+from .blocks import block_gradients, block_part, empty_output, periodic_halo
 from .stencils import AxisPlan
 
 __all__ = ["chunked_gradients", "check_known_chunks"]
@@ -152,6 +152,7 @@ def _kernel(
     combine: Any = None,
     operands: list = (),
     rtypes: tuple = (),
+    fields: list = (),
 ) -> Any:
     halos = [
         (
@@ -174,6 +175,8 @@ def _kernel(
             operands=operands,
             results=results,
             otype=otype,
+            # one chunk along every axis (engine.fields_fit): the halos are the block's own
+            fields=[(g, [periodic_halo(g, k, p) for k, p in zip(axes, plans)]) for g in fields],
         )
         return results[0] if len(results) == 1 else tuple(results)
     outs = [empty_output(block, otype) for _ in axes]
@@ -191,6 +194,7 @@ def chunked_gradients(
     combine: Any = None,
     operands: Sequence[Any] = (),
     rtypes: Sequence[np.dtype] = (),
+    fields: Sequence[Any] = (),
 ) -> list[Any]:
     """Lazy derivatives of dask array ``x`` along ``axes``, chunked as ``x``.
 
@@ -198,7 +202,9 @@ def chunked_gradients(
     multiplies output ``j`` in place inside the kernel task; each task gets its block's part.
     With ``combine`` (see :func:`xgrad.engine.differentiate`) the outputs are what it returns,
     of dtypes ``rtypes``; numpy ``operands`` are cut per block, dask ones (rechunked as ``x``
-    where they differ) join the kernel task by key.
+    where they differ) join the kernel task by key, and so do ``fields``, differentiated in
+    the task (dask arrays chunked as ``x``, one chunk along each of ``axes``: see
+    :func:`xgrad.engine.fields_fit`).
     """
     import dask.array as da
     from dask.array.utils import meta_from_array
@@ -208,6 +214,7 @@ def chunked_gradients(
     check_known_chunks(x, axes)
     plans = tuple(plans)
     scales = tuple(scales or (None,) * len(axes))
+    codiff = list(fields)
     fields = [
         op
         if op.shape == x.shape and op.chunks == x.chunks
@@ -218,6 +225,8 @@ def chunked_gradients(
     field_of = iter(fields)
     operands = tuple(next(field_of) if is_dask_array(op) else op for op in operands)
     extra = () if combine is None else (combine, operands, [str(t) for t in rtypes])
+    extra += tuple(g.name for g in codiff)
+    fields += codiff  # in the graph as the operand fields are
     token = tokenize(x.name, axes, plans, str(otype), scales, *extra, "xgrad-1")
     fname = f"xgrad-halo-{token}"
     kname = f"xgrad-gradient-{token}"
@@ -275,6 +284,8 @@ def chunked_gradients(
                 ],
                 tuple(rtypes),
             )
+            if codiff:
+                kernel_layer[(kname,) + idx] += ([(g.name,) + idx for g in codiff],)
 
     blocks = list(itertools.product(*(range(len(c)) for c in x.chunks)))
     labels = [f"d{k}" for k in axes] if combine is None else ["combined"] * len(rtypes)

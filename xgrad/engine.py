@@ -64,6 +64,7 @@ def differentiate(
     operands: Sequence[Any] = (),
     premultiply: Any = None,
     into: Sequence[Any] | None = None,
+    fields: Sequence[Any] = (),
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
@@ -96,8 +97,16 @@ def differentiate(
     ``into`` (with ``combine``, a numpy ``f``): numpy arrays to write the combination's
     results in, instead of new ones; they may be ``operands`` (each element of a result is
     written after ``combine`` read the operands' same element). Ignored for chunked ``f``.
+
+    ``fields`` (with ``combine``): other arrays differentiated along ``axes`` in the same pass
+    (see :func:`fields_fit`, checked here); ``combine`` gets their derivatives after ``f``'s,
+    field by field, with the bits of their own :func:`differentiate` calls.
     """
     check_engine(f)
+    if fields and (combine is None or not fields_fit(f, fields, axes)):
+        raise ValueError(
+            "fields= takes a combine= and arrays that fields_fit(f, fields, axes) accepts"
+        )
     if premultiply is not None and not _tiled_product(f, premultiply):
         f, premultiply = f * premultiply, None
     # numpy accepts 1.0 or np.int64(2) for edge_order: integral numbers are normalised
@@ -158,6 +167,7 @@ def differentiate(
             operands,
             premultiply,
             into,
+            fields,
         )
     if is_dask_array(f):
         from .chunked import chunked_gradients
@@ -188,22 +198,32 @@ def _combined(
     operands: Sequence[Any],
     premultiply: Any,
     into: Sequence[Any] | None,
+    fields: Sequence[Any],
 ) -> list[Any]:
     """:func:`differentiate` with ``combine``: dispatch with the combination's dtypes."""
     operands = tuple(operands)
-    fields = [op for op in operands if is_dask_array(op) or is_cubed_array(op)]
-    if fields and not is_dask_array(f):
+    lazy = [op for op in operands if is_dask_array(op) or is_cubed_array(op)]
+    if lazy and not is_dask_array(f):
         raise TypeError(
             "combine= takes chunked operands (other fields) with a dask array only; give "
             "numpy operands, or differentiate a dask array"
         )
-    rtypes = _combined_dtypes(f.ndim, otype, len(axes), combine, operands)
+    count = len(axes) * (1 + len(fields))
+    rtypes = _combined_dtypes(f.ndim, otype, count, combine, operands)
     if is_dask_array(f):
         from .chunked import chunked_gradients
 
         _probe_types(f, axes, spacings, plans, orders, nan)
         return chunked_gradients(
-            f, axes, plans, otype, scales, combine=combine, operands=operands, rtypes=rtypes
+            f,
+            axes,
+            plans,
+            otype,
+            scales,
+            combine=combine,
+            operands=operands,
+            rtypes=rtypes,
+            fields=fields,
         )
     if is_cubed_array(f):
         from .cubed_engine import cubed_gradients
@@ -231,8 +251,24 @@ def _combined(
         results=results,
         otype=otype,
         premultiply=premultiply,
+        fields=fields,
     )
     return results
+
+
+def fields_fit(f: Any, fields: Sequence[Any], axes: Sequence[int]) -> bool:
+    """Whether ``fields`` can be differentiated in ``f``'s pass (:func:`differentiate`'s
+    ``fields``): arrays of ``f``'s shape and real float dtype, all numpy, or all dask
+    (``f`` too) of ``f``'s chunks, one chunk along each of ``axes`` (no halos to gather: the
+    usual chunking of model output, along time or level). Cubed arrays: not yet."""
+    arrays = [f, *fields]
+    if f.dtype.kind != "f" or any(a.shape != f.shape or a.dtype != f.dtype for a in arrays):
+        return False
+    if all(type(a) is np.ndarray for a in arrays):
+        return True
+    return all(is_dask_array(a) and a.chunks == f.chunks for a in arrays) and all(
+        len(f.chunks[k]) == 1 for k in axes
+    )
 
 
 def _tiled_product(f: Any, factor: Any) -> bool:

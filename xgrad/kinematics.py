@@ -51,7 +51,7 @@ import numpy as np
 import xarray as xr
 
 from .arrays import is_dask_array, is_quantity
-from .engine import output_dtype
+from .engine import fields_fit, output_dtype
 from .kinematics_frame import check_variables, plan_frame, scalar_name
 from .labelled import Options, boundary_label, derivative_arrays, numeric_data, pint_units
 from .local_frame import Frame, _metric_term, fused, local_gradient, scalar_gradient, winds
@@ -182,12 +182,27 @@ class _Fused:
         """``data`` laid out as ``var`` (its coordinates come with the result, once)."""
         return xr.Variable(self.ds[var].dims, data)
 
+    def together(self, var: Hashable, others: list[Hashable]) -> bool:
+        """Whether ``others`` can be differentiated in the pass over ``var``
+        (:func:`xgrad.engine.fields_fit`: in memory, or chunked along neither grid dim)."""
+        da = self.ds[var]
+        axes = [da.get_axis_num(d.dim) for d in (self.frame.x, self.frame.y)]
+        return fields_fit(self.data[var], [self.data[k] for k in others], axes)
+
     def run(
-        self, var: Hashable, operands: list, steps: tuple, keep: tuple, loop: str | None = None
+        self,
+        var: Hashable,
+        operands: list,
+        steps: tuple,
+        keep: tuple,
+        loop: str | None = None,
+        fields: tuple = (),
     ) -> list[xr.Variable]:
         """``keep`` of the kernels ``steps`` in the pass over ``var`` (see
         :func:`xgrad._fused.combine`; ``loop``: the same as one loop of
-        :mod:`xgrad._fused_loops`), labelled as ``var``."""
+        :mod:`xgrad._fused_loops`), labelled as ``var``. ``fields``: other variables
+        differentiated in the same pass (:meth:`together`), their derivatives after
+        ``var``'s."""
         from . import _fused
 
         frame, da = self.frame, self.ds[var]
@@ -199,7 +214,13 @@ class _Fused:
         )
         spacings = [frame.x, frame.y]
         out = derivative_arrays(
-            self.data[var], da, spacings, frame.plan, combine=combine, operands=operands
+            self.data[var],
+            da,
+            spacings,
+            frame.plan,
+            combine=combine,
+            operands=operands,
+            fields=[self.data[k] for k in fields],
         )
         return [self.label(var, a) for a in out]
 
@@ -215,6 +236,14 @@ def _tan_args(fused: _Fused, operands: list, u: tuple, v: tuple) -> tuple:
 def _fused_vector_gradient(fused: _Fused) -> tuple:
     """``(du/dx, du/dy, dv/dx, dv/dy)``: one pass per component, its metric term inside."""
     frame = fused.frame
+    if fused.tan is not None and fused.together(frame.u, [frame.v]):  # u and v in one pass
+        operands = [fused.data[frame.v], fused.data[frame.u], fused.tan]
+        steps = (
+            ("minus_product", (("d", 0), ("o", 0), ("o", 2))),
+            ("plus_product", (("d", 2), ("o", 1), ("o", 2))),
+        )
+        keep = (("r", 0), ("D", 1), ("r", 1), ("D", 3))
+        return tuple(fused.run(frame.u, operands, steps, keep, "pairs", (frame.v,)))
     parts = []
     for var, other, name in (
         (frame.u, frame.v, "minus_product"),
@@ -258,17 +287,26 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
     frame = plan_frame(ds, components, options, "deformation")
     check_variables(ds, frame, "deformation", [frame.u, frame.v])
     plan = _Fused.plan(ds, frame, [frame.u, frame.v])
-    if plan is not None:  # all three in the pass over v, with u's derivatives as operands
-        ux, uy = plan.derivatives(frame.u)
-        operands = [ux, uy, plan.data[frame.u], plan.data[frame.v]]
-        u, v, tan, metric = _tan_args(plan, operands, ("o", 2), ("o", 3))
+    if plan is not None:  # all three in the pass over v, u differentiated in it (or before)
+        together = plan.together(frame.v, [frame.u])
+        if together:  # derivatives (vx, vy, ux, uy)
+            ux, uy, operands = ("d", 2), ("d", 3), []
+        else:
+            operands = list(plan.derivatives(frame.u))
+            ux, uy = ("o", 0), ("o", 1)
+        operands += [plan.data[frame.u], plan.data[frame.v]]
+        n = len(operands)
+        u, v, tan, metric = _tan_args(plan, operands, ("o", n - 2), ("o", n - 1))
         steps = (
-            ("stretching", (("o", 0), v, tan, ("d", 1), metric)),
-            ("shearing", (("d", 0), u, tan, ("o", 1), metric)),
+            ("stretching", (ux, v, tan, ("d", 1), metric)),
+            ("shearing", (("d", 0), u, tan, uy, metric)),
             ("hypot", (("r", 0), ("r", 1))),
         )
         keep = (("r", 0), ("r", 1), ("r", 2))
-        stretching, shearing, total = plan.run(frame.v, operands, steps, keep, "deformation")
+        fields = (frame.u,) if together else ()
+        stretching, shearing, total = plan.run(
+            frame.v, operands, steps, keep, "deformation", fields
+        )
     else:
         g = local_gradient(ds, frame)
         u, v, tan, metric = g.metric
@@ -333,12 +371,19 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
     text = derivative_units(text, derivative_units(None, wind_text))
     unit = None if unit is None else unit * wind_unit
     plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
-    if plan is not None:  # in the pass over f, the wind's derivatives and blocks as operands
-        operands = [*plan.derivatives(frame.u), *plan.derivatives(frame.v)]
+    if plan is not None:  # in the pass over f, the wind differentiated in it (or before)
+        winds_in = (frame.u, frame.v) if plan.together(f, [frame.u, frame.v]) else ()
+        if winds_in:  # derivatives (fx, fy, ux, uy, vx, vy)
+            wind, operands = [("d", k) for k in range(2, 6)], []
+        else:
+            operands = [*plan.derivatives(frame.u), *plan.derivatives(frame.v)]
+            wind = [("o", k) for k in range(4)]
         operands += [plan.data[frame.u], plan.data[frame.v]]
-        metric = _tan_args(plan, operands, ("o", 4), ("o", 5))
-        args = (("d", 0), ("d", 1), ("o", 0), ("o", 1), ("o", 2), ("o", 3), *metric)
-        (result,) = plan.run(f, operands, (("frontogenesis", args),), (("r", 0),))
+        n = len(operands)
+        metric = _tan_args(plan, operands, ("o", n - 2), ("o", n - 1))
+        args = (("d", 0), ("d", 1), *wind, *metric)
+        steps = (("frontogenesis", args),)
+        (result,) = plan.run(f, operands, steps, (("r", 0),), None, winds_in)
     else:
         g = local_gradient(ds, frame)
         fx, fy = scalar_gradient(ds, f, frame)

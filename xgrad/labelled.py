@@ -168,10 +168,11 @@ def derivative_arrays(
     operands: Sequence[Any] = (),
     premultiply: Any = None,
     into: Sequence[Any] | None = None,
+    fields: Sequence[Any] = (),
 ) -> Any:
     """Derivatives of numeric ``data`` (laid out as ``da``) along ``spacings``, in one pass
     (of ``data * premultiply``, formed inside it where it can, written ``into`` given
-    arrays: see the engine's).
+    arrays, other ``fields`` of ``data``'s layout differentiated alongside: see the engine's).
 
     ``da`` supplies the dims and the latitude for the sphere's metric factors, which are
     computed (and their errors raised) before the engine builds anything.  ``combine`` (with
@@ -195,6 +196,7 @@ def derivative_arrays(
         **({} if combine is None else {"combine": combine, "operands": operands}),
         premultiply=premultiply,
         into=into,
+        fields=fields,
     )
 
 
