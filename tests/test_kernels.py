@@ -614,3 +614,37 @@ def test_into_takes_arrays_of_the_results_shape_and_dtype():
     for wrong in ([np.empty((5, 6))], [np.empty((5, 7), np.float32)], [np.empty((5, 7))] * 2):
         with pytest.raises(ValueError, match="into= takes numpy arrays of shape"):
             differentiate(f, (0, 1), [1.0, 1.0], combine=magnitude_of, into=wrong)
+
+
+def test_fields_and_direct_results(assert_bitwise_equal):
+    """``fields=`` differentiates other arrays in ``f``'s pass (their derivatives after
+    ``f``'s, each with the bits of its own call), in memory and on dask blocks with one chunk
+    along the axes (a periodic one: the block's own rows as halos); ``direct=`` writes a
+    derivative straight into a result, which ``combine`` hands back untouched."""
+    from xgrad.engine import differentiate, fields_fit
+
+    f, g = (RNG.standard_normal((4, 30, 40)) for _ in range(2))
+    x = np.cumsum(RNG.random(30) + 0.5)
+    seen = []
+
+    def combine(ds, ops, out=None):
+        if out is not None:
+            seen.append(np.shares_memory(ds[3], out[1]))
+        return ds[0] + ds[2], ds[3]
+
+    want = [np.gradient(f, x, axis=1) + np.gradient(g, x, axis=1)]
+    want.append(differentiate(g, (2,), [0.5], periodic=(True,))[0])
+    kw = {"periodic": (False, True), "combine": combine}
+    for lazy in (False, True):
+        a, b = (da.from_array(v, chunks=(1, 30, 40)) if lazy else v for v in (f, g))
+        assert fields_fit(a, [b], (1, 2))
+        with compiled(True):
+            got = differentiate(a, (1, 2), [np.diff(x), 0.5], fields=[b], direct=[(3, 1)], **kw)
+        for r, w in zip(got, want, strict=True):
+            assert_bitwise_equal(np.asarray(r), w)
+    assert seen and all(seen)
+    chunked = da.from_array(g, chunks=(4, 15, 40))  # two chunks along axis 1: halos needed
+    assert not fields_fit(da.from_array(f, chunks=(4, 15, 40)), [chunked], (1, 2))
+    assert not fields_fit(f, [g.astype(np.float32)], (1, 2))
+    with pytest.raises(ValueError, match="fields= takes a combine="):
+        differentiate(f, (1,), [0.5], fields=[g])

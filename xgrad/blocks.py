@@ -113,7 +113,8 @@ def block_gradients(
     ``fields`` (with ``combine``): ``(g, g_halos)`` pairs, other blocks of ``f``'s shape and
     a real float dtype, differentiated along ``axes`` in the same tiles (the same plans,
     starts and scales); their derivatives follow ``f``'s in what ``combine`` gets, field by
-    field, so each tile of every input is read once.
+    field, so each tile of every input is read once. ``outs`` then has a place for each
+    (``len(axes)`` per input, None for scratch), or only ``f``'s.
     """
     # ints -> float64 (and datetime64 viewed as timedelta64) once per block, not once per
     # tile and axis inside axis_gradient
@@ -130,6 +131,11 @@ def block_gradients(
     t = None if timed else _tiling_axis(f)
     if premultiply is not None and (t is None or t in axes):
         f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
+    field_outs = [
+        list(outs[len(axes) * (n + 1) : len(axes) * (n + 2)]) or [None] * len(axes)
+        for n in range(len(fields))
+    ]
+    outs = list(outs[: len(axes)])
     if combine is not None:
         # a derivative needs the whole block where the kernel writes rows of the whole block
         # (along the tiling axis), where nothing is tiled, or where the combination waits for
@@ -141,8 +147,15 @@ def block_gradients(
         ]
     # every input as (whole block, halos, outs); fields' derivatives where f's would be
     sources = [(f, halos, outs)] + [
-        (g, h, [empty_output(g, otype) if whole or k == t else None for k in axes])
-        for g, h in fields
+        (
+            g,
+            h,
+            [
+                empty_output(g, otype) if o is None and (whole or k == t) else o
+                for o, k in zip(os_, axes)
+            ],
+        )
+        for (g, h), os_ in zip(fields, field_outs)
     ]
     if timed:
         _time_as_numbers(f, axes, plans, starts, halos, outs, threads, scales)
@@ -359,8 +372,17 @@ def _combine_into(
     else:
         values = combine(list(derivatives), list(operands))
     for target, value in zip(targets, values if isinstance(values, tuple) else (values,)):
-        if value is not target:
+        if value is not target and not _same_memory(value, target):
             target[...] = value
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    """Whether numpy arrays ``a`` and ``b`` are views of the same elements (a derivative the
+    engine wrote straight into a result: nothing to copy)."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return False
+    pointer = a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    return pointer and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
 
 
 def _scale(out: Any, scale: Any) -> None:

@@ -153,6 +153,7 @@ def _kernel(
     operands: list = (),
     rtypes: tuple = (),
     fields: list = (),
+    direct: tuple = (),
 ) -> Any:
     halos = [
         (
@@ -163,13 +164,16 @@ def _kernel(
     ]
     if combine is not None:
         results = [empty_output(block, dtype) for dtype in rtypes]
+        outs = [None] * (len(axes) * (1 + len(fields)))  # per-tile scratch
+        for j, i in direct:  # engine.differentiate's direct=
+            outs[j] = results[i]
         block_gradients(
             block,
             axes,
             plans,
             starts,
             halos,
-            [None] * len(axes),  # per-tile scratch
+            outs,
             scales=scales,
             combine=combine,
             operands=operands,
@@ -195,6 +199,7 @@ def chunked_gradients(
     operands: Sequence[Any] = (),
     rtypes: Sequence[np.dtype] = (),
     fields: Sequence[Any] = (),
+    direct: tuple = (),
 ) -> list[Any]:
     """Lazy derivatives of dask array ``x`` along ``axes``, chunked as ``x``.
 
@@ -225,7 +230,7 @@ def chunked_gradients(
     field_of = iter(fields)
     operands = tuple(next(field_of) if is_dask_array(op) else op for op in operands)
     extra = () if combine is None else (combine, operands, [str(t) for t in rtypes])
-    extra += tuple(g.name for g in codiff)
+    extra += (tuple(g.name for g in codiff), direct)
     fields += codiff  # in the graph as the operand fields are
     token = tokenize(x.name, axes, plans, str(otype), scales, *extra, "xgrad-1")
     fname = f"xgrad-halo-{token}"
@@ -284,8 +289,8 @@ def chunked_gradients(
                 ],
                 tuple(rtypes),
             )
-            if codiff:
-                kernel_layer[(kname,) + idx] += ([(g.name,) + idx for g in codiff],)
+            if codiff or direct:
+                kernel_layer[(kname,) + idx] += ([(g.name,) + idx for g in codiff], direct)
 
     blocks = list(itertools.product(*(range(len(c)) for c in x.chunks)))
     labels = [f"d{k}" for k in axes] if combine is None else ["combined"] * len(rtypes)

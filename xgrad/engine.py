@@ -65,6 +65,7 @@ def differentiate(
     premultiply: Any = None,
     into: Sequence[Any] | None = None,
     fields: Sequence[Any] = (),
+    direct: Sequence[tuple[int, int]] = (),
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
@@ -101,6 +102,11 @@ def differentiate(
     ``fields`` (with ``combine``): other arrays differentiated along ``axes`` in the same pass
     (see :func:`fields_fit`, checked here); ``combine`` gets their derivatives after ``f``'s,
     field by field, with the bits of their own :func:`differentiate` calls.
+
+    ``direct`` (with ``combine``): ``(j, i)`` pairs, derivative ``j`` (counted over ``f`` and
+    ``fields``) written straight into result ``i`` (of the derivatives' dtype), which
+    ``combine`` returns as it got it: no scratch and no copy for a result that is a plain
+    derivative (the vector gradient's ``du/dy``).
     """
     check_engine(f)
     if fields and (combine is None or not fields_fit(f, fields, axes)):
@@ -168,6 +174,7 @@ def differentiate(
             premultiply,
             into,
             fields,
+            direct,
         )
     if is_dask_array(f):
         from .chunked import chunked_gradients
@@ -199,6 +206,7 @@ def _combined(
     premultiply: Any,
     into: Sequence[Any] | None,
     fields: Sequence[Any],
+    direct: Sequence[tuple[int, int]],
 ) -> list[Any]:
     """:func:`differentiate` with ``combine``: dispatch with the combination's dtypes."""
     operands = tuple(operands)
@@ -210,6 +218,8 @@ def _combined(
         )
     count = len(axes) * (1 + len(fields))
     rtypes = _combined_dtypes(f.ndim, otype, count, combine, operands)
+    if any(not 0 <= j < count or rtypes[i] != otype for j, i in direct):
+        raise ValueError(f"direct= names derivatives 0..{count - 1} and results of dtype {otype}")
     if is_dask_array(f):
         from .chunked import chunked_gradients
 
@@ -224,6 +234,7 @@ def _combined(
             operands=operands,
             rtypes=rtypes,
             fields=fields,
+            direct=tuple(direct),
         )
     if is_cubed_array(f):
         from .cubed_engine import cubed_gradients
@@ -239,7 +250,9 @@ def _combined(
                 f"into= takes numpy arrays of shape {f.shape} and dtypes {rtypes}; got {found}"
             )
     results = list(into) if into is not None else [empty_output(f, d) for d in rtypes]
-    outs = [None] * len(axes)  # derivatives in per-tile scratch where the tiling allows
+    outs = [None] * count  # derivatives in per-tile scratch where the tiling allows
+    for j, i in direct:
+        outs[j] = results[i]
     inmemory_gradients(
         f,
         axes,

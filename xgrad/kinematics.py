@@ -197,6 +197,7 @@ class _Fused:
         keep: tuple,
         loop: str | None = None,
         fields: tuple = (),
+        direct: tuple = (),
     ) -> list[xr.Variable]:
         """``keep`` of the kernels ``steps`` in the pass over ``var`` (see
         :func:`xgrad._fused.combine`; ``loop``: the same as one loop of
@@ -221,6 +222,7 @@ class _Fused:
             combine=combine,
             operands=operands,
             fields=[self.data[k] for k in fields],
+            direct=direct,
         )
         return [self.label(var, a) for a in out]
 
@@ -243,7 +245,9 @@ def _fused_vector_gradient(fused: _Fused) -> tuple:
             ("plus_product", (("d", 2), ("o", 1), ("o", 2))),
         )
         keep = (("r", 0), ("D", 1), ("r", 1), ("D", 3))
-        return tuple(fused.run(frame.u, operands, steps, keep, "pairs", (frame.v,)))
+        # du/dy, dv/dy are the engine's derivatives 1 and 3, written straight into results
+        direct = ((1, 1), (3, 3))
+        return tuple(fused.run(frame.u, operands, steps, keep, "pairs", (frame.v,), direct))
     parts = []
     for var, other, name in (
         (frame.u, frame.v, "minus_product"),

@@ -169,6 +169,7 @@ def derivative_arrays(
     premultiply: Any = None,
     into: Sequence[Any] | None = None,
     fields: Sequence[Any] = (),
+    direct: Sequence[tuple[int, int]] = (),
 ) -> Any:
     """Derivatives of numeric ``data`` (laid out as ``da``) along ``spacings``, in one pass
     (of ``data * premultiply``, formed inside it where it can, written ``into`` given
@@ -197,6 +198,7 @@ def derivative_arrays(
         premultiply=premultiply,
         into=into,
         fields=fields,
+        direct=direct,
     )
 
 
