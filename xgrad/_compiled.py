@@ -300,41 +300,22 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragm
 
 
 @_jit
-def weighted_last_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
-    """``weighted_middle_axis`` along a contiguous last axis, ``T >= 3`` points: the first
-    three terms in registers, each further term a pass over the row into the scratch row
-    ``acc`` (working dtype), so the inner loops run along memory and vectorise, and every
-    element is still summed left to right. ``weights``: one shared row (scalars in the loops)
-    or a row per output element (loops written twice: an index ``j * k`` for both is not
-    vectorised, 2x slower)."""
+def weighted_last_axis(f, out, offsets, columns, i0, i1, acc, fused):  # pragma: no cover
+    """``weighted_middle_axis`` along a contiguous last axis, ``T >= 3`` points, the weights
+    as ``columns[t, j]`` (``(T, i1 - i0)``: a uniform stencil's repeated, so one loop serves
+    both; compiling a second for scalar weights cost ~0.8 s on a first call and gained
+    nothing measurable): the first three terms in registers, each further term a pass over
+    the row into the scratch row ``acc`` (working dtype), so the inner loops run along memory
+    and vectorise, and every element is still summed left to right."""
     P, m = f.shape
     n = i1 - i0
     T = offsets.shape[0]
-    shared = weights.shape[0] == 1
+    c0, c1, c2 = columns[0], columns[1], columns[2]
     for p in range(P):
         f0 = f[p, i0 + offsets[0] : i1 + offsets[0]]
         f1 = f[p, i0 + offsets[1] : i1 + offsets[1]]
         f2 = f[p, i0 + offsets[2] : i1 + offsets[2]]
         op = out[p, i0:i1]
-        if shared:
-            w0, w1, w2 = weights[0, 0], weights[0, 1], weights[0, 2]
-            if T == 3:
-                for j in range(n):
-                    op[j] = (mul(w0, f0[j], fused) + mul(w1, f1[j], fused)) + mul(w2, f2[j], fused)
-                continue
-            for j in range(n):
-                acc[j] = (mul(w0, f0[j], fused) + mul(w1, f1[j], fused)) + mul(w2, f2[j], fused)
-            for t in range(3, T - 1):
-                w = weights[0, t]
-                fv = f[p, i0 + offsets[t] : i1 + offsets[t]]
-                for j in range(n):
-                    acc[j] = acc[j] + mul(w, fv[j], fused)
-            w = weights[0, T - 1]
-            fv = f[p, i0 + offsets[T - 1] : i1 + offsets[T - 1]]
-            for j in range(n):
-                op[j] = acc[j] + mul(w, fv[j], fused)
-            continue
-        c0, c1, c2 = weights[:, 0], weights[:, 1], weights[:, 2]
         if T == 3:
             for j in range(n):
                 op[j] = (mul(c0[j], f0[j], fused) + mul(c1[j], f1[j], fused)) + mul(
@@ -346,11 +327,11 @@ def weighted_last_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma:
                 c2[j], f2[j], fused
             )
         for t in range(3, T - 1):
-            wt = weights[:, t]
+            wt = columns[t]
             fv = f[p, i0 + offsets[t] : i1 + offsets[t]]
             for j in range(n):
                 acc[j] = acc[j] + mul(wt[j], fv[j], fused)
-        wt = weights[:, T - 1]
+        wt = columns[T - 1]
         fv = f[p, i0 + offsets[T - 1] : i1 + offsets[T - 1]]
         for j in range(n):
             op[j] = acc[j] + mul(wt[j], fv[j], fused)

@@ -378,7 +378,8 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
         return _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
     if f3.shape[2] == 1:
         acc = np.empty(i1 - i0, dtype=wt)
-        _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, weights, i0, i1, acc, fused)
+        columns = np.ascontiguousarray(np.broadcast_to(weights, (i1 - i0, len(offsets))).T)
+        _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, columns, i0, i1, acc, fused)
     else:
         acc = np.empty(min(f3.shape[2], _compiled.ROW_PIECE), dtype=wt)
         _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
