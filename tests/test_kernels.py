@@ -569,12 +569,12 @@ def test_premultiply_same_bits_as_the_product(dtype, monkeypatch, assert_bitwise
     left as it was."""
     import functools
 
-    from xgrad import blocks
+    from xgrad import blocks, inmemory
     from xgrad.combinations import weighted_sum
     from xgrad.engine import differentiate
 
     monkeypatch.setattr(blocks, "TILE_BYTES", 1)
-    monkeypatch.setattr(blocks, "_MIN_THREADED_BYTES", 0)
+    monkeypatch.setattr(inmemory, "_MIN_THREADED_BYTES", 0)
     f = (RNG.standard_normal((6, 40, 50)) * 10).astype(dtype)[:, ::-1]
     before = f.copy()
     x = np.cumsum(RNG.random(40) + 0.5)

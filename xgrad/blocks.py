@@ -28,10 +28,9 @@ from .layouts import _dense
 from .missing import fill_missing
 from .stencils import AxisPlan
 
-__all__ = ["block_gradients", "block_part", "inmemory_gradients", "empty_output"]
+__all__ = ["block_gradients", "block_part", "empty_output"]
 
 TILE_BYTES = 2 << 20  # about one L2 cache: input tile + its outputs stay cached across axes
-_MIN_THREADED_BYTES = 8 << 20
 _HUGE_PAGE = 2 << 20
 
 
@@ -402,56 +401,6 @@ def _threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def inmemory_gradients(
-    f: Any,
-    axes: Sequence[int],
-    plans: Sequence[AxisPlan],
-    outs: Sequence[Any],
-    scales: Sequence[Any] | None = None,
-    *,
-    combine: Callable[[list, list], Any] | None = None,
-    operands: Sequence[Any] = (),
-    results: Sequence[Any] = (),
-    otype: Any = None,
-    premultiply: Any = None,
-    fields: Sequence[Any] = (),
-) -> None:
-    """The whole array as one block; threaded over tiles when it is large (``combine``,
-    ``operands``, ``results``, ``otype``, ``premultiply``, ``fields`` (arrays: their halos
-    are found here): see :func:`block_gradients`)."""
-    if premultiply is not None and any(p.periodic for p in plans):
-        f, premultiply = f * premultiply, None  # the halos: rows of the product
-    halos = [periodic_halo(f, k, p) for k, p in zip(axes, plans)]
-    zeros = [0] * len(axes)
-    big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
-    threads = _threads() if big else 1
-    block_gradients(
-        f,
-        axes,
-        plans,
-        zeros,
-        halos,
-        outs,
-        threads=threads,
-        scales=scales,
-        combine=combine,
-        operands=operands,
-        results=results,
-        otype=otype,
-        premultiply=premultiply,
-        fields=[(g, [periodic_halo(g, k, p) for k, p in zip(axes, plans)]) for g in fields],
-    )
-
-
-def periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
-    """A periodic axis of a whole array: its own last/first rows are the halo (views)."""
-    if not plan.periodic:
-        return None, None
-    w = plan.width
-    m = f.shape[axis]
-    return f[_index(f.ndim, axis, slice(m - w, m))], f[_index(f.ndim, axis, slice(0, w))]
 
 
 def block_part(scale: Any, ndim: int, idx: tuple[int, ...], bounds: list[list[int]]) -> Any:

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from .arrays import is_dask_array
-from .blocks import block_gradients, block_part, empty_output, periodic_halo
+from .blocks import block_gradients, block_part, empty_output
+from .inmemory import periodic_halo
 from .stencils import AxisPlan
 
 __all__ = ["chunked_gradients", "check_known_chunks"]

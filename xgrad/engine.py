@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from .arrays import check_engine, is_cubed_array, is_dask_array
-from .blocks import empty_output, inmemory_gradients
+from .blocks import empty_output
+from .inmemory import inmemory_gradients
 from .options import check_choice
 from .stencils import AxisPlan, plan_axis, points_needed
 

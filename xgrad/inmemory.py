@@ -1,0 +1,71 @@
+"""The in-memory driver: a whole numpy (or duck) array as one block of :mod:`xgrad.blocks`.
+
+Tiles run on threads when the array is large (:data:`_MIN_THREADED_BYTES`); the rows of a
+periodic axis's other end are its halos (:func:`periodic_halo`, also the halos of a dask
+block that spans such an axis whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .blocks import _threads, block_gradients
+from .kernels import _index
+from .stencils import AxisPlan
+
+__all__ = ["inmemory_gradients", "periodic_halo"]
+
+_MIN_THREADED_BYTES = 8 << 20
+
+
+def inmemory_gradients(
+    f: Any,
+    axes: Sequence[int],
+    plans: Sequence[AxisPlan],
+    outs: Sequence[Any],
+    scales: Sequence[Any] | None = None,
+    *,
+    combine: Callable[[list, list], Any] | None = None,
+    operands: Sequence[Any] = (),
+    results: Sequence[Any] = (),
+    otype: Any = None,
+    premultiply: Any = None,
+    fields: Sequence[Any] = (),
+) -> None:
+    """The whole array as one block; threaded over tiles when it is large (``combine``,
+    ``operands``, ``results``, ``otype``, ``premultiply``, ``fields`` (arrays: their halos
+    are found here): see :func:`block_gradients`)."""
+    if premultiply is not None and any(p.periodic for p in plans):
+        f, premultiply = f * premultiply, None  # the halos: rows of the product
+    halos = [periodic_halo(f, k, p) for k, p in zip(axes, plans)]
+    zeros = [0] * len(axes)
+    big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
+    threads = _threads() if big else 1
+    block_gradients(
+        f,
+        axes,
+        plans,
+        zeros,
+        halos,
+        outs,
+        threads=threads,
+        scales=scales,
+        combine=combine,
+        operands=operands,
+        results=results,
+        otype=otype,
+        premultiply=premultiply,
+        fields=[(g, [periodic_halo(g, k, p) for k, p in zip(axes, plans)]) for g in fields],
+    )
+
+
+def periodic_halo(f: Any, axis: int, plan: AxisPlan) -> tuple[Any, Any]:
+    """A periodic axis of a whole array: its own last/first rows are the halo (views)."""
+    if not plan.periodic:
+        return None, None
+    w = plan.width
+    m = f.shape[axis]
+    return f[_index(f.ndim, axis, slice(m - w, m))], f[_index(f.ndim, axis, slice(0, w))]
