@@ -561,6 +561,107 @@ def test_compiled_metric_on_threads_matches_one_thread(assert_bitwise_equal, mon
         assert_bitwise_equal(many, one)
 
 
+@pytest.mark.parametrize("tiled", [False, True])
+@pytest.mark.parametrize("radius", [None, "WGS84"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"accuracy": 4}, {"edge_order": 2}, {"accuracy": 6, "boundary": "edge"}],
+)
+def test_curvilinear_metric_is_the_numpy_reference(
+    options, radius, tiled, assert_bitwise_equal, monkeypatch
+):
+    """grid_metric's frame on a curvilinear grid (positions by rows, tangents turned into the
+    frame tile by tile inside the engine's pass) has the bits of the plain steps: numpy
+    positions (Figure.positions), whole-array tangents in the (3, ny, nx) layout and the NumPy
+    reference of the frame; the tangents-only metric (``along``) too. ``tiled``: tiles of two
+    rows on three threads, as on a large grid."""
+    from xgrad import blocks, inmemory, metrics
+
+    if tiled:
+        monkeypatch.setattr(blocks, "TILE_BYTES", 2 * 3 * 72 * 8)
+        monkeypatch.setattr(inmemory, "_MIN_THREADED_BYTES", 0)
+        monkeypatch.setattr(inmemory, "_threads", lambda: 3)
+    from xgrad._metric_reference import frame_reference, scale_reference
+    from xgrad.engine import differentiate
+    from xgrad.periodic import axis_spacing
+
+    da = orca(37).da
+    lat = da.nav_lat.values.copy()
+    lat[0, 3] = -90.0  # a point at the pole (cos(-pi/2) is 6e-17: a finite frame)
+    da = da.assign_coords(nav_lat=(da.nav_lat.dims, lat, da.nav_lat.attrs))
+    plan = prepare(da, ("y", "x"), Options(radius=radius, **options), frame=True)
+    grid, spacings = plan.grid, {s.dim: s for s in plan.spacings}
+    metric_cache.clear_metrics()
+    got = metrics.grid_metric(da, grid, plan.spacings, plan.options, frame=True)
+    along_only = metrics.grid_metric(da, grid, [spacings["y"]], plan.options)
+    figure = grid.figure
+    phi, lam = lat / PER_DEGREE, da.nav_lon.values / PER_DEGREE  # as the metric divides
+    unit = figure.sphere(1.0).positions(phi, lam)
+    position = unit if figure.is_sphere else figure.positions(phi, lam)
+    tx, ty = differentiate(
+        position,
+        (2, 1),
+        [axis_spacing(spacings[d]) for d in ("x", "y")],
+        edge_order=plan.options.edge_order,
+        accuracy=plan.options.accuracy,
+        periodic=tuple(spacings[d].period is not None for d in ("x", "y")),
+    )
+    scale = figure.semi_major_axis if figure.is_sphere else 1.0
+    sx, sy, ex, ey, nx, ny = frame_reference(unit, tx, ty, scale)
+    assert_bitwise_equal(got.scales["x"].values, sx)
+    assert_bitwise_equal(got.scales["y"].values, sy)
+    expected = {"east": {"x": ex, "y": ey}, "north": {"x": nx, "y": ny}}
+    for row, fields in expected.items():
+        for dim, field in fields.items():
+            assert got.to_earth[row][dim].values.flags.c_contiguous
+            assert_bitwise_equal(got.to_earth[row][dim].values, field)
+    assert_bitwise_equal(along_only.scales["y"].values, scale_reference(ty, scale))
+
+
+def test_frame_tiles_without_out_is_the_reference(assert_bitwise_equal):
+    """The engine's combine protocol: without ``out`` (its dtype probe, or any caller that
+    gives none) frame_tiles computes with numpy, the bits of the kernel with ``out``."""
+    from xgrad import _metric_kernels as compiled
+
+    rng = np.random.default_rng(8)
+    unit = compiled.positions(*rng.uniform(-80.0, 80.0, (2, 5, 6)), 57.0, 57.5, axis=-2)
+    tx, ty = rng.standard_normal((2, 5, 3, 6))
+    tx[1, :, 2] = 0.0
+    stores = [np.empty((3, 5, 6)) for _ in range(2)]
+    out = [a.transpose(1, 0, 2) for a in stores]
+    into = compiled.frame_tiles([tx, ty], [unit], out, radius=6371008.8)
+    assert into[0] is out[0] and into[1] is out[1]
+    plain = compiled.frame_tiles([tx, ty], [unit], radius=6371008.8)
+    for kernel, reference in zip(stores, plain, strict=True):
+        assert_bitwise_equal(kernel, reference.transpose(1, 0, 2))
+    probe = compiled.frame_tiles([np.zeros((1, 1, 1))] * 2, [np.zeros((1, 1, 1))], radius=1.0)
+    assert [p.dtype for p in probe] == [np.float64, np.float64]
+
+
+def test_positions_and_scales_by_rows(assert_bitwise_equal):
+    """positions(axis=-2) is the (ny, 3, nx) layout of the same values (C-contiguous), and
+    scale(axis=-2) reads it as scale() reads (3, ...) arrays; 1-D and 0-d points too."""
+    from xgrad import _metric_kernels as compiled
+
+    rng = np.random.default_rng(9)
+    lat, lon = rng.uniform(-90.0, 90.0, (2, 4, 5, 6))
+    first = compiled.positions(lat, lon, 57.0, 57.5)
+    rows = compiled.positions(lat, lon, 57.0, 57.5, axis=-2)
+    assert first.shape == (3, 4, 5, 6) and rows.shape == (4, 5, 3, 6)
+    assert rows.flags.c_contiguous
+    assert_bitwise_equal(rows, np.moveaxis(first, 0, -2))
+    assert_bitwise_equal(compiled.scale(rows, 3.0, axis=-2), compiled.scale(first, 3.0))
+    for points in (lat[0, 0], lat[0, 0, 0]):  # a 1-D set of points, one point
+        alone = compiled.positions(points, points, 57.0, 57.5)
+        assert alone.shape == (3, *np.shape(points))
+        assert_bitwise_equal(
+            alone,
+            compiled.positions(lat, lon * 0 + lat, 57.0, 57.5)[
+                (slice(None), 0, 0) + ((0,) if np.ndim(points) == 0 else ())
+            ],
+        )
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_rotation_matches_numpy(dtype, assert_bitwise_equal):
     """Contiguous fields, fields broadcast along leading dims (a block of several time steps),

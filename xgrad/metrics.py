@@ -33,6 +33,7 @@ Curvilinear
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -323,28 +324,53 @@ def _curvilinear(
     dims = (grid.y, grid.x)
     lat, lon, per_lat, per_lon = _grid_angles(obj, grid)
     figure = grid.figure
-    # Figure.sphere(1.0).positions(lat / per_lat, lon / per_lon), in one pass on threads
-    unit = compiled.positions(lat, lon, per_lat, per_lon)
-    position = unit if figure.is_sphere else figure.positions(lat / per_lat, lon / per_lon)
     radius = figure.semi_major_axis if figure.is_sphere else 1.0
     wanted = [s for s in spacings if s.dim in dims]
-    derivs = differentiate(
-        position,
-        tuple(1 + dims.index(s.dim) for s in wanted),
-        [axis_spacing(s) for s in wanted],
-        edge_order=options.edge_order,
-        accuracy=options.accuracy,
-        periodic=tuple(s.period is not None for s in wanted),
-    )
-    tangent = dict(zip([s.dim for s in wanted], derivs, strict=True))
+    # The positions laid out (ny, 3, nx), so that the engine's cache tiles (bands of rows)
+    # hold all three components of their points. Figure.sphere(1.0).positions(lat / per_lat,
+    # lon / per_lon), in one pass on threads.
+    unit = compiled.positions(lat, lon, per_lat, per_lon, axis=-2)
+    if figure.is_sphere:
+        position = unit
+    else:
+        ellipsoid = figure.positions(lat / per_lat, lon / per_lon)
+        position = np.ascontiguousarray(np.moveaxis(ellipsoid, 0, -2))
+    axis = {grid.y: 0, grid.x: 2}
+
+    def tangents(planned: list[Spacing], **combination: Any) -> list:
+        """dP/di along the planned dims, with the data's stencils (``combination``: the
+        engine's ``combine``, ``operands`` and ``into``)."""
+        return differentiate(
+            position,
+            tuple(axis[s.dim] for s in planned),
+            [axis_spacing(s) for s in planned],
+            edge_order=options.edge_order,
+            accuracy=options.accuracy,
+            periodic=tuple(s.period is not None for s in planned),
+            **combination,
+        )
+
     if not frame:
         return GridMetric(
-            scales={d: _field(compiled.scale(t, radius), dims) for d, t in tangent.items()}
+            scales={
+                s.dim: _field(compiled.scale(t, radius, axis=-2), dims)
+                for s, t in zip(wanted, tangents(wanted), strict=True)
+            }
         )
-    # the scales and J^-T diag(|P_i|, |P_j|) in one pass over the points (_frame_reference
-    # is the same in numpy: most of horizontal()'s fixed cost on a large grid was its ~30
-    # passes, benchmarks/grids.py)
-    sx, sy, ex, ey, nx, ny = compiled.frame(unit, tangent[grid.x], tangent[grid.y], radius)
+    # The scales and J^-T diag(|P_i|, |P_j|) from a tile's tangents while they are in cache
+    # (frame_tiles: one pass over the points; _metric_reference.frame_reference is the same
+    # in numpy): the tangents along x never reach memory (benchmarks/grids.py's 721 x 1440
+    # grid on one thread: 35 ms for tangents and frame, 51 ms as two passes). The six fields
+    # are contiguous (ny, nx) arrays, views of the two (3, ny, nx) results.
+    along = {s.dim: s for s in wanted}
+    first, second = (np.empty((3, *lat.shape)) for _ in range(2))
+    tangents(
+        [along[grid.x], along[grid.y]],
+        combine=functools.partial(compiled.frame_tiles, radius=radius),
+        operands=[unit],
+        into=[first.transpose(1, 0, 2), second.transpose(1, 0, 2)],
+    )
+    (sx, sy, ex), (ey, nx, ny) = first, second
     scales = {grid.x: _field(sx, dims), grid.y: _field(sy, dims)}
     to_earth = {
         "east": {grid.x: _field(ex, dims), grid.y: _field(ey, dims)},
