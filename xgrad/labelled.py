@@ -195,10 +195,16 @@ def derivative_arrays(
         periodic=tuple(s.period is not None for s in spacings),
         scales=tuple(factors),  # `result * factor`, in the same pass (no second layer)
         **({} if combine is None else {"combine": combine, "operands": operands}),
-        premultiply=premultiply,
-        into=into,
-        fields=fields,
-        direct=direct,
+        **{  # the engine's pass options, where given
+            k: v
+            for k, v in (
+                ("premultiply", premultiply),
+                ("into", into),
+                ("fields", fields),
+                ("direct", direct),
+            )
+            if v is not None and not (isinstance(v, (list, tuple)) and not v)
+        },
     )
 
 
