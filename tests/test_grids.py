@@ -549,7 +549,7 @@ def test_compiled_metric_on_threads_matches_one_thread(assert_bitwise_equal, mon
     tx, ty = rng.standard_normal((2, 3, n))
     results = {}
     for threads in (1, 3):
-        monkeypatch.setattr(compiled, "_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(compiled, "cpu_threads", lambda threads=threads: threads)
         unit = compiled.positions(lat, lon, 57.0, 57.5)
         results[threads] = (
             unit,
@@ -580,7 +580,7 @@ def test_curvilinear_metric_is_the_numpy_reference(
     if tiled:
         monkeypatch.setattr(blocks, "TILE_BYTES", 2 * 3 * 72 * 8)
         monkeypatch.setattr(inmemory, "_MIN_THREADED_BYTES", 0)
-        monkeypatch.setattr(inmemory, "_threads", lambda: 3)
+        monkeypatch.setattr(inmemory, "cpu_threads", lambda: 3)
     from xgrad._metric_reference import frame_reference, scale_reference
     from xgrad.engine import differentiate
     from xgrad.periodic import axis_spacing

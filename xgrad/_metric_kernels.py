@@ -35,7 +35,7 @@ import numpy as np
 
 from ._compiled import CACHE
 from ._metric_reference import frame_reference
-from .blocks import _threads
+from .blocks import cpu_threads
 
 __all__ = ["frame", "frame_tiles", "positions", "product", "rotate", "scale"]
 
@@ -134,7 +134,7 @@ def _on_threads(kernel: Any, rows: int, n: int, *args: Any) -> None:
     """``kernel(*args, start, stop)`` over the rows ``[0, rows)`` of ``n`` points: in
     contiguous ranges on threads where there are at least :data:`MIN_POINTS_PER_THREAD` points
     for each."""
-    threads = min(_threads(), rows * n // MIN_POINTS_PER_THREAD, rows)
+    threads = min(cpu_threads(), rows * n // MIN_POINTS_PER_THREAD, rows)
     if threads <= 1:
         kernel(*args, 0, rows)
         return

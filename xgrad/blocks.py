@@ -28,7 +28,7 @@ from .layouts import _dense
 from .missing import fill_missing
 from .stencils import AxisPlan
 
-__all__ = ["block_gradients", "block_part", "empty_output"]
+__all__ = ["block_gradients", "block_part", "cpu_threads", "empty_output"]
 
 TILE_BYTES = 2 << 20  # about one L2 cache: input tile + its outputs stay cached across axes
 _HUGE_PAGE = 2 << 20
@@ -396,7 +396,8 @@ def _scale(out: Any, scale: Any) -> None:
         out[...] = out * scale
 
 
-def _threads() -> int:
+def cpu_threads() -> int:
+    """The CPUs this process may run on (the threads of the in-memory driver and the metric)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

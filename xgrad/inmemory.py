@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import _threads, block_gradients
+from .blocks import block_gradients, cpu_threads
 from .kernels import _index
 from .stencils import AxisPlan
 
@@ -43,7 +43,7 @@ def inmemory_gradients(
     halos = [periodic_halo(f, k, p) for k, p in zip(axes, plans)]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
-    threads = _threads() if big else 1
+    threads = cpu_threads() if big else 1
     block_gradients(
         f,
         axes,
