@@ -413,11 +413,14 @@ def sample_data():
 
 
 def _open(path, name):
+    """The sample file in memory, the file closed (an open one left to the garbage collector
+    warns "deallocating CachingFileManager ... not already closed")."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cell_measures 'area' not in the file
-        return xr.open_dataset(f"{path}/{name}", decode_coords="all")
+        with xr.open_dataset(f"{path}/{name}", decode_coords="all") as ds:
+            return ds.load()
 
 
 def _haversine_gradient(t, lat, lon, axis):

@@ -281,9 +281,10 @@ def test_stereographic_file(sample_data=None):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = xr.open_dataset(
+        with xr.open_dataset(
             f"{iris_sample_data.path}/toa_brightness_stereographic.nc", decode_coords="all"
-        )
+        ) as opened:  # in memory and closed: no "deallocating CachingFileManager" warning
+            ds = opened.load()
     t = ds.data
     dy, dx = t.grad.along("y", "x")
     assert dx.attrs["xgrad_geometry"] == "projected" and dx.attrs["xgrad_radius"] == 6378169.0

@@ -104,10 +104,11 @@ def test_nemo_file_is_periodic_in_x():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cell_measures 'area' not in the file
-        ds = xr.open_dataset(
+        with xr.open_dataset(
             f"{iris_sample_data.path}/NEMO/nemo_1m_20150101-20150201_grid-T.nc",
             decode_coords="all",
-        )
+        ) as opened:  # in memory and closed: no "deallocating CachingFileManager" warning
+            ds = opened.load()
     # the north fold's rows have a seam a few % of their spacing: accepted
     east, north = ds.tos.grad.horizontal(**PERIODIC)
     edge_east, _ = ds.tos.grad.horizontal()
