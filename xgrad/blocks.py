@@ -130,32 +130,29 @@ def block_gradients(
     t = None if timed else _tiling_axis(f)
     if premultiply is not None and (t is None or t in axes):
         f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
-    field_outs = [
-        list(outs[len(axes) * (n + 1) : len(axes) * (n + 2)]) or [None] * len(axes)
-        for n in range(len(fields))
+    # every input as (whole block, halos, outs); fields' derivatives where f's would be
+    per = len(axes)
+    sources = [(f, halos, list(outs[:per]))] + [
+        (g, h, list(outs[per * (i + 1) : per * (i + 2)]) or [None] * per)
+        for i, (g, h) in enumerate(fields)
     ]
-    outs = list(outs[: len(axes)])
     if combine is not None:
         # a derivative needs the whole block where the kernel writes rows of the whole block
         # (along the tiling axis), where nothing is tiled, or where the combination waits for
         # a NaN fallback along the tiling axis; elsewhere a tile's scratch will do
         whole = t is None or any(k == t and p.fallback is not None for k, p in zip(axes, plans))
-        outs = [
-            empty_output(f, otype) if out is None and (whole or k == t) else out
-            for out, k in zip(outs, axes)
+        sources = [
+            (
+                g,
+                h,
+                [
+                    empty_output(g, otype) if o is None and (whole or k == t) else o
+                    for o, k in zip(g_outs, axes)
+                ],
+            )
+            for g, h, g_outs in sources
         ]
-    # every input as (whole block, halos, outs); fields' derivatives where f's would be
-    sources = [(f, halos, outs)] + [
-        (
-            g,
-            h,
-            [
-                empty_output(g, otype) if o is None and (whole or k == t) else o
-                for o, k in zip(os_, axes)
-            ],
-        )
-        for (g, h), os_ in zip(fields, field_outs)
-    ]
+    outs = sources[0][2]
     if timed:
         _time_as_numbers(f, axes, plans, starts, halos, outs, threads, scales)
         _combine_into(combine, outs, operands, results, ..., into)
