@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba
@@ -35,7 +34,7 @@ import numpy as np
 
 from ._compiled import CACHE
 from ._metric_reference import frame_reference
-from .blocks import cpu_threads
+from .threads import cpu_threads, in_parallel
 
 __all__ = ["frame", "frame_tiles", "positions", "product", "rotate", "scale"]
 
@@ -139,9 +138,7 @@ def _on_threads(kernel: Any, rows: int, n: int, *args: Any) -> None:
         kernel(*args, 0, rows)
         return
     bounds = [rows * i // threads for i in range(threads + 1)]
-    with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(kernel, *args, a, b) for a, b in zip(bounds, bounds[1:])]:
-            future.result()
+    in_parallel(lambda ab: kernel(*args, *ab), list(zip(bounds, bounds[1:])))
 
 
 def positions(

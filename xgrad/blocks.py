@@ -15,9 +15,7 @@ not have (accuracy 4/6, second derivatives) as float64 numbers, rounded to ticks
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -27,8 +25,9 @@ from .kernels import _COMPILED_DTYPES, _index, axis_gradient, working_array
 from .layouts import _dense
 from .missing import fill_missing
 from .stencils import AxisPlan
+from .threads import in_parallel
 
-__all__ = ["block_gradients", "block_part", "cpu_threads", "empty_output"]
+__all__ = ["block_gradients", "block_part", "empty_output"]
 
 TILE_BYTES = 2 << 20  # about one L2 cache: input tile + its outputs stay cached across axes
 _HUGE_PAGE = 2 << 20
@@ -255,9 +254,7 @@ def block_gradients(
     else:
         size = -(-len(tiles) // threads)
         groups = [tiles[i : i + size] for i in range(0, len(tiles), size)]
-        with ThreadPoolExecutor(len(groups)) as pool:
-            for fut in [pool.submit(run, g) for g in groups]:
-                fut.result()
+        in_parallel(run, groups)
     sources[0] = (dense, halos, outs)  # every row copied by now
     # nan="one-sided" along the tiling axis, once every row of the block exists
     for g, g_halos, g_outs in sources:
@@ -391,14 +388,6 @@ def _scale(out: Any, scale: Any) -> None:
         np.multiply(out, scale, out=out)
     else:
         out[...] = out * scale
-
-
-def cpu_threads() -> int:
-    """The CPUs this process may run on (the threads of the in-memory driver and the metric)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def block_part(scale: Any, ndim: int, idx: tuple[int, ...], bounds: list[list[int]]) -> Any:

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import block_gradients, cpu_threads
+from .blocks import block_gradients
 from .kernels import _index
 from .stencils import AxisPlan
+from .threads import cpu_threads
 
 __all__ = ["inmemory_gradients", "periodic_halo"]
 
