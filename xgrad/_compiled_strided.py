@@ -29,8 +29,11 @@ from ._compiled import ACC_PIECE, _jit, div, mul
 
 
 @_jit
-def uniform_strided_middle(f, fo, fs, out, oo, os, shape, two_dx, i0, i1):  # pragma: no cover
-    """Rows i0 .. i1-1 of dimension 1 of a ``(P, m, R, Q)`` block, Q innermost."""
+def uniform_strided_middle(
+    f, fo, fs, out, oo, os, shape, two_dx, i0, i1, edges, e1, e2, fused
+):  # pragma: no cover
+    """Rows i0 .. i1-1 of dimension 1 of a ``(P, m, R, Q)`` block, Q innermost, and the
+    global edge rows ``edges`` asks for (``_compiled._edge_planes``), after each ``p``."""
     P, R, Q = shape[0], shape[2], shape[3]
     fq, oq = fs[3], os[3]
     unit = fq == 1 and oq == 1
@@ -49,11 +52,15 @@ def uniform_strided_middle(f, fo, fs, out, oo, os, shape, two_dx, i0, i1):  # pr
                 else:
                     for q in range(Q):
                         out[o + q * oq] = div(f[c + q * fq] - f[a + q * fq], two_dx)
+        _edge_slab(f, fo + p * fs[0], fs, out, oo + p * os[0], os, shape, edges, e1, e2, fused)
 
 
 @_jit
-def uniform_strided_last(f, fo, fs, out, oo, os, shape, two_dx, i0, i1):  # pragma: no cover
-    """Rows i0 .. i1-1 of the innermost dimension of a ``(P, R, m)`` block."""
+def uniform_strided_last(
+    f, fo, fs, out, oo, os, shape, two_dx, i0, i1, edges, e1, e2, fused
+):  # pragma: no cover
+    """Rows i0 .. i1-1 of the innermost dimension of a ``(P, R, m)`` block, and the global
+    edge elements ``edges`` asks for, after each row while it is in cache."""
     P, R = shape[0], shape[1]
     fi, oi = fs[2], os[2]
     n = i1 - i0
@@ -69,11 +76,12 @@ def uniform_strided_last(f, fo, fs, out, oo, os, shape, two_dx, i0, i1):  # prag
             else:
                 for i in range(i0, i1):
                     out[o + i * oi] = div(f[a + (i + 1) * fi] - f[a + (i - 1) * fi], two_dx)
+            _edge_ends(f, a, fi, 0, out, o, oi, 0, shape[2], 1, edges, e1, e2, fused)
 
 
 @_jit
 def nonuniform_strided_middle(
-    f, fo, fs, out, oo, os, shape, wa, wb, wc, i0, i1, fused
+    f, fo, fs, out, oo, os, shape, wa, wb, wc, i0, i1, edges, e1, e2, fused
 ):  # pragma: no cover
     """``uniform_strided_middle`` with numpy's non-uniform weights of rows i0 .. i1-1."""
     P, R, Q = shape[0], shape[2], shape[3]
@@ -105,11 +113,12 @@ def nonuniform_strided_middle(
                             + mul(bi, f[b + q * fq], fused)
                             + mul(ci, f[c + q * fq], fused)
                         )
+        _edge_slab(f, fo + p * fs[0], fs, out, oo + p * os[0], os, shape, edges, e1, e2, fused)
 
 
 @_jit
 def nonuniform_strided_last(
-    f, fo, fs, out, oo, os, shape, wa, wb, wc, i0, i1, fused
+    f, fo, fs, out, oo, os, shape, wa, wb, wc, i0, i1, edges, e1, e2, fused
 ):  # pragma: no cover
     P, R = shape[0], shape[1]
     fi, oi = fs[2], os[2]
@@ -135,6 +144,46 @@ def nonuniform_strided_last(
                         + mul(wb[j], f[k + fi], fused)
                         + mul(wc[j], f[k + 2 * fi], fused)
                     )
+            _edge_ends(f, a, fi, 0, out, o, oi, 0, shape[2], 1, edges, e1, e2, fused)
+
+
+@_jit
+def _edge_slab(f, fo, fs, out, oo, os, shape, edges, e1, e2, fused):  # pragma: no cover
+    """The global edge rows of one ``(m, R, Q)`` slab of a strided middle-axis block (``fo``,
+    ``oo``: the buffer index of its first element), row by row of ``R``."""
+    if edges[0] == 0 and edges[1] == 0:
+        return
+    for r in range(shape[2]):
+        a, o = fo + r * fs[2], oo + r * os[2]
+        _edge_ends(
+            f, a, fs[1], fs[3], out, o, os[1], os[3], shape[1], shape[3], edges, e1, e2, fused
+        )
+
+
+@_jit
+def _edge_ends(f, a, fi, fq, out, o, oi, oq, m, n, edges, e1, e2, fused):  # pragma: no cover
+    """numpy's edge stencils (``_compiled._edge_planes``: the same operations and order) at
+    both ends of ``n`` lines of ``m`` points: line ``q`` starts at ``a + q * fq`` in ``f``
+    (points ``fi`` apart) and at ``o + q * oq`` in ``out`` (``oi`` apart)."""
+    for s in range(2):
+        kind = edges[s]
+        if kind == 0:
+            continue
+        r = 0 if s == 0 else m - 1
+        t = o + r * oi
+        if kind == 1:
+            k = a + (0 if s == 0 else m - 2) * fi
+            d = e1[s]
+            for q in range(n):
+                out[t + q * oq] = div(f[k + fi + q * fq] - f[k + q * fq], d)
+        else:
+            k = a + (0 if s == 0 else m - 3) * fi
+            wa, wb, wc = e2[s, 0], e2[s, 1], e2[s, 2]
+            for q in range(n):
+                j = k + q * fq
+                out[t + q * oq] = (
+                    mul(wa, f[j], fused) + mul(wb, f[j + fi], fused) + mul(wc, f[j + 2 * fi], fused)
+                )
 
 
 @_jit

@@ -401,19 +401,18 @@ def _bulk_compiled(
 
     f3, o3 = _as_3d_pair(f, out, axis)
     if not _contiguous(f3, o3):
-        # any other layout: the global edge rows are left to _row (its strided kernels)
-        if plan.uniform:
-            done = _bulk_strided(f, axis, out, "uniform", *args, i0, i1)
-        else:
-            done = _bulk_strided(f, axis, out, "nonuniform", *args, i0, i1, _compiled.FUSED_CMUL)
-        return () if done else None
-    if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
-        last = _compiled.uniform_last_axis, _compiled.nonuniform_last_axis
-        kernel = last[0] if plan.uniform else last[1]
-        f3, o3 = f3[:, :, 0], o3[:, :, 0]
+        # any other layout: the strided kernels, the global edge rows too
+        kind = "uniform" if plan.uniform else "nonuniform"
+        if not _bulk_strided(f, axis, out, kind, *args, i0, i1, *edge_args, _compiled.FUSED_CMUL):
+            return None
     else:
-        middle = _compiled.uniform_middle_axis, _compiled.nonuniform_middle_axis
-        kernel = middle[0] if plan.uniform else middle[1]
-    kernel(f3, o3, *args, i0, i1, *edge_args, _compiled.FUSED_CMUL)
+        if f3.shape[2] == 1:  # axis is the last one: keep the inner loop along it
+            last = _compiled.uniform_last_axis, _compiled.nonuniform_last_axis
+            kernel = last[0] if plan.uniform else last[1]
+            f3, o3 = f3[:, :, 0], o3[:, :, 0]
+        else:
+            middle = _compiled.uniform_middle_axis, _compiled.nonuniform_middle_axis
+            kernel = middle[0] if plan.uniform else middle[1]
+        kernel(f3, o3, *args, i0, i1, *edge_args, _compiled.FUSED_CMUL)
     first, last = edge_args[0]
     return (0,) * bool(first) + (f.shape[axis] - 1,) * bool(last)
