@@ -413,8 +413,13 @@ def test_empty_output_is_huge_page_aligned(order, dtype):
 
 
 # One compiled kernel in a fresh process: `python -c KERNEL_RUN ROLE DTYPE SYNC`.  Roles A and
-# B compile and save with sync points inside numba's IndexDataCacheFile.save (ROLE "-" runs
-# plainly); prints whether the result is right and how many overloads came from the cache.
+# B compile and save with sync points inside numba's IndexDataCacheFile.save, forcing the
+# interleaving of numba issue 4807: both choose data file 1, A saves its index first, B writes
+# its code first and A overwrites it.  Lower-case roles (a, b) run numba's own save, without
+# xgrad's lock, and wait for each other as long as it takes; upper-case ones run xgrad's
+# locked save, where the other process cannot be inside save at the same time, so each wait
+# gives up after a few seconds.  ROLE "-" runs plainly.  Prints whether the result is right
+# and how many overloads came from the cache.
 KERNEL_RUN = r"""
 import os, sys, time
 import numpy as np
@@ -424,6 +429,8 @@ role, dtype, sync = sys.argv[1:4]
 cls = caching.IndexDataCacheFile
 save_index, save_data = cls._save_index, cls._save_data
 TARGET = "_compiled.uniform_last_axis"
+LIMIT = 600 if role.islower() else 5
+me, other = role.upper(), "B" if role.upper() == "A" else "A"
 
 
 def mark(name):
@@ -433,34 +440,39 @@ def mark(name):
 def wait(name):
     t0 = time.time()
     while not os.path.exists(os.path.join(sync, name)):
-        assert time.time() - t0 < 600, name
+        if time.time() - t0 > LIMIT:
+            assert LIMIT < 600, name
+            return
         time.sleep(0.01)
 
 
 def forced_index(self, overloads):  # both processes have chosen data file 1; A saves first
     if self._index_name.startswith(TARGET) and overloads:
-        mark(role + "-chose")
-        wait("B-chose" if role == "A" else "A-chose")
-        if role == "B":
+        mark(me + "-chose")
+        wait(other + "-chose")
+        if me == "B":
             wait("A-index")
         save_index(self, overloads)
-        mark(role + "-index")
+        mark(me + "-index")
     else:
         save_index(self, overloads)
 
 
 def forced_data(self, name, data):  # B writes its code first, A overwrites it
-    if self._index_name.startswith(TARGET) and role == "A":
+    if self._index_name.startswith(TARGET) and me == "A":
         wait("B-data")
     save_data(self, name, data)
     if self._index_name.startswith(TARGET):
-        mark(role + "-data")
+        mark(me + "-data")
 
 
-if role in ("A", "B"):
+if role != "-":
     cls._save_index, cls._save_data = forced_index, forced_data
 
-from xgrad import _compiled
+from xgrad import _compiled, _numba_cache
+
+if role.islower():  # numba's own save, no lock
+    _numba_cache._LockedIndex.save = cls.save
 
 f = (np.arange(200) ** 1.5).reshape(4, 50).astype(dtype)
 out = np.zeros_like(f)
@@ -471,12 +483,15 @@ print("right" if right else "wrong", sum(_compiled.uniform_last_axis.stats.cache
 """
 
 
-def _kernel_process(role, dtype, cache_dir, sync, opt_in):
+def _kernel_process(role, dtype, cache_dir, sync, setting=None):
     import os
     import subprocess
     import sys
 
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), XGRAD_NUMBA_CACHE=opt_in)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    env.pop("XGRAD_NUMBA_CACHE", None)
+    if setting is not None:
+        env["XGRAD_NUMBA_CACHE"] = setting
     args = [sys.executable, "-c", KERNEL_RUN, role, dtype, str(sync)]
     return subprocess.Popen(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -488,51 +503,90 @@ def _finish(process):
     return process.returncode, out.strip(), err
 
 
-def test_numba_cache_is_opt_in(tmp_path):
-    """numba's on-disk cache is off unless ``XGRAD_NUMBA_CACHE=1`` (docs/performance.md): no
-    kernel has a cache by default (numba then never writes one)."""
+def test_numba_cache_on_by_default_and_guarded():
+    """numba's on-disk cache is on unless ``XGRAD_NUMBA_CACHE=0`` (docs/performance.md), and
+    every kernel's cache (njit kernels and vectorized ufuncs) is xgrad's locked one, stamped
+    with the whole package."""
     import os
     import subprocess
     import sys
 
     show = (
-        "from xgrad import _compiled as c; print(sorted({type(k._cache).__name__ for k in "
-        "vars(c).values() if hasattr(k, '_cache')}))"
+        "from xgrad import _compiled as c, _vector_kernels as v, _numba_cache as n\n"
+        "caches = [k._cache for k in vars(c).values() if hasattr(k, '_cache')]\n"
+        "caches.append(v.hypot()._dispatcher.cache)\n"
+        "files = [getattr(k, '_cache_file', None) for k in caches]\n"
+        "print(sorted({type(f).__name__ for f in files}),"
+        " all(f is None or f._source_stamp[1] == n.package_stamp() for f in files))"
     )
-    for opt_in, expected in [("", "['NullCache']"), ("0", "['NullCache']")]:
-        env = dict(os.environ, XGRAD_NUMBA_CACHE=opt_in)
+    for setting, expected in [
+        (None, "['_LockedIndex'] True"),
+        ("1", "['_LockedIndex'] True"),
+        ("0", "['NoneType'] True"),
+        ("false", "['NoneType'] True"),
+    ]:
+        env = dict(os.environ)
+        env.pop("XGRAD_NUMBA_CACHE", None)
+        if setting is not None:
+            env["XGRAD_NUMBA_CACHE"] = setting
         shown = subprocess.run(
             [sys.executable, "-c", show], env=env, capture_output=True, text=True
         )
         assert shown.stdout.strip() == expected, shown.stderr
 
 
+def test_package_stamp_follows_every_module(tmp_path):
+    """A change to any module (its size or time) changes the stamp of every kernel's cache."""
+    import os
+
+    from xgrad._numba_cache import package_stamp
+
+    (tmp_path / "sub").mkdir()
+    for name in ("a.py", "sub/b.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    before = package_stamp(tmp_path)
+    assert [n for n, *_ in before] == ["a.py", "sub/b.py"]
+    (tmp_path / "sub/b.py").write_text("x = 22\n")
+    assert package_stamp(tmp_path) != before
+    after = package_stamp(tmp_path)
+    os.utime(tmp_path / "a.py", ns=(1, 1))
+    assert package_stamp(tmp_path) != after
+
+
 @pytest.mark.slow
-def test_numba_cache_opted_in_is_used(tmp_path):
-    """``XGRAD_NUMBA_CACHE=1``: a fresh process loads the kernel the previous one wrote."""
+def test_numba_cache_is_used_by_default(tmp_path):
+    """A fresh process loads the kernel the previous one wrote."""
     on = tmp_path / "on"
-    assert _finish(_kernel_process("-", "float64", on, tmp_path, "1"))[:2] == (0, "right 0")
+    assert _finish(_kernel_process("-", "float64", on, tmp_path))[:2] == (0, "right 0")
     assert any(on.rglob("*.nbi")) and any(on.rglob("*.nbc"))
-    assert _finish(_kernel_process("-", "float64", on, tmp_path, "1"))[:2] == (0, "right 1")
+    assert _finish(_kernel_process("-", "float64", on, tmp_path))[:2] == (0, "right 1")
 
 
 @pytest.mark.slow
-def test_numba_cache_race_maps_a_signature_to_other_code(tmp_path):
-    """Evidence for keeping the cache opt-in (numba issue 4807).  numba saves a new overload
-    by loading the index, taking the first free data file, saving the index, then the data;
-    nothing checks a data file against its key.  Two cold processes that compile float64 and
-    float32 of one kernel at the same time (interleaved here by sync points in those steps)
-    leave an index mapping float32 to float64 machine code: from then on every process that
-    loads the float32 kernel fails, until the cache is deleted.  If this test starts failing,
-    numba has fixed the race and the default can be revisited."""
+def test_numba_cache_race_without_the_lock(tmp_path):
+    """Why the lock (numba issue 4807): with numba's own save, two cold processes that
+    compile float64 and float32 of one kernel at the same time (interleaved here by sync
+    points in its steps) leave an index mapping float32 to float64 machine code; from then
+    on every process that loads the float32 kernel fails, until the cache is deleted.  If
+    this test starts failing, numba has fixed the race."""
     cache, sync = tmp_path / "cache", tmp_path / "sync"
     sync.mkdir()
-    racers = [
-        _kernel_process(r, d, cache, sync, "1") for r, d in [("A", "float64"), ("B", "float32")]
-    ]
+    racers = [_kernel_process(r, d, cache, sync) for r, d in [("a", "float64"), ("b", "float32")]]
     assert [_finish(p)[:2] for p in racers] == [(0, "right 0"), (0, "right 0")]
-    code, out, err = _finish(_kernel_process("-", "float32", cache, sync, "1"))
+    code, out, err = _finish(_kernel_process("-", "float32", cache, sync))
     assert code != 0 and "can't unbox array" in err, (code, out, err[-2000:])
+
+
+@pytest.mark.slow
+def test_numba_cache_writers_take_turns(tmp_path):
+    """The same forced interleaving with xgrad's locked save: the second writer waits for the
+    first, reads its index and takes the next data file, so both signatures load right."""
+    cache, sync = tmp_path / "cache", tmp_path / "sync"
+    sync.mkdir()
+    racers = [_kernel_process(r, d, cache, sync) for r, d in [("A", "float64"), ("B", "float32")]]
+    assert [_finish(p)[:2] for p in racers] == [(0, "right 0"), (0, "right 0")]
+    for dtype in ("float32", "float64"):
+        assert _finish(_kernel_process("-", dtype, cache, sync))[:2] == (0, "right 1")
 
 
 def test_combine_writes_into_results(assert_bitwise_equal):

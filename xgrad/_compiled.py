@@ -30,21 +30,12 @@ other layout (strided views) go to :mod:`xgrad._compiled_strided`, which shares 
 
 from __future__ import annotations
 
-import os
-
-import numba
 import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload
 from numba.np.numpy_support import as_dtype
 
-#: numba's on-disk cache, opt-in: ``XGRAD_NUMBA_CACHE=1`` (docs/performance.md, "First-call
-#: latency").  Processes that compile different signatures of one kernel at the same time
-#: can leave an index that maps one signature to another's machine code (numba issue 4807;
-#: ``tests/test_kernels.py::test_numba_cache_race_maps_a_signature_to_other_code``).
-CACHE = os.environ.get("XGRAD_NUMBA_CACHE", "").strip().lower() not in ("", "0", "false", "no")
-
-_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
+from ._numba_cache import jit as _jit  # numba's on-disk cache, guarded (_numba_cache)
 
 
 def _numpy_fuses_complex_multiply() -> bool:

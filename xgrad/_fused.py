@@ -10,9 +10,10 @@ The operations and their order are those of the formulas in :mod:`xgrad.kinemati
 ``fastmath`` (no FMA contraction, no reassociation), so numpy, dask and every chunking give the
 same bits (``tests/test_kinematics.py::test_chunked_is_bit_identical_and_lazy``). Each is a
 numpy ufunc (broadcasting, any layout, ``out=``) with float32 and float64 loops, built by
-:func:`kernel` on first use (compiled once per process; from numba's on-disk cache only with XGRAD_NUMBA_CACHE=1). The caller casts
-every array to one of the two dtypes, so numpy never picks a float64 loop for float32 data by
-casting (as it would with a ufunc compiled lazily per dtype).
+:func:`kernel` on first use (compiled once, then loaded from numba's on-disk cache:
+:mod:`xgrad._numba_cache`). The caller casts every array to one of the two dtypes, so numpy
+never picks a float64 loop for float32 data by casting (as it would with a ufunc compiled
+lazily per dtype).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from ._compiled import CACHE
+from ._numba_cache import vectorize
 from .kernels import compiled_wanted
 
 __all__ = ["combine", "kernel"]
@@ -51,7 +52,7 @@ def kernel(name: str) -> Callable:
         return f"{t}({', '.join([t] * nargs + ['boolean'] * flag)})"
 
     python = globals()[name]
-    return numba.vectorize([signature("float32"), signature("float64")], cache=CACHE)(python)
+    return vectorize([signature("float32"), signature("float64")], python)
 
 
 @numba.njit(inline="always")

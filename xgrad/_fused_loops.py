@@ -22,14 +22,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numba
 import numpy as np
 
-from ._compiled import CACHE
+from ._numba_cache import jit as _jit
 
 __all__ = ["run"]
-
-_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
 
 
 @_jit

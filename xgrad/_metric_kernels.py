@@ -11,8 +11,8 @@ They spell out the operations of the NumPy reference (:meth:`xgrad.earth.Figure.
 no reassociation), so the two agree bit for bit where numpy's
 ``cos``/``sin``/``hypot`` are libm's (``tests/test_grids.py::test_compiled_metric_matches_reference``;
 numpy's SIMD float64 ``sin``/``cos`` on AVX-512 may differ by an ulp). Imported lazily (the first
-curvilinear metric), so ``import xgrad`` does not import numba; numba's on-disk cache only with
-``XGRAD_NUMBA_CACHE=1`` (:data:`xgrad._compiled.CACHE`).
+curvilinear metric), so ``import xgrad`` does not import numba; numba's on-disk cache as for
+every kernel (:mod:`xgrad._numba_cache`).
 
 Positions and tangents are laid out by rows, ``(ny, 3, nx)``: each row's three components one
 after the other, so that the engine's cache tiles (bands of rows, :mod:`xgrad.blocks`) hold all
@@ -29,16 +29,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numba
 import numpy as np
 
-from ._compiled import CACHE
 from ._metric_reference import frame_reference
+from ._numba_cache import jit as _jit
 from .threads import cpu_threads, in_parallel
 
 __all__ = ["frame", "frame_tiles", "positions", "product", "rotate", "scale"]
-
-_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
 
 
 #: Points per thread at least: below, a kernel runs on the calling thread alone (starting

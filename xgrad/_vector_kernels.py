@@ -24,7 +24,8 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from ._compiled import CACHE
+from ._numba_cache import jit as _jit
+from ._numba_cache import vectorize
 from ._vector_plain import DOWN, HIGH, LOW, UP, square_error
 
 __all__ = ["hypot", "laplacian", "laplacian_loop", "weighted_sum", "weighted_sum_loop"]
@@ -34,7 +35,7 @@ _SIGNATURES = ("float32", "float64")
 
 def _vectorize(nargs: int, python: Callable) -> Callable:
     signatures = [f"{t}({', '.join([t] * nargs)})" for t in _SIGNATURES]
-    return numba.vectorize(signatures, cache=CACHE)(python)
+    return vectorize(signatures, python)
 
 
 @numba.njit(inline="always")
@@ -134,9 +135,6 @@ def laplacian(roles: tuple[int, ...], accumulate: bool = False) -> Callable:
         return _term(r0, s0, f0, m0, c0, q0) + _term(r1, s1, f1, m1, c1, q1)
 
     return _vectorize(10, laplacian)
-
-
-_jit = numba.njit(nogil=True, cache=CACHE, error_model="numpy", boundscheck=False)
 
 
 def _nest(element: Callable) -> Callable:
