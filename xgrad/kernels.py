@@ -146,10 +146,13 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any,
         return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
 
     g = start + i
-    target = out[_index(nd, axis, slice(i, i + 1))]
+    # the compiled row kernels, where a row is large enough for them (_row_views): small
+    # arrays skip building their views and probing the dtypes
+    fast = m > 0 and compiled_wanted(64 * (f.size // m))
+    target = out[_index(nd, axis, slice(i, i + 1))] if fast else None
     if plan.weights is not None:
         terms = _row_terms(plan, g)
-        if _terms_compiled(axis, [(w, row(i + off)) for off, w in terms], target):
+        if fast and _terms_compiled(axis, [(w, row(i + off)) for off, w in terms], target):
             return
         value = terms[0][1] * row(i + terms[0][0])
         for off, w in terms[1:]:
@@ -159,7 +162,7 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any,
         scalars = plan.first_edge if g == 0 else plan.last_edge
         k = i if g == 0 else i - plan.edge_order  # the stencil's first row
         points = range(k, k + plan.edge_order + 1)
-        if _row_compiled(axis, [row(j) for j in points], scalars, target):
+        if fast and _row_compiled(axis, [row(j) for j in points], scalars, target):
             return
         r = [row(j, False) for j in points]
         if plan.edge_order == 1:
@@ -169,12 +172,12 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any,
             out[_index(nd, axis, i)] = a * r[0] + b * r[1] + c * r[2]
         return
     elif plan.uniform:
-        if _row_compiled(axis, [row(i - 1), row(i + 1)], (plan.two_dx,), target):
+        if fast and _row_compiled(axis, [row(i - 1), row(i + 1)], (plan.two_dx,), target):
             return
         value = (row(i + 1) - row(i - 1)) / plan.two_dx
     else:
         a, b, c = (w[g] for w in plan.coef)
-        if _row_compiled(axis, [row(i - 1), row(i), row(i + 1)], (a, b, c), target):
+        if fast and _row_compiled(axis, [row(i - 1), row(i), row(i + 1)], (a, b, c), target):
             return
         value = a * row(i - 1) + b * row(i) + c * row(i + 1)
     out[_index(nd, axis, slice(i, i + 1))] = value
@@ -294,17 +297,21 @@ def _bulk(
     edge "row" is a column, one element per cache line, cheap only while the bulk has the
     line in cache; elsewhere it saves a Python call per edge row and tile.
     """
-    if plan.uniform:
-        wt = _working_dtype(f.dtype, plan.two_dx)  # NEP 50 promotion of `diff / (2.*dx)`
-        args: tuple = (wt.type(plan.two_dx),) if wt is not None and wt in _COMPILED_DTYPES else ()
-    else:
+    if not plan.uniform:
         coef = tuple(w[start + i0 : start + i1] for w in plan.coef)
-        wt = _working_dtype(coef[0].dtype, f.dtype)
-        args = coef
-    if _use_compiled(f, out, wt):
-        done = _bulk_compiled(f, axis, out, plan, args, i0, i1, _edge_args(f.dtype, wt, plan, ends))
-        if done is not None:
-            return done
+    if compiled_wanted(f.size):  # small arrays skip the dtype probes
+        if plan.uniform:
+            wt = _working_dtype(f.dtype, plan.two_dx)  # NEP 50 promotion of `diff / (2.*dx)`
+            ok = wt is not None and wt in _COMPILED_DTYPES
+            args: tuple = (wt.type(plan.two_dx),) if ok else ()
+        else:
+            wt = _working_dtype(coef[0].dtype, f.dtype)
+            args = coef
+        if _use_compiled(f, out, wt):
+            ends_args = _edge_args(f.dtype, wt, plan, ends)
+            done = _bulk_compiled(f, axis, out, plan, args, i0, i1, ends_args)
+            if done is not None:
+                return done
     nd = f.ndim
     s0, s1, s2 = (_index(nd, axis, slice(i0 - 1 + k, i1 - 1 + k)) for k in range(3))
     if plan.uniform:
