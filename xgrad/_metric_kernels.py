@@ -38,8 +38,9 @@ from .threads import cpu_threads, in_parallel
 __all__ = ["frame", "frame_tiles", "positions", "product", "rotate", "scale"]
 
 
-#: Points per thread at least: below, a kernel runs on the calling thread alone (starting
-#: threads costs about 0.1 ms; a kernel does some 10-50 ns per point).
+#: Points per thread at least: below, a kernel runs on the calling thread alone (handing a
+#: range to the kept pool's worker costs 0.1-0.3 ms here, :mod:`xgrad.threads`; a kernel
+#: does some 10-50 ns per point).
 MIN_POINTS_PER_THREAD = 1 << 16
 
 
