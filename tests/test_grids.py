@@ -112,6 +112,18 @@ def test_rotated_longitude_marked_degrees_east_uses_the_rotated_latitude():
         bare.grad.along("rlon")
 
 
+def test_rotated_coordinate_without_angle_units_is_named():
+    """A grid_longitude in metres cannot be a rotated longitude: the error names it."""
+    grid = rotated(11)
+    metres = grid.da.assign_coords(rlon=grid.da.rlon.assign_attrs(units="m"))
+    with pytest.raises(
+        ValueError,
+        match=r"coordinate 'rlon' is a grid_longitude but its units 'm' are not an angle; "
+        r"give it angle units, e\.g\. `da\['rlon'\]\.attrs\['units'\] = 'degrees'`",
+    ):
+        metres.grad.along("rlon")
+
+
 def test_projected_without_grid_mapping_uses_the_2d_latitude():
     grid = stereo(21)
     plain = grid.da.drop_vars("crs")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import xarray as xr
 
 from .arrays import is_dask_array, is_quantity, magnitude
 from .options import DATETIME_UNITS, check_datetime_unit
@@ -25,6 +26,7 @@ from .stencils import points_needed
 
 __all__ = [
     "coordinate_units",
+    "coordinate_variables",
     "DATETIME_UNITS",
     "Spacing",
     "resolve_spacings",
@@ -154,10 +156,21 @@ def _what(obj: Any) -> str:
     return type(obj).__name__
 
 
+def coordinate_variables(obj: Any) -> Mapping[Hashable, Any]:
+    """``obj``'s coordinates as :class:`xarray.Variable` (dims, attrs, data), to read them.
+
+    ``obj.coords[name]`` builds a new DataArray at every lookup (about 50 us), and planning a
+    derivative reads the coordinates a dozen times; the variables are the same objects,
+    unchanged, with no name (the caller holds it).
+    """
+    return obj.coords.variables
+
+
 def _find(obj: Any, name: Hashable) -> tuple[Hashable, Any]:
-    """Return (dim, coordinate or None) for a name given to ``along``."""
-    if name in obj.coords:
-        coord = obj.coords[name]
+    """Return (dim, coordinate variable or None) for a name given to ``along``."""
+    variables = coordinate_variables(obj)
+    if name in variables:
+        coord = variables[name]
         if coord.ndim != 1:
             example = next(iter(obj.dims), "x") if coord.ndim == 0 else coord.dims[0]
             shape = "a scalar" if coord.ndim == 0 else f"{coord.ndim}-D with dims {coord.dims!r}"
@@ -212,7 +225,11 @@ def _missing(name: Hashable, dim: Hashable, index: int, what: str, fix: str) -> 
 def coordinate_units(coord: Any) -> str | None:
     """A coordinate's units: pint's (pint-xarray keeps them on the data), else its ``units``
     attribute, else None."""
-    if is_quantity(coord.data):
+    # An index variable holds a pandas index, never a pint quantity (pint-xarray quantifies a
+    # dimension coordinate into a plain Variable); reading its ``data`` builds an array (12 us).
+    if not isinstance(getattr(coord, "variable", coord), xr.IndexVariable) and is_quantity(
+        coord.data
+    ):
         return str(coord.data.units)
     units = coord.attrs.get("units")
     return None if units is None else str(units)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .coords import coordinate_variables
 from .earth import Figure
 
 __all__ = [
@@ -175,12 +176,12 @@ def find_grid_mapping(obj: Any, crs: Any, dims: Any) -> GridMapping | None:
                 )
         return mapping
     names = grid_mapping_names(obj, dims)
-    variables = obj.variables if hasattr(obj, "data_vars") else obj.coords
+    variables = obj.variables if hasattr(obj, "data_vars") else coordinate_variables(obj)
     if not names:
         # xarray drops ``encoding`` (where decode_coords="all" puts the attribute) in most
         # operations (astype, arithmetic); the grid-mapping coordinate itself stays: use it
         # when it is the only coordinate with a grid_mapping_name.
-        names = [k for k, c in obj.coords.items() if "grid_mapping_name" in c.attrs]
+        names = [k for k, c in coordinate_variables(obj).items() if "grid_mapping_name" in c.attrs]
     found = [n for n in names if n in variables]
     if len(found) != 1 or len(names) != 1:
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from .coords import coordinate_units
+from .coords import coordinate_units, coordinate_variables
 from .geometry import _DEGREES, cf_role
 
 __all__ = [
@@ -43,8 +43,8 @@ def unit_name(coord: Any) -> str | None:
     return None if units is None else units.strip().lower()
 
 
-def _named_angle(coord: Any, names: frozenset) -> bool:
-    return str(coord.name).lower() in names and unit_name(coord) in (None, *_DEGREES)
+def _named_angle(name: Hashable, coord: Any, names: frozenset) -> bool:
+    return str(name).lower() in names and unit_name(coord) in (None, *_DEGREES)
 
 
 def grid_dims_of(coord: Any) -> tuple[Hashable, Hashable]:
@@ -61,13 +61,13 @@ def curvilinear_pairs(obj: Any) -> list[tuple[Hashable, Hashable]]:
     ``XLAT``) and its units are only ``"degrees"`` or absent. Nothing is computed.
     """
     lats, lons = {}, {}
-    for name, coord in obj.coords.items():
+    for name, coord in coordinate_variables(obj).items():
         if coord.ndim < 2:
             continue
         role = cf_role(coord)[0]
-        if role == "latitude" or (role is None and _named_angle(coord, LATITUDE_NAMES)):
+        if role == "latitude" or (role is None and _named_angle(name, coord, LATITUDE_NAMES)):
             lats.setdefault(frozenset(grid_dims_of(coord)), []).append(name)
-        elif role == "longitude" or (role is None and _named_angle(coord, LONGITUDE_NAMES)):
+        elif role == "longitude" or (role is None and _named_angle(name, coord, LONGITUDE_NAMES)):
             lons.setdefault(frozenset(grid_dims_of(coord)), []).append(name)
     pairs = []
     for dims, names in lats.items():
@@ -80,15 +80,16 @@ def curvilinear_pairs(obj: Any) -> list[tuple[Hashable, Hashable]]:
 def check_names(obj: Any, names: Sequence[Hashable]) -> None:
     """A 2-D latitude/longitude given to ``along`` is an error that names the grid dims and
     ``.grad.horizontal()`` (a derivative along ``nav_lat`` is not a thing)."""
+    variables = coordinate_variables(obj)
     for name in names:
-        if not isinstance(name, Hashable) or name in obj.dims or name not in obj.coords:
+        if not isinstance(name, Hashable) or name in obj.dims or name not in variables:
             continue
-        coord = obj.coords[name]
+        coord = variables[name]
         if coord.ndim < 2:
             continue
         for lat, lon in curvilinear_pairs(obj):
             if name in (lat, lon):
-                dims = grid_dims_of(obj.coords[lat])
+                dims = grid_dims_of(variables[lat])
                 call = ", ".join(repr(d) for d in dims)
                 raise ValueError(
                     f"coordinate {name!r} is the {coord.ndim}-D "

@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from .arrays import magnitude
-from .coords import Spacing, coordinate_units
+from .coords import Spacing, coordinate_units, coordinate_variables
 from .earth import Figure
 from .engine import real_dtype
 
@@ -156,13 +156,14 @@ def _guess_latitude_name(obj: Any) -> str:
     return "lat"
 
 
-def find_latitude(obj: Any, *, along: Hashable) -> tuple[Hashable, Any, float]:
+def find_latitude(obj: Any, *, along: Hashable) -> tuple[Hashable, Any, float, np.ndarray]:
     """The latitude coordinate of ``obj`` that a derivative along longitude ``along`` needs.
 
-    Returns ``(name, coordinate, per_radian)``. A dimension coordinate is preferred when there
-    are several CF latitudes; ambiguity, absence and values beyond the poles are ValueErrors.
+    Returns ``(name, coordinate variable, per_radian, values)``, the values checked by
+    :func:`latitude_values`. A dimension coordinate is preferred when there are several CF
+    latitudes; ambiguity, absence and values beyond the poles are ValueErrors.
     """
-    found = [(k, c) for k, c in obj.coords.items() if cf_role(c)[0] == "latitude"]
+    found = [(k, c) for k, c in coordinate_variables(obj).items() if cf_role(c)[0] == "latitude"]
     if len(found) > 1:
         dims = [(k, c) for k, c in found if k in obj.dims]
         found = dims if len(dims) == 1 else found
@@ -188,8 +189,7 @@ def find_latitude(obj: Any, *, along: Hashable) -> tuple[Hashable, Any, float]:
         )
     name, coord = found[0]
     per_radian = cf_role(coord)[1]
-    latitude_values(name, coord, per_radian)
-    return name, coord, per_radian
+    return name, coord, per_radian, latitude_values(name, coord, per_radian)
 
 
 def _broadcast(coord: Any, dims: Sequence[Hashable], values: np.ndarray) -> np.ndarray:
@@ -224,17 +224,24 @@ def cos_latitude(
     ((3, 1), [nan, 1.0, 2.0])
     """
     if latitude is None:
-        name, coord, per_radian = find_latitude(obj, along=along)
+        name, coord, per_radian, values = find_latitude(obj, along=along)
     else:
-        name, coord = latitude, obj.coords[latitude]
+        name, coord = latitude, coordinate_variables(obj)[latitude]
         per_radian = cf_role(coord)[1] if per_radian is None else per_radian
-    values = latitude_values(name, coord, per_radian)
+        values = latitude_values(name, coord, per_radian)
+    return _cos_sec(coord, obj.dims, values, per_radian)
+
+
+def _cos_sec(
+    coord: Any, dims: Sequence[Hashable], values: np.ndarray, per_radian: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cos_latitude` of checked latitude ``values`` (laid out as ``coord.dims``)."""
     # cos(pi/2) is 6e-17, not 0, in floating point: the poles are found from the values.
     pole = np.abs(values) == (90.0 if per_radian != 1.0 else math.pi / 2)
     cos = np.cos(values / per_radian)
     with np.errstate(divide="ignore"):
         sec = np.where(pole, np.nan, 1.0 / cos)
-    return _broadcast(coord, obj.dims, cos), _broadcast(coord, obj.dims, sec)
+    return _broadcast(coord, dims, cos), _broadcast(coord, dims, sec)
 
 
 def metric_factor(obj: Any, spacing: Spacing, figure: Figure, dtype: np.dtype) -> Any:
@@ -253,7 +260,7 @@ def metric_factor(obj: Any, spacing: Spacing, figure: Figure, dtype: np.dtype) -
     if spacing.role == "latitude":
         if figure.is_sphere:
             return spacing.per_radian / figure.semi_major_axis
-        coord = obj.coords[spacing.name]
+        coord = coordinate_variables(obj)[spacing.name]
         values = latitude_values(spacing.name, coord, spacing.per_radian)
         radius = figure.meridional_radius(values / spacing.per_radian)
         return (spacing.per_radian / _broadcast(coord, obj.dims, radius)).astype(real)
@@ -261,8 +268,7 @@ def metric_factor(obj: Any, spacing: Spacing, figure: Figure, dtype: np.dtype) -
         _, sec = cos_latitude(obj, along=spacing.name)
         factor = (spacing.per_radian / figure.semi_major_axis) * sec
         return factor.astype(real)
-    name, coord, per_radian = find_latitude(obj, along=spacing.name)
-    cos, sec = cos_latitude(obj, along=spacing.name)
-    values = latitude_values(name, coord, per_radian)
+    name, coord, per_radian, values = find_latitude(obj, along=spacing.name)
+    _, sec = _cos_sec(coord, obj.dims, values, per_radian)
     radius = _broadcast(coord, obj.dims, figure.prime_vertical_radius(values / per_radian))
     return (spacing.per_radian * sec / radius).astype(real)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .coords import Spacing
+from .coords import Spacing, coordinate_variables
 from .crs import (
     GEOGRAPHIC,
     ROTATED,
@@ -120,7 +120,7 @@ def _rotated_axis(coord: Any) -> str | None:
     return None
 
 
-def _angle_per_radian(coord: Any, what: str) -> float:
+def _angle_per_radian(name: Hashable, coord: Any, what: str) -> float:
     units = unit_name(coord)
     if units in _ANGLE:
         return _ANGLE[units]
@@ -128,15 +128,16 @@ def _angle_per_radian(coord: Any, what: str) -> float:
     if role[0] is not None:
         return role[1]
     raise ValueError(
-        f"coordinate {coord.name!r} is a {what} but its units {units!r} are not an angle; "
-        f"give it angle units, e.g. `da[{coord.name!r}].attrs['units'] = 'degrees'`"
+        f"coordinate {name!r} is a {what} but its units {units!r} are not an angle; "
+        f"give it angle units, e.g. `da[{name!r}].attrs['units'] = 'degrees'`"
     )
 
 
 def _classify(
     obj: Any, s: Spacing, mapping: GridMapping | None, pairs: list, projection: bool = True
 ) -> _Dim:
-    coord = obj.coords[s.name] if s.kind == "numeric" else None
+    variables = coordinate_variables(obj)
+    coord = variables[s.name] if s.kind == "numeric" else None
     kind_of_mapping = None if mapping is None else mapping.name
     if coord is not None:
         rotated = _rotated_axis(coord)
@@ -148,7 +149,9 @@ def _classify(
             elif role is not None:
                 rotated = role
         if rotated is not None:
-            return _Dim("rotated_pole", rotated, _angle_per_radian(coord, f"grid_{rotated}"))
+            return _Dim(
+                "rotated_pole", rotated, _angle_per_radian(s.name, coord, f"grid_{rotated}")
+            )
         role, per_radian = cf_role(coord)
         if role is not None:
             return _Dim("sphere", role, per_radian)
@@ -168,7 +171,7 @@ def _classify(
             is_x = standard == "projection_x_coordinate" or (standard is None and axis == "X")
             return _Dim("projected", "x" if is_x else "y", LENGTH_UNITS[units])
     for lat, _ in pairs:
-        if s.dim in grid_dims_of(obj.coords[lat]):
+        if s.dim in grid_dims_of(variables[lat]):
             return _Dim("curvilinear", "grid")
     return _Dim(None)
 
@@ -176,11 +179,10 @@ def _classify(
 def _sphere_spacing(obj: Any, s: Spacing, d: _Dim) -> Spacing:
     """A regular latitude/longitude dim, validated (as before 2.0: :mod:`xgrad.geometry`)."""
     if d.role == "latitude":
-        check_latitude(s.name, obj.coords[s.name], d.per_unit)
+        check_latitude(s.name, coordinate_variables(obj)[s.name], d.per_unit)
     else:
-        name, coord, per_radian = find_latitude(obj, along=s.name)
+        name, coord, per_radian, values = find_latitude(obj, along=s.name)
         if s.dim in coord.dims and coord.sizes[s.dim] > 1:
-            values = check_latitude(name, coord, per_radian)
             axis = coord.get_axis_num(s.dim)
             if not (values == np.take(values, [0], axis=axis)).all():
                 raise ValueError(
@@ -197,7 +199,7 @@ def _sphere_spacing(obj: Any, s: Spacing, d: _Dim) -> Spacing:
 def _rotated_latitude(obj: Any, along: Hashable) -> Hashable:
     found = [
         k
-        for k, c in obj.coords.items()
+        for k, c in coordinate_variables(obj).items()
         if c.ndim == 1 and k in obj.dims and _rotated_axis(c) == "latitude"
     ]
     if len(found) != 1:
@@ -274,7 +276,7 @@ def plan_grid(
             out.append(_sphere_spacing(obj, s, d))
         elif kind == "rotated_pole":
             if d.role == "latitude":
-                check_latitude(s.name, obj.coords[s.name], d.per_unit)
+                check_latitude(s.name, coordinate_variables(obj)[s.name], d.per_unit)
             else:
                 _rotated_latitude(obj, s.name)
             out.append(dataclasses.replace(s, role=d.role, per_radian=d.per_unit, units="m"))
@@ -286,7 +288,8 @@ def plan_grid(
 
 
 def _check_angle_units(obj: Any, s: Spacing) -> None:
-    standard = obj.coords[s.name].attrs.get("standard_name") if s.kind != "index" else None
+    variables = coordinate_variables(obj)
+    standard = variables[s.name].attrs.get("standard_name") if s.kind != "index" else None
     if standard in ("latitude", "longitude"):
         raise ValueError(
             f"geometry='sphere': coordinate {s.name!r} has standard_name {standard!r} "
@@ -312,20 +315,21 @@ def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
     x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
     y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)
     lat = lon = None
+    variables = coordinate_variables(obj)
     if kind == "curvilinear":
-        (lat, lon), *others = [p for p in pairs if set(roles) <= set(obj.coords[p[0]].dims)]
+        (lat, lon), *others = [p for p in pairs if set(roles) <= set(variables[p[0]].dims)]
         if others:
             names = (lat, lon) + tuple(n for p in others for n in p)
             raise ValueError(
                 f"several 2-D latitude/longitude pairs span the dims {tuple(roles)!r}: "
                 f"{names!r}; drop all but one, e.g. `da.drop_vars({list(names[2:])!r})`"
             )
-        y, x = grid_dims_of(obj.coords[lat])
+        y, x = grid_dims_of(variables[lat])
     elif kind == "sphere":
         lat = y
         lon = x
         if lat is None:
-            lat = next((k for k, c in obj.coords.items() if cf_role(c)[0] == "latitude"), None)
+            lat = next((k for k, c in variables.items() if cf_role(c)[0] == "latitude"), None)
     elif kind == "rotated_pole":
         x = x or _other_dim(obj, "longitude")
         y = y or _other_dim(obj, "latitude")
@@ -340,7 +344,12 @@ def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
 
 def _other_dim(obj: Any, axis: str) -> Hashable | None:
     return next(
-        (k for k, c in obj.coords.items() if k in obj.dims and _rotated_axis(c) == axis), None
+        (
+            k
+            for k, c in coordinate_variables(obj).items()
+            if k in obj.dims and _rotated_axis(c) == axis
+        ),
+        None,
     )
 
 
@@ -348,7 +357,7 @@ def _projection_dim(obj: Any, standard: str, dims: Sequence) -> Hashable | None:
     return next(
         (
             k
-            for k, c in obj.coords.items()
+            for k, c in coordinate_variables(obj).items()
             if k in obj.dims and c.attrs.get("standard_name") == standard
         ),
         None,
@@ -368,9 +377,10 @@ def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
             "dims per coordinate unit use `.grad.along(...)`"
         )
     candidates = []
+    variables = coordinate_variables(obj)
     for dim in obj.dims:
-        name = dim if dim in obj.coords and obj.coords[dim].ndim == 1 else None
-        kind = "numeric" if name is not None and obj.coords[dim].dtype.kind in "iuf" else "index"
+        name = dim if dim in variables and variables[dim].ndim == 1 else None
+        kind = "numeric" if name is not None and variables[dim].dtype.kind in "iuf" else "index"
         s = Spacing(dim, dim, int(obj.sizes[dim]), 1.0, None, kind)  # type: ignore[arg-type]
         candidates.append(s)
     mapping = find_grid_mapping(obj, options.crs, ())
@@ -384,8 +394,8 @@ def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
     if len(grids) == 1:
         ((kind, roles),) = grids.items()
         if kind == "curvilinear":
-            lat = next(lat for lat, _ in pairs if set(roles) & set(obj.coords[lat].dims))
-            y, x = grid_dims_of(obj.coords[lat])
+            lat = next(lat for lat, _ in pairs if set(roles) & set(variables[lat].dims))
+            y, x = grid_dims_of(variables[lat])
             return x, y
         x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
         y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .coords import Spacing
+from .coords import Spacing, coordinate_variables
 from .geometry import cf_role, full_turn
 from .stencils import points_needed, spacing_from_varargs
 
@@ -47,7 +47,7 @@ def _covers_one_period(obj: Any, s: Spacing, period: float) -> bool:
     """Uniform steps and ``n * step == period``, to :data:`AUTO_RTOL` (or storage rounding)."""
     x = np.asarray(s.values)  # a CF longitude: always a numeric coordinate
     step = (x[-1] - x[0]) / (s.size - 1)
-    dtype = obj.coords[s.name].dtype
+    dtype = coordinate_variables(obj)[s.name].dtype
     stored = np.finfo(dtype).eps if dtype.kind == "f" else 0.0
     tol = AUTO_RTOL * abs(step) + 4 * stored * float(np.max(np.abs(x)))
     uniform = bool(np.all(np.abs(np.diff(x) - step) <= tol))
@@ -113,7 +113,8 @@ def plan_boundaries(
     for s in spacings:
         choice = boundary.get(s.dim, "auto") if isinstance(boundary, Mapping) else boundary
         given = _given_period(period, s.dim)
-        role, per_radian = cf_role(obj.coords[s.name]) if s.kind == "numeric" else (None, 1.0)
+        numeric = s.kind == "numeric"
+        role, per_radian = cf_role(coordinate_variables(obj)[s.name]) if numeric else (None, 1.0)
         if choice == "edge" or (choice == "auto" and role != "longitude"):
             if given is not None and isinstance(period, Mapping):
                 raise ValueError(
