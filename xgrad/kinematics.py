@@ -91,30 +91,31 @@ def _finish(
 
 
 def _scalar_result(
-    ds: xr.Dataset, var: Hashable, result: Any, name: str, **kw: Any
+    var: Hashable, result: Any, name: str, *, frame: Frame, **kw: Any
 ) -> xr.DataArray:
     """The DataArray ``name`` of advection or frontogenesis of ``var`` (:func:`_finish`)."""
-    coords = result.coords if isinstance(result, xr.DataArray) else ds[var].coords
-    v = _finish(result, attrs_from=[ds[var]], **kw)
+    da = frame.arrays[var]
+    coords = result.coords if isinstance(result, xr.DataArray) else da.coords
+    v = _finish(result, attrs_from=[da], frame=frame, **kw)
     return xr.DataArray(v.data, dims=v.dims, coords=coords, name=name, attrs=v.attrs)
 
 
-def _units(ds: xr.Dataset, frame: Frame, var: Hashable) -> tuple[str | None, Any]:
+def _units(frame: Frame, var: Hashable) -> tuple[str | None, Any]:
     """Units of ``d var / dx`` as a string, and as pint units for quantified data (else None)."""
-    da = ds[var]
+    da = frame.arrays[var]
     text = derivative_units(numeric_data(da, frame.plan.datetime_unit)[1], frame.x.units)
     unit = pint_units(da.data, [(frame.x.name, frame.x.units)]) if is_quantity(da.data) else None
     return text, unit
 
 
-def _components_text(ds: xr.Dataset, frame: Frame) -> str:
-    return ", ".join(_describe(ds[k]) or "?" for k in (frame.u, frame.v))
+def _components_text(frame: Frame) -> str:
+    return ", ".join(_describe(frame.arrays[k]) or "?" for k in (frame.u, frame.v))
 
 
 def _wind_dataset(ds: xr.Dataset, frame: Frame, fields: dict[str, tuple]) -> xr.Dataset:
     """A Dataset of ``{name: (array, long_name)}`` in the components' units per metre."""
-    units, unit = _units(ds, frame, frame.u)
-    winds = [ds[frame.u], ds[frame.v]]
+    units, unit = _units(frame, frame.u)
+    winds = [frame.arrays[frame.u], frame.arrays[frame.v]]
     out = {
         name: _finish(a, long_name=text, attrs_from=winds, units=units, pint_unit=unit, frame=frame)
         for name, (a, text) in fields.items()
@@ -145,11 +146,9 @@ class _Fused:
     elementwise layers after the engine). ``None`` from :meth:`plan` elsewhere (duck arrays
     included): the methods then combine labelled arrays as before."""
 
-    def __init__(self, ds: xr.Dataset, frame: Frame, names: list[Hashable]) -> None:
-        self.ds, self.frame = ds, frame
-        unit = frame.plan.datetime_unit
-        self.data = {k: numeric_data(ds[k], unit)[0] for k in names}
-        like = ds[frame.u]
+    def __init__(self, ds: xr.Dataset, frame: Frame, data: dict[Hashable, Any]) -> None:
+        self.frame, self.data = frame, data
+        like = frame.arrays[frame.u]
         tan = _metric_term(ds, frame)
         shape = [like.sizes[d] if d == frame.y.dim else 1 for d in like.dims]
         self.tan = None if tan is None else tan.values.reshape(shape)
@@ -161,31 +160,36 @@ class _Fused:
     def plan(cls, ds: xr.Dataset, frame: Frame, names: list[Hashable]) -> _Fused | None:
         if frame.orthogonal or (frame.earth and frame.kind not in (None, "sphere")):
             return None
-        first = ds[names[0]]
-        if any(ds[k].dims != first.dims or ds[k].shape != first.shape for k in names):
+        first = frame.arrays[names[0]]
+        if any(
+            frame.arrays[k].dims != first.dims or frame.arrays[k].shape != first.shape
+            for k in names
+        ):
             return None
         unit = frame.plan.datetime_unit
-        data = [numeric_data(ds[k], unit)[0] for k in names]
+        data = [numeric_data(frame.arrays[k], unit)[0] for k in names]
         if not (
             all(type(d) is np.ndarray for d in data)
             or all(is_dask_array(d) and type(d._meta) is np.ndarray for d in data)
         ):
             return None
-        return cls(ds, frame, names)
+        return cls(ds, frame, dict(zip(names, data, strict=True)))
 
     def derivatives(self, var: Hashable) -> list[Any]:
         """``d var/dx``, ``d var/dy`` (dask or numpy), one pass."""
         frame = self.frame
-        return derivative_arrays(self.data[var], self.ds[var], [frame.x, frame.y], frame.plan)
+        return derivative_arrays(
+            self.data[var], self.frame.arrays[var], [frame.x, frame.y], frame.plan
+        )
 
     def label(self, var: Hashable, data: Any) -> xr.Variable:
         """``data`` laid out as ``var`` (its coordinates come with the result, once)."""
-        return xr.Variable(self.ds[var].dims, data)
+        return xr.Variable(self.frame.arrays[var].dims, data)
 
     def together(self, var: Hashable, others: list[Hashable]) -> bool:
         """Whether ``others`` can be differentiated in the pass over ``var``
         (:func:`xgrad.engine.fields_fit`: in memory, or chunked along neither grid dim)."""
-        da = self.ds[var]
+        da = self.frame.arrays[var]
         axes = [da.get_axis_num(d.dim) for d in (self.frame.x, self.frame.y)]
         return fields_fit(self.data[var], [self.data[k] for k in others], axes)
 
@@ -206,7 +210,7 @@ class _Fused:
         ``var``'s."""
         from . import _fused
 
-        frame, da = self.frame, self.ds[var]
+        frame, da = self.frame, self.frame.arrays[var]
         metric = self.tan is not None
         if loop is not None:
             loop = (loop, da.get_axis_num(frame.y.dim) if metric else 0, metric)
@@ -266,7 +270,7 @@ def _fused_vector_gradient(fused: _Fused) -> tuple:
 def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
     frame = plan_frame(ds, components, options, "vector_gradient")
-    check_variables(ds, frame, "vector_gradient", [frame.u, frame.v])
+    check_variables(frame, "vector_gradient", [frame.u, frame.v])
     plan = _Fused.plan(ds, frame, [frame.u, frame.v])
     if plan is not None:
         du_dx, du_dy, dv_dx, dv_dy = _fused_vector_gradient(plan)
@@ -281,7 +285,7 @@ def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dat
         (frame.v, "x", dv_dx),
         (frame.v, "y", dv_dy),
     ):
-        text = f"vector gradient component d{comp}/d{axis} of ({_components_text(ds, frame)})"
+        text = f"vector gradient component d{comp}/d{axis} of ({_components_text(frame)})"
         fields[f"d{comp}_d{axis}"] = (part, f"{text}, {where}")
     return _wind_dataset(ds, frame, fields)
 
@@ -289,7 +293,7 @@ def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dat
 def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
     frame = plan_frame(ds, components, options, "deformation")
-    check_variables(ds, frame, "deformation", [frame.u, frame.v])
+    check_variables(frame, "deformation", [frame.u, frame.v])
     plan = _Fused.plan(ds, frame, [frame.u, frame.v])
     if plan is not None:  # all three in the pass over v, u differentiated in it (or before)
         together = plan.together(frame.v, [frame.u])
@@ -317,7 +321,7 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
         stretching = fused("stretching", g.ux, v, tan, g.vy, metric)
         shearing = fused("shearing", g.vx, u, tan, g.uy, metric)
         total = fused("hypot", stretching, shearing)  # no overflow or underflow in the squares
-    described = _components_text(ds, frame)
+    described = _components_text(frame)
     return _wind_dataset(
         ds,
         frame,
@@ -328,13 +332,13 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
     )
 
 
-def _times_wind_units(ds: xr.Dataset, frame: Frame, text: str | None, unit: Any):
+def _times_wind_units(frame: Frame, text: str | None, unit: Any):
     """``(text, unit)`` multiplied by the components' units (udunits string and pint)."""
-    wind = numeric_data(ds[frame.u], frame.plan.datetime_unit)[1]
+    wind = numeric_data(frame.arrays[frame.u], frame.plan.datetime_unit)[1]
     # a * w == a / (1 / w): derivative_units divides (and simplifies) both strings
     text = derivative_units(text, derivative_units(None, wind))
     if unit is not None:
-        unit = unit * ds[frame.u].data.units
+        unit = unit * frame.arrays[frame.u].data.units
     return text, unit
 
 
@@ -342,23 +346,22 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
     """``-(u df/dx + v df/dy)`` of variable ``name`` (see ``Dataset.grad.advection``)."""
     f = scalar_name(ds, name, "advection")
     frame = plan_frame(ds, components, options, "advection", f)
-    check_variables(ds, frame, "advection", [f])
-    text, unit = _times_wind_units(ds, frame, *_units(ds, frame, f))
+    check_variables(frame, "advection", [f])
+    text, unit = _times_wind_units(frame, *_units(frame, f))
     plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
     if plan is not None:  # in the pass over f, the wind's blocks as operands
         operands = [plan.data[frame.u], plan.data[frame.v]]
         steps = (("advection", (("d", 0), ("o", 0), ("d", 1), ("o", 1))),)
         (result,) = plan.run(f, operands, steps, (("r", 0),))
     else:
-        fx, fy = scalar_gradient(ds, f, frame)
+        fx, fy = scalar_gradient(f, frame)
         u, v = winds(ds, frame)
         result = fused("advection", fx, u, fy, v)  # -(u fx + v fy), f's dims first
     return _scalar_result(
-        ds,
         f,
         result,
         "advection",
-        long_name=f"advection of {_describe(ds[f])} by ({_components_text(ds, frame)})",
+        long_name=f"advection of {_describe(frame.arrays[f])} by ({_components_text(frame)})",
         units=text,
         pint_unit=unit,
         frame=frame,
@@ -369,9 +372,9 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
     """2-D Petterssen frontogenesis of variable ``name`` (see ``Dataset.grad.frontogenesis``)."""
     f = scalar_name(ds, name, "frontogenesis")
     frame = plan_frame(ds, components, options, "frontogenesis", f)
-    check_variables(ds, frame, "frontogenesis", [f, frame.u, frame.v])
-    text, unit = _units(ds, frame, f)
-    wind_text, wind_unit = _units(ds, frame, frame.u)
+    check_variables(frame, "frontogenesis", [f, frame.u, frame.v])
+    text, unit = _units(frame, f)
+    wind_text, wind_unit = _units(frame, frame.u)
     text = derivative_units(text, derivative_units(None, wind_text))
     unit = None if unit is None else unit * wind_unit
     plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
@@ -390,15 +393,14 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
         (result,) = plan.run(f, operands, steps, (("r", 0),), None, winds_in)
     else:
         g = local_gradient(ds, frame)
-        fx, fy = scalar_gradient(ds, f, frame)
+        fx, fy = scalar_gradient(f, frame)
         # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
         result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
     return _scalar_result(
-        ds,
         f,
         result,
         "frontogenesis",
-        long_name=f"frontogenesis of {_describe(ds[f])} by ({_components_text(ds, frame)})",
+        long_name=f"frontogenesis of {_describe(frame.arrays[f])} by ({_components_text(frame)})",
         units=text,
         pint_unit=unit,
         frame=frame,

@@ -80,6 +80,7 @@ def plan_frame(
                 f"variables are {tuple(ds.data_vars)!r}"
             )
     (kx, u), (ky, v) = components.items()
+    arrays = {k: ds[k] for k in dict.fromkeys([u, v, *([] if name is None else [name])])}
     plan = prepare(ds, [kx, ky], options)
     x, y = plan.spacings
     kind = None if plan.grid is None else plan.grid.kind
@@ -99,7 +100,9 @@ def plan_frame(
             x, y, u, v = y, x, v, u
         require_orthogonal(ds, plan, operator)  # orthogonal-grid formulas (local_frame)
         _grid_angle(ds, plan, earth)
-        return Frame(x=x, y=y, u=u, v=v, sphere=False, plan=plan, kind=kind, earth=earth)
+        return Frame(
+            x=x, y=y, u=u, v=v, sphere=False, plan=plan, kind=kind, earth=earth, arrays=arrays
+        )
     roles = [x.role, y.role]
     sphere = kind is not None
     if sphere and sorted(map(str, roles)) != ["latitude", "longitude"]:
@@ -114,7 +117,9 @@ def plan_frame(
     if not sphere:
         _check_same_units(operator, [x, y])
     _grid_angle(ds, plan, earth and kind == "rotated_pole")
-    return Frame(x=x, y=y, u=u, v=v, sphere=sphere, plan=plan, kind=kind, earth=earth)
+    return Frame(
+        x=x, y=y, u=u, v=v, sphere=sphere, plan=plan, kind=kind, earth=earth, arrays=arrays
+    )
 
 
 def _grid_angle(ds: xr.Dataset, plan: Any, needed: bool) -> None:
@@ -126,12 +131,12 @@ def _grid_angle(ds: xr.Dataset, plan: Any, needed: bool) -> None:
         frame_metric(plan, ds)
 
 
-def check_variables(ds: xr.Dataset, frame: Frame, operator: str, names: list[Hashable]) -> None:
+def check_variables(frame: Frame, operator: str, names: list[Hashable]) -> None:
     """Dims, dtypes, pint and units of the variables differentiated (the components' units
     must agree); nothing is built."""
     every = list(dict.fromkeys([*names, frame.u, frame.v]))
     for var in every:
-        da = ds[var]
+        da = frame.arrays[var]
         for s in (frame.x, frame.y) if var in names else ():
             if s.dim not in da.dims:
                 raise ValueError(
@@ -144,13 +149,13 @@ def check_variables(ds: xr.Dataset, frame: Frame, operator: str, names: list[Has
                 f"{operator}: data variable {var!r} is complex; the kinematics are defined for "
                 f"real fields. Take its real part first, e.g. `ds[{var!r}].real`"
             )
-    quantified = [is_quantity(ds[k].data) for k in every]
+    quantified = [is_quantity(frame.arrays[k].data) for k in every]
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some variables are pint quantities and some are not; quantify all of "
             "them: `ds.pint.quantify()`"
         )
-    a, b = (numeric_data(ds[k], frame.plan.datetime_unit)[1] for k in (frame.u, frame.v))
+    a, b = (numeric_data(frame.arrays[k], frame.plan.datetime_unit)[1] for k in (frame.u, frame.v))
     if not same_units(a, b):
         raise ValueError(
             f"{operator}: the components are in different units ({frame.u!r}: {a!r}, "
