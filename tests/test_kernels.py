@@ -615,6 +615,35 @@ def test_combine_writes_into_results(assert_bitwise_equal):
     assert_bitwise_equal(got, np.hypot(*np.gradient(f, 1.0, 0.5, axis=(1, 2))))
 
 
+def test_takes_out_sees_through_partials():
+    """Whether a combine writes ``into`` its results is read from its signature, kept per
+    function: through ``functools.partial`` layers; callables without ``out`` and unhashable
+    ones answer too."""
+    import functools
+
+    from xgrad.blocks import _takes_out
+
+    def writes(derivatives, operands, *, scale=1, out=None):
+        return out
+
+    def returns(derivatives, operands, *, scale=1):
+        return derivatives
+
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self, derivatives, operands, out=None):
+            return out
+
+    for _ in range(2):  # the second time from the cache
+        assert _takes_out(writes)
+        assert _takes_out(functools.partial(functools.partial(writes, scale=2)))
+        assert not _takes_out(returns)
+        assert not _takes_out(functools.partial(returns, scale=2))
+        assert not _takes_out(lambda derivatives, operands: derivatives)
+        assert _takes_out(Unhashable())
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_premultiply_same_bits_as_the_product(dtype, monkeypatch, assert_bitwise_equal):
     """``premultiply=c`` differentiates ``f * c`` with the bits of the product made first:

@@ -131,7 +131,10 @@ def _attribute_name(value: Any) -> Hashable | None:
 
 def grid_mapping_names(obj: Any, dims: Any) -> list[Hashable]:
     """The grid-mapping variables named by ``obj`` (or its data variables having ``dims``)."""
-    arrays = [obj] if not hasattr(obj, "data_vars") else list(obj.data_vars.values())
+    # a Dataset's variables as Variables (dims, attrs, encoding): ``ds.data_vars.values()``
+    # builds a DataArray for each
+    dataset = hasattr(obj, "data_vars")
+    arrays = [obj.variables[k] for k in obj.data_vars] if dataset else [obj]
     names: list[Hashable] = []
     for a in arrays:
         if not set(dims) <= set(a.dims):

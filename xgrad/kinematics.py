@@ -53,7 +53,14 @@ import xarray as xr
 from .arrays import is_dask_array, is_quantity
 from .engine import fields_fit, output_dtype
 from .kinematics_frame import check_variables, plan_frame, scalar_name
-from .labelled import Options, boundary_label, derivative_arrays, numeric_data, pint_units
+from .labelled import (
+    Options,
+    boundary_label,
+    derivative_arrays,
+    numeric_data,
+    pint_units,
+    wrap,
+)
 from .local_frame import Frame, _metric_term, fused, local_gradient, scalar_gradient, winds
 from .units import derivative_units, result_attrs
 
@@ -95,9 +102,12 @@ def _scalar_result(
 ) -> xr.DataArray:
     """The DataArray ``name`` of advection or frontogenesis of ``var`` (:func:`_finish`)."""
     da = frame.arrays[var]
-    coords = result.coords if isinstance(result, xr.DataArray) else da.coords
     v = _finish(result, attrs_from=[da], frame=frame, **kw)
-    return xr.DataArray(v.data, dims=v.dims, coords=coords, name=name, attrs=v.attrs)
+    if isinstance(result, xr.DataArray) or v.dims != da.dims:
+        coords = result.coords if isinstance(result, xr.DataArray) else da.coords
+        return xr.DataArray(v.data, dims=v.dims, coords=coords, name=name, attrs=v.attrs)
+    # laid out as ``var`` (the fused passes): share its coordinates, as ``along`` does
+    return wrap(da, v.data, name=name, attrs=v.attrs, units=None)
 
 
 def _units(frame: Frame, var: Hashable) -> tuple[str | None, Any]:

@@ -348,21 +348,22 @@ def _vector_operator(
     else:
         wanted = list(zip(names, spacings, strict=True))
     _check_same_units(operator, spacings)
-    arrays = [ds[var] for var in names]
+    by_name = {var: ds[var] for var in names}  # each looked up once (a DataArray is built)
+    arrays = [by_name[var] for var in names]
     for var, s in wanted:
-        if s.dim not in ds[var].dims:
+        if s.dim not in by_name[var].dims:
             raise ValueError(
                 f"{operator} differentiates data variable {var!r} along {s.dim!r}, but its dims "
-                f"are {ds[var].dims!r}; give components that have both dimensions"
+                f"are {by_name[var].dims!r}; give components that have both dimensions"
             )
-        check_dtype(ds[var])
+        check_dtype(by_name[var])
     quantified = [is_quantity(a.data) for a in arrays]
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some components are pint quantities and some are not; quantify all "
             "of them: `ds.pint.quantify()`"
         )
-    numeric = {var: numeric_data(ds[var], plan.datetime_unit) for var in names}
+    numeric = {var: numeric_data(by_name[var], plan.datetime_unit) for var in names}
     a = names[0]
     for b in names[1:]:
         if same_units(numeric[a][1], numeric[b][1]):
@@ -375,22 +376,21 @@ def _vector_operator(
     if curvilinear:
         flux = orthogonal.earth_flux if earth else orthogonal.flux
         data = flux(ds, plan, operator, *((var, numeric[var][0]) for var in names))
-        result = xr.DataArray(data, dims=ds[names[0]].dims, coords=ds[names[0]].coords)
+        like = by_name[names[0]]  # the result's layout and coordinates
     else:
-        items = [(ds[var], numeric[var][0], s) for var, s in wanted]
-        fused = _fused_flux(items, plan, -1 if operator == "curl" else 1)
-        if fused is not None:
-            first = ds[wanted[0][0]]
-            result = xr.DataArray(fused, dims=first.dims, coords=first.coords)
-        else:
+        items = [(by_name[var], numeric[var][0], s) for var, s in wanted]
+        data = _fused_flux(items, plan, -1 if operator == "curl" else 1)
+        like = by_name[wanted[0][0]]
+        if data is None:
             terms = _flux_derivatives(items, plan)
             labelled = [
-                xr.DataArray(t, dims=ds[var].dims, coords=ds[var].coords)
+                xr.DataArray(t, dims=by_name[var].dims, coords=by_name[var].coords)
                 for t, (var, _) in zip(terms, wanted, strict=True)
             ]
-            result = (
+            like = (
                 labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
             )
+            data = like.data
     data_units = numeric[names[0]][1]
     described = ", ".join(_describe(a) or "?" for a in arrays)
     if operator == "curl":
@@ -406,12 +406,11 @@ def _vector_operator(
         write_units=not quantified[0],
     )
     attrs.update(plan.grid_attrs())
-    data = result.data
     if quantified[0]:
         data = arrays[0].data._REGISTRY.Quantity(
             data, pint_units(arrays[0].data, [(spacings[0].name, spacings[0].units)])
         )
-    return xr.DataArray(data, dims=result.dims, coords=result.coords, name=operator, attrs=attrs)
+    return wrap(like, data, name=operator, attrs=attrs, units=None)
 
 
 def divergence(ds: xr.Dataset, components: Any, options: Options) -> xr.DataArray:
