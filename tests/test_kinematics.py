@@ -484,6 +484,25 @@ def test_pint_quantified_input():
     assert celsius.grad.advection("T", C).data.units == registry.Unit("delta_degC/s")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_advection_is_the_formula_on_along(dtype, assert_bitwise_equal):
+    """advection's fused pass gives the bits of ``-(u df/dx + v df/dy)`` on ``.grad.along``'s
+    derivatives (the engine's metric factors), in memory (threads, compiled kernels, tiles)
+    and on dask."""
+    from xgrad import inmemory
+
+    ds = smooth(48).astype(dtype)
+    ds = xr.concat([ds * (1 + 0.01 * k) for k in range(12)], dim="time")  # 12 tiles
+    for data in (ds, ds.chunk({"time": 5, "lat": 20})):
+        fx, fy = data["T"].grad.along("lon", "lat")
+        expected = -(fx.values * data.u.values + fy.values * data.v.values)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(inmemory, "_MIN_THREADED_BYTES", 0)
+            got = data.grad.advection("T", C)
+        assert got.dtype == dtype
+        assert_bitwise_equal(got.values, expected)
+
+
 def test_float32_stays_float32():
     ds = smooth(18).astype(np.float32)
     for method in ("vector_gradient", "deformation"):
