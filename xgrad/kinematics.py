@@ -156,10 +156,10 @@ class _Fused:
     elementwise layers after the engine). ``None`` from :meth:`plan` elsewhere (duck arrays
     included): the methods then combine labelled arrays as before."""
 
-    def __init__(self, ds: xr.Dataset, frame: Frame, data: dict[Hashable, Any]) -> None:
+    def __init__(self, frame: Frame, data: dict[Hashable, Any]) -> None:
         self.frame, self.data = frame, data
         like = frame.arrays[frame.u]
-        tan = _metric_term(ds, frame)
+        tan = _metric_term(frame)
         shape = [like.sizes[d] if d == frame.y.dim else 1 for d in like.dims]
         self.tan = None if tan is None else tan.values.reshape(shape)
         dtypes = [output_dtype(d.dtype) for d in self.data.values()]
@@ -167,7 +167,7 @@ class _Fused:
         self.dtype = str(np.result_type(np.float32, *dtypes))
 
     @classmethod
-    def plan(cls, ds: xr.Dataset, frame: Frame, names: list[Hashable]) -> _Fused | None:
+    def plan(cls, frame: Frame, names: list[Hashable]) -> _Fused | None:
         if frame.orthogonal or (frame.earth and frame.kind not in (None, "sphere")):
             return None
         first = frame.arrays[names[0]]
@@ -183,7 +183,7 @@ class _Fused:
             or all(is_dask_array(d) and type(d._meta) is np.ndarray for d in data)
         ):
             return None
-        return cls(ds, frame, dict(zip(names, data, strict=True)))
+        return cls(frame, dict(zip(names, data, strict=True)))
 
     def derivatives(self, var: Hashable) -> list[Any]:
         """``d var/dx``, ``d var/dy`` (dask or numpy), one pass."""
@@ -281,7 +281,7 @@ def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dat
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
     frame = plan_frame(ds, components, options, "vector_gradient")
     check_variables(frame, "vector_gradient", [frame.u, frame.v])
-    plan = _Fused.plan(ds, frame, [frame.u, frame.v])
+    plan = _Fused.plan(frame, [frame.u, frame.v])
     if plan is not None:
         du_dx, du_dy, dv_dx, dv_dy = _fused_vector_gradient(plan)
     else:
@@ -304,7 +304,7 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
     """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
     frame = plan_frame(ds, components, options, "deformation")
     check_variables(frame, "deformation", [frame.u, frame.v])
-    plan = _Fused.plan(ds, frame, [frame.u, frame.v])
+    plan = _Fused.plan(frame, [frame.u, frame.v])
     if plan is not None:  # all three in the pass over v, u differentiated in it (or before)
         together = plan.together(frame.v, [frame.u])
         if together:  # derivatives (vx, vy, ux, uy)
@@ -358,7 +358,7 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
     frame = plan_frame(ds, components, options, "advection", f)
     check_variables(frame, "advection", [f])
     text, unit = _times_wind_units(frame, *_units(frame, f))
-    plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
+    plan = _Fused.plan(frame, [f, frame.u, frame.v])
     if plan is not None:  # in the pass over f, the wind's blocks as operands
         operands = [plan.data[frame.u], plan.data[frame.v]]
         steps = (("advection", (("d", 0), ("o", 0), ("d", 1), ("o", 1))),)
@@ -387,7 +387,7 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
     wind_text, wind_unit = _units(frame, frame.u)
     text = derivative_units(text, derivative_units(None, wind_text))
     unit = None if unit is None else unit * wind_unit
-    plan = _Fused.plan(ds, frame, [f, frame.u, frame.v])
+    plan = _Fused.plan(frame, [f, frame.u, frame.v])
     if plan is not None:  # in the pass over f, the wind differentiated in it (or before)
         winds_in = (frame.u, frame.v) if plan.together(f, [frame.u, frame.v]) else ()
         if winds_in:  # derivatives (fx, fy, ux, uy, vx, vy)

@@ -142,7 +142,7 @@ def scalar_gradient(var: Hashable, frame: Frame, data: Any = None) -> tuple[xr.D
     return _labelled(da, fx), _labelled(da, fy)
 
 
-def _metric_term(ds: xr.Dataset, frame: Frame) -> xr.DataArray | None:
+def _metric_term(frame: Frame) -> xr.DataArray | None:
     """``tan(phi)/N(phi)`` along the latitude dim (None off the lat/lon grids): ``N`` the
     prime-vertical radius of curvature (the radius on a sphere); NaN at the poles.
 
@@ -266,7 +266,7 @@ def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
     one place where a grid's metric enters. Latitude and grid errors come before anything is
     built; each component is differentiated along both dims in one engine pass (the three
     Cartesian components of an Earth-relative wind on a curvilinear grid)."""
-    tan = _metric_term(ds, frame)
+    tan = _metric_term(frame)
     u, v = winds(ds, frame)
     if frame.earth and frame.kind == "curvilinear":
         ux, uy, vx, vy = _earth_curvilinear(ds, frame, u, v)
