@@ -392,6 +392,30 @@ def test_dims_as_a_list_is_type_error():
         field(COORDS["uniform"]).grad.along(["x", "y"])
 
 
+@pytest.mark.parametrize("method", ["magnitude", "laplacian"])
+def test_dims_errors_name_the_method_called(method):
+    """The fixes the dims errors suggest call the method the user called, on a DataArray
+    and on a Dataset."""
+    da = field(COORDS["uniform"])
+    for obj in (da, da.to_dataset(name="f")):
+        call = getattr(obj.grad, method)
+        with pytest.raises(
+            ValueError, match=rf"no dimension given; name at least one, e\.g\. `\.grad\.{method}\("
+        ):
+            call()
+        with pytest.raises(
+            TypeError,
+            match=rf"not as list \['x', 'y'\]: `\.grad\.{method}\('x', 'y'\)`",
+        ):
+            call(["x", "y"])
+        with pytest.raises(
+            ValueError,
+            match=rf"given more than once .*; ask for each dimension once, e\.g\. "
+            rf"`\.grad\.{method}\('x'\)`",
+        ):
+            call("x", "x")
+
+
 def test_pint_coordinate_units_unknown_to_the_data_registry(monkeypatch):
     pint = pytest.importorskip("pint")
     monkeypatch.setattr(xlabelled, "differentiate", lambda *a, **k: pytest.fail("engine called"))

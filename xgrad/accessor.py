@@ -235,7 +235,7 @@ class DataArrayGradAccessor(GradAccessor):
         [5.0]
         """
         options = options_from(locals())
-        return vector.magnitude(self._obj, prepare(self._obj, dims, options))
+        return vector.magnitude(self._obj, prepare(self._obj, dims, options, method="magnitude"))
 
     def laplacian(
         self,
@@ -286,4 +286,4 @@ class DataArrayGradAccessor(GradAccessor):
         [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
         """
         options = options_from(locals())
-        return vector.laplacian(self._obj, prepare(self._obj, dims, options))
+        return vector.laplacian(self._obj, prepare(self._obj, dims, options, method="laplacian"))

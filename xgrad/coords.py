@@ -291,6 +291,7 @@ def resolve_spacings(
     edge_order: int = 1,
     accuracy: int = 2,
     datetime_unit: str | None = None,
+    method: str = "along",
 ) -> list[Spacing]:
     """Validate the names given to ``.grad.along`` and build one :class:`Spacing` per name.
 
@@ -305,6 +306,8 @@ def resolve_spacings(
         Only used to check that each dimension has enough points.
     datetime_unit : str, optional
         Unit of the numbers for time coordinates; None means seconds.
+    method : str, default: "along"
+        The ``.grad`` method the names were given to, for the fixes the errors suggest.
 
     Returns
     -------
@@ -320,7 +323,9 @@ def resolve_spacings(
     """
     if not names:
         example = next(iter(obj.dims), "x")
-        raise ValueError(f"no dimension given; name at least one, e.g. `.grad.along({example!r})`")
+        raise ValueError(
+            f"no dimension given; name at least one, e.g. `.grad.{method}({example!r})`"
+        )
     unit = check_datetime_unit(datetime_unit)
     need = points_needed(edge_order, accuracy)
     spacings: list[Spacing] = []
@@ -330,7 +335,7 @@ def resolve_spacings(
             given = ", ".join(repr(n) for n in name) if isinstance(name, list) else repr(name)
             raise TypeError(
                 f"dims must be given as separate arguments, not as {type(name).__name__} "
-                f"{name!r}: `.grad.along({given})`"
+                f"{name!r}: `.grad.{method}({given})`"
             )
         dim, coord = _find(obj, name)
         if dim in seen:
@@ -341,7 +346,7 @@ def resolve_spacings(
             )
             raise ValueError(
                 f"{which} in dims={_call(names)}; ask for each dimension once, e.g. "
-                f"`.grad.along{_call(list(dict.fromkeys(names)))}`"
+                f"`.grad.{method}{_call(list(dict.fromkeys(names)))}`"
             )
         seen[dim] = name
         size = obj.sizes[dim]

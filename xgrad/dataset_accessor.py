@@ -35,11 +35,12 @@ class DatasetGradAccessor(KinematicsMethods):
         options: Options,
         apply: Callable[[Any, Plan], tuple[xr.DataArray, ...]],
         outputs: int | None = None,
+        method: str = "along",
     ) -> tuple[xr.Dataset, ...]:
         """``apply`` to every data variable that has all ``dims``; one Dataset per output
-        (``outputs`` of them; by default one per dim)."""
+        (``outputs`` of them; by default one per dim). ``method``: the ``.grad`` method."""
         ds = self._obj
-        plan = prepare(ds, dims, options)
+        plan = prepare(ds, dims, options, method=method)
         wanted = list(dict.fromkeys(s.dim for s in plan.spacings))
         # One rule for which variables (xgrad.variables): CF metadata (bounds, grid mappings)
         # is left out; a variable whose dtype cannot be differentiated is an error here (a
@@ -159,7 +160,9 @@ class DatasetGradAccessor(KinematicsMethods):
         [1.0, 1.0, 1.0]
         """
         options = options_from(locals())
-        return self._map(dims, options, lambda da, plan: (vector.magnitude(da, plan),), 1)[0]
+        return self._map(
+            dims, options, lambda da, plan: (vector.magnitude(da, plan),), 1, "magnitude"
+        )[0]
 
     def laplacian(
         self,
@@ -185,7 +188,9 @@ class DatasetGradAccessor(KinematicsMethods):
         [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
         """
         options = options_from(locals())
-        return self._map(dims, options, lambda da, plan: (vector.laplacian(da, plan),), 1)[0]
+        return self._map(
+            dims, options, lambda da, plan: (vector.laplacian(da, plan),), 1, "laplacian"
+        )[0]
 
     def divergence(
         self,

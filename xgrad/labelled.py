@@ -79,11 +79,19 @@ class Plan:
         return {} if self.grid is None else self.grid.attrs()
 
 
-def prepare(obj: Any, names: Sequence[Hashable], options: Options, *, frame: bool = False) -> Plan:
+def prepare(
+    obj: Any,
+    names: Sequence[Hashable],
+    options: Options,
+    *,
+    frame: bool = False,
+    method: str = "along",
+) -> Plan:
     """Validate everything and plan each dimension: coordinate, boundary, grid and metric.
 
     ``frame=True`` (``.grad.horizontal``) computes the metric with the grid's local frame
-    (``to_earth``) in the same pass: its scales are those of the plain metric.
+    (``to_earth``) in the same pass: its scales are those of the plain metric. ``method``: the
+    ``.grad`` method called, named in the fixes the errors suggest.
 
     Examples
     --------
@@ -105,6 +113,7 @@ def prepare(obj: Any, names: Sequence[Hashable], options: Options, *, frame: boo
         edge_order=options.edge_order,
         accuracy=options.accuracy,
         datetime_unit=options.datetime_unit,
+        method=method,
     )
     spacings = plan_boundaries(
         obj, spacings, options.boundary, options.period, accuracy=options.accuracy
