@@ -251,8 +251,10 @@ def docs_blocks(rows: list, stamp: str, shape: tuple, chunk: int, repeat: int) -
 
 
 def main() -> None:
+    # 9 rounds: a call takes 15-90 ms here, and with 5 rounds one slow call on a shared
+    # machine moved a ratio by 0.3-0.5 between runs (dask vector_gradient 0.97 and 1.55)
     args, shape, chunk, repeat = _docs.parse_grid(
-        __doc__, shape="8,361,720", chunk=2, repeat=5, smoke=(2, 19, 36)
+        __doc__, shape="8,361,720", chunk=2, repeat=9, smoke=(2, 19, 36)
     )
     ds = build(*shape)
     print(f"kinematics benchmark: float64 {shape}, u, v, T = {ds.nbytes / 1e6:.0f} MB")
