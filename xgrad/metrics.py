@@ -45,7 +45,7 @@ import xarray as xr
 from . import metric_cache
 from ._metric_reference import dot
 from .arrays import magnitude
-from .coords import Spacing
+from .coords import Spacing, coordinate_variables
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .curvilinear import unit_name
 from .earth import Figure
@@ -96,8 +96,9 @@ def grid_metric(
     mine = [s for s in spacings if s.dim in grid.dims and s.role is not None]
     # everything a metric reads: the grid (kind, dims, mapping, figure), its coordinates
     # (values, dims, attributes), the planned spacings and the options
-    names = [n for n in (grid.latitude, grid.longitude, grid.x, grid.y) if n in obj.coords]
-    coords = [(n, obj.coords[n].variable) for n in dict.fromkeys(names)]
+    variables = coordinate_variables(obj)
+    names = [n for n in (grid.latitude, grid.longitude, grid.x, grid.y) if n in variables]
+    coords = [(n, variables[n]) for n in dict.fromkeys(names)]
     key = metric_cache.grid_key(coords, grid, mine, options, frame)
     kept = metric_cache.find(key)
     if kept is not None:
@@ -129,7 +130,7 @@ def _secant(values: np.ndarray, per_radian: float) -> np.ndarray:
 
 def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> GridMetric:
     radius = grid.figure.semi_major_axis
-    coord = obj.coords[grid.latitude]
+    coord = coordinate_variables(obj)[grid.latitude]
     lat_spacing = next((s for s in spacings if s.role == "latitude"), None)
     per_lat = _rotated_per_radian(coord, lat_spacing)
     rlat = latitude_values(grid.latitude, coord, per_lat)
@@ -142,7 +143,7 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
     if not frame:
         return GridMetric(scales=scales)
     pole = _rotated_pole(grid)
-    lon_coord = obj.coords[grid.longitude]
+    lon_coord = coordinate_variables(obj)[grid.longitude]
     per_lon = _rotated_per_radian(lon_coord, next(s for s in spacings if s.role == "longitude"))
     rlon = np.asarray(magnitude(lon_coord.data), dtype=np.float64)  # pint: no UnitStrippedWarning
     phi, lam = np.meshgrid(rlat / per_lat, rlon / per_lon, indexing="ij")
@@ -186,8 +187,7 @@ def _projected(
     per_metre = {s.dim: s.per_radian for s in spacings}  # metres per coordinate unit
     if frame or len(per_metre) < 2:
         per_metre = {d: per_metre.get(d) or _metres_per_unit(obj, d) for d in (grid.x, grid.y)}
-    x = np.asarray(magnitude(obj.coords[grid.x].data), dtype=np.float64) * per_metre[grid.x]
-    y = np.asarray(magnitude(obj.coords[grid.y].data), dtype=np.float64) * per_metre[grid.y]
+    x, y = (_in_metres(obj, d, per_metre[d]) for d in (grid.x, grid.y))
     xx, yy = np.meshgrid(x, y)  # (y, x) layout
     mapping = grid.mapping
     override = options.radius is not None or mapping.figure is None
@@ -219,8 +219,13 @@ def _projected(
     return GridMetric(scales=scales, to_earth=to_earth)
 
 
+def _in_metres(obj: Any, dim: Hashable, per_unit: float) -> np.ndarray:
+    """A projection coordinate's values in metres (float64; pint: the magnitude)."""
+    return np.asarray(magnitude(coordinate_variables(obj)[dim].data), dtype=np.float64) * per_unit
+
+
 def _metres_per_unit(obj: Any, dim: Hashable) -> float:
-    units = unit_name(obj.coords[dim]) or "m"
+    units = unit_name(coordinate_variables(obj)[dim]) or "m"
     if units not in LENGTH_UNITS:
         raise ValueError(
             f"projection coordinate {dim!r} has units {units!r}; the grid mapping needs a "
@@ -231,7 +236,7 @@ def _metres_per_unit(obj: Any, dim: Hashable) -> float:
 
 def _grid_values(obj: Any, name: Hashable, grid: HorizontalGrid) -> np.ndarray:
     """A 2-D (or more) coordinate as a float64 (y, x) array; it must not vary along other dims."""
-    coord = obj.coords[name]
+    coord = coordinate_variables(obj)[name]
     extra = [d for d in coord.dims if d not in (grid.y, grid.x)]
     values = np.asarray(coord.transpose(*extra, grid.y, grid.x).values, dtype=np.float64)
     if extra:
@@ -258,7 +263,9 @@ def _grid_angles(obj: Any, grid: HorizontalGrid) -> tuple[np.ndarray, np.ndarray
     and their units per radian."""
     lat = _grid_values(obj, grid.latitude, grid)
     lon = _grid_values(obj, grid.longitude, grid)
-    per_lat, per_lon = (_per_radian(obj.coords[n]) for n in (grid.latitude, grid.longitude))
+    per_lat, per_lon = (
+        _per_radian(coordinate_variables(obj)[n]) for n in (grid.latitude, grid.longitude)
+    )
     latitude_values(grid.latitude, _field(lat, (grid.y, grid.x)), per_lat)
     bad = ~np.isfinite(lon)
     if bad.any():
@@ -283,20 +290,15 @@ def unit_positions(
     if grid.kind == "curvilinear":
         return Figure.sphere(1.0).positions(*_latitude_longitude(obj, grid))
     if grid.kind == "projected":
-        x = np.asarray(magnitude(obj.coords[grid.x].data), dtype=np.float64) * _metres_per_unit(
-            obj, grid.x
-        )
-        y = np.asarray(magnitude(obj.coords[grid.y].data), dtype=np.float64) * _metres_per_unit(
-            obj, grid.y
-        )
+        x, y = (_in_metres(obj, d, _metres_per_unit(obj, d)) for d in (grid.x, grid.y))
         xx, yy = np.meshgrid(x, y)
         override = options.radius is not None or grid.mapping.figure is None
         lat, lon, _ = projection_jacobian(grid.mapping, grid.figure if override else None, xx, yy)
         return Figure.sphere(1.0).positions(np.radians(lat), np.radians(lon))
-    coord = obj.coords[grid.latitude]
+    coord = coordinate_variables(obj)[grid.latitude]
     rlat = latitude_values(grid.latitude, coord, _rotated_per_radian(coord, None))
     rlat = rlat / _rotated_per_radian(coord, None)
-    lon_coord = obj.coords[grid.longitude]
+    lon_coord = coordinate_variables(obj)[grid.longitude]
     rlon = np.asarray(magnitude(lon_coord.data), np.float64) / _rotated_per_radian(lon_coord, None)
     phi, lam = np.meshgrid(rlat, rlon, indexing="ij")
     if not true_frame:
