@@ -130,6 +130,17 @@ def block_gradients(
     t = None if timed else _tiling_axis(f)
     if premultiply is not None and (t is None or t in axes):
         f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
+    if (
+        t is not None
+        and f.nbytes <= TILE_BYTES
+        and combine is None
+        and premultiply is None
+        and not _copy_wanted(f, axes, combine)
+    ):
+        # one tile (a small block): the same kernels on the whole block, in the same order,
+        # without the tiles' setup: xgrad.gradient of a (50, 60) array 188 -> 171 us, of a
+        # (15, 16, 16) one 321 -> 287 us (interleaved in one process, medians of 7)
+        t = None
     # every input as (whole block, halos, outs); fields' derivatives where f's would be
     per = len(axes)
     sources = [(f, halos, list(outs[:per]))] + [
