@@ -102,6 +102,8 @@ def _layouts(dtype):
         big.imag = RNG.standard_normal(big.shape)
     big4 = RNG.standard_normal((8, 9, 10, 11)).astype(dtype)
     line = RNG.standard_normal(200).astype(dtype)
+    # rows long enough that the strided middle kernels go in strips of 3 rows (19 = 6 * 3 + 1)
+    wide = RNG.standard_normal((8, 21, 1100)).astype(dtype)
     return {
         "C": big[:9, :10, :11].copy(),
         "F": np.asfortranarray(big[:9, :10, :11]),
@@ -116,6 +118,7 @@ def _layouts(dtype):
         "4-D view": big4[1:8, 1:8, 2:9, 1:10],
         "4-D transposed": big4[1:8, 1:8, 2:9, 1:10].transpose(3, 1, 0, 2),
         "2-D view": big[3, 1:12, 2:15],
+        "long-rows view": wide[1:7, 1:20, 2:1090],
         "2-D transposed": big[3].T,
         "1-D strided": line[::3],
         "1-D negative": line[::-2],
