@@ -190,6 +190,18 @@ def _row_views(
     place where those would not be C-contiguous: the strided row kernels take them), with
     numpy's working dtype of ``rows`` and ``scalars`` (NEP 50: Python floats are weak,
     numpy's strong); None where the compiled path does not apply."""
+    wt = _row_dtype(rows, scalars, out)
+    if wt is None:
+        return None
+    views = [_as_3d(r, axis) for r in (*rows, out)]
+    if any(v is None or not v.flags.c_contiguous for v in views):
+        return None, wt
+    return [v[:, 0, :] for v in views], wt
+
+
+def _row_dtype(rows: list, scalars: Any, out: Any) -> np.dtype | None:
+    """numpy's working dtype of ``rows`` and ``scalars`` (NEP 50: Python floats are weak,
+    numpy's strong) where the compiled row kernels apply, else None."""
     f = rows[0]
     if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
         return None
@@ -198,16 +210,35 @@ def _row_views(
     # alternative makes temporaries; docs/performance.md), hence the scaled size
     if wt is None or not _use_compiled(f, out, wt, size=f.size * 64):
         return None
-    views = [_as_3d(r, axis) for r in (*rows, out)]
-    if any(v is None or not v.flags.c_contiguous for v in views):
-        return None, wt
-    return [v[:, 0, :] for v in views], wt
+    return wt
+
+
+def _face_views(arrays: list) -> list:
+    """Same-shape arrays of at most 3 dims as 3-D views (leading length-1 dims added), their
+    dims in one order: length-1 dims first, then the last array's strides, largest first."""
+    out = arrays[-1]
+    order = sorted(range(out.ndim), key=lambda d: (out.shape[d] > 1, -abs(out.strides[d])))
+    pad = (None,) * (3 - out.ndim) + (...,)
+    return [a.transpose(order)[pad] for a in arrays]
 
 
 def _row_compiled(axis: int, rows: list, scalars: tuple, out: Any) -> bool:
     """One row with the compiled kernels: ``(rows[1] - rows[0]) / d`` for one scalar ``d``,
     ``a * rows[0] + b * rows[1] + c * rows[2]`` for three (numpy's formulas and operand
     types; False where the compiled path does not apply)."""
+    if out.ndim <= 3:  # any layout: 3-D views, no flat buffers (_compiled_strided)
+        wt = _row_dtype(rows, scalars, out)
+        if wt is None:
+            return False
+        from . import _compiled, _compiled_strided
+
+        views = _face_views([*rows, out])
+        if len(scalars) == 1:
+            _compiled_strided.uniform_face(*views, wt.type(scalars[0]))
+        else:
+            real = np.finfo(wt).dtype.type
+            _compiled_strided.nonuniform_face(*views, *map(real, scalars), _compiled.FUSED_CMUL)
+        return True
     found = _row_views(axis, rows, scalars, out)
     if found is None:
         return False
