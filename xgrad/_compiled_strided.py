@@ -370,3 +370,17 @@ def nonuniform_face(prev, cur, nxt, out, wa, wb, wc, fused):  # pragma: no cover
                     + mul(wb, cur[a, b, c], fused)
                     + mul(wc, nxt[a, b, c], fused)
                 )
+
+
+@_jit
+def weighted_face(acc, w, row, first, fused):  # pragma: no cover
+    """One term of a weighted row next to a face (``_compiled.weighted_row``) on 3-D views:
+    ``acc = w * row`` or ``acc += w * row``, ``acc`` in numpy's working dtype."""
+    A, B, C = acc.shape
+    for a in range(A):
+        for b in range(B):
+            for c in range(C):
+                if first:
+                    acc[a, b, c] = mul(w, row[a, b, c], fused)
+                else:
+                    acc[a, b, c] = acc[a, b, c] + mul(w, row[a, b, c], fused)

@@ -260,6 +260,19 @@ def _terms_compiled(axis: int, terms: list[tuple[Any, Any]], out: Any) -> bool:
     one pass per term into a scratch row of numpy's working dtype, no temporaries."""
     weights = [w for w, _ in terms]
     rows = [r for _, r in terms]
+    if out.ndim <= 3:  # any layout: 3-D views (as _row_compiled)
+        wt = _row_dtype(rows, weights, out)
+        if wt is None:
+            return False
+        from . import _compiled, _compiled_strided
+
+        *views, target = _face_views([*rows, out])
+        acc = np.empty(target.shape, dtype=wt)
+        real = np.finfo(wt).dtype.type
+        for t, (w, r) in enumerate(zip(weights, views)):
+            _compiled_strided.weighted_face(acc, real(w), r, t == 0, _compiled.FUSED_CMUL)
+        target[...] = acc  # the reference's `out[...] = value`: the same cast
+        return True
     found = _row_views(axis, rows, weights, out)
     if found is None:
         return False
