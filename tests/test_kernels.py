@@ -107,6 +107,8 @@ def _layouts(dtype):
     return {
         "C": big[:9, :10, :11].copy(),
         "F": np.asfortranarray(big[:9, :10, :11]),
+        # short rows along axis 0 in pieces of 2048 // 20 = 102 rows (8 * 62 = 4 * 102 + 88)
+        "F-many-rows": np.asfortranarray(wide[:, :20, :62].transpose(1, 0, 2)),
         "strided": big[::2, :, ::-1],
         "from_array-view": big[2:10, 3:12, 4:15],  # a block of a bigger array
         "fortran-view": np.asfortranarray(big)[2:10, 3:12, 4:15],
@@ -166,7 +168,7 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
     assert [(a.dtype, a.shape) for a in got] == [(e.dtype, e.shape) for e in want]
     # one flat comparison: the failure message's repr of every small array costs seconds
     assert_bitwise_equal(*(np.concatenate([a.ravel() for a in x]) for x in (got, want)))
-    if layout not in ("C", "F"):  # the strided kernels ran (not the NumPy fallback)
+    if layout not in ("C", "F", "F-many-rows"):  # the strided kernels ran (not NumPy)
         from xgrad import _compiled_strided
 
         ran = (
