@@ -105,7 +105,7 @@ def axis_gradient(
         if plan.weights is None:
             done = _bulk(f, axis, plan, start, out, b0, b1, _global_ends(plan, start, m, i0, i1))
         else:
-            _bulk_weighted(f, axis, plan, start, out, b0, b1)
+            done = _bulk_weighted(f, axis, plan, start, out, b0, b1, (i0, i1))
         edges: Any = [i for i in (*range(i0, b0), *range(b1, i1)) if i not in done]
     else:
         edges = range(i0, i1)
@@ -296,8 +296,18 @@ def _row_terms(plan: AxisPlan, g: int) -> list[tuple[int, Any]]:
     return [(off + t, w) for t, w in enumerate(ws) if not (plan.uniform and w == 0.0)]
 
 
-def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: int, i1: int):
-    """Rows i0 .. i1-1 (central stencils inside the block) of an accuracy 4/6 plan."""
+def _bulk_weighted(
+    f: Any,
+    axis: int,
+    plan: AxisPlan,
+    start: int,
+    out: Any,
+    i0: int,
+    i1: int,
+    rows: tuple[int, int] | None = None,
+) -> tuple[int, ...]:
+    """Rows i0 .. i1-1 (central stencils inside the block) of an accuracy 4/6 plan; returns
+    the other rows of ``rows`` (local, from .. to) it did too (:func:`_inner_ends`)."""
     h = plan.accuracy // 2
     if plan.uniform:
         terms = _row_terms(plan, start + i0)
@@ -307,8 +317,12 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
         offsets = np.arange(-h, h + 1, dtype=np.int64)
         weights = plan.weights[start + i0 : start + i1, : 2 * h + 1]
     wt = _working_dtype(f.dtype, weights.dtype)
-    if _use_compiled(f, out, wt) and _weighted_compiled(f, axis, out, offsets, weights, i0, i1):
-        return
+    if _use_compiled(f, out, wt):
+        m = f.shape[axis]
+        ends = [] if rows is None else _inner_ends(plan, start, m, rows, (i0, i1))
+        done = _weighted_compiled(f, axis, out, offsets, weights, i0, i1, ends)
+        if done is not None:
+            return done
     nd = f.ndim
     shape = [1] * nd
     shape[axis] = -1
@@ -322,6 +336,20 @@ def _bulk_weighted(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, i0: 
     for t in range(1, len(offsets)):
         acc = acc + term(t)
     out[_index(nd, axis, slice(i0, i1))] = acc
+    return ()
+
+
+def _inner_ends(
+    plan: AxisPlan, start: int, m: int, rows: tuple[int, int], bulk: tuple[int, int]
+) -> list[tuple[int, list[tuple[int, Any]]]]:
+    """``(local row, [(local index, weight), ...])`` of the rows of ``rows`` outside ``bulk``
+    whose whole stencil (:func:`_row_terms`) lies inside the block: rows near a global end."""
+    found = []
+    for i in (*range(rows[0], bulk[0]), *range(bulk[1], rows[1])):
+        terms = [(i + off, w) for off, w in _row_terms(plan, start + i)]
+        if terms and 0 <= terms[0][0] and terms[-1][0] < m:
+            found.append((i, terms))
+    return found
 
 
 def _bulk(
@@ -412,29 +440,50 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
     )
 
 
-def _weighted_compiled(f, axis, out, offsets, weights, i0, i1) -> bool:
+def _weighted_compiled(f, axis, out, offsets, weights, i0, i1, ends) -> tuple[int, ...] | None:
+    """The compiled weighted bulk; the rows of ``ends`` (:func:`_inner_ends`) it did too, or
+    None where it cannot apply."""
     from . import _compiled
 
     if offsets.shape[0] < 3:  # the kernels sum a stencil's first three terms at once
-        return False
+        return None
     f3, o3 = _as_3d_pair(f, out, axis)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     fused = _compiled.FUSED_CMUL
     wt = np.result_type(f.dtype, weights.dtype)  # numpy sums `w * f` terms in this dtype
     if not _contiguous(f3, o3):
         if not _groups([f, out], axis):
-            return False
+            return None
         # the scratch row: pieces of Q (the middle kernel) or the axis' rows (the last)
         acc = np.empty(max(_compiled.ACC_PIECE, i1 - i0), dtype=wt)
-        return _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
-    if f3.shape[2] == 1:
+        ran = _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
+        return () if ran else None
+    if f3.shape[2] == 1:  # the rows near a global end are columns here: take them along
         acc = np.empty(i1 - i0, dtype=wt)
         columns = np.ascontiguousarray(np.broadcast_to(weights, (i1 - i0, len(offsets))).T)
-        _compiled.weighted_last_axis(f3[:, :, 0], o3[:, :, 0], offsets, columns, i0, i1, acc, fused)
-    else:
-        acc = np.empty(min(f3.shape[2], _compiled.ROW_PIECE), dtype=wt)
-        _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
-    return True
+        width = max((len(terms) for _, terms in ends), default=1)
+        rows = np.array([i for i, _ in ends], dtype=np.int64)
+        index = np.zeros((len(ends), width), dtype=np.int64)
+        coef = np.zeros((len(ends), width))
+        counts = np.array([len(terms) for _, terms in ends], dtype=np.int64)
+        for e, (_, terms) in enumerate(ends):
+            index[e, : len(terms)] = [k for k, _ in terms]
+            coef[e, : len(terms)] = [w for _, w in terms]
+        _compiled.weighted_last_axis(
+            f3[:, :, 0],
+            o3[:, :, 0],
+            offsets,
+            columns,
+            i0,
+            i1,
+            acc,
+            (rows, index, coef, counts),
+            fused,
+        )
+        return tuple(int(i) for i in rows)
+    acc = np.empty(min(f3.shape[2], _compiled.ROW_PIECE), dtype=wt)
+    _compiled.weighted_middle_axis(f3, o3, offsets, weights, i0, i1, acc, fused)
+    return ()
 
 
 def _bulk_compiled(
