@@ -318,8 +318,7 @@ def _bulk_weighted(
         weights = plan.weights[start + i0 : start + i1, : 2 * h + 1]
     wt = _working_dtype(f.dtype, weights.dtype)
     if _use_compiled(f, out, wt):
-        m = f.shape[axis]
-        ends = [] if rows is None else _inner_ends(plan, start, m, rows, (i0, i1))
+        ends = None if rows is None else (plan, start, f.shape[axis], rows, (i0, i1))
         done = _weighted_compiled(f, axis, out, offsets, weights, i0, i1, ends)
         if done is not None:
             return done
@@ -441,8 +440,8 @@ def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bo
 
 
 def _weighted_compiled(f, axis, out, offsets, weights, i0, i1, ends) -> tuple[int, ...] | None:
-    """The compiled weighted bulk; the rows of ``ends`` (:func:`_inner_ends`) it did too, or
-    None where it cannot apply."""
+    """The compiled weighted bulk; the rows of :func:`_inner_ends` (``ends``: its arguments,
+    or None) it did too, or None where it cannot apply."""
     from . import _compiled
 
     if offsets.shape[0] < 3:  # the kernels sum a stencil's first three terms at once
@@ -459,6 +458,7 @@ def _weighted_compiled(f, axis, out, offsets, weights, i0, i1, ends) -> tuple[in
         ran = _bulk_strided(f, axis, out, "weighted", offsets, weights, i0, i1, acc, fused)
         return () if ran else None
     if f3.shape[2] == 1:  # the rows near a global end are columns here: take them along
+        ends = [] if ends is None else _inner_ends(*ends)
         acc = np.empty(i1 - i0, dtype=wt)
         columns = np.ascontiguousarray(np.broadcast_to(weights, (i1 - i0, len(offsets))).T)
         width = max((len(terms) for _, terms in ends), default=1)
