@@ -168,7 +168,9 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
     assert [(a.dtype, a.shape) for a in got] == [(e.dtype, e.shape) for e in want]
     # one flat comparison: the failure message's repr of every small array costs seconds
     assert_bitwise_equal(*(np.concatenate([a.ravel() for a in x]) for x in (got, want)))
-    if layout not in ("C", "F", "F-many-rows"):  # the strided kernels ran (not NumPy)
+    # the strided kernels ran (not NumPy), except on the layouts whose dims permute into a
+    # C-contiguous (P, m, Q) view (layouts._as_3d_pair: the contiguous kernels take those)
+    if layout not in ("C", "F", "F-many-rows", "2-D transposed"):
         from xgrad import _compiled_strided
 
         ran = (
@@ -383,7 +385,7 @@ def test_compiled_nan_sign_depends_on_position():
     out = np.empty_like(f)
     with np.errstate(invalid="ignore"):
         no_ends = np.zeros(2, np.int64), np.ones(2), np.zeros((2, 3))
-        _compiled.nonuniform_middle_axis(f[None], out[None], a, b, c, 1, 2, *no_ends, False)
+        _compiled.nonuniform_middle_axis(f[None], out[None], a, b, c, 1, 2, *no_ends, False, None)
         expected = a * f[0] + b * f[1] + c * f[2]
     assert np.isnan(out[1]).all() and np.isnan(expected).all()
     assert len(set(np.signbit(expected))) == 1
@@ -482,7 +484,7 @@ if role.islower():  # numba's own save, no lock
 f = (np.arange(200) ** 1.5).reshape(4, 50).astype(dtype)
 out = np.zeros_like(f)
 edges = np.zeros(2, np.int64), np.ones(2, dtype), np.zeros((2, 3))
-_compiled.uniform_last_axis(f, out, f.dtype.type(2.0), 1, 49, *edges, False)
+_compiled.uniform_last_axis(f, out, f.dtype.type(2.0), 1, 49, *edges, False, None)
 right = np.array_equal(out[:, 1:49], (f[:, 2:] - f[:, :-2]) / f.dtype.type(2.0))
 print("right" if right else "wrong", sum(_compiled.uniform_last_axis.stats.cache_hits.values()))
 """
@@ -736,3 +738,75 @@ def test_fields_and_direct_results(assert_bitwise_equal):
     assert not fields_fit(f, [g.astype(np.float32)], (1, 2))
     with pytest.raises(ValueError, match="fields= takes a combine="):
         differentiate(f, (1,), [0.5], fields=[g])
+
+
+def _scales(shape, dtype):
+    """Metric-factor shapes as the labelled layer makes them, for a 3-D block: name -> scale."""
+    n0, n1, n2 = shape
+    real = np.dtype(dtype).type if np.dtype(dtype).kind == "f" else np.float64
+    r = RNG.random(shape) + 0.5
+    return {
+        "python float": 0.37,
+        "0-d": np.asarray(0.37, dtype=real),
+        "along axis 0": r[:, :1, :1].astype(real),
+        "along axis 1": r[0, :, :1].astype(real),  # the sphere's 1/(R cos(lat)), (lat, 1)
+        "along axis 2": r[0, 0, :].astype(real),
+        "axes 1 and 2": r[0].astype(real),  # a projected grid's map factor, (y, x)
+        "whole block": r.astype(real),
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("spacing", ["uniform", "float64", "float32"])
+@pytest.mark.parametrize("shape", [(5, 40, 70), (40, 5, 6), (3, 300, 9)])
+def test_scale_in_the_pass_matches_scaling_after(shape, spacing, dtype, assert_bitwise_equal):
+    """``axis_gradient(..., scale=s)`` gives the bits of the derivative times ``s`` afterwards
+    (``np.multiply(out, s, out=out)``, numpy's loop) on both paths: the compiled kernels
+    multiply each row in their pass (middle axis, long and short last-axis rows, the global
+    edge rows they take), the rows they do not take (faces, partial tiles) are multiplied
+    after, as are layouts and dtypes the kernels leave out (complex, Fortran order)."""
+    from xgrad import _compiled
+    from xgrad.blocks import empty_output
+
+    base = RNG.standard_normal(shape).astype(dtype)
+    for f in (base, np.asfortranarray(base)):
+        for axis in range(3):
+            n = f.shape[axis]
+            d = 0.3 if spacing == "uniform" else np.cumsum(RNG.random(n) + 0.5).astype(spacing)
+            for edge_order in (1, 2):
+                plan = plan_axis(n, spacing_from_varargs((d,), (n,), (0,))[0], edge_order)
+                expected = np.gradient(f, d, axis=axis, edge_order=edge_order)
+                for name, s in _scales(shape, dtype).items():
+                    want = expected.copy()
+                    np.multiply(want, s, out=want)
+                    assert want.dtype == expected.dtype, name  # a scale that keeps the dtype
+                    for mode in (True, False):
+                        with compiled(mode):
+                            out = empty_output(f, expected.dtype)
+                            axis_gradient(f, axis, plan, 0, None, None, out, None, s)
+                            assert_bitwise_equal(out, want)
+                            # in pieces of rows (the tiled driver's way): edges in one piece
+                            out = empty_output(f, expected.dtype)
+                            for rows in ((0, 2), (2, n - 1), (n - 1, n)):
+                                axis_gradient(f, axis, plan, 0, None, None, out, rows, s)
+                            assert_bitwise_equal(out, want)
+                    # a block in the middle of the axis: face rows from halos, scaled after
+                    lo, hi = 1, n - 1
+                    block = f[_index(3, axis, slice(lo, hi))]
+                    before = f[_index(3, axis, slice(0, lo))]
+                    after = f[_index(3, axis, slice(hi, n))]
+                    k = axis - 3 + np.ndim(s)  # the scale's dim under `axis` (trailing dims)
+                    part = s if k < 0 or np.shape(s)[k] == 1 else s[_index(k + 1, k, slice(lo, hi))]
+                    with compiled(True):
+                        out = empty_output(block, expected.dtype)
+                        axis_gradient(block, axis, plan, lo, before, after, out, None, part)
+                    assert_bitwise_equal(out, want[_index(3, axis, slice(lo, hi))])
+    if np.dtype(dtype).kind == "f":  # the kernels took a scale (not only the multiply after)
+        kernels = (
+            _compiled.uniform_middle_axis,
+            _compiled.uniform_last_axis,
+            _compiled.nonuniform_middle_axis,
+            _compiled.nonuniform_last_axis,
+        )
+        taken = [str(sig[-1]) for k in kernels for sig in k.signatures]
+        assert any(t.startswith("array") for t in taken), taken

@@ -128,18 +128,22 @@ SHORT_PIECE = 2048
 
 
 @_jit
-def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: no cover
+def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused, scale):  # pragma: no cover
     # rows i0 .. i1-1, all with both neighbours inside the block (1 <= i0, i1 <= m-1)
     P, m, Q = f.shape
     for p in range(P):
         for i in range(i0, i1):
             for q in range(Q):
                 out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], two_dx)
+            if scale is not None:
+                _times(out[p, i], _plane(scale, p)[_at(scale.shape[1], i)])
         _edge_planes(f[p], out[p], edges, e1, e2, fused)
+        if scale is not None:
+            _scale_ends(out[p], _plane(scale, p), edges)
 
 
 @_jit
-def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: no cover
+def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused, scale):  # pragma: no cover
     # zero-based loops over row slices: with ``range(i0, i1)`` and ``i +- 1`` indices LLVM did
     # not vectorise this loop (docs/performance.md, "Where the time goes")
     P, m = f.shape
@@ -166,6 +170,8 @@ def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: 
             for k in range(hi - lo):
                 ov[k] = div(fc[k] - fa[k], two_dx)
             _edge_planes(f[p0:p1].T, out[p0:p1].T, edges, e1, e2, fused)
+            if scale is not None:
+                _scale_lines(out, scale, p0, p1, i0, i1, edges)
         return
     for p in range(P):
         fp = f[p, i0 - 1 : i1 + 1]
@@ -173,6 +179,8 @@ def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused):  # pragma: 
         for j in range(n):
             op[j] = div(fp[j + 2] - fp[j], two_dx)
         _edge_planes(f[p : p + 1].T, out[p : p + 1].T, edges, e1, e2, fused)
+        if scale is not None:
+            _scale_lines(out, scale, p, p + 1, i0, i1, edges)
 
 
 @_jit
@@ -204,7 +212,60 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
 
 
 @_jit
-def nonuniform_middle_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover
+def _at(n, i):  # pragma: no cover - compiled
+    """Index ``i`` of a compact scale's dim of length ``n`` (1: broadcast)."""
+    return i if n > 1 else 0
+
+
+@_jit
+def _plane(scale, p):  # pragma: no cover - compiled
+    """Plane (or line) ``p`` of a compact scale, whose first dim may be 1 (broadcast)."""
+    return scale[_at(scale.shape[0], p)]
+
+
+@_jit
+def _times(ov, sv):  # pragma: no cover - compiled
+    """``ov *= sv`` in ``ov``'s dtype (``sv`` of that dtype, its length 1 or ``ov``'s):
+    ``kernels.scale_in_place`` (``np.multiply(out, scale, out=out)``) on a row just written."""
+    if sv.shape[0] == 1:
+        s = sv[0]
+        for j in range(ov.shape[0]):
+            ov[j] = ov[j] * s
+    else:
+        for j in range(ov.shape[0]):
+            ov[j] = ov[j] * sv[j]
+
+
+@_jit
+def _scale_ends(op, sp, edges):  # pragma: no cover - compiled
+    """The global edge rows :func:`_edge_planes` wrote into ``op`` (``(m, Q)``) times the
+    scale's plane ``sp`` (``(1 or m, 1 or Q)``)."""
+    m = op.shape[0]
+    if edges[0]:
+        _times(op[0], sp[0])
+    if edges[1]:
+        _times(op[m - 1], sp[_at(sp.shape[0], m - 1)])
+
+
+@_jit
+def _scale_lines(out, scale, p0, p1, i0, i1, edges):  # pragma: no cover - compiled
+    """Lines ``p0 .. p1-1`` of a ``(P, m)`` output times the scale (``(1 or P, 1 or m)``):
+    elements ``i0 .. i1-1`` and the global edge elements written by :func:`_edge_planes`."""
+    m = out.shape[1]
+    for p in range(p0, p1):
+        sv = _plane(scale, p)
+        wide = sv.shape[0] > 1
+        _times(out[p, i0:i1], sv[i0:i1] if wide else sv)
+        if edges[0]:
+            out[p, 0] = out[p, 0] * sv[0]
+        if edges[1]:
+            out[p, m - 1] = out[p, m - 1] * sv[m - 1 if wide else 0]
+
+
+@_jit
+def nonuniform_middle_axis(
+    f, out, a, b, c, i0, i1, edges, e1, e2, fused, scale
+):  # pragma: no cover
     # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0)
     P, m, Q = f.shape
     for p in range(P):
@@ -218,11 +279,15 @@ def nonuniform_middle_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pr
                     + mul(bi, f[p, i, q], fused)
                     + mul(ci, f[p, i + 1, q], fused)
                 )
+            if scale is not None:
+                _times(out[p, i], _plane(scale, p)[_at(scale.shape[1], i)])
         _edge_planes(f[p], out[p], edges, e1, e2, fused)
+        if scale is not None:
+            _scale_ends(out[p], _plane(scale, p), edges)
 
 
 @_jit
-def nonuniform_last_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # pragma: no cover
+def nonuniform_last_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused, scale):  # pragma: no cover
     P, m = f.shape
     n = i1 - i0
     for p in range(P):
@@ -233,6 +298,8 @@ def nonuniform_last_axis(f, out, a, b, c, i0, i1, edges, e1, e2, fused):  # prag
                 mul(a[j], fp[j], fused) + mul(b[j], fp[j + 1], fused) + mul(c[j], fp[j + 2], fused)
             )
         _edge_planes(f[p : p + 1].T, out[p : p + 1].T, edges, e1, e2, fused)
+        if scale is not None:
+            _scale_lines(out, scale, p, p + 1, i0, i1, edges)
 
 
 #: Elements of the scratch row the strided weighted kernels sum into at a time (16 KiB of

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import asarray_like, ticks_from_numbers, time_as_numbers
-from .kernels import _COMPILED_DTYPES, _index, axis_gradient, working_array
+from .kernels import _COMPILED_DTYPES, _index, axis_gradient, scale_in_place, working_array
 from .layouts import _dense
 from .missing import fill_missing
 from .stencils import AxisPlan
@@ -93,9 +93,11 @@ def block_gradients(
     ``starts[j]`` is the block's first global row along ``axes[j]`` and ``halos[j]`` the
     ``(before, after)`` rows around it (``None`` where not needed).  ``threads > 1`` runs
     contiguous groups of tiles on that many threads (the in-memory driver).  ``scales[j]`` (None, a
-    Python float, or an array broadcastable against the block) multiplies ``outs[j]`` in
-    place, tile by tile while it is in cache.  Plans with a NaN fallback get it here, after
-    their regular stencils (along the tiling axis, once every tile is done).
+    Python float, or an array broadcastable against the block) multiplies ``outs[j]``: inside
+    the kernels' pass (:func:`xgrad.kernels.axis_gradient`'s ``scale``: each row while it is
+    in L1, where the compiled kernels take it), else tile by tile while it is in cache.
+    Plans with a NaN fallback get it here, after their regular stencils (along the tiling
+    axis, once every tile is done).
 
     ``combine(derivatives, operand_parts)`` (one array or a tuple of arrays) replaces the
     derivatives by what is built from them (a magnitude, a Laplacian, a divergence...), written
@@ -173,10 +175,12 @@ def block_gradients(
             for k, plan, start, (before, after), out, s in zip(
                 axes, plans, starts, g_halos, g_outs, scales
             ):
+                if plan.fallback is None:  # the scale in the kernels' pass
+                    axis_gradient(g, k, plan, start, before, after, out, scale=s)
+                    continue
                 axis_gradient(g, k, plan, start, before, after, out)
-                if plan.fallback is not None:
-                    fill_missing(g, k, plan, start, before, after, out)
-                _scale(out, s)
+                fill_missing(g, k, plan, start, before, after, out)
+                scale_in_place(out, s)
         _combine_into(
             combine, [o for _, _, g_outs in sources for o in g_outs], operands, results, ..., into
         )
@@ -238,8 +242,11 @@ def block_gradients(
                 ):
                     if k == t:
                         # along the tiling axis: rows r0..r1 of the whole block, so neighbours
-                        # across tile boundaries are plain rows of the block (no sub-block halos)
-                        axis_gradient(whole_g, k, plan, start, before, after, out, rows=(r0, r1))
+                        # across tile boundaries are plain rows of the block (no sub-block
+                        # halos); scaled in the pass unless the NaN fallback comes later
+                        scale = None if late[j] else scales[j]
+                        rows = (r0, r1)
+                        axis_gradient(whole_g, k, plan, start, before, after, out, rows, scale)
                         tile_out = out[sub]
                     else:
                         tile_before = None if before is None else before[sub]
@@ -251,11 +258,23 @@ def block_gradients(
                             tile_out = scratch[key][_index(nd, t, slice(0, r1 - r0))]
                         else:
                             tile_out = out[sub]
-                        axis_gradient(tile_g, k, plan, start, tile_before, tile_after, tile_out)
-                        if plan.fallback is not None:
+                        scale = _tile_of(scales[j], nd, t, sub)
+                        if plan.fallback is None:  # the scale in the kernels' pass
+                            axis_gradient(
+                                tile_g,
+                                k,
+                                plan,
+                                start,
+                                tile_before,
+                                tile_after,
+                                tile_out,
+                                None,
+                                scale,
+                            )
+                        else:
+                            axis_gradient(tile_g, k, plan, start, tile_before, tile_after, tile_out)
                             fill_missing(tile_g, k, plan, start, tile_before, tile_after, tile_out)
-                    if not late[j]:
-                        _scale(tile_out, _tile_of(scales[j], nd, t, sub))
+                            scale_in_place(tile_out, scale)
                     parts.append(tile_out)
             if per_tile:
                 tile_operands = [_tile_of(op, nd, t, sub) for op in operands]
@@ -275,7 +294,7 @@ def block_gradients(
         ):
             if late[j]:
                 fill_missing(g, k, plan, start, before, after, out)
-                _scale(out, scales[j])
+                scale_in_place(out, scales[j])
     if combine is not None and not per_tile:  # every derivative whole (late ones exclude scratch)
         every = [o for _, _, g_outs in sources for o in g_outs]
         _combine_into(combine, every, operands, results, ..., into)
@@ -331,7 +350,7 @@ def _time_as_numbers(
     block_gradients(numbers, *picked, number_halos, results, threads=threads)
     for j, result in zip(numeric, results):
         outs[j][...] = ticks_from_numbers(result, outs[j].dtype)
-        _scale(outs[j], scales[j])
+        scale_in_place(outs[j], scales[j])
 
 
 def _tile_of(scale: Any, nd: int, t: int, sub: tuple) -> Any:
@@ -402,18 +421,6 @@ def _same_memory(a: Any, b: Any) -> bool:
         return False
     pointer = a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
     return pointer and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
-
-
-def _scale(out: Any, scale: Any) -> None:
-    """``out *= scale`` with the bits of ``out * scale`` (numpy's same ufunc loop).
-
-    Duck arrays need not take ``out=`` in a ufunc: they get ``out[...] = out * scale``."""
-    if scale is None:
-        return
-    if isinstance(out, np.ndarray):
-        np.multiply(out, scale, out=out)
-    else:
-        out[...] = out * scale
 
 
 def block_part(scale: Any, ndim: int, idx: tuple[int, ...], bounds: list[list[int]]) -> Any:
