@@ -810,3 +810,52 @@ def test_scale_in_the_pass_matches_scaling_after(shape, spacing, dtype, assert_b
         )
         taken = [str(sig[-1]) for k in kernels for sig in k.signatures]
         assert any(t.startswith("array") for t in taken), taken
+
+
+def test_kept_scratch_is_per_thread_and_slot():
+    """Scratch tiles reuse the calling thread's memory for the same slot, never another
+    slot's or another thread's; above the kept size they are fresh arrays."""
+    import threading
+
+    from xgrad.blocks import _KEEP_BYTES, kept_scratch
+
+    a = kept_scratch(0, (4, 5), np.float64)
+    b = kept_scratch(0, (2, 5), np.float32)  # smaller, another dtype: the same memory
+    c = kept_scratch(1, (4, 5), np.float64)
+    assert (a.shape, a.dtype, b.shape, b.dtype) == ((4, 5), np.float64, (2, 5), np.float32)
+    assert a.flags.c_contiguous and b.flags.c_contiguous
+    assert np.shares_memory(a, b) and not np.shares_memory(a, c)
+    grown = kept_scratch(0, (40, 50), np.float64)  # larger: new memory, kept from now on
+    assert np.shares_memory(grown, kept_scratch(0, (40, 50), np.float64))
+    other = []
+    thread = threading.Thread(target=lambda: other.append(kept_scratch(0, (40, 50), np.float64)))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(grown, other[0])
+    big = (_KEEP_BYTES // 8 + 1,)
+    assert not np.shares_memory(kept_scratch(2, big, np.float64), kept_scratch(2, big, np.float64))
+
+
+def test_results_do_not_share_the_kept_scratch(assert_bitwise_equal):
+    """A combination built in kept scratch tiles is copied out: a second call (on other
+    data, same thread) leaves the first call's results as they were."""
+    from xgrad import engine
+
+    rng = np.random.default_rng(5)
+    f, g = (rng.standard_normal((6, 300, 200)) for _ in range(2))
+    operand = rng.standard_normal((6, 300, 200))
+
+    def combine(derivatives, operands):
+        return derivatives[0] * operands[0] + derivatives[1]
+
+    def run(data):
+        return engine.differentiate(data, (1, 2), [0.5, 0.25], combine=combine, operands=[operand])[
+            0
+        ]
+
+    first = run(f)
+    kept = first.copy()
+    run(g)
+    assert_bitwise_equal(first, kept)
+    d1, d2 = np.gradient(f, 0.5, 0.25, axis=(1, 2))
+    assert_bitwise_equal(first, d1 * operand + d2)
