@@ -9,7 +9,7 @@ import pytest
 import xgrad
 from xgrad.blocks import block_gradients
 from xgrad.kernels import axis_gradient, compiled
-from xgrad.stencils import plan_axis, spacing_from_varargs
+from xgrad.stencils import plan_axis, points_needed, spacing_from_varargs
 
 RNG = np.random.default_rng(20261121)
 
@@ -756,15 +756,20 @@ def _scales(shape, dtype):
     }
 
 
+@pytest.mark.parametrize("accuracy,order", [(2, 1), (4, 1), (2, 2)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
 @pytest.mark.parametrize("spacing", ["uniform", "float64", "float32"])
-@pytest.mark.parametrize("shape", [(5, 40, 70), (40, 5, 6), (3, 300, 9)])
-def test_scale_in_the_pass_matches_scaling_after(shape, spacing, dtype, assert_bitwise_equal):
+@pytest.mark.parametrize("shape", [(5, 40, 70), (40, 7, 8), (3, 300, 9)])
+def test_scale_in_the_pass_matches_scaling_after(
+    shape, spacing, dtype, accuracy, order, assert_bitwise_equal
+):
     """``axis_gradient(..., scale=s)`` gives the bits of the derivative times ``s`` afterwards
     (``np.multiply(out, s, out=out)``, numpy's loop) on both paths: the compiled kernels
     multiply each row in their pass (middle axis, long and short last-axis rows, the global
-    edge rows they take), the rows they do not take (faces, partial tiles) are multiplied
-    after, as are layouts and dtypes the kernels leave out (complex, Fortran order)."""
+    edge rows they take, accuracy 4's rows near an end), the rows they do not take (faces,
+    partial tiles) are multiplied after, as are layouts and dtypes the kernels leave out
+    (complex, Fortran order).  Accuracy 4 and second derivatives (the weighted kernels) have
+    no numpy oracle: the NumPy path unscaled is the reference."""
     from xgrad import _compiled
     from xgrad.blocks import empty_output
 
@@ -774,8 +779,16 @@ def test_scale_in_the_pass_matches_scaling_after(shape, spacing, dtype, assert_b
             n = f.shape[axis]
             d = 0.3 if spacing == "uniform" else np.cumsum(RNG.random(n) + 0.5).astype(spacing)
             for edge_order in (1, 2):
-                plan = plan_axis(n, spacing_from_varargs((d,), (n,), (0,))[0], edge_order)
-                expected = np.gradient(f, d, axis=axis, edge_order=edge_order)
+                if n < points_needed(edge_order, accuracy, order=order):
+                    continue
+                dx = spacing_from_varargs((d,), (n,), (0,))[0]
+                plan = plan_axis(n, dx, edge_order, accuracy=accuracy, order=order)
+                if plan.weights is None:
+                    expected = np.gradient(f, d, axis=axis, edge_order=edge_order)
+                else:
+                    expected = empty_output(f, np.result_type(f.dtype, np.float32(0)))
+                    with compiled(False):
+                        axis_gradient(f.copy(), axis, plan, 0, None, None, expected)
                 for name, s in _scales(shape, dtype).items():
                     want = expected.copy()
                     np.multiply(want, s, out=want)
@@ -791,7 +804,9 @@ def test_scale_in_the_pass_matches_scaling_after(shape, spacing, dtype, assert_b
                                 axis_gradient(f, axis, plan, 0, None, None, out, rows, s)
                             assert_bitwise_equal(out, want)
                     # a block in the middle of the axis: face rows from halos, scaled after
-                    lo, hi = 1, n - 1
+                    lo, hi = accuracy // 2 + order - 1, n - accuracy // 2 - order + 1
+                    if hi <= lo:
+                        continue
                     block = f[_index(3, axis, slice(lo, hi))]
                     before = f[_index(3, axis, slice(0, lo))]
                     after = f[_index(3, axis, slice(hi, n))]
@@ -803,10 +818,10 @@ def test_scale_in_the_pass_matches_scaling_after(shape, spacing, dtype, assert_b
                     assert_bitwise_equal(out, want[_index(3, axis, slice(lo, hi))])
     if np.dtype(dtype).kind == "f":  # the kernels took a scale (not only the multiply after)
         kernels = (
-            _compiled.uniform_middle_axis,
-            _compiled.uniform_last_axis,
-            _compiled.nonuniform_middle_axis,
-            _compiled.nonuniform_last_axis,
+            (_compiled.uniform_middle_axis, _compiled.uniform_last_axis)
+            + (_compiled.nonuniform_middle_axis, _compiled.nonuniform_last_axis)
+            if (accuracy, order) == (2, 1)
+            else (_compiled.weighted_middle_axis, _compiled.weighted_last_axis)
         )
         taken = [str(sig[-1]) for k in kernels for sig in k.signatures]
         assert any(t.startswith("array") for t in taken), taken

@@ -237,6 +237,13 @@ def _times(ov, sv):  # pragma: no cover - compiled
 
 
 @_jit
+def _times_piece(ov, scale, p, i, q0):  # pragma: no cover - compiled
+    """:func:`_times` of row ``i`` of plane ``p``, elements ``q0 ..`` (``ov``'s length)."""
+    sv = _plane(scale, p)[_at(scale.shape[1], i)]
+    _times(ov, sv[q0 : q0 + ov.shape[0]] if sv.shape[0] > 1 else sv)
+
+
+@_jit
 def _scale_ends(op, sp, edges):  # pragma: no cover - compiled
     """The global edge rows :func:`_edge_planes` wrote into ``op`` (``(m, Q)``) times the
     scale's plane ``sp`` (``(1 or m, 1 or Q)``)."""
@@ -313,7 +320,7 @@ ROW_PIECE = 2048
 
 
 @_jit
-def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragma: no cover
+def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused, scale):  # pragma: no cover
     """Rows i0 .. i1-1: ``sum_t weights[r, t] * f[i + offsets[t]]``, summed left to right.
 
     ``weights`` has one row per output row (non-uniform) or a single shared row (uniform),
@@ -343,6 +350,8 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragm
                 ov = out[p, i]
                 for j in range(Q):
                     ov[j] = (mul(w0, f0[j], fused) + mul(w1, f1[j], fused)) + mul(w2, f2[j], fused)
+                if scale is not None:
+                    _times(ov, _plane(scale, p)[_at(scale.shape[1], i)])
         return
     for p in range(P):
         # Q in pieces of ROW_PIECE or less, each taken through all rows: ``acc`` stays in L1
@@ -370,6 +379,8 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragm
                         ov[j] = (
                             (mul(w0, f0[j], fused) + mul(w1, f1[j], fused)) + mul(w2, f2[j], fused)
                         ) + mul(w3, f3[j], fused)
+                    if scale is not None:
+                        _times_piece(ov, scale, p, i, q0)
                     continue
                 if T == 5:  # accuracy 4, non-uniform: all five in registers
                     w3, w4 = weights[r, 3], weights[r, 4]
@@ -383,6 +394,8 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragm
                             )
                             + mul(w3, f3[j], fused)
                         ) + mul(w4, f4[j], fused)
+                    if scale is not None:
+                        _times_piece(ov, scale, p, i, q0)
                     continue
                 for j in range(n):
                     a[j] = (mul(w0, f0[j], fused) + mul(w1, f1[j], fused)) + mul(w2, f2[j], fused)
@@ -395,10 +408,14 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused):  # pragm
                 fv = f[p, i + offsets[T - 1], q0 : q0 + n]
                 for j in range(n):
                     ov[j] = a[j] + mul(w, fv[j], fused)
+                if scale is not None:
+                    _times_piece(ov, scale, p, i, q0)
 
 
 @_jit
-def weighted_last_axis(f, out, offsets, columns, i0, i1, acc, ends, fused):  # pragma: no cover
+def weighted_last_axis(
+    f, out, offsets, columns, i0, i1, acc, ends, fused, scale
+):  # pragma: no cover
     """``weighted_middle_axis`` along a contiguous last axis, ``T >= 3`` points, the weights
     as ``columns[t, j]`` (``(T, i1 - i0)``: a uniform stencil's repeated, so one loop serves
     both; compiling a second for scalar weights cost ~0.8 s on a first call and gained
@@ -435,6 +452,14 @@ def weighted_last_axis(f, out, offsets, columns, i0, i1, acc, ends, fused):  # p
             for j in range(n):
                 op[j] = acc[j] + mul(wt[j], fv[j], fused)
         weighted_ends(f[p], out[p], ends, fused)
+        if scale is not None:
+            sv = _plane(scale, p)
+            wide = sv.shape[0] > 1
+            _times(op, sv[i0:i1] if wide else sv)
+            rows = ends[0]
+            for e in range(rows.shape[0]):
+                r = rows[e]
+                out[p, r] = out[p, r] * sv[r if wide else 0]
 
 
 @_jit
