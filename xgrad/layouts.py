@@ -24,6 +24,9 @@ import numpy as np
 def _as_3d(a: np.ndarray, axis: int) -> np.ndarray | None:
     """``a`` as (before, axis, after) without copying, or None if its strides forbid it."""
     shape, strides = a.shape, a.strides
+    if a.flags.c_contiguous:  # the usual tile: a reshape is the same view, ~0.3 us against
+        # ~6-14 us for as_strided (numpy builds an object with an __array_interface__)
+        return a.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :]))
     folded = [_fold(shape[:axis], strides[:axis]), _fold(shape[axis + 1 :], strides[axis + 1 :])]
     if None in folded:
         return None
