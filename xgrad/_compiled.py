@@ -136,7 +136,7 @@ def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused, scale):  #
             for q in range(Q):
                 out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], two_dx)
             if scale is not None:
-                _times(out[p, i], _plane(scale, p)[_at(scale.shape[1], i)])
+                _times_piece(out[p, i], scale, p, i, 0)
         _edge_planes(f[p], out[p], edges, e1, e2, fused)
         if scale is not None:
             _scale_ends(out[p], _plane(scale, p), edges)
@@ -238,7 +238,8 @@ def _times(ov, sv):  # pragma: no cover - compiled
 
 @_jit
 def _times_piece(ov, scale, p, i, q0):  # pragma: no cover - compiled
-    """:func:`_times` of row ``i`` of plane ``p``, elements ``q0 ..`` (``ov``'s length)."""
+    """``ov`` (elements ``q0 ..`` of row ``i`` of plane ``p``; a whole row from 0) times the
+    scale's part there (:func:`_times`)."""
     sv = _plane(scale, p)[_at(scale.shape[1], i)]
     _times(ov, sv[q0 : q0 + ov.shape[0]] if sv.shape[0] > 1 else sv)
 
@@ -287,7 +288,7 @@ def nonuniform_middle_axis(
                     + mul(ci, f[p, i + 1, q], fused)
                 )
             if scale is not None:
-                _times(out[p, i], _plane(scale, p)[_at(scale.shape[1], i)])
+                _times_piece(out[p, i], scale, p, i, 0)
         _edge_planes(f[p], out[p], edges, e1, e2, fused)
         if scale is not None:
             _scale_ends(out[p], _plane(scale, p), edges)
@@ -351,7 +352,7 @@ def weighted_middle_axis(f, out, offsets, weights, i0, i1, acc, fused, scale):  
                 for j in range(Q):
                     ov[j] = (mul(w0, f0[j], fused) + mul(w1, f1[j], fused)) + mul(w2, f2[j], fused)
                 if scale is not None:
-                    _times(ov, _plane(scale, p)[_at(scale.shape[1], i)])
+                    _times_piece(ov, scale, p, i, 0)
         return
     for p in range(P):
         # Q in pieces of ROW_PIECE or less, each taken through all rows: ``acc`` stays in L1
