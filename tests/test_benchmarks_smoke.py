@@ -181,3 +181,23 @@ def test_expressions_benchmark_smoke(tmp_path):
     name = "docs/guide/engines.md"
     (table,) = assert_only_blocks_changed(*written[name], ("expressions-table",)).values()
     assert "(1,000 chunks" in table
+
+
+def test_gpu_benchmark_smoke(tmp_path):
+    """benchmarks/gpu.py (issue #14's GPU check) runs with numpy standing in for cupy: every
+    case timed, the values compared with the CPU's (bit-identical here), the target line."""
+    out = tmp_path / "gpu.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--smoke", "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "standing in for cupy" in proc.stdout and "issue #14" in proc.stdout
+    rows = json.loads(out.read_text())["rows"]
+    cases = {(r["dtype"], r["case"]) for r in rows}
+    assert cases == {
+        (d, c)
+        for d in ("float64", "float32")
+        for c in ("axis 0", "axis 1", "axis 2", "axis 0 coord")
+    }
+    assert {r["values"] for r in rows} == {"bit-identical"}
+    assert {r["dask values"] for r in rows} == {"bit-identical"}
+    assert all(set(r["ms"]) >= {"copy", "xgrad", "dask copy", "dask xgrad"} for r in rows)
