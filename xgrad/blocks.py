@@ -177,12 +177,7 @@ def block_gradients(
             for k, plan, start, (before, after), out, s in zip(
                 axes, plans, starts, g_halos, g_outs, scales
             ):
-                if plan.fallback is None:  # the scale in the kernels' pass
-                    axis_gradient(g, k, plan, start, before, after, out, scale=s)
-                    continue
-                axis_gradient(g, k, plan, start, before, after, out)
-                fill_missing(g, k, plan, start, before, after, out)
-                scale_in_place(out, s)
+                _scaled_gradient(g, k, plan, start, before, after, out, s)
         _combine_into(
             combine, [o for _, _, g_outs in sources for o in g_outs], operands, results, ..., into
         )
@@ -261,22 +256,8 @@ def block_gradients(
                         else:
                             tile_out = out[sub]
                         scale = _tile_of(scales[j], nd, t, sub)
-                        if plan.fallback is None:  # the scale in the kernels' pass
-                            axis_gradient(
-                                tile_g,
-                                k,
-                                plan,
-                                start,
-                                tile_before,
-                                tile_after,
-                                tile_out,
-                                None,
-                                scale,
-                            )
-                        else:
-                            axis_gradient(tile_g, k, plan, start, tile_before, tile_after, tile_out)
-                            fill_missing(tile_g, k, plan, start, tile_before, tile_after, tile_out)
-                            scale_in_place(tile_out, scale)
+                        halos = (tile_before, tile_after)
+                        _scaled_gradient(tile_g, k, plan, start, *halos, tile_out, scale)
                     parts.append(tile_out)
             if per_tile:
                 tile_operands = [_tile_of(op, nd, t, sub) for op in operands]
@@ -300,6 +281,19 @@ def block_gradients(
     if combine is not None and not per_tile:  # every derivative whole (late ones exclude scratch)
         every = [o for _, _, g_outs in sources for o in g_outs]
         _combine_into(combine, every, operands, results, ..., into)
+
+
+def _scaled_gradient(
+    f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any, out: Any, scale: Any
+) -> None:
+    """:func:`axis_gradient` times ``scale``, the NaN fallback of ``plan`` in between: the
+    scale inside the kernels' pass where there is no fallback, after it where there is."""
+    if plan.fallback is None:
+        axis_gradient(f, axis, plan, start, before, after, out, scale=scale)
+        return
+    axis_gradient(f, axis, plan, start, before, after, out)
+    fill_missing(f, axis, plan, start, before, after, out)
+    scale_in_place(out, scale)
 
 
 #: Scratch tiles (:func:`kept_scratch`) up to this size are kept per thread between calls.
