@@ -134,6 +134,12 @@ def block_gradients(
     t = None if timed else _tiling_axis(f)
     if premultiply is not None and (t is None or t in axes):
         f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
+    pairs = getattr(combine, "pairs", None)  # a compiled pass for derivatives and combination
+    if pairs is not None and not (fields or timed or premultiply is not None):
+        from .pairs import run as run_pairs
+
+        if run_pairs(*pairs, f, axes, plans, starts, scales, operands, results, threads):
+            return
     if (
         t is not None
         and f.nbytes <= TILE_BYTES

@@ -227,6 +227,9 @@ class _Fused:
         combine = functools.partial(
             _fused.combine, steps=steps, keep=keep, dtype=self.dtype, loop=loop
         )
+        pairs = None if fields else _fused.pair_kernel(steps, keep)
+        if pairs is not None:  # the engine runs it where the block fits (xgrad.pairs)
+            combine.pairs = pairs
         spacings = [frame.x, frame.y]
         out = derivative_arrays(
             self.data[var],

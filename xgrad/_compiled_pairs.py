@@ -1,0 +1,149 @@
+"""Compiled (numba) drivers: the derivatives of a C-contiguous block along its last two axes
+and what a combination builds from them, band by band, in one pass over memory.
+
+:func:`xgrad.blocks.block_gradients` computes each derivative of a cache tile into scratch,
+then combines the scratch tiles: a tile of a (361, 720) float64 time step is 2 MiB, so every
+derivative goes out to the L3 cache and comes back for the combination (``advection`` of
+(8, 361, 720) float64 took 1.4-1.5x ``along("lat", "lon")`` of the same field, in memory).
+Here a few rows at a time (a *band*, :data:`BAND` elements) of each derivative are computed
+into small buffers that stay in L1/L2, scaled by their metric factors, and combined into the
+result before the next band: the input and the other fields are read once, the result written
+once, and no derivative leaves the core.
+
+The derivatives are the contiguous kernels of :mod:`xgrad._compiled` run on band views
+(``uniform_middle_axis`` & co. along axis -2 with the global edge rows, ``uniform_last_axis``
+& co. along axis -1), the rows across a periodic seam the face kernels of
+:mod:`xgrad._compiled_strided`, the factors ``_compiled._times_piece`` and the combinations
+the formulas of :mod:`xgrad._fused` (inlined): the same operations in the same order and
+operand types as the engine's tiles, so the same bits
+(``tests/test_kernels.py::test_pairs_match_the_tiles``).  :mod:`xgrad.pairs` decides where
+they apply and builds their arguments.
+"""
+
+from __future__ import annotations
+
+import numba
+
+from . import _fused
+from ._compiled import (
+    _jit,
+    _times_piece,
+    nonuniform_last_axis,
+    nonuniform_middle_axis,
+    uniform_last_axis,
+    uniform_middle_axis,
+)
+from ._compiled_strided import nonuniform_face, uniform_face
+
+#: Elements per band and buffer (a few rows of the last axis): with the input's rows, the
+#: other fields' and the result's, a band's working set stays in a 512 KiB L2.
+BAND = 4096
+
+_advection = numba.njit(inline="always")(_fused.advection)
+
+
+@_jit
+def _seam(prev, cur, nxt, out, uniform, two_dx, a, b, c, g, fused):  # pragma: no cover
+    """One row across a periodic seam (global row ``g``) from the 3-D views ``prev``,
+    ``cur``, ``nxt`` into ``out``: the face kernels of ``kernels._row``."""
+    if uniform:
+        uniform_face(prev, nxt, out, two_dx)
+    else:
+        nonuniform_face(prev, cur, nxt, out, a[g], b[g], c[g], fused)
+
+
+@_jit
+def middle_band(f, p, r0, r1, buf, y, edges, fused):  # pragma: no cover - compiled
+    """Rows ``r0 .. r1-1`` of d f/d(axis 1) of plane ``p`` of the ``(P, m, Q)`` block into
+    ``buf`` (``(1, >= r1 - r0 + 4, Q)``), unscaled; returns ``lo``: row ``i`` is
+    ``buf[0, i - lo]``.  ``y``: the axis' arguments (:func:`xgrad.pairs.axis_args`);
+    ``edges``: an int64 scratch pair."""
+    uniform, periodic, two_dx, a, b, c, kinds, e1, e2 = y
+    m = f.shape[1]
+    lo, hi = max(0, r0 - 1), min(m, r1 + 1)
+    if not periodic:  # the edge stencils of order 2 read three rows at their end
+        if r0 == 0:
+            hi = max(hi, min(m, 3))
+        if r1 == m:
+            lo = min(lo, max(0, m - 3))
+    edges[0] = kinds[0] if r0 == 0 and not periodic else 0
+    edges[1] = kinds[1] if r1 == m and not periodic else 0
+    Q = f.shape[2]
+    # 2-D slices of C arrays reshaped: numba types them C-contiguous (3-D slices: 'A')
+    fv = f[p, lo:hi].reshape((1, hi - lo, Q))
+    bv = buf[0, : hi - lo].reshape((1, hi - lo, Q))
+    j0, j1 = max(r0 - lo, 1), min(r1 - lo, hi - lo - 1)
+    j1 = max(j0, j1)
+    if uniform:
+        uniform_middle_axis(fv, bv, two_dx, j0, j1, edges, e1, e2, fused, None)
+    else:
+        g0, g1 = lo + j0, lo + j1
+        nonuniform_middle_axis(
+            fv, bv, a[g0:g1], b[g0:g1], c[g0:g1], j0, j1, edges, e1, e2, fused, None
+        )
+    if periodic and r0 == 0:
+        rows = _row3(f, p, m - 1), _row3(f, p, 0), _row3(f, p, 1)
+        _seam(*rows, _row3(buf, 0, 0), uniform, two_dx, a, b, c, 0, fused)
+    if periodic and r1 == m:
+        rows = _row3(f, p, m - 2), _row3(f, p, m - 1), _row3(f, p, 0)
+        _seam(*rows, _row3(buf, 0, m - 1 - lo), uniform, two_dx, a, b, c, m - 1, fused)
+    return lo
+
+
+@_jit
+def _row3(f, p, i):  # pragma: no cover - compiled
+    """Row ``i`` of plane ``p`` as a C-contiguous ``(1, 1, Q)`` view."""
+    return f[p, i : i + 1].reshape((1, 1, f.shape[2]))
+
+
+@_jit
+def last_band(f, p, r0, r1, buf, x, fused):  # pragma: no cover - compiled
+    """Rows ``r0 .. r1-1`` of plane ``p``: d f/d(axis 2) into ``buf[0, :r1 - r0]``, unscaled
+    (``x``: the axis' arguments)."""
+    uniform, periodic, two_dx, a, b, c, kinds, e1, e2 = x
+    Q = f.shape[2]
+    fv = f[p, r0:r1]
+    bv = buf[0, : r1 - r0]
+    if uniform:
+        uniform_last_axis(fv, bv, two_dx, 1, Q - 1, kinds, e1, e2, fused, None)
+    else:
+        nonuniform_last_axis(
+            fv, bv, a[1 : Q - 1], b[1 : Q - 1], c[1 : Q - 1], 1, Q - 1, kinds, e1, e2, fused, None
+        )
+    if periodic:
+        three = f[p : p + 1, r0:r1]
+        out = buf[:, : r1 - r0]
+        rows = three[:, :, Q - 1 : Q], three[:, :, 0:1], three[:, :, 1:2]
+        _seam(*rows, out[:, :, 0:1], uniform, two_dx, a, b, c, 0, fused)
+        rows = three[:, :, Q - 2 : Q - 1], three[:, :, Q - 1 : Q], three[:, :, 0:1]
+        _seam(*rows, out[:, :, Q - 1 : Q], uniform, two_dx, a, b, c, Q - 1, fused)
+
+
+@_jit
+def advection(
+    f, u, v, out, y, x, sy, sx, x_first, row0, row1, ybuf, xbuf, edges, fused
+):  # pragma: no cover - compiled
+    """``-(u df/dx + v df/dy)`` (:func:`xgrad._fused.advection`) of flat rows ``row0 ..
+    row1-1`` of ``(P, m, Q)`` blocks, ``x`` along axis 2 and ``y`` along axis 1, their
+    factors ``sx``/``sy`` (compact ``(P', m', Q')``, or None); ``x_first``: whether the
+    combination's first derivative is the one along axis 2."""
+    m = f.shape[1]
+    step = max(1, ybuf.shape[1] - 4)  # rows per band: the buffers are sized for a band
+    r = row0
+    while r < row1:
+        p, i0 = r // m, r % m
+        i1 = min(m, i0 + step, i0 + row1 - r)
+        lo = middle_band(f, p, i0, i1, ybuf, y, edges, fused)
+        last_band(f, p, i0, i1, xbuf, x, fused)
+        for i in range(i0, i1):
+            dy = ybuf[0, i - lo]
+            dx = xbuf[0, i - i0]
+            if sy is not None:
+                _times_piece(dy, sy, p, i, 0)
+            if sx is not None:
+                _times_piece(dx, sx, p, i, 0)
+            d0, d1 = (dx, dy) if x_first else (dy, dx)
+            up, vp, op = u[p, i], v[p, i], out[p, i]
+            for q in range(op.shape[0]):
+                op[q] = _advection(d0[q], up[q], d1[q], vp[q])
+        r += i1 - i0
