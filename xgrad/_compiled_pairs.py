@@ -34,6 +34,7 @@ from ._compiled import (
     uniform_middle_axis,
 )
 from ._compiled_strided import nonuniform_face, uniform_face
+from ._fused_loops import _deformation
 
 #: Elements per band and buffer (a few rows of the last axis): with the input's rows, the
 #: other fields' and the result's, a band's working set stays in a 512 KiB L2.
@@ -120,30 +121,93 @@ def last_band(f, p, r0, r1, buf, x, fused):  # pragma: no cover - compiled
 
 
 @_jit
+def _bands(f, p, i0, i1, ybuf, xbuf, y, x, sy, sx, edges, fused):  # pragma: no cover
+    """Rows ``i0 .. i1-1`` of plane ``p``: d f/d(axis 1) into ``ybuf`` (row ``i`` at
+    ``ybuf[0, i - lo]``; returns ``lo``) and d f/d(axis 2) into ``xbuf`` (at
+    ``xbuf[0, i - i0]``), each row times its factor (``sy``, ``sx``: compact
+    ``(P', m', Q')``, or None)."""
+    lo = middle_band(f, p, i0, i1, ybuf, y, edges, fused)
+    last_band(f, p, i0, i1, xbuf, x, fused)
+    for i in range(i0, i1):
+        if sy is not None:
+            _times_piece(ybuf[0, i - lo], sy, p, i, 0)
+        if sx is not None:
+            _times_piece(xbuf[0, i - i0], sx, p, i, 0)
+    return lo
+
+
+@_jit
+def _rows(a, p, i0, i1):  # pragma: no cover - compiled
+    """Rows ``i0 .. i1-1`` of plane ``p`` of a ``(P, m, Q)`` array as a C ``(1, n, Q)`` view."""
+    return a[p, i0:i1].reshape((1, i1 - i0, a.shape[2]))
+
+
+@_jit
 def advection(
     f, u, v, out, y, x, sy, sx, x_first, row0, row1, ybuf, xbuf, edges, fused
 ):  # pragma: no cover - compiled
     """``-(u df/dx + v df/dy)`` (:func:`xgrad._fused.advection`) of flat rows ``row0 ..
-    row1-1`` of ``(P, m, Q)`` blocks, ``x`` along axis 2 and ``y`` along axis 1, their
-    factors ``sx``/``sy`` (compact ``(P', m', Q')``, or None); ``x_first``: whether the
-    combination's first derivative is the one along axis 2."""
+    row1-1`` of ``(P, m, Q)`` blocks, d/d(axis 2) with the arguments ``x`` and factor ``sx``,
+    d/d(axis 1) with ``y`` and ``sy``; ``x_first``: whether the formula's ``df/dx`` is the
+    derivative along axis 2."""
     m = f.shape[1]
     step = max(1, ybuf.shape[1] - 4)  # rows per band: the buffers are sized for a band
     r = row0
     while r < row1:
         p, i0 = r // m, r % m
         i1 = min(m, i0 + step, i0 + row1 - r)
-        lo = middle_band(f, p, i0, i1, ybuf, y, edges, fused)
-        last_band(f, p, i0, i1, xbuf, x, fused)
+        lo = _bands(f, p, i0, i1, ybuf, xbuf, y, x, sy, sx, edges, fused)
         for i in range(i0, i1):
-            dy = ybuf[0, i - lo]
-            dx = xbuf[0, i - i0]
-            if sy is not None:
-                _times_piece(dy, sy, p, i, 0)
-            if sx is not None:
-                _times_piece(dx, sx, p, i, 0)
+            dy, dx = ybuf[0, i - lo], xbuf[0, i - i0]
             d0, d1 = (dx, dy) if x_first else (dy, dx)
             up, vp, op = u[p, i], v[p, i], out[p, i]
             for q in range(op.shape[0]):
                 op[q] = _advection(d0[q], up[q], d1[q], vp[q])
         r += i1 - i0
+
+
+@_jit
+def deformation(
+    v,
+    u,
+    uop,
+    vop,
+    tan,
+    metric,
+    out0,
+    out1,
+    out2,
+    y,
+    x,
+    sy,
+    sx,
+    x_first,
+    row0,
+    row1,
+    bufs,
+    edges,
+    fused,
+):  # pragma: no cover - compiled
+    """Stretching, shearing and total deformation of flat rows ``row0 .. row1-1``: the loop
+    of ``_fused_loops._deformation`` on each band.  ``v`` and ``u`` are differentiated here
+    (``bufs``: y and x band buffers of ``v``, then of ``u``, as :func:`advection`'s),
+    ``uop``/``vop`` are the winds of the metric terms and ``tan`` their factor per row of
+    axis 1 (the formula's y; zeros without ``metric``)."""
+    m = v.shape[1]
+    ybv, xbv, ybu, xbu = bufs
+    step = max(1, ybv.shape[1] - 4)
+    r = row0
+    while r < row1:
+        p, i0 = r // m, r % m
+        i1 = min(m, i0 + step, i0 + row1 - r)
+        n = i1 - i0
+        lo = _bands(v, p, i0, i1, ybv, xbv, y, x, sy, sx, edges, fused)
+        _bands(u, p, i0, i1, ybu, xbu, y, x, sy, sx, edges, fused)  # the same lo
+        vy, vx = _rows(ybv, 0, i0 - lo, i1 - lo), _rows(xbv, 0, 0, n)
+        uy, ux = _rows(ybu, 0, i0 - lo, i1 - lo), _rows(xbu, 0, 0, n)
+        if not x_first:  # the formula's x is along axis 1 (no metric: Python checks)
+            vx, vy, ux, uy = vy, vx, uy, ux
+        outs = _rows(out0, p, i0, i1), _rows(out1, p, i0, i1), _rows(out2, p, i0, i1)
+        winds = _rows(uop, p, i0, i1), _rows(vop, p, i0, i1)
+        _deformation(vx, vy, ux, uy, *winds, tan[i0:i1], metric, *outs)
+        r += n

@@ -29,7 +29,7 @@ import numpy as np
 from ._numba_cache import vectorize
 from .kernels import compiled_wanted
 
-__all__ = ["combine", "kernel", "pair_kernel"]
+__all__ = ["combine", "kernel"]
 
 #: name -> (number of float arguments, whether a trailing boolean flag follows)
 _ARGUMENTS = {
@@ -175,22 +175,6 @@ def combine(
         found["r"].append(apply(name, *values, out=into.get(n)))
     result = tuple(found[s][i] for s, i in keep)
     return result if len(result) > 1 else result[0]
-
-
-def pair_kernel(steps: tuple, keep: tuple) -> tuple | None:
-    """``(name, args)`` of the compiled pair kernel (:func:`xgrad.pairs.run`) that computes
-    :func:`combine`'s ``steps`` and ``keep`` with the two derivatives of one input in the same
-    pass, or None where there is none: ``advection`` of derivatives ``0`` and ``1`` (either
-    order) and two operands."""
-    if len(steps) != 1 or keep != (("r", 0),):
-        return None
-    name, refs = steps[0]
-    if name != "advection" or [s for s, _ in refs] != ["d", "o", "d", "o"]:
-        return None
-    (_, d0), (_, o0), (_, d1), (_, o1) = refs
-    if {d0, d1} != {0, 1}:
-        return None
-    return name, ((0, 1) if d0 == 0 else (1, 0), (o0, o1))
 
 
 # --- the plain NumPy path: cupy and other duck arrays ---------------------------------------

@@ -135,10 +135,11 @@ def block_gradients(
     if premultiply is not None and (t is None or t in axes):
         f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
     pairs = getattr(combine, "pairs", None)  # a compiled pass for derivatives and combination
-    if pairs is not None and not (fields or timed or premultiply is not None):
+    if pairs is not None and not (timed or premultiply is not None):
         from .pairs import run as run_pairs
 
-        if run_pairs(*pairs, f, axes, plans, starts, scales, operands, results, threads):
+        others = [g for g, _ in fields]
+        if run_pairs(*pairs, f, others, axes, plans, starts, scales, operands, results, threads):
             return
     if (
         t is not None

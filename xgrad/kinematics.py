@@ -212,12 +212,14 @@ class _Fused:
         loop: str | None = None,
         fields: tuple = (),
         direct: tuple = (),
+        pairs: tuple | None = None,
     ) -> list[xr.Variable]:
         """``keep`` of the kernels ``steps`` in the pass over ``var`` (see
         :func:`xgrad._fused.combine`; ``loop``: the same as one loop of
         :mod:`xgrad._fused_loops`), labelled as ``var``. ``fields``: other variables
         differentiated in the same pass (:meth:`together`), their derivatives after
-        ``var``'s."""
+        ``var``'s. ``pairs``: ``(name, picks)`` of the compiled pair kernel that computes the
+        same where a block fits it (:func:`xgrad.pairs.run`)."""
         from . import _fused
 
         frame, da = self.frame, self.frame.arrays[var]
@@ -227,8 +229,7 @@ class _Fused:
         combine = functools.partial(
             _fused.combine, steps=steps, keep=keep, dtype=self.dtype, loop=loop
         )
-        pairs = None if fields else _fused.pair_kernel(steps, keep)
-        if pairs is not None:  # the engine runs it where the block fits (xgrad.pairs)
+        if pairs is not None:  # the engine runs it where the block fits
             combine.pairs = pairs
         spacings = [frame.x, frame.y]
         out = derivative_arrays(
@@ -325,8 +326,10 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
         )
         keep = (("r", 0), ("r", 1), ("r", 2))
         fields = (frame.u,) if together else ()
+        # u and v differentiated in the pass: the compiled pair kernel where a block fits it
+        pairs = ("deformation", (n - 2, n - 1, n if metric[1] else None)) if together else None
         stretching, shearing, total = plan.run(
-            frame.v, operands, steps, keep, "deformation", fields
+            frame.v, operands, steps, keep, "deformation", fields, pairs=pairs
         )
     else:
         g = local_gradient(ds, frame)
@@ -365,7 +368,7 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
     if plan is not None:  # in the pass over f, the wind's blocks as operands
         operands = [plan.data[frame.u], plan.data[frame.v]]
         steps = (("advection", (("d", 0), ("o", 0), ("d", 1), ("o", 1))),)
-        (result,) = plan.run(f, operands, steps, (("r", 0),))
+        (result,) = plan.run(f, operands, steps, (("r", 0),), pairs=("advection", (0, 1)))
     else:
         fx, fy = scalar_gradient(f, frame)
         u, v = winds(ds, frame)

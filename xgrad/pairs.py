@@ -25,8 +25,8 @@ from .threads import in_parallel
 
 __all__ = ["KERNELS", "run"]
 
-#: The combinations with a compiled pair kernel: name -> number of operands.
-KERNELS = {"advection": 2}
+#: The combinations with a compiled pair kernel: name -> (fields beside the block, results).
+KERNELS = {"advection": (0, 1), "deformation": (1, 3)}
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -58,8 +58,9 @@ def axis_args(f: np.ndarray, plan: AxisPlan) -> tuple | None:
 
 def run(
     name: str,
-    args: tuple,
+    picks: tuple,
     f: Any,
+    fields: Sequence[Any],
     axes: Sequence[int],
     plans: Sequence[AxisPlan],
     starts: Sequence[int],
@@ -68,35 +69,34 @@ def run(
     results: Sequence[Any],
     threads: int,
 ) -> bool:
-    """Kernel ``name`` of :mod:`xgrad._compiled_pairs` on block ``f`` into ``results``; False
-    (nothing written) where it does not apply (module docstring).  ``args``: which of the
-    combination's derivative slots the derivative along ``axes[0]`` fills first (``(0, 1)``)
-    or second (``(1, 0)``), and the operands it reads, in its order."""
+    """Kernel ``name`` of :mod:`xgrad._compiled_pairs` on block ``f`` (and ``fields``, other
+    blocks differentiated alongside) into ``results``; False (nothing written) where it does
+    not apply (module docstring).  The formula's x is the derivative along ``axes[0]``.
+    ``picks``: the operands the kernel reads, by index: ``advection`` ``(u, v)``,
+    ``deformation`` ``(u, v, tan)`` (``tan`` None without the sphere's metric terms)."""
     nd = np.ndim(f)
     if (
         type(f) is not np.ndarray
         or nd < 2
         or f.dtype not in _FLOATS
-        or not f.flags.c_contiguous
         or len(axes) != 2
         or sorted(axes) != [nd - 2, nd - 1]
         or any(s != 0 for s in starts)
         or any(f.shape[k] != p.n for k, p in zip(axes, plans))
         or not compiled_wanted(f.size)
         or f.size == 0
+        or len(fields) != KERNELS[name][0]
+        or len(results) != KERNELS[name][1]
     ):
         return False
-    order, picks = args
-    inputs = [operands[k] for k in picks]
-    if len(results) != 1 or len(inputs) != KERNELS[name]:
+    tan = picks[2] if name == "deformation" else None
+    if tan is not None:
+        tan = operands[tan]
+    full = [f, *fields, *(operands[k] for k in picks[:2]), *results]
+    if not all(_fits(a, f) for a in full):
         return False
-    out = results[0]
-    for a in (*inputs, out):
-        if type(a) is not np.ndarray or a.shape != f.shape or a.dtype != f.dtype:
-            return False
-        if not a.flags.c_contiguous:
-            return False
-    x_at = axes.index(nd - 1)  # the derivative along the last axis: axes[x_at]
+    x_first = axes[0] == nd - 1  # the formula's x is the derivative along the last axis
+    x_at = 0 if x_first else 1
     y_at = 1 - x_at
     x, y = axis_args(f, plans[x_at]), axis_args(f, plans[y_at])
     if x is None or y is None:
@@ -104,31 +104,60 @@ def run(
     compact = []
     for j in (y_at, x_at):
         s = scales[j]
-        c = None if s is None else _compact_scale(s, f, out, nd - 2)
+        c = None if s is None else _compact_scale(s, f, results[0], nd - 2)
         if s is not None and c is None:
             return False
         compact.append(c)
-    sy, sx = compact
     # (P, m, Q) views: leading dims folded, y along axis 1, x along axis 2
     P, m, Q = math.prod(f.shape[:-2]), f.shape[-2], f.shape[-1]
-    f3, out3 = f.reshape(P, m, Q), out.reshape(P, m, Q)
-    inputs3 = [a.reshape(P, m, Q) for a in inputs]
-    x_first = order[x_at] == 0  # the derivative along the last axis is the combination's first
+    extra: tuple = ()
+    if name == "deformation":
+        line = _metric_line(tan, nd, m, f.dtype) if x_first or tan is None else None
+        if line is None:  # tan along the last axis, or not a line of the working dtype
+            return False
+        extra = (line, tan is not None)
+    arrays = [a.reshape(P, m, Q) for a in full]
 
     from . import _compiled, _compiled_pairs
 
     rows = max(1, _compiled_pairs.BAND // max(Q, 1))
-    fused = _compiled.FUSED_CMUL
     kernel = getattr(_compiled_pairs, name)
+    sources = 1 + len(fields)
 
     def piece(bounds: tuple[int, int]) -> None:
-        ybuf = np.empty((1, rows + 4, Q), dtype=out.dtype)
-        xbuf = np.empty((1, rows, Q), dtype=out.dtype)
+        bufs = []
+        for _ in range(sources):  # per source: its y band (with the edge rows) and x band
+            bufs += [np.empty((1, rows + 4, Q), f.dtype), np.empty((1, rows, Q), f.dtype)]
         edges = np.zeros(2, dtype=np.int64)
-        kernel(f3, *inputs3, out3, y, x, sy, sx, x_first, *bounds, ybuf, xbuf, edges, fused)
+        tail = (*compact, x_first, *bounds)
+        if name == "advection":
+            kernel(*arrays, y, x, *tail, *bufs, edges, _compiled.FUSED_CMUL)
+        else:  # (v, u, uop, vop, tan, metric, out0, out1, out2, ...)
+            ins, outs = arrays[:4], arrays[4:]
+            kernel(*ins, *extra, *outs, y, x, *tail, tuple(bufs), edges, _compiled.FUSED_CMUL)
 
     total = P * m
     n = max(1, min(threads, total))
     cuts = [total * k // n for k in range(n + 1)]
     in_parallel(piece, [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a])
     return True
+
+
+def _fits(a: Any, f: np.ndarray) -> bool:
+    """Whether ``a`` is a C-contiguous numpy array of ``f``'s shape and dtype."""
+    return (
+        type(a) is np.ndarray and a.shape == f.shape and a.dtype == f.dtype and a.flags.c_contiguous
+    )
+
+
+def _metric_line(tan: Any, nd: int, m: int, dtype: np.dtype) -> np.ndarray | None:
+    """``tan`` (broadcastable, varying along axis -2 only) as a C-contiguous line of ``m``
+    values of ``dtype``; zeros where there is none; None where it is something else."""
+    if tan is None:
+        return np.zeros(m, dtype)
+    if type(tan) is not np.ndarray or tan.dtype != dtype or tan.ndim > nd:
+        return None
+    shape = (1,) * (nd - tan.ndim) + tan.shape
+    if shape[-2] not in (1, m) or any(k != 1 for i, k in enumerate(shape) if i != nd - 2):
+        return None
+    return np.ascontiguousarray(np.broadcast_to(tan.reshape(shape[-2:]), (m, 1))[:, 0])
