@@ -34,13 +34,14 @@ from ._compiled import (
     uniform_middle_axis,
 )
 from ._compiled_strided import nonuniform_face, uniform_face
-from ._fused_loops import _deformation
+from ._fused_loops import _deformation, _minus_pair, _plus_pair
 
 #: Elements per band and buffer (a few rows of the last axis): with the input's rows, the
 #: other fields' and the result's, a band's working set stays in a 512 KiB L2.
 BAND = 4096
 
 _advection = numba.njit(inline="always")(_fused.advection)
+_frontogenesis = numba.njit(inline="always")(_fused.frontogenesis)
 
 
 @_jit
@@ -143,19 +144,27 @@ def _rows(a, p, i0, i1):  # pragma: no cover - compiled
 
 
 @_jit
+def _band(m, step, r, row1):  # pragma: no cover - compiled
+    """``(p, i0, i1)``: the band of flat row ``r`` (plane ``p``, rows ``i0 .. i1-1``), at most
+    ``step`` rows, within the plane and before flat row ``row1``."""
+    p, i0 = r // m, r % m
+    return p, i0, min(m, i0 + step, i0 + row1 - r)
+
+
+@_jit
 def advection(
-    f, u, v, out, y, x, sy, sx, x_first, row0, row1, ybuf, xbuf, edges, fused
+    f, u, v, out, y, x, sy, sx, x_first, row0, row1, bufs, edges, fused
 ):  # pragma: no cover - compiled
     """``-(u df/dx + v df/dy)`` (:func:`xgrad._fused.advection`) of flat rows ``row0 ..
     row1-1`` of ``(P, m, Q)`` blocks, d/d(axis 2) with the arguments ``x`` and factor ``sx``,
     d/d(axis 1) with ``y`` and ``sy``; ``x_first``: whether the formula's ``df/dx`` is the
-    derivative along axis 2."""
+    derivative along axis 2; ``bufs``: the y and x band buffers."""
     m = f.shape[1]
+    ybuf, xbuf = bufs
     step = max(1, ybuf.shape[1] - 4)  # rows per band: the buffers are sized for a band
     r = row0
     while r < row1:
-        p, i0 = r // m, r % m
-        i1 = min(m, i0 + step, i0 + row1 - r)
+        p, i0, i1 = _band(m, step, r, row1)
         lo = _bands(f, p, i0, i1, ybuf, xbuf, y, x, sy, sx, edges, fused)
         for i in range(i0, i1):
             dy, dx = ybuf[0, i - lo], xbuf[0, i - i0]
@@ -198,8 +207,7 @@ def deformation(
     step = max(1, ybv.shape[1] - 4)
     r = row0
     while r < row1:
-        p, i0 = r // m, r % m
-        i1 = min(m, i0 + step, i0 + row1 - r)
+        p, i0, i1 = _band(m, step, r, row1)
         n = i1 - i0
         lo = _bands(v, p, i0, i1, ybv, xbv, y, x, sy, sx, edges, fused)
         _bands(u, p, i0, i1, ybu, xbu, y, x, sy, sx, edges, fused)  # the same lo
@@ -211,3 +219,87 @@ def deformation(
         winds = _rows(uop, p, i0, i1), _rows(vop, p, i0, i1)
         _deformation(vx, vy, ux, uy, *winds, tan[i0:i1], metric, *outs)
         r += n
+
+
+@_jit
+def vector_gradient(
+    u,
+    v,
+    uop,
+    vop,
+    tan,
+    metric,
+    out0,
+    out1,
+    out2,
+    out3,
+    y,
+    x,
+    sy,
+    sx,
+    x_first,
+    row0,
+    row1,
+    bufs,
+    edges,
+    fused,
+):  # pragma: no cover - compiled
+    """``du/dx - v tan``, ``du/dy``, ``dv/dx + u tan``, ``dv/dy`` of flat rows ``row0 ..
+    row1-1`` (``_fused_loops._minus_pair`` and ``_plus_pair`` on each band; ``metric`` is
+    always True here: without it the vector gradient is four plain derivatives)."""
+    m = u.shape[1]
+    ybu, xbu, ybv, xbv = bufs
+    step = max(1, ybu.shape[1] - 4)
+    r = row0
+    while r < row1:
+        p, i0, i1 = _band(m, step, r, row1)
+        n = i1 - i0
+        lo = _bands(u, p, i0, i1, ybu, xbu, y, x, sy, sx, edges, fused)
+        _bands(v, p, i0, i1, ybv, xbv, y, x, sy, sx, edges, fused)
+        uy, ux = _rows(ybu, 0, i0 - lo, i1 - lo), _rows(xbu, 0, 0, n)
+        vy, vx = _rows(ybv, 0, i0 - lo, i1 - lo), _rows(xbv, 0, 0, n)
+        t = tan[i0:i1]
+        du = _rows(out0, p, i0, i1), _rows(out1, p, i0, i1)
+        dv = _rows(out2, p, i0, i1), _rows(out3, p, i0, i1)
+        _minus_pair(ux, uy, _rows(vop, p, i0, i1), t, *du)
+        _plus_pair(vx, vy, _rows(uop, p, i0, i1), t, *dv)
+        r += n
+
+
+@_jit
+def frontogenesis(
+    f, u, v, uop, vop, tan, metric, out, y, x, sy, sx, x_first, row0, row1, bufs, edges, fused
+):  # pragma: no cover - compiled
+    """Frontogenesis (:func:`xgrad._fused.frontogenesis`) of flat rows ``row0 .. row1-1``:
+    ``f``, ``u`` and ``v`` differentiated here (``bufs``: y and x band buffers of each),
+    ``uop``/``vop`` the winds of the metric terms, ``tan`` per row of axis 1 (the formula's
+    y; zeros without ``metric``)."""
+    m = f.shape[1]
+    step = max(1, bufs[0].shape[1] - 4)
+    r = row0
+    while r < row1:
+        p, i0, i1 = _band(m, step, r, row1)
+        lo = _bands(f, p, i0, i1, bufs[0], bufs[1], y, x, sy, sx, edges, fused)
+        _bands(u, p, i0, i1, bufs[2], bufs[3], y, x, sy, sx, edges, fused)
+        _bands(v, p, i0, i1, bufs[4], bufs[5], y, x, sy, sx, edges, fused)
+        for i in range(i0, i1):
+            d = (
+                bufs[0][0, i - lo],
+                bufs[1][0, i - i0],
+                bufs[2][0, i - lo],
+                bufs[3][0, i - i0],
+                bufs[4][0, i - lo],
+                bufs[5][0, i - i0],
+            )
+            # (fx, fy, ux, uy, vx, vy): the formula's x along axis 2 or axis 1
+            if x_first:
+                fx, fy, ux, uy, vx, vy = d[1], d[0], d[3], d[2], d[5], d[4]
+            else:
+                fx, fy, ux, uy, vx, vy = d
+            t = tan[i]
+            up, vp, op = uop[p, i], vop[p, i], out[p, i]
+            for q in range(op.shape[0]):
+                op[q] = _frontogenesis(
+                    fx[q], fy[q], ux[q], uy[q], vx[q], vy[q], up[q], vp[q], t, metric
+                )
+        r += i1 - i0

@@ -265,7 +265,8 @@ def _fused_vector_gradient(fused: _Fused) -> tuple:
         keep = (("r", 0), ("D", 1), ("r", 1), ("D", 3))
         # du/dy, dv/dy are the engine's derivatives 1 and 3, written straight into results
         direct = ((1, 1), (3, 3))
-        return tuple(fused.run(frame.u, operands, steps, keep, "pairs", (frame.v,), direct))
+        pairs = ("vector_gradient", (1, 0, 2))  # operands (v, u, tan)
+        return tuple(fused.run(frame.u, operands, steps, keep, "pairs", (frame.v,), direct, pairs))
     parts = []
     for var, other, name in (
         (frame.u, frame.v, "minus_product"),
@@ -406,7 +407,9 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
         metric = _tan_args(plan, operands, ("o", n - 2), ("o", n - 1))
         args = (("d", 0), ("d", 1), *wind, *metric)
         steps = (("frontogenesis", args),)
-        (result,) = plan.run(f, operands, steps, (("r", 0),), None, winds_in)
+        # f, u and v differentiated in the pass: the compiled pair kernel where a block fits
+        pairs = ("frontogenesis", (n - 2, n - 1, n if metric[3][1] else None)) if winds_in else None
+        (result,) = plan.run(f, operands, steps, (("r", 0),), None, winds_in, pairs=pairs)
     else:
         g = local_gradient(ds, frame)
         fx, fy = scalar_gradient(f, frame)

@@ -26,7 +26,12 @@ from .threads import in_parallel
 __all__ = ["KERNELS", "run"]
 
 #: The combinations with a compiled pair kernel: name -> (fields beside the block, results).
-KERNELS = {"advection": (0, 1), "deformation": (1, 3)}
+KERNELS = {
+    "advection": (0, 1),
+    "deformation": (1, 3),
+    "vector_gradient": (1, 4),
+    "frontogenesis": (2, 1),
+}
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -72,8 +77,8 @@ def run(
     """Kernel ``name`` of :mod:`xgrad._compiled_pairs` on block ``f`` (and ``fields``, other
     blocks differentiated alongside) into ``results``; False (nothing written) where it does
     not apply (module docstring).  The formula's x is the derivative along ``axes[0]``.
-    ``picks``: the operands the kernel reads, by index: ``advection`` ``(u, v)``,
-    ``deformation`` ``(u, v, tan)`` (``tan`` None without the sphere's metric terms)."""
+    ``picks``: the operands the kernel reads, by index: ``(u, v)`` for ``advection``, ``(u,
+    v, tan)`` for the others (``tan`` None without the sphere's metric terms)."""
     nd = np.ndim(f)
     if (
         type(f) is not np.ndarray
@@ -89,9 +94,7 @@ def run(
         or len(results) != KERNELS[name][1]
     ):
         return False
-    tan = picks[2] if name == "deformation" else None
-    if tan is not None:
-        tan = operands[tan]
+    tan = None if len(picks) < 3 or picks[2] is None else operands[picks[2]]
     full = [f, *fields, *(operands[k] for k in picks[:2]), *results]
     if not all(_fits(a, f) for a in full):
         return False
@@ -111,12 +114,13 @@ def run(
     # (P, m, Q) views: leading dims folded, y along axis 1, x along axis 2
     P, m, Q = math.prod(f.shape[:-2]), f.shape[-2], f.shape[-1]
     extra: tuple = ()
-    if name == "deformation":
+    if len(picks) == 3:  # the metric terms' tan(phi)/N per row of axis -2
         line = _metric_line(tan, nd, m, f.dtype) if x_first or tan is None else None
         if line is None:  # tan along the last axis, or not a line of the working dtype
             return False
         extra = (line, tan is not None)
     arrays = [a.reshape(P, m, Q) for a in full]
+    ins, outs = arrays[: len(full) - len(results)], arrays[len(full) - len(results) :]
 
     from . import _compiled, _compiled_pairs
 
@@ -129,12 +133,9 @@ def run(
         for _ in range(sources):  # per source: its y band (with the edge rows) and x band
             bufs += [np.empty((1, rows + 4, Q), f.dtype), np.empty((1, rows, Q), f.dtype)]
         edges = np.zeros(2, dtype=np.int64)
-        tail = (*compact, x_first, *bounds)
-        if name == "advection":
-            kernel(*arrays, y, x, *tail, *bufs, edges, _compiled.FUSED_CMUL)
-        else:  # (v, u, uop, vop, tan, metric, out0, out1, out2, ...)
-            ins, outs = arrays[:4], arrays[4:]
-            kernel(*ins, *extra, *outs, y, x, *tail, tuple(bufs), edges, _compiled.FUSED_CMUL)
+        # (sources, winds, [tan line, metric], results, ...)
+        args = (*ins, *extra, *outs, y, x, *compact, x_first, *bounds, tuple(bufs), edges)
+        kernel(*args, _compiled.FUSED_CMUL)
 
     total = P * m
     n = max(1, min(threads, total))
