@@ -122,19 +122,42 @@ def last_band(f, p, r0, r1, buf, x, fused):  # pragma: no cover - compiled
 
 
 @_jit
-def _bands(f, p, i0, i1, ybuf, xbuf, y, x, sy, sx, edges, fused):  # pragma: no cover
+def _bands(f, p, i0, i1, ybuf, xbuf, grid, edges, fused):  # pragma: no cover
     """Rows ``i0 .. i1-1`` of plane ``p``: d f/d(axis 1) into ``ybuf`` (row ``i`` at
     ``ybuf[0, i - lo]``; returns ``lo``) and d f/d(axis 2) into ``xbuf`` (at
-    ``xbuf[0, i - i0]``), each row times its factor (``sy``, ``sx``: compact
-    ``(P', m', Q')``, or None)."""
+    ``xbuf[0, i - i0]``), each row times its factor.  ``grid``: ``(y, x, sy, sx, x_first)``,
+    the axes' arguments (:func:`xgrad.pairs.axis_args`), their factors (compact
+    ``(P', m', Q')``, or None) and whether the formula's x is along axis 2."""
+    y, x, sy, sx, _ = grid
     lo = middle_band(f, p, i0, i1, ybuf, y, edges, fused)
     last_band(f, p, i0, i1, xbuf, x, fused)
-    for i in range(i0, i1):
-        if sy is not None:
-            _times_piece(ybuf[0, i - lo], sy, p, i, 0)
-        if sx is not None:
-            _times_piece(xbuf[0, i - i0], sx, p, i, 0)
+    _scale_rows(ybuf, sy, p, i0, i1, lo)
+    _scale_rows(xbuf, sx, p, i0, i1, i0)
     return lo
+
+
+@_jit
+def _scale_rows(buf, scale, p, i0, i1, lo):  # pragma: no cover - compiled
+    """Rows ``i0 .. i1-1`` of plane ``p`` (at ``buf[0, i - lo]``) times ``scale`` (None: as
+    they are; an argument, so numba prunes the branch for None)."""
+    if scale is not None:
+        for i in range(i0, i1):
+            _times_piece(buf[0, i - lo], scale, p, i, 0)
+
+
+@_jit
+def _pair(a, b, p, i0, i1, bufs, grid, edges, fused):  # pragma: no cover - compiled
+    """``(ax, ay, bx, by)``: the formula's x and y derivatives of ``a`` and ``b`` on rows
+    ``i0 .. i1-1`` of plane ``p`` as ``(1, n, Q)`` views of ``bufs`` (y and x band buffers of
+    ``a``, then of ``b``)."""
+    n = i1 - i0
+    lo = _bands(a, p, i0, i1, bufs[0], bufs[1], grid, edges, fused)
+    _bands(b, p, i0, i1, bufs[2], bufs[3], grid, edges, fused)  # the same lo
+    ay, ax = _rows(bufs[0], 0, i0 - lo, i1 - lo), _rows(bufs[1], 0, 0, n)
+    by, bx = _rows(bufs[2], 0, i0 - lo, i1 - lo), _rows(bufs[3], 0, 0, n)
+    if grid[4]:
+        return ax, ay, bx, by
+    return ay, ax, by, bx  # the formula's x is along axis 1
 
 
 @_jit
@@ -152,23 +175,20 @@ def _band(m, step, r, row1):  # pragma: no cover - compiled
 
 
 @_jit
-def advection(
-    f, u, v, out, y, x, sy, sx, x_first, row0, row1, bufs, edges, fused
-):  # pragma: no cover - compiled
+def advection(f, u, v, out, grid, row0, row1, bufs, edges, fused):  # pragma: no cover
     """``-(u df/dx + v df/dy)`` (:func:`xgrad._fused.advection`) of flat rows ``row0 ..
-    row1-1`` of ``(P, m, Q)`` blocks, d/d(axis 2) with the arguments ``x`` and factor ``sx``,
-    d/d(axis 1) with ``y`` and ``sy``; ``x_first``: whether the formula's ``df/dx`` is the
-    derivative along axis 2; ``bufs``: the y and x band buffers."""
+    row1-1`` of ``(P, m, Q)`` blocks (``grid``: :func:`_bands`'; ``bufs``: the y and x band
+    buffers)."""
     m = f.shape[1]
     ybuf, xbuf = bufs
     step = max(1, ybuf.shape[1] - 4)  # rows per band: the buffers are sized for a band
     r = row0
     while r < row1:
         p, i0, i1 = _band(m, step, r, row1)
-        lo = _bands(f, p, i0, i1, ybuf, xbuf, y, x, sy, sx, edges, fused)
+        lo = _bands(f, p, i0, i1, ybuf, xbuf, grid, edges, fused)
         for i in range(i0, i1):
             dy, dx = ybuf[0, i - lo], xbuf[0, i - i0]
-            d0, d1 = (dx, dy) if x_first else (dy, dx)
+            d0, d1 = (dx, dy) if grid[4] else (dy, dx)
             up, vp, op = u[p, i], v[p, i], out[p, i]
             for q in range(op.shape[0]):
                 op[q] = _advection(d0[q], up[q], d1[q], vp[q])
@@ -177,25 +197,7 @@ def advection(
 
 @_jit
 def deformation(
-    v,
-    u,
-    uop,
-    vop,
-    tan,
-    metric,
-    out0,
-    out1,
-    out2,
-    y,
-    x,
-    sy,
-    sx,
-    x_first,
-    row0,
-    row1,
-    bufs,
-    edges,
-    fused,
+    v, u, uop, vop, tan, metric, out0, out1, out2, grid, row0, row1, bufs, edges, fused
 ):  # pragma: no cover - compiled
     """Stretching, shearing and total deformation of flat rows ``row0 .. row1-1``: the loop
     of ``_fused_loops._deformation`` on each band.  ``v`` and ``u`` are differentiated here
@@ -203,18 +205,12 @@ def deformation(
     ``uop``/``vop`` are the winds of the metric terms and ``tan`` their factor per row of
     axis 1 (the formula's y; zeros without ``metric``)."""
     m = v.shape[1]
-    ybv, xbv, ybu, xbu = bufs
-    step = max(1, ybv.shape[1] - 4)
+    step = max(1, bufs[0].shape[1] - 4)
     r = row0
     while r < row1:
         p, i0, i1 = _band(m, step, r, row1)
         n = i1 - i0
-        lo = _bands(v, p, i0, i1, ybv, xbv, y, x, sy, sx, edges, fused)
-        _bands(u, p, i0, i1, ybu, xbu, y, x, sy, sx, edges, fused)  # the same lo
-        vy, vx = _rows(ybv, 0, i0 - lo, i1 - lo), _rows(xbv, 0, 0, n)
-        uy, ux = _rows(ybu, 0, i0 - lo, i1 - lo), _rows(xbu, 0, 0, n)
-        if not x_first:  # the formula's x is along axis 1 (no metric: Python checks)
-            vx, vy, ux, uy = vy, vx, uy, ux
+        vx, vy, ux, uy = _pair(v, u, p, i0, i1, bufs, grid, edges, fused)
         outs = _rows(out0, p, i0, i1), _rows(out1, p, i0, i1), _rows(out2, p, i0, i1)
         winds = _rows(uop, p, i0, i1), _rows(vop, p, i0, i1)
         _deformation(vx, vy, ux, uy, *winds, tan[i0:i1], metric, *outs)
@@ -223,41 +219,18 @@ def deformation(
 
 @_jit
 def vector_gradient(
-    u,
-    v,
-    uop,
-    vop,
-    tan,
-    metric,
-    out0,
-    out1,
-    out2,
-    out3,
-    y,
-    x,
-    sy,
-    sx,
-    x_first,
-    row0,
-    row1,
-    bufs,
-    edges,
-    fused,
+    u, v, uop, vop, tan, metric, out0, out1, out2, out3, grid, row0, row1, bufs, edges, fused
 ):  # pragma: no cover - compiled
     """``du/dx - v tan``, ``du/dy``, ``dv/dx + u tan``, ``dv/dy`` of flat rows ``row0 ..
     row1-1`` (``_fused_loops._minus_pair`` and ``_plus_pair`` on each band; ``metric`` is
     always True here: without it the vector gradient is four plain derivatives)."""
     m = u.shape[1]
-    ybu, xbu, ybv, xbv = bufs
-    step = max(1, ybu.shape[1] - 4)
+    step = max(1, bufs[0].shape[1] - 4)
     r = row0
     while r < row1:
         p, i0, i1 = _band(m, step, r, row1)
         n = i1 - i0
-        lo = _bands(u, p, i0, i1, ybu, xbu, y, x, sy, sx, edges, fused)
-        _bands(v, p, i0, i1, ybv, xbv, y, x, sy, sx, edges, fused)
-        uy, ux = _rows(ybu, 0, i0 - lo, i1 - lo), _rows(xbu, 0, 0, n)
-        vy, vx = _rows(ybv, 0, i0 - lo, i1 - lo), _rows(xbv, 0, 0, n)
+        ux, uy, vx, vy = _pair(u, v, p, i0, i1, bufs, grid, edges, fused)
         t = tan[i0:i1]
         du = _rows(out0, p, i0, i1), _rows(out1, p, i0, i1)
         dv = _rows(out2, p, i0, i1), _rows(out3, p, i0, i1)
@@ -268,7 +241,7 @@ def vector_gradient(
 
 @_jit
 def frontogenesis(
-    f, u, v, uop, vop, tan, metric, out, y, x, sy, sx, x_first, row0, row1, bufs, edges, fused
+    f, u, v, uop, vop, tan, metric, out, grid, row0, row1, bufs, edges, fused
 ):  # pragma: no cover - compiled
     """Frontogenesis (:func:`xgrad._fused.frontogenesis`) of flat rows ``row0 .. row1-1``:
     ``f``, ``u`` and ``v`` differentiated here (``bufs``: y and x band buffers of each),
@@ -279,9 +252,9 @@ def frontogenesis(
     r = row0
     while r < row1:
         p, i0, i1 = _band(m, step, r, row1)
-        lo = _bands(f, p, i0, i1, bufs[0], bufs[1], y, x, sy, sx, edges, fused)
-        _bands(u, p, i0, i1, bufs[2], bufs[3], y, x, sy, sx, edges, fused)
-        _bands(v, p, i0, i1, bufs[4], bufs[5], y, x, sy, sx, edges, fused)
+        lo = _bands(f, p, i0, i1, bufs[0], bufs[1], grid, edges, fused)
+        _bands(u, p, i0, i1, bufs[2], bufs[3], grid, edges, fused)
+        _bands(v, p, i0, i1, bufs[4], bufs[5], grid, edges, fused)
         for i in range(i0, i1):
             d = (
                 bufs[0][0, i - lo],
@@ -292,7 +265,7 @@ def frontogenesis(
                 bufs[5][0, i - i0],
             )
             # (fx, fy, ux, uy, vx, vy): the formula's x along axis 2 or axis 1
-            if x_first:
+            if grid[4]:
                 fx, fy, ux, uy, vx, vy = d[1], d[0], d[3], d[2], d[5], d[4]
             else:
                 fx, fy, ux, uy, vx, vy = d

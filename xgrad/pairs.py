@@ -134,7 +134,8 @@ def run(
             bufs += [np.empty((1, rows + 4, Q), f.dtype), np.empty((1, rows, Q), f.dtype)]
         edges = np.zeros(2, dtype=np.int64)
         # (sources, winds, [tan line, metric], results, ...)
-        args = (*ins, *extra, *outs, y, x, *compact, x_first, *bounds, tuple(bufs), edges)
+        grid = (y, x, *compact, x_first)
+        args = (*ins, *extra, *outs, grid, *bounds, tuple(bufs), edges)
         kernel(*args, _compiled.FUSED_CMUL)
 
     total = P * m
