@@ -206,3 +206,63 @@ def test_pairs_refuse_what_they_do_not_compute(spy, monkeypatch, assert_bitwise_
             out = call()
             assert not any(spy)
             assert_bitwise_equal(out.values, _without_pairs(monkeypatch, call).values)
+
+
+SPHERES = {
+    "sphere": lambda dt: _sphere((3, 9, 16), dt),
+    "sphere 2-D": lambda dt: _sphere((9, 16), dt),
+    "gaussian latitude": lambda dt: _sphere((2, 12, 20), dt, gaussian=True),
+    "regional": lambda dt: _sphere((2, 8, 11), dt, regional=True),
+    "short rows": lambda dt: _sphere((2, 5, 70), dt),
+}
+
+
+@pytest.mark.parametrize("band", ["default", "one row"])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", sorted(SPHERES))
+@pytest.mark.parametrize("operator", ["divergence", "curl"])
+def test_flux_matches_two_passes(
+    operator, case, dtype, threads, band, spy, monkeypatch, assert_bitwise_equal
+):
+    """The sphere's divergence and curl in one pass (the pair kernel ``flux``, and the same
+    pass's tiles where it refuses) give the bits of the two passes (``vector._fused_flux``)."""
+    from xgrad import _compiled_pairs, vector
+
+    ds = SPHERES[case](dtype)
+    if band == "one row":
+        monkeypatch.setattr(_compiled_pairs, "BAND", 1)
+    if threads == 2:
+        monkeypatch.setattr(inmemory, "_MIN_THREADED_BYTES", 0)
+        monkeypatch.setattr(inmemory, "cpu_threads", lambda: 2, raising=False)
+    call = getattr(ds.grad, operator)
+    with compiled(True):
+        out = call(C).values
+        assert spy and all(spy), f"the pair kernel did not run: {spy}"
+        tiles = _without_pairs(monkeypatch, lambda: call(C).values)  # the one pass's tiles
+        with monkeypatch.context() as m:
+            m.setattr(vector, "_one_pass", lambda *a: None)
+            two = call(C).values  # the two passes
+    assert_bitwise_equal(out, two)
+    assert_bitwise_equal(tiles, two)
+
+
+def test_flux_takes_the_two_passes_elsewhere(spy, monkeypatch, assert_bitwise_equal):
+    """Accuracy 4, the latitude as the last dim, mixed dtypes: no one pass (its tiles would
+    compute two derivatives more), the same results as before."""
+    from xgrad import vector
+
+    ds = _sphere((2, 9, 16), np.float64)
+    calls = [
+        lambda: ds.grad.curl(C, accuracy=4),
+        lambda: _sphere((2, 9, 16), np.float64, lon_first=True).grad.divergence(C),
+        lambda: ds.assign(u=ds.u.astype(np.float32)).grad.divergence(C),
+    ]
+    real = vector._one_pass
+    taken = []
+    monkeypatch.setattr(vector, "_one_pass", lambda *a: taken.append(real(*a)) or taken[-1])
+    with compiled(True):
+        for call in calls:
+            taken.clear()
+            call()
+            assert taken == [None] and not spy

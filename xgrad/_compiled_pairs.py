@@ -55,11 +55,13 @@ def _seam(prev, cur, nxt, out, uniform, two_dx, a, b, c, g, fused):  # pragma: n
 
 
 @_jit
-def middle_band(f, p, r0, r1, buf, y, edges, fused):  # pragma: no cover - compiled
+def middle_band(f, p, r0, r1, buf, y, edges, fused, pre, pbuf):  # pragma: no cover
     """Rows ``r0 .. r1-1`` of d f/d(axis 1) of plane ``p`` of the ``(P, m, Q)`` block into
     ``buf`` (``(1, >= r1 - r0 + 4, Q)``), unscaled; returns ``lo``: row ``i`` is
     ``buf[0, i - lo]``.  ``y``: the axis' arguments (:func:`xgrad.pairs.axis_args`);
-    ``edges``: an int64 scratch pair."""
+    ``edges``: an int64 scratch pair.  ``pre`` (None, or a line along axis 1 of ``f``'s
+    dtype; not with a periodic axis): the derivative of ``f * pre``, the rows of the
+    product formed in ``pbuf`` (``buf``'s shape) as the tiles form theirs."""
     uniform, periodic, two_dx, a, b, c, kinds, e1, e2 = y
     m = f.shape[1]
     lo, hi = max(0, r0 - 1), min(m, r1 + 1)
@@ -73,6 +75,13 @@ def middle_band(f, p, r0, r1, buf, y, edges, fused):  # pragma: no cover - compi
     Q = f.shape[2]
     # 2-D slices of C arrays reshaped: numba types them C-contiguous (3-D slices: 'A')
     fv = f[p, lo:hi].reshape((1, hi - lo, Q))
+    if pre is not None:  # np.multiply(f, pre) of blocks.block_gradients, these rows
+        pv = pbuf[0, : hi - lo]
+        for j in range(hi - lo):
+            w = pre[lo + j]
+            for q in range(Q):
+                pv[j, q] = fv[0, j, q] * w
+        fv = pv.reshape((1, hi - lo, Q))
     bv = buf[0, : hi - lo].reshape((1, hi - lo, Q))
     j0, j1 = max(r0 - lo, 1), min(r1 - lo, hi - lo - 1)
     j1 = max(j0, j1)
@@ -129,7 +138,7 @@ def _bands(f, p, i0, i1, ybuf, xbuf, grid, edges, fused):  # pragma: no cover
     the axes' arguments (:func:`xgrad.pairs.axis_args`), their factors (compact
     ``(P', m', Q')``, or None) and whether the formula's x is along axis 2."""
     y, x, sy, sx, _ = grid
-    lo = middle_band(f, p, i0, i1, ybuf, y, edges, fused)
+    lo = middle_band(f, p, i0, i1, ybuf, y, edges, fused, None, ybuf)
     last_band(f, p, i0, i1, xbuf, x, fused)
     _scale_rows(ybuf, sy, p, i0, i1, lo)
     _scale_rows(xbuf, sx, p, i0, i1, i0)
@@ -275,4 +284,33 @@ def frontogenesis(
                 op[q] = _frontogenesis(
                     fx[q], fy[q], ux[q], uy[q], vx[q], vy[q], up[q], vp[q], t, metric
                 )
+        r += i1 - i0
+
+
+@_jit
+def flux(b, a, pre, sec, sign, out, grid, row0, row1, bufs, edges, fused):  # pragma: no cover
+    """The divergence (``sign`` 1) or curl (-1) on the sphere of flat rows ``row0 .. row1-1``:
+    ``da/dx + sec d(b pre)/dy`` (``vector._fused_flux``'s two passes: ``weighted_sum_loop``'s
+    element), ``a`` differentiated along the formula's x (axis 2), ``b`` times ``pre`` (cos
+    of the latitude) along y (axis 1), ``sec`` per row of axis 1; ``bufs``: the y band of
+    ``b``, the x band of ``a``, the product's rows."""
+    m = b.shape[1]
+    y, x, sy, sx, _ = grid
+    ybuf, xbuf, pbuf = bufs
+    step = max(1, ybuf.shape[1] - 4)
+    r = row0
+    while r < row1:
+        p, i0, i1 = _band(m, step, r, row1)
+        lo = middle_band(b, p, i0, i1, ybuf, y, edges, fused, pre, pbuf)
+        last_band(a, p, i0, i1, xbuf, x, fused)
+        _scale_rows(ybuf, sy, p, i0, i1, lo)
+        _scale_rows(xbuf, sx, p, i0, i1, i0)
+        for i in range(i0, i1):
+            t, d, op, w = xbuf[0, i - i0], ybuf[0, i - lo], out[p, i], sec[i]
+            if sign > 0:
+                for q in range(op.shape[0]):
+                    op[q] = t[q] + d[q] * w
+            else:
+                for q in range(op.shape[0]):
+                    op[q] = t[q] - d[q] * w
         r += i1 - i0

@@ -131,16 +131,17 @@ def block_gradients(
     into = combine is not None and _takes_out(combine)
     if fields and (timed or combine is None):
         raise ValueError("fields= takes a combine= and blocks of numbers, not datetimes")
-    t = None if timed else _tiling_axis(f)
-    if premultiply is not None and (t is None or t in axes):
-        f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
     pairs = getattr(combine, "pairs", None)  # a compiled pass for derivatives and combination
-    if pairs is not None and not (timed or premultiply is not None):
+    if pairs is not None and not timed:
         from .pairs import run as run_pairs
 
         others = [g for g, _ in fields]
-        if run_pairs(*pairs, f, others, axes, plans, starts, scales, operands, results, threads):
+        block = (f, others, axes, plans, starts, scales, operands, results, premultiply)
+        if run_pairs(*pairs, *block, threads):
             return
+    t = None if timed else _tiling_axis(f)
+    if premultiply is not None and (t is None or t in axes):
+        f, premultiply = f * premultiply, None  # tiles would need their neighbours' rows
     if (
         t is not None
         and f.nbytes <= TILE_BYTES

@@ -175,6 +175,16 @@ def _laplacian_numpy(args: list) -> Any:
     return sum(found[1:], found[0])
 
 
+def flux_of(derivatives: list, operands: list, *, sign: int, out: list | None = None) -> Any:
+    """The sphere's divergence (``sign`` 1) or curl (-1) from one pass over ``b`` (times
+    ``cos(lat)``) with ``a`` as a field, derivatives ``[(b cos)_x, (b cos)_y, a_x, a_y]``:
+    ``a_x + (b cos)_y sec`` (``operands``: ``[sec]``), the bits of :func:`weighted_sum` on
+    the two passes' results (``vector._fused_flux``)."""
+    return weighted_sum(
+        [derivatives[1]], [derivatives[2], operands[0]], sign=sign, weighted=True, out=out
+    )
+
+
 def weighted_sum(
     derivatives: list, operands: list, *, sign: int, weighted: bool, out: list | None = None
 ) -> Any:

@@ -39,9 +39,20 @@ def inmemory_gradients(
     """The whole array as one block; threaded over tiles when it is large (``combine``,
     ``operands``, ``results``, ``otype``, ``premultiply``, ``fields`` (arrays: their halos
     are found here): see :func:`block_gradients`)."""
-    if premultiply is not None and any(p.periodic for p in plans):
-        f, premultiply = f * premultiply, None  # the halos: rows of the product
     halos = [periodic_halo(f, k, p) for k, p in zip(axes, plans)]
+    if premultiply is not None and any(p.periodic for p in plans):
+        # the halos are rows of the product: formed here where the factor does not vary
+        # along the periodic axes (cos(lat) and a periodic longitude), else the whole product
+        lead = f.ndim - np.ndim(premultiply)
+        if any(
+            p.periodic and np.shape(premultiply)[k - lead] != 1
+            for k, p in zip(axes, plans)
+            if k >= lead
+        ):
+            f, premultiply = f * premultiply, None
+            halos = [periodic_halo(f, k, p) for k, p in zip(axes, plans)]
+        else:
+            halos = [tuple(h if h is None else h * premultiply for h in pair) for pair in halos]
     zeros = [0] * len(axes)
     big = isinstance(f, np.ndarray) and f.nbytes >= _MIN_THREADED_BYTES
     threads = cpu_threads() if big else 1

@@ -31,6 +31,7 @@ KERNELS = {
     "deformation": (1, 3),
     "vector_gradient": (1, 4),
     "frontogenesis": (2, 1),
+    "flux": (1, 1),
 }
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -72,13 +73,16 @@ def run(
     scales: Sequence[Any],
     operands: Sequence[Any],
     results: Sequence[Any],
+    premultiply: Any,
     threads: int,
 ) -> bool:
     """Kernel ``name`` of :mod:`xgrad._compiled_pairs` on block ``f`` (and ``fields``, other
     blocks differentiated alongside) into ``results``; False (nothing written) where it does
     not apply (module docstring).  The formula's x is the derivative along ``axes[0]``.
     ``picks``: the operands the kernel reads, by index: ``(u, v)`` for ``advection``, ``(u,
-    v, tan)`` for the others (``tan`` None without the sphere's metric terms)."""
+    v, tan)`` for the kinematics (``tan`` None without the sphere's metric terms), ``(sec,
+    sign)`` for ``flux`` (the divergence or curl of ``fields[0]`` along x and ``f *
+    premultiply`` along y; ``premultiply`` is for ``flux`` only)."""
     nd = np.ndim(f)
     if (
         type(f) is not np.ndarray
@@ -92,10 +96,12 @@ def run(
         or f.size == 0
         or len(fields) != KERNELS[name][0]
         or len(results) != KERNELS[name][1]
+        or (premultiply is not None) != (name == "flux")
     ):
         return False
-    tan = None if len(picks) < 3 or picks[2] is None else operands[picks[2]]
-    full = [f, *fields, *(operands[k] for k in picks[:2]), *results]
+    flux = name == "flux"
+    winds = [] if flux else [operands[k] for k in picks[:2]]
+    full = [f, *fields, *winds, *results]
     if not all(_fits(a, f) for a in full):
         return False
     x_first = axes[0] == nd - 1  # the formula's x is the derivative along the last axis
@@ -114,7 +120,13 @@ def run(
     # (P, m, Q) views: leading dims folded, y along axis 1, x along axis 2
     P, m, Q = math.prod(f.shape[:-2]), f.shape[-2], f.shape[-1]
     extra: tuple = ()
-    if len(picks) == 3:  # the metric terms' tan(phi)/N per row of axis -2
+    if flux:  # cos and sec of the latitude, along axis -2, the sign
+        lines = [_metric_line(a, nd, m, f.dtype) for a in (premultiply, operands[picks[0]])]
+        if not x_first or y[1] or any(a is None for a in lines):
+            return False
+        extra = (*lines, picks[1])
+    elif len(picks) == 3:  # the metric terms' tan(phi)/N per row of axis -2
+        tan = None if picks[2] is None else operands[picks[2]]
         line = _metric_line(tan, nd, m, f.dtype) if x_first or tan is None else None
         if line is None:  # tan along the last axis, or not a line of the working dtype
             return False
@@ -129,9 +141,11 @@ def run(
     sources = 1 + len(fields)
 
     def piece(bounds: tuple[int, int]) -> None:
-        bufs = []
-        for _ in range(sources):  # per source: its y band (with the edge rows) and x band
-            bufs += [np.empty((1, rows + 4, Q), f.dtype), np.empty((1, rows, Q), f.dtype)]
+        # per source its y band (with the edge rows) and x band; for flux f's y band, the
+        # field's x band and the rows of f * premultiply
+        ys, xs = (1, rows + 4, Q), (1, rows, Q)
+        shapes = [ys, xs, ys] if flux else [ys, xs] * sources
+        bufs = [np.empty(shape, f.dtype) for shape in shapes]
         edges = np.zeros(2, dtype=np.int64)
         # (sources, winds, [tan line, metric], results, ...)
         grid = (y, x, *compact, x_first)

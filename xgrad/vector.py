@@ -35,13 +35,14 @@ import xarray as xr
 
 from . import orthogonal
 from .arrays import is_dask_array, is_quantity
-from .combinations import laplacian_of, magnitude_of, weighted_sum
+from .combinations import flux_of, laplacian_of, magnitude_of, weighted_sum
 from .coords import Spacing
 from .earth import MEAN_RADIUS
 from .engine import differentiate, real_dtype
 from .geometry import cos_latitude
 from .grids import horizontal_dims
 from .horizontal import horizontal
+from .kernels import compiled_wanted
 from .labelled import (
     Options,
     Plan,
@@ -124,6 +125,9 @@ def _fused_flux(
     if not (all(type(d) is np.ndarray for d in datas) or all(map(is_dask_array, datas))):
         return None
     weights = _latitude_weights(items)
+    one = _one_pass(items, weights, plan, sign)
+    if one is not None:
+        return one
     total = None
     for i, ((da, data, s), weight) in enumerate(zip(items, weights, strict=True)):
         operands = [] if total is None else [total]
@@ -143,6 +147,43 @@ def _fused_flux(
             data, da, [s], plan, combine=combine, operands=operands, premultiply=cos, into=into
         )
     return total
+
+
+def _one_pass(
+    items: Sequence[tuple[xr.DataArray, Any, Spacing]], weights: list, plan: Plan, sign: int
+) -> Any | None:
+    """The sphere's divergence or curl of two numpy components as one pass over the second
+    (times ``cos(lat)``) with the first as a field, which the compiled pair kernel computes
+    band by band (:mod:`xgrad.pairs`: ``flux``); None where that kernel would not take the
+    arrays (the caller's two passes then: the one pass's tiles would compute two
+    derivatives more than they need).  The bits of the two passes
+    (``tests/test_pairs.py::test_flux_matches_two_passes``)."""
+    if len(items) != 2 or weights[0] is not None or weights[1] is None:
+        return None
+    (da, a, sx), (_, b, sy) = items
+    nd = da.ndim
+    options = plan.options
+    if not (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.dtype == b.dtype
+        and a.dtype in (np.float32, np.float64)
+        and a.flags.c_contiguous
+        and b.flags.c_contiguous
+        and da.get_axis_num(sx.dim) == nd - 1  # x along the last axis, the latitude before
+        and da.get_axis_num(sy.dim) == nd - 2
+        and options.accuracy == 2
+        and options.nan != "one-sided"
+        and compiled_wanted(a.size)
+    ):
+        return None
+    cos, sec = (w.astype(a.dtype) for w in weights[1])
+    combine = functools.partial(flux_of, sign=sign)
+    combine.pairs = ("flux", (0, sign))  # the kernel the engine runs where the block fits
+    (result,) = derivative_arrays(
+        b, da, [sx, sy], plan, combine=combine, operands=[sec], premultiply=cos, fields=[a]
+    )
+    return result
 
 
 def _sphere_only(plan: Plan, operator: str) -> float:
