@@ -35,6 +35,7 @@ from ._compiled import (
 )
 from ._compiled_strided import nonuniform_face, uniform_face
 from ._fused_loops import _deformation, _minus_pair, _plus_pair
+from ._vector_kernels import _hypot
 
 #: Elements per band and buffer (a few rows of the last axis): with the input's rows, the
 #: other fields' and the result's, a band's working set stays in a 512 KiB L2.
@@ -184,10 +185,11 @@ def _band(m, step, r, row1):  # pragma: no cover - compiled
 
 
 @_jit
-def advection(f, u, v, out, grid, row0, row1, bufs, edges, fused):  # pragma: no cover
-    """``-(u df/dx + v df/dy)`` (:func:`xgrad._fused.advection`) of flat rows ``row0 ..
-    row1-1`` of ``(P, m, Q)`` blocks (``grid``: :func:`_bands`'; ``bufs``: the y and x band
-    buffers)."""
+def _one_input(f, u, v, out, kind, grid, row0, row1, bufs, edges, fused):  # pragma: no cover
+    """Flat rows ``row0 .. row1-1`` of ``(P, m, Q)`` blocks: ``kind`` 0 the advection
+    ``-(u df/dx + v df/dy)`` (:func:`xgrad._fused.advection`), 1 the gradient's magnitude
+    ``|(df/dx, df/dy)|`` (``_vector_kernels._hypot``; ``u``, ``v`` unused); ``grid``:
+    :func:`_bands`'; ``bufs``: the y and x band buffers."""
     m = f.shape[1]
     ybuf, xbuf = bufs
     step = max(1, ybuf.shape[1] - 4)  # rows per band: the buffers are sized for a band
@@ -198,10 +200,28 @@ def advection(f, u, v, out, grid, row0, row1, bufs, edges, fused):  # pragma: no
         for i in range(i0, i1):
             dy, dx = ybuf[0, i - lo], xbuf[0, i - i0]
             d0, d1 = (dx, dy) if grid[4] else (dy, dx)
-            up, vp, op = u[p, i], v[p, i], out[p, i]
-            for q in range(op.shape[0]):
-                op[q] = _advection(d0[q], up[q], d1[q], vp[q])
+            op = out[p, i]
+            if kind == 0:
+                up, vp = u[p, i], v[p, i]
+                for q in range(op.shape[0]):
+                    op[q] = _advection(d0[q], up[q], d1[q], vp[q])
+            else:
+                for q in range(op.shape[0]):
+                    op[q] = _hypot(d0[q], d1[q])
         r += i1 - i0
+
+
+@_jit
+def advection(f, u, v, out, grid, row0, row1, bufs, edges, fused):  # pragma: no cover
+    """``-(u df/dx + v df/dy)`` of flat rows ``row0 .. row1-1`` (:func:`_one_input`)."""
+    _one_input(f, u, v, out, 0, grid, row0, row1, bufs, edges, fused)
+
+
+@_jit
+def magnitude(f, out, grid, row0, row1, bufs, edges, fused):  # pragma: no cover - compiled
+    """``|grad f|`` along the last two axes of flat rows ``row0 .. row1-1``
+    (``combinations.magnitude_of``'s ``hypot``; :func:`_one_input`)."""
+    _one_input(f, f, f, out, 1, grid, row0, row1, bufs, edges, fused)
 
 
 @_jit

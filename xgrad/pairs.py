@@ -32,7 +32,11 @@ KERNELS = {
     "vector_gradient": (1, 4),
     "frontogenesis": (2, 1),
     "flux": (1, 1),
+    "magnitude": (0, 1),
 }
+
+#: The kernels whose ``picks`` start with the winds' operands (u, v).
+_WINDS = ("advection", "deformation", "vector_gradient", "frontogenesis")
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -82,7 +86,8 @@ def run(
     ``picks``: the operands the kernel reads, by index: ``(u, v)`` for ``advection``, ``(u,
     v, tan)`` for the kinematics (``tan`` None without the sphere's metric terms), ``(sec,
     sign)`` for ``flux`` (the divergence or curl of ``fields[0]`` along x and ``f *
-    premultiply`` along y; ``premultiply`` is for ``flux`` only)."""
+    premultiply`` along y; ``premultiply`` is for ``flux`` only), ``()`` for
+    ``magnitude``."""
     nd = np.ndim(f)
     if (
         type(f) is not np.ndarray
@@ -100,7 +105,7 @@ def run(
     ):
         return False
     flux = name == "flux"
-    winds = [] if flux else [operands[k] for k in picks[:2]]
+    winds = [operands[k] for k in picks[:2]] if name in _WINDS else []
     full = [f, *fields, *winds, *results]
     if not all(_fits(a, f) for a in full):
         return False

@@ -211,7 +211,9 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
         parts = [p.data for p in horizontal(da.copy(data=data), plan)]
         result = magnitude_of(parts, [])
     else:  # |grad f| of each block inside the derivatives' pass
-        (result,) = derivative_arrays(data, da, spacings, plan, combine=magnitude_of)
+        combine = functools.partial(magnitude_of)
+        combine.pairs = ("magnitude", ())  # the compiled pass where a block fits it
+        (result,) = derivative_arrays(data, da, spacings, plan, combine=combine)
     what = _describe(da)
     attrs = result_attrs(
         da.attrs,
