@@ -14,10 +14,11 @@ The derivatives are the contiguous kernels of :mod:`xgrad._compiled` run on band
 (``uniform_middle_axis`` & co. along axis -2 with the global edge rows, ``uniform_last_axis``
 & co. along axis -1), the rows across a periodic seam the face kernels of
 :mod:`xgrad._compiled_strided`, the factors ``_compiled._times_piece`` and the combinations
-the formulas of :mod:`xgrad._fused` (inlined): the same operations in the same order and
-operand types as the engine's tiles, so the same bits
-(``tests/test_kernels.py::test_pairs_match_the_tiles``).  :mod:`xgrad.pairs` decides where
-they apply and builds their arguments.
+those of the tiles (:mod:`xgrad._fused`'s formulas inlined, :mod:`xgrad._fused_loops`' loops
+on band views, ``_vector_kernels._hypot``, ``weighted_sum_loop``'s element): the same
+operations in the same order and operand types as the engine's tiles, so the same bits
+(``tests/test_pairs.py``).  :mod:`xgrad.pairs` decides where they apply and builds their
+arguments.
 """
 
 from __future__ import annotations

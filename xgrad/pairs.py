@@ -1,7 +1,9 @@
-"""Where a combination of two derivatives runs as one compiled pass (:mod:`xgrad._compiled_pairs`).
+"""Where two horizontal derivatives and their combination run as one compiled pass
+(:mod:`xgrad._compiled_pairs`).
 
 :func:`xgrad.blocks.block_gradients` asks :func:`run` first when its ``combine`` names a
-compiled pair kernel (``combine.pairs``, set by :func:`xgrad._fused.pair_kernel`'s caller).
+compiled pair kernel (``combine.pairs = (name, picks)``, set by the kinematics'
+``_Fused.run`` and by :mod:`xgrad.vector` for the divergence, curl and magnitude).
 :func:`run` answers False, having written nothing, unless the block is a numpy array of a
 real float dtype, C-contiguous, large enough for the compiled kernels, whose two derivatives
 are along its last two axes, each over the whole axis (no halos: an in-memory array, or a
