@@ -407,16 +407,9 @@ def _bulk(
     element per cache line, cheap only while the bulk has the line in cache; elsewhere it
     saves a Python call per edge row and tile.
     """
-    if not plan.uniform:
-        coef = tuple(w[start + i0 : start + i1] for w in plan.coef)
+    coef = None if plan.uniform else tuple(w[start + i0 : start + i1] for w in plan.coef)
     if compiled_wanted(f.size):  # small arrays skip the dtype probes
-        if plan.uniform:
-            wt = _working_dtype(f.dtype, plan.two_dx)  # NEP 50 promotion of `diff / (2.*dx)`
-            ok = wt is not None and wt in _COMPILED_DTYPES
-            args: tuple = (wt.type(plan.two_dx),) if ok else ()
-        else:
-            wt = _working_dtype(coef[0].dtype, f.dtype)
-            args = coef
+        wt, args = bulk_args(f.dtype, plan, coef)
         if _use_compiled(f, out, wt):
             ends_args = _edge_args(f.dtype, wt, plan, ends)
             found = _bulk_compiled(f, axis, out, plan, args, i0, i1, ends_args, scale)
@@ -432,6 +425,18 @@ def _bulk(
         a, b, c = (asarray_like(w.reshape(shape), f) for w in coef)
         out[s1] = a * f[s0] + b * f[s1] + c * f[s2]
     return (), False
+
+
+def bulk_args(dtype: np.dtype, plan: AxisPlan, coef: tuple | None) -> tuple[Any, tuple]:
+    """``(wt, args)`` of the accuracy-2 bulk kernels for ``dtype`` data: numpy's working dtype
+    (None where there is none) and, uniform, ``(two_dx,)`` as a scalar of it (NEP 50
+    promotion of ``diff / (2.*dx)``; ``()`` where ``wt`` is not a compiled dtype), else the
+    coefficient arrays ``coef`` (``plan.coef``'s rows the kernel computes)."""
+    if plan.uniform:
+        wt = _working_dtype(dtype, plan.two_dx)
+        ok = wt is not None and wt in _COMPILED_DTYPES
+        return wt, ((wt.type(plan.two_dx),) if ok else ())
+    return _working_dtype(coef[0].dtype, dtype), coef
 
 
 def _edge_args(dtype: np.dtype, wt: np.dtype, plan: AxisPlan, ends: tuple[int, int]) -> tuple:

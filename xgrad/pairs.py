@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import _compact_scale, _edge_args, _working_dtype, compiled_wanted
+from .kernels import _compact_scale, _edge_args, bulk_args, compiled_wanted
 from .stencils import AxisPlan
 from .threads import in_parallel
 
@@ -45,20 +45,19 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def axis_args(f: np.ndarray, plan: AxisPlan) -> tuple | None:
     """``(uniform, periodic, two_dx, a, b, c, kinds, e1, e2)`` of ``plan`` for the kernels
-    (``kernels._bulk``'s operand types and ``_edge_args``' edge stencils), or None where the
-    bulk kernels would not take them (the tiles' own path is then the only one)."""
+    (:func:`xgrad.kernels.bulk_args`' operand types, ``_edge_args``' edge stencils), or None
+    where the bulk kernels would not take them (the tiles' own path is then the only one)."""
     if plan.weights is not None or plan.fallback is not None or plan.order != 1:
         return None
-    dummy = np.zeros(1)
+    coef = None if plan.uniform else tuple(np.ascontiguousarray(w) for w in plan.coef)
+    wt, args = bulk_args(f.dtype, plan, coef)  # the tiles' operand types
+    if wt not in _FLOATS:
+        return None
     if plan.uniform:
-        wt = _working_dtype(f.dtype, plan.two_dx)  # NEP 50 promotion of `diff / (2.*dx)`
-        if wt not in _FLOATS:
-            return None
-        two_dx, coef = wt.type(plan.two_dx), (dummy, dummy, dummy)
+        dummy = np.zeros(1)
+        (two_dx,), coef = args, (dummy, dummy, dummy)
     else:
-        coef = tuple(np.ascontiguousarray(w) for w in plan.coef)
-        wt = _working_dtype(coef[0].dtype, f.dtype)
-        if wt not in _FLOATS or any(w.dtype != np.float64 or w.shape != (plan.n,) for w in coef):
+        if any(w.dtype != np.float64 or w.shape != (plan.n,) for w in coef):
             return None
         two_dx = wt.type(1)  # unused: typed as the uniform case's would be
     ends = (0, 0) if plan.periodic else (plan.edge_order, plan.edge_order)
