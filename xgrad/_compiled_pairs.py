@@ -12,13 +12,14 @@ once, and no derivative leaves the core.
 
 The derivatives are the contiguous kernels of :mod:`xgrad._compiled` run on band views
 (``uniform_middle_axis`` & co. along axis -2 with the global edge rows, ``uniform_last_axis``
-& co. along axis -1), the rows across a periodic seam the face kernels of
-:mod:`xgrad._compiled_strided`, the factors ``_compiled._times_piece`` and the combinations
-those of the tiles (:mod:`xgrad._fused`'s formulas inlined, :mod:`xgrad._fused_loops`' loops
-on band views, ``_vector_kernels._hypot``, ``weighted_sum_loop``'s element): the same
-operations in the same order and operand types as the engine's tiles, so the same bits
-(``tests/test_pairs.py``).  :mod:`xgrad.pairs` decides where they apply and builds their
-arguments.
+& co. along axis -1; the Laplacian's second derivatives ``weighted_middle_axis`` and
+``weighted_last_axis``, their end and seam rows summed term by term as the tiles' rows), the
+rows across a periodic seam the face kernels of :mod:`xgrad._compiled_strided`, the factors
+``_compiled._times_piece`` and the combinations those of the tiles (:mod:`xgrad._fused`'s
+formulas inlined, :mod:`xgrad._fused_loops`' loops on band views, ``_vector_kernels._hypot``
+and ``_term``, ``weighted_sum_loop``'s element): the same operations in the same order and
+operand types as the engine's tiles, so the same bits (``tests/test_pairs.py``).
+:mod:`xgrad.pairs` decides where they apply and builds their arguments.
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from . import _fused
 from ._compiled import (
     _jit,
     _times_piece,
+    mul,
     nonuniform_last_axis,
     nonuniform_middle_axis,
     uniform_last_axis,
     uniform_middle_axis,
+    weighted_last_axis,
+    weighted_middle_axis,
 )
 from ._compiled_strided import nonuniform_face, uniform_face
 from ._fused_loops import _deformation, _minus_pair, _plus_pair
-from ._vector_kernels import _hypot
+from ._vector_kernels import _hypot, _term
 
 #: Elements per band and buffer (a few rows of the last axis): with the input's rows, the
 #: other fields' and the result's, a band's working set stays in a 512 KiB L2.
@@ -335,3 +339,90 @@ def flux(b, a, pre, sec, sign, out, grid, row0, row1, bufs, edges, fused):  # pr
                 for q in range(op.shape[0]):
                     op[q] = t[q] - d[q] * w
         r += i1 - i0
+
+
+@_jit
+def second_band(f, p, r0, r1, buf, w, acc, fused):  # pragma: no cover - compiled
+    """Rows ``r0 .. r1-1`` of the second derivative along axis 1 of plane ``p`` into ``buf``
+    (``(1, >= r1 - r0 + 2h, Q)``); returns ``lo``: row ``i`` is ``buf[0, i - lo]``. ``w``:
+    :func:`xgrad.pairs.second_args`; the bulk rows are ``weighted_middle_axis``'s on the
+    band's view, the others (the ends, a periodic seam) :func:`_weighted_row`."""
+    offsets, weights, _, ends, h = w
+    m, Q = f.shape[1], f.shape[2]
+    lo, hi = max(0, r0 - h), min(m, r1 + h)
+    b0, b1 = max(r0, h), min(r1, m - h)
+    if b1 > b0:
+        fv = f[p, lo:hi].reshape((1, hi - lo, Q))
+        bv = buf[0, : hi - lo].reshape((1, hi - lo, Q))
+        ws = weights if weights.shape[0] == 1 else weights[b0:b1]
+        weighted_middle_axis(fv, bv, offsets, ws, b0 - lo, b1 - lo, acc, fused, None)
+    rows, index, coef, counts = ends
+    for e in range(rows.shape[0]):
+        i = rows[e]
+        if r0 <= i < r1:
+            _weighted_row(f, p, buf[0, i - lo], index[e], coef[e], counts[e], fused)
+    return lo
+
+
+@_jit
+def _weighted_row(f, p, out, index, coef, count, fused):  # pragma: no cover - compiled
+    """``out = sum_t coef[t] * f[p, index[t]]`` over ``count`` terms, summed left to right in
+    the working dtype and then cast (``kernels._terms_compiled``' order and types)."""
+    for q in range(out.shape[0]):
+        s = mul(coef[0], f[p, index[0], q], fused)
+        for t in range(1, count):
+            s = s + mul(coef[t], f[p, index[t], q], fused)
+        out[q] = s
+
+
+@_jit
+def second_last_band(f, p, r0, r1, buf, w, acc, fused):  # pragma: no cover - compiled
+    """Rows ``r0 .. r1-1`` of plane ``p``: the second derivative along axis 2 into
+    ``buf[0, :r1 - r0]`` (``weighted_last_axis`` with the ends and a periodic seam's columns
+    as its ``ends``; ``w``: :func:`xgrad.pairs.second_args`)."""
+    offsets, _, columns, ends, h = w
+    Q = f.shape[2]
+    out = buf[0, : r1 - r0]
+    weighted_last_axis(f[p, r0:r1], out, offsets, columns, h, Q - h, acc, ends, fused, None)
+
+
+@_jit
+def laplacian(f, tan, metric, coef, out, grid, row0, row1, bufs, edges, fused):  # pragma: no cover
+    """The Laplacian (``combinations.laplacian_of``: ``laplacian_loop``'s element,
+    ``_vector_kernels._term`` per dim) of flat rows ``row0 .. row1-1``.  ``grid``: ``(y2,
+    x2, y1, ry, rx, y_first)``: the second derivatives' arguments along axis 1 and 2
+    (:func:`xgrad.pairs.second_args`), the first derivative's along axis 1 (the latitude's,
+    :func:`xgrad.pairs.axis_args`; None without), the roles of the two axes' terms and
+    whether axis 1's term comes first in the sum; ``tan``/``metric``: the metric lines per row
+    of axis 1 (``k tan``, ``(k sec / R)^2``); ``coef``: ``(k^2, R^2)`` of each axis' term;
+    ``bufs``: the band buffers of the three derivatives and the weighted kernels' scratch."""
+    y2, x2, y1, ry, rx, y_first = grid
+    m = f.shape[1]
+    ybuf, xbuf, fbuf, acc = bufs
+    cy, qy, cx, qx = coef[0], coef[1], coef[2], coef[3]
+    step = max(1, ybuf.shape[1] - 4)
+    r = row0
+    while r < row1:
+        p, i0, i1 = _band(m, step, r, row1)
+        lo = second_band(f, p, i0, i1, ybuf, y2, acc, fused)
+        second_last_band(f, p, i0, i1, xbuf, x2, acc, fused)
+        lo1 = _first(f, p, i0, i1, fbuf, y1, edges, fused, lo)
+        for i in range(i0, i1):
+            s, d, g, op = ybuf[0, i - lo], xbuf[0, i - i0], fbuf[0, i - lo1], out[p, i]
+            t, w = tan[i], metric[i]
+            if y_first:
+                for q in range(op.shape[0]):
+                    op[q] = _term(ry, s[q], g[q], t, cy, qy) + _term(rx, d[q], d[q], w, cx, qx)
+            else:
+                for q in range(op.shape[0]):
+                    op[q] = _term(rx, d[q], d[q], w, cx, qx) + _term(ry, s[q], g[q], t, cy, qy)
+        r += i1 - i0
+
+
+@_jit
+def _first(f, p, i0, i1, buf, y, edges, fused, lo):  # pragma: no cover - compiled
+    """:func:`middle_band` with ``y`` (None: nothing, returns ``lo``; an argument, so numba
+    prunes the branch)."""
+    if y is None:
+        return lo
+    return middle_band(f, p, i0, i1, buf, y, edges, fused, None, buf)

@@ -3,13 +3,14 @@
 
 :func:`xgrad.blocks.block_gradients` asks :func:`run` first when its ``combine`` names a
 compiled pair kernel (``combine.pairs = (name, picks)``, set by the kinematics'
-``_Fused.run`` and by :mod:`xgrad.vector` for the divergence, curl and magnitude).
-:func:`run` answers False, having written nothing, unless the block is a numpy array of a
-real float dtype, C-contiguous, large enough for the compiled kernels, whose two derivatives
-are along its last two axes, each over the whole axis (no halos: an in-memory array, or a
-dask block chunked along neither axis), at accuracy 2 with no NaN fallback, with factors the
-kernels take in their pass; and the combination's other inputs and result are C-contiguous
-arrays of the block's shape and dtype.  The block's rows are split into one contiguous piece
+``_Fused.run`` and by :mod:`xgrad.vector` for the divergence, curl, magnitude and
+Laplacian). :func:`run` answers False, having written nothing, unless the block is a numpy
+array of a real float dtype, C-contiguous, large enough for the compiled kernels, whose
+derivatives are along its last two axes (the Laplacian: two second derivatives and the
+latitude's first), each over the whole axis (no halos: an in-memory array, or a dask block
+chunked along neither axis), at accuracy 2 with no NaN fallback, with factors the kernels
+take in their pass; and the combination's other inputs and result are C-contiguous arrays
+of the block's shape and dtype.  The block's rows are split into one contiguous piece
 per thread.  Pure Python: numba is imported only when a pass runs.
 """
 
@@ -21,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import _compact_scale, _edge_args, bulk_args, compiled_wanted
+from .kernels import _compact_scale, _edge_args, _row_terms, bulk_args, compiled_wanted
 from .stencils import AxisPlan
 from .threads import in_parallel
 
-__all__ = ["KERNELS", "run"]
+__all__ = ["KERNELS", "run", "second_args"]
 
 #: The combinations with a compiled pair kernel: name -> (fields beside the block, results).
 KERNELS = {
@@ -35,6 +36,7 @@ KERNELS = {
     "frontogenesis": (2, 1),
     "flux": (1, 1),
     "magnitude": (0, 1),
+    "laplacian": (0, 1),
 }
 
 #: The kernels whose ``picks`` start with the winds' operands (u, v).
@@ -67,6 +69,43 @@ def axis_args(f: np.ndarray, plan: AxisPlan) -> tuple | None:
     return (plan.uniform, plan.periodic, two_dx, *coef, kinds, e1, e2)
 
 
+def second_args(f: np.ndarray, plan: AxisPlan) -> tuple | None:
+    """``(offsets, weights, columns, ends, h)`` of an accuracy-2 second-derivative plan for
+    the weighted kernels, as the tiles build them (``kernels._bulk_weighted``,
+    ``_weighted_compiled``): the bulk rows' offsets and weights (one shared row where the
+    plan is uniform), the same as ``(3, n - 2h)`` columns for the last axis, and every row
+    outside the bulk as ``ends = (rows, index, weights, counts)`` (``_row_terms``' terms; a
+    periodic seam's indices wrapped), or None where the tiles' own path is the only one."""
+    if plan.order != 2 or plan.accuracy != 2 or plan.fallback is not None:
+        return None
+    n, h = plan.n, plan.accuracy // 2
+    if plan.uniform:
+        terms = _row_terms(plan, h)
+        offsets = np.array([o for o, _ in terms], dtype=np.int64)
+        weights = np.array([[w for _, w in terms]])
+    else:
+        offsets = np.arange(-h, h + 1, dtype=np.int64)
+        weights = np.ascontiguousarray(plan.weights[:, : 2 * h + 1])
+    if n <= 2 * h or offsets.shape[0] != 3 or weights.dtype != np.float64:
+        return None
+    bulk = weights if plan.uniform else weights[h : n - h]
+    columns = np.ascontiguousarray(np.broadcast_to(bulk, (n - 2 * h, 3)).T)
+    rows = [*range(h), *range(n - h, n)]
+    found = [[(g + off, w) for off, w in _row_terms(plan, g)] for g in rows]
+    width = max(len(t) for t in found)
+    index = np.zeros((len(rows), width), dtype=np.int64)
+    coef = np.zeros((len(rows), width))
+    for e, terms in enumerate(found):
+        at = [k % n if plan.periodic else k for k, _ in terms]
+        if not all(0 <= k < n for k in at):
+            return None
+        index[e, : len(terms)] = at
+        coef[e, : len(terms)] = [w for _, w in terms]
+    counts = np.array([len(t) for t in found], dtype=np.int64)
+    ends = (np.array(rows, dtype=np.int64), index, coef, counts)
+    return offsets, weights, columns, ends, h
+
+
 def run(
     name: str,
     picks: tuple,
@@ -94,8 +133,7 @@ def run(
         type(f) is not np.ndarray
         or nd < 2
         or f.dtype not in _FLOATS
-        or len(axes) != 2
-        or sorted(axes) != [nd - 2, nd - 1]
+        or sorted(set(axes)) != [nd - 2, nd - 1]
         or any(s != 0 for s in starts)
         or any(f.shape[k] != p.n for k, p in zip(axes, plans))
         or not compiled_wanted(f.size)
@@ -104,6 +142,10 @@ def run(
         or len(results) != KERNELS[name][1]
         or (premultiply is not None) != (name == "flux")
     ):
+        return False
+    if name == "laplacian":
+        return _laplacian(picks, f, axes, plans, scales, operands, results[0], threads)
+    if len(axes) != 2:
         return False
     flux = name == "flux"
     winds = [operands[k] for k in picks[:2]] if name in _WINDS else []
@@ -158,7 +200,78 @@ def run(
         args = (*ins, *extra, *outs, grid, *bounds, tuple(bufs), edges)
         kernel(*args, _compiled.FUSED_CMUL)
 
-    total = P * m
+    return _split(piece, P * m, threads)
+
+
+#: The Laplacian's roles the kernel takes (``combinations.laplacian_of``'s terms, the codes
+#: of ``_vector_kernels._term``): along axis -2 Cartesian or the latitude, along axis -1
+#: Cartesian or the longitude (their metric lines vary along the latitude, axis -2).
+_ROLES_Y = {None: 0, "latitude": 1}
+_ROLES_X = {None: 0, "longitude": 2}
+
+
+def _laplacian(
+    terms: tuple,
+    f: np.ndarray,
+    axes: Sequence[int],
+    plans: Sequence[AxisPlan],
+    scales: Sequence[Any],
+    operands: Sequence[Any],
+    out: Any,
+    threads: int,
+) -> bool:
+    """``_compiled_pairs.laplacian``: ``terms`` are :func:`xgrad.combinations.laplacian_of`'s
+    (per dim ``(role, k, r2, first, metric)``), the second derivatives along ``axes[:2]``,
+    the latitude's first derivative (where there is one) along ``axes[2]``."""
+    nd = f.ndim
+    if len(terms) != 2 or any(s is not None for s in scales) or not _fits(out, f):
+        return False
+    y_at = 0 if axes[0] == nd - 2 else 1
+    (ry, ky, r2y, first, my), (rx, kx, r2x, _, mx) = terms[y_at], terms[1 - y_at]
+    if ry not in _ROLES_Y or rx not in _ROLES_X or len(axes) != 2 + (ry is not None):
+        return False
+    scalars = (ky * ky, r2y, kx * kx, r2x)
+    if not all(type(c) is float for c in scalars):  # laplacian_of's loops take these alone
+        return False
+    y2, x2 = second_args(f, plans[y_at]), second_args(f, plans[1 - y_at])
+    m = f.shape[-2]
+    y1, tan, metric = None, np.zeros(m, f.dtype), np.zeros(m, f.dtype)
+    if ry is not None:  # the latitude's first derivative and tan(phi) k per row
+        if first != 2 or axes[2] != nd - 2:
+            return False
+        y1 = axis_args(f, plans[2])
+        tan = _metric_line(operands[my], nd, m, f.dtype)
+    if rx is not None:
+        metric = _metric_line(operands[mx], nd, m, f.dtype)
+    if y2 is None or x2 is None or (ry is not None and y1 is None) or tan is None:
+        return False
+    if metric is None:
+        return False
+    P, Q = math.prod(f.shape[:-2]), f.shape[-1]
+    f3, out3 = f.reshape(P, m, Q), out.reshape(P, m, Q)
+    coef = np.array(scalars, dtype=f.dtype)  # the loops' `scalar(c)`, `scalar(q)`
+    grid = (y2, x2, y1, _ROLES_Y[ry], _ROLES_X[rx], y_at == 0)
+
+    from . import _compiled, _compiled_pairs
+
+    rows = max(1, _compiled_pairs.BAND // max(Q, 1))
+
+    def piece(bounds: tuple[int, int]) -> None:
+        bufs = (
+            np.empty((1, rows + 4, Q), f.dtype),  # the second derivative along axis -2
+            np.empty((1, rows, Q), f.dtype),  # along axis -1
+            np.empty((1, rows + 4, Q), f.dtype),  # the first along axis -2
+            np.empty(Q, np.float64),  # the weighted kernels' scratch (unused at 3 points)
+        )
+        edges = np.zeros(2, dtype=np.int64)
+        args = (f3, tan, metric, coef, out3, grid, *bounds, bufs, edges)
+        _compiled_pairs.laplacian(*args, _compiled.FUSED_CMUL)
+
+    return _split(piece, P * m, threads)
+
+
+def _split(piece: Any, total: int, threads: int) -> bool:
+    """``piece((row0, row1))`` over ``total`` flat rows in one contiguous piece per thread."""
     n = max(1, min(threads, total))
     cuts = [total * k // n for k in range(n + 1)]
     in_parallel(piece, [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a])

@@ -285,6 +285,8 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
         elif s.role == "longitude":
             operands.append(((k * sec[s.name]) ** 2 / r2).astype(real))
         terms.append((s.role, k, r2, first, len(operands) - 1))
+    combine = functools.partial(laplacian_of, terms=tuple(terms))
+    combine.pairs = ("laplacian", tuple(terms))  # the compiled pass where a block fits it
     (result,) = differentiate(
         data,
         tuple(da.get_axis_num(s.dim) for s, _ in wanted),
@@ -296,7 +298,7 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
         orders=tuple(order for _, order in wanted),
         # (k^2 f_phiphi - k tan f_phi) / R^2 along latitude (k: coordinate units per radian),
         # f_lambdalambda (k sec / R)^2 along longitude, summed in the order of the dims
-        combine=functools.partial(laplacian_of, terms=tuple(terms)),
+        combine=combine,
         operands=tuple(operands),
     )
     return result
