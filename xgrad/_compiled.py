@@ -127,19 +127,38 @@ SHORT_ROW = 64
 SHORT_PIECE = 2048
 
 
+#: Elements of a row :func:`uniform_middle_axis` and :func:`nonuniform_middle_axis` take
+#: down every row at a time (longer rows go in balanced pieces), each piece's edge rows
+#: next to it: the rows ``i + 1`` a piece reads are read again as rows ``i - 1`` two steps
+#: later from L1/L2, and the edge rows' inputs are those the bulk reads first or last.  Whole
+#: rows of a (15, 256, 512) float64 block along axis 0 (rows of 131072) re-read every row
+#: from L3 or memory, and the first and last two rows again for the edges.
+MIDDLE_PIECE = 4096
+
+
+@_jit
+def _pieces(Q):  # pragma: no cover - compiled
+    """The length of :data:`MIDDLE_PIECE`'s balanced pieces of a row of ``Q``."""
+    n = (Q + MIDDLE_PIECE - 1) // MIDDLE_PIECE
+    return max(1, (Q + n - 1) // max(n, 1))
+
+
 @_jit
 def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused, scale):  # pragma: no cover
     # rows i0 .. i1-1, all with both neighbours inside the block (1 <= i0, i1 <= m-1)
     P, m, Q = f.shape
+    piece = _pieces(Q)
     for p in range(P):
-        for i in range(i0, i1):
-            for q in range(Q):
-                out[p, i, q] = div(f[p, i + 1, q] - f[p, i - 1, q], two_dx)
-            if scale is not None:
-                _times_piece(out[p, i], scale, p, i, 0)
-        _edge_planes(f[p], out[p], edges, e1, e2, fused)
-        if scale is not None:
-            _scale_ends(out[p], _plane(scale, p), edges)
+        for q0 in range(0, Q, piece):
+            q1 = min(Q, q0 + piece)
+            _edge_piece(f[p], out[p], q0, q1, 0, edges, e1, e2, fused, scale, p)
+            for i in range(i0, i1):
+                fa, fc, ov = f[p, i - 1, q0:q1], f[p, i + 1, q0:q1], out[p, i, q0:q1]
+                for q in range(q1 - q0):
+                    ov[q] = div(fc[q] - fa[q], two_dx)
+                if scale is not None:
+                    _times_piece(ov, scale, p, i, q0)
+            _edge_piece(f[p], out[p], q0, q1, 1, edges, e1, e2, fused, scale, p)
 
 
 @_jit
@@ -192,23 +211,34 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
     mirrored at the last end).  ``e1`` has numpy's working dtype of the division (complex for
     complex data: numpy divides by ``dx + 0j``), ``e2`` the real dtype of the weights.
     """
-    m, Q = fp.shape
+    Q = fp.shape[1]
     for s in range(2):
-        kind = edges[s]
-        r = 0 if s == 0 else m - 1
-        if kind == 1:
-            r0, r1 = (r, r + 1) if s == 0 else (r - 1, r)
-            for q in range(Q):
-                op[r, q] = div(fp[r1, q] - fp[r0, q], e1[s])
-        elif kind == 2:
-            k = 0 if s == 0 else m - 3
-            a, b, c = e2[s, 0], e2[s, 1], e2[s, 2]
-            for q in range(Q):
-                op[r, q] = (
-                    mul(a, fp[k, q], fused)
-                    + mul(b, fp[k + 1, q], fused)
-                    + mul(c, fp[k + 2, q], fused)
-                )
+        _edge_piece(fp, op, 0, Q, s, edges, e1, e2, fused, None, 0)
+
+
+@_jit
+def _edge_piece(fp, op, q0, q1, s, edges, e1, e2, fused, scale, p):  # pragma: no cover
+    """:func:`_edge_planes`' stencil at end ``s`` (0 first, 1 last row) of columns
+    ``q0 .. q1-1`` of the slab, times the scale's plane ``p`` there (None: as it is)."""
+    kind = edges[s]
+    if kind == 0:
+        return
+    m = fp.shape[0]
+    r = 0 if s == 0 else m - 1
+    ov = op[r, q0:q1]
+    if kind == 1:
+        r0, r1 = (r, r + 1) if s == 0 else (r - 1, r)
+        x0, x1 = fp[r0, q0:q1], fp[r1, q0:q1]
+        for q in range(q1 - q0):
+            ov[q] = div(x1[q] - x0[q], e1[s])
+    else:
+        k = 0 if s == 0 else m - 3
+        a, b, c = e2[s, 0], e2[s, 1], e2[s, 2]
+        x0, x1, x2 = fp[k, q0:q1], fp[k + 1, q0:q1], fp[k + 2, q0:q1]
+        for q in range(q1 - q0):
+            ov[q] = mul(a, x0[q], fused) + mul(b, x1[q], fused) + mul(c, x2[q], fused)
+    if scale is not None:
+        _times_piece(ov, scale, p, r, q0)
 
 
 @_jit
@@ -245,17 +275,6 @@ def _times_piece(ov, scale, p, i, q0):  # pragma: no cover - compiled
 
 
 @_jit
-def _scale_ends(op, sp, edges):  # pragma: no cover - compiled
-    """The global edge rows :func:`_edge_planes` wrote into ``op`` (``(m, Q)``) times the
-    scale's plane ``sp`` (``(1 or m, 1 or Q)``)."""
-    m = op.shape[0]
-    if edges[0]:
-        _times(op[0], sp[0])
-    if edges[1]:
-        _times(op[m - 1], sp[_at(sp.shape[0], m - 1)])
-
-
-@_jit
 def _scale_lines(out, scale, p0, p1, i0, i1, edges):  # pragma: no cover - compiled
     """Lines ``p0 .. p1-1`` of a ``(P, m)`` output times the scale (``(1 or P, 1 or m)``):
     elements ``i0 .. i1-1`` and the global edge elements written by :func:`_edge_planes`."""
@@ -274,24 +293,25 @@ def _scale_lines(out, scale, p0, p1, i0, i1, edges):  # pragma: no cover - compi
 def nonuniform_middle_axis(
     f, out, a, b, c, i0, i1, edges, e1, e2, fused, scale
 ):  # pragma: no cover
-    # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0)
+    # a, b, c hold the weights of local rows i0 .. i1-1 (index i - i0); rows in pieces
+    # (uniform_middle_axis)
     P, m, Q = f.shape
+    piece = _pieces(Q)
     for p in range(P):
-        for i in range(i0, i1):
-            ai = a[i - i0]
-            bi = b[i - i0]
-            ci = c[i - i0]
-            for q in range(Q):
-                out[p, i, q] = (
-                    mul(ai, f[p, i - 1, q], fused)
-                    + mul(bi, f[p, i, q], fused)
-                    + mul(ci, f[p, i + 1, q], fused)
-                )
-            if scale is not None:
-                _times_piece(out[p, i], scale, p, i, 0)
-        _edge_planes(f[p], out[p], edges, e1, e2, fused)
-        if scale is not None:
-            _scale_ends(out[p], _plane(scale, p), edges)
+        for q0 in range(0, Q, piece):
+            q1 = min(Q, q0 + piece)
+            _edge_piece(f[p], out[p], q0, q1, 0, edges, e1, e2, fused, scale, p)
+            for i in range(i0, i1):
+                ai = a[i - i0]
+                bi = b[i - i0]
+                ci = c[i - i0]
+                fa, fb, fc = f[p, i - 1, q0:q1], f[p, i, q0:q1], f[p, i + 1, q0:q1]
+                ov = out[p, i, q0:q1]
+                for q in range(q1 - q0):
+                    ov[q] = mul(ai, fa[q], fused) + mul(bi, fb[q], fused) + mul(ci, fc[q], fused)
+                if scale is not None:
+                    _times_piece(ov, scale, p, i, q0)
+            _edge_piece(f[p], out[p], q0, q1, 1, edges, e1, e2, fused, scale, p)
 
 
 @_jit
