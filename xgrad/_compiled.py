@@ -35,6 +35,7 @@ from numba import types
 from numba.extending import intrinsic, overload
 from numba.np.numpy_support import as_dtype
 
+from ._numba_cache import inline  # per-row helpers, inlined (_numba_cache.inline)
 from ._numba_cache import jit as _jit  # numba's on-disk cache, guarded (_numba_cache)
 
 
@@ -202,7 +203,7 @@ def uniform_last_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused, scale):  # p
             _scale_lines(out, scale, p, p + 1, i0, i1, edges)
 
 
-@_jit
+@inline
 def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
     """numpy's edge stencils at both ends of one ``(m, Q)`` slab, while it is in cache.
 
@@ -216,7 +217,7 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
         _edge_piece(fp, op, 0, Q, s, edges, e1, e2, fused, None, 0)
 
 
-@_jit
+@inline
 def _edge_piece(fp, op, q0, q1, s, edges, e1, e2, fused, scale, p):  # pragma: no cover
     """:func:`_edge_planes`' stencil at end ``s`` (0 first, 1 last row) of columns
     ``q0 .. q1-1`` of the slab, times the scale's plane ``p`` there (None: as it is)."""
@@ -241,19 +242,19 @@ def _edge_piece(fp, op, q0, q1, s, edges, e1, e2, fused, scale, p):  # pragma: n
         _times_piece(ov, scale, p, r, q0)
 
 
-@_jit
+@inline
 def _at(n, i):  # pragma: no cover - compiled
     """Index ``i`` of a compact scale's dim of length ``n`` (1: broadcast)."""
     return i if n > 1 else 0
 
 
-@_jit
+@inline
 def _plane(scale, p):  # pragma: no cover - compiled
     """Plane (or line) ``p`` of a compact scale, whose first dim may be 1 (broadcast)."""
     return scale[_at(scale.shape[0], p)]
 
 
-@_jit
+@inline
 def _times(ov, sv):  # pragma: no cover - compiled
     """``ov *= sv`` in ``ov``'s dtype (``sv`` of that dtype, its length 1 or ``ov``'s):
     ``kernels.scale_in_place`` (``np.multiply(out, scale, out=out)``) on a row just written."""
@@ -266,7 +267,7 @@ def _times(ov, sv):  # pragma: no cover - compiled
             ov[j] = ov[j] * sv[j]
 
 
-@_jit
+@inline
 def _times_piece(ov, scale, p, i, q0):  # pragma: no cover - compiled
     """``ov`` (elements ``q0 ..`` of row ``i`` of plane ``p``; a whole row from 0) times the
     scale's part there (:func:`_times`)."""

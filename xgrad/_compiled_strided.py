@@ -14,6 +14,7 @@ and :func:`~xgrad._compiled.div`), so the same bits: guarded by
 from __future__ import annotations
 
 from ._compiled import ACC_PIECE, _jit, div, mul
+from ._numba_cache import inline
 
 # Strided kernels: any layout.  ``f`` and ``out`` are 1-D C-contiguous buffers spanning the
 # block's memory, ``fo``/``oo`` the buffer index of the block's first element and ``fs``/``os``
@@ -177,14 +178,14 @@ def _edge_strip(f, fo, fs, out, oo, os, shape, r0, r1, s, edges, e1, e2, fused):
         )
 
 
-@_jit
+@inline
 def _edge_ends(f, a, fi, fq, out, o, oi, oq, m, n, edges, e1, e2, fused):  # pragma: no cover
     """numpy's edge stencils at both ends of ``n`` lines (:func:`_edge_end`)."""
     for s in range(2):
         _edge_end(f, a, fi, fq, out, o, oi, oq, m, n, s, edges, e1, e2, fused)
 
 
-@_jit
+@inline
 def _edge_end(f, a, fi, fq, out, o, oi, oq, m, n, s, edges, e1, e2, fused):  # pragma: no cover
     """numpy's edge stencil (``_compiled._edge_planes``: the same operations and order) at
     end ``s`` (0 the first, 1 the last) of ``n`` lines of ``m`` points: line ``q`` starts at

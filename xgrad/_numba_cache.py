@@ -102,6 +102,15 @@ def jit(fn: Callable) -> Callable:
     return numba.njit(**_OPTIONS)(fn)
 
 
+def inline(fn: Callable) -> Callable:
+    """``numba.njit(inline="always")`` with xgrad's options: a helper the kernels call once
+    per row, inlined into each caller's IR.  A call between compiled functions passes every
+    array through numba's reference counting (atomic increments and decrements): a helper
+    that returned at once, called per row of 512 float64 (the edge elements of a strided
+    last-axis kernel), took the (15, 256, 512) kernel from 3.1 to 3.8 ms."""
+    return numba.njit(inline="always", **_OPTIONS)(fn)
+
+
 def vectorize(signatures: Sequence[str], python: Callable) -> Callable:
     """``numba.vectorize(signatures)(python)``, on the guarded cache where :data:`CACHE`:
     numba's own steps for a list of signatures, its dispatcher guarded before they compile."""
