@@ -243,9 +243,7 @@ def _laplacian(
         tan = _metric_line(operands[my], nd, m, f.dtype)
     if rx is not None:
         metric = _metric_line(operands[mx], nd, m, f.dtype)
-    if y2 is None or x2 is None or (ry is not None and y1 is None) or tan is None:
-        return False
-    if metric is None:
+    if any(a is None for a in (y2, x2, tan, metric)) or (ry is not None and y1 is None):
         return False
     P, Q = math.prod(f.shape[:-2]), f.shape[-1]
     f3, out3 = f.reshape(P, m, Q), out.reshape(P, m, Q)
