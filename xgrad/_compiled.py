@@ -226,20 +226,26 @@ def _edge_piece(fp, op, q0, q1, s, edges, e1, e2, fused, scale, p):  # pragma: n
         return
     m = fp.shape[0]
     r = 0 if s == 0 else m - 1
+    k = 0 if s == 0 else m - 1 - kind  # the stencil's first row
     ov = op[r, q0:q1]
-    if kind == 1:
-        r0, r1 = (r, r + 1) if s == 0 else (r - 1, r)
-        x0, x1 = fp[r0, q0:q1], fp[r1, q0:q1]
-        for q in range(q1 - q0):
-            ov[q] = div(x1[q] - x0[q], e1[s])
-    else:
-        k = 0 if s == 0 else m - 3
-        a, b, c = e2[s, 0], e2[s, 1], e2[s, 2]
-        x0, x1, x2 = fp[k, q0:q1], fp[k + 1, q0:q1], fp[k + 2, q0:q1]
-        for q in range(q1 - q0):
-            ov[q] = mul(a, x0[q], fused) + mul(b, x1[q], fused) + mul(c, x2[q], fused)
+    x0, x1 = fp[k, q0:q1], fp[k + 1, q0:q1]
+    x2 = fp[k + 2, q0:q1] if kind == 2 else x1
+    edge_row(ov, x0, x1, x2, kind, e1[s], e2[s, 0], e2[s, 1], e2[s, 2], fused)
     if scale is not None:
         _times_piece(ov, scale, p, r, q0)
+
+
+@inline
+def edge_row(ov, x0, x1, x2, kind, d, wa, wb, wc, fused):  # pragma: no cover - compiled
+    """numpy's edge stencil on rows: ``ov = (x1 - x0) / d`` (``kind`` 1; ``x2`` unused) or
+    ``wa x0 + wb x1 + wc x2`` (``kind`` 2), element by element (the one-element form on
+    flat buffers: ``_compiled_strided._edge_value``)."""
+    if kind == 1:
+        for q in range(ov.shape[0]):
+            ov[q] = div(x1[q] - x0[q], d)
+    else:
+        for q in range(ov.shape[0]):
+            ov[q] = mul(wa, x0[q], fused) + mul(wb, x1[q], fused) + mul(wc, x2[q], fused)
 
 
 @inline

@@ -13,7 +13,7 @@ and :func:`~xgrad._compiled.div`), so the same bits: guarded by
 
 from __future__ import annotations
 
-from ._compiled import ACC_PIECE, _jit, div, mul
+from ._compiled import ACC_PIECE, _jit, div, edge_row, mul
 from ._numba_cache import inline
 
 # Strided kernels: any layout.  ``f`` and ``out`` are 1-D C-contiguous buffers spanning the
@@ -189,7 +189,7 @@ def _line_ends(f, a, fi, out, o, oi, m, ends, fused):  # pragma: no cover - comp
 def _edge_value(f, k, fi, kind, d, wa, wb, wc, fused):  # pragma: no cover - compiled
     """numpy's edge stencil on the points ``k, k + fi (, k + 2 fi)`` of ``f``:
     ``(f[k + fi] - f[k]) / d`` (``kind`` 1) or ``wa f[k] + wb f[k + fi] + wc f[k + 2 fi]``
-    (``kind`` 2), the operations and order of ``_compiled._edge_planes``."""
+    (``kind`` 2): ``_compiled.edge_row`` on one element."""
     if kind == 1:
         return div(f[k + fi] - f[k], d)
     return mul(wa, f[k], fused) + mul(wb, f[k + fi], fused) + mul(wc, f[k + 2 * fi], fused)
@@ -224,15 +224,10 @@ def _edge_end(f, a, fi, fq, out, o, oi, oq, m, n, s, edges, e1, e2, fused):  # p
     t = o + (0 if s == 0 else m - 1) * oi
     k = a if s == 0 else a + (m - 1 - kind) * fi  # the stencil's first point
     d, wa, wb, wc = e1[s], e2[s, 0], e2[s, 1], e2[s, 2]
-    if fq == 1 and oq == 1 and kind == 1:
+    if fq == 1 and oq == 1:
         x0, x1, ov = f[k : k + n], f[k + fi : k + fi + n], out[t : t + n]
-        for q in range(n):
-            ov[q] = div(x1[q] - x0[q], d)
-    elif fq == 1 and oq == 1:
-        x0, x1, x2 = f[k : k + n], f[k + fi : k + fi + n], f[k + 2 * fi : k + 2 * fi + n]
-        ov = out[t : t + n]
-        for q in range(n):
-            ov[q] = mul(wa, x0[q], fused) + mul(wb, x1[q], fused) + mul(wc, x2[q], fused)
+        x2 = f[k + 2 * fi : k + 2 * fi + n] if kind == 2 else x1
+        edge_row(ov, x0, x1, x2, kind, d, wa, wb, wc, fused)
     else:
         for q in range(n):
             out[t + q * oq] = _edge_value(f, k + q * fq, fi, kind, d, wa, wb, wc, fused)
