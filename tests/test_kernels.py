@@ -106,7 +106,7 @@ def _layouts(dtype):
     wide = RNG.standard_normal((8, 21, 1100)).astype(dtype)
     return {
         "C": big[:9, :10, :11].copy(),
-        # axis 0 folds into rows of 7000 (> MIDDLE_PIECE): the middle kernels in 2 pieces
+        # axis 0 folds into long rows (7000): the middle kernels' rows and edge rows
         "C-long-rows": wide[:7, :7, :1000].copy(),
         "F": np.asfortranarray(big[:9, :10, :11]),
         # short rows along axis 0 in pieces of 2048 // 20 = 102 rows (8 * 62 = 4 * 102 + 88)
@@ -763,8 +763,8 @@ def _scales(shape, dtype):
 @pytest.mark.parametrize("accuracy,order", [(2, 1), (4, 1), (2, 2)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
 @pytest.mark.parametrize("spacing", ["uniform", "float64", "float32"])
-# (9, 3, 1500): axis 0 folds into rows of 4500, two pieces of 2250 (_compiled.MIDDLE_PIECE),
-# a scale along axis 2 compact enough for the kernels to take it
+# (9, 3, 1500): axis 0 folds into rows of 4500 with a scale along axis 2 compact enough for
+# the kernels to take it
 @pytest.mark.parametrize("shape", [(5, 40, 70), (40, 7, 8), (3, 300, 9), (9, 3, 1500)])
 def test_scale_in_the_pass_matches_scaling_after(
     shape, spacing, dtype, accuracy, order, assert_bitwise_equal
