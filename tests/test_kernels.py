@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -132,14 +134,21 @@ def _layouts(dtype):
 @pytest.mark.parametrize("accuracy", [2, 4])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
 @pytest.mark.parametrize("layout", list(_layouts(np.float64)))
-def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
+def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal, monkeypatch):
     """Every layout (views of bigger arrays, transposes, negative steps, broadcasts, 4-D,
     Fortran order) gives numpy.gradient's bits on both paths: alone per axis (the strided
     kernels and their edge rows) and all axes at once (the tiled driver), into outputs laid
     out as empty_output makes them.  Accuracy 4 has no numpy oracle: the NumPy path on a
     contiguous copy is the reference there."""
+    from xgrad import _compiled_strided
     from xgrad.blocks import empty_output
 
+    ran = []  # the dtypes the strided kernels ran on, in this test (layouts.py looks them up)
+    for name in ("uniform", "weighted"):
+        for where in ("middle", "last"):
+            kernel = getattr(_compiled_strided, f"{name}_strided_{where}")
+            spy = functools.partial(_spied, kernel, ran)
+            monkeypatch.setattr(_compiled_strided, f"{name}_strided_{where}", spy)
     f = _layouts(dtype)[layout]
     axes = tuple(range(f.ndim))
     coords = tuple(np.cumsum(RNG.random(s) + 0.5) for s in f.shape)
@@ -170,21 +179,17 @@ def test_layouts_match_numpy(layout, dtype, accuracy, assert_bitwise_equal):
     assert [(a.dtype, a.shape) for a in got] == [(e.dtype, e.shape) for e in want]
     # one flat comparison: the failure message's repr of every small array costs seconds
     assert_bitwise_equal(*(np.concatenate([a.ravel() for a in x]) for x in (got, want)))
-    # the strided kernels ran (not NumPy), except on the layouts whose dims permute into a
-    # C-contiguous (P, m, Q) view (layouts._as_3d_pair: the contiguous kernels take those)
-    if layout not in ("C", "C-long-rows", "F", "F-many-rows", "2-D transposed"):
-        from xgrad import _compiled_strided
+    # the strided kernels ran (not NumPy) on this dtype, except on the layouts whose dims
+    # permute into a C-contiguous (P, m, Q) view (layouts._as_3d_pair: the contiguous
+    # kernels take those)
+    if layout not in ("C", "C-long-rows", "F", "F-many-rows", "transposed", "2-D transposed"):
+        assert np.dtype(dtype) in ran
 
-        ran = (
-            _compiled_strided.weighted_strided_middle
-            if accuracy == 4
-            else _compiled_strided.uniform_strided_middle
-        )
-        ran = [
-            *ran.signatures,
-            *getattr(_compiled_strided, ran.__name__.replace("middle", "last")).signatures,
-        ]
-        assert any(str(np.dtype(dtype)) in str(sig) for sig in ran)
+
+def _spied(kernel, ran, f, *args):
+    """``kernel(f, *args)``, noting ``f``'s dtype in ``ran``."""
+    ran.append(f.dtype)
+    return kernel(f, *args)
 
 
 @pytest.mark.parametrize("accuracy,order", [(4, 1), (6, 1), (2, 2), (4, 2), (6, 2)])
@@ -232,15 +237,17 @@ def test_tiling_matches_numpy(monkeypatch, assert_bitwise_equal):
                 assert_bitwise_equal(a, e)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("accuracy", [2, 6])
-def test_tiled_copy_of_a_view_matches_numpy(accuracy, monkeypatch, assert_bitwise_equal):
-    """A strided view with several axes is copied dense tile by tile (blocks._copy_wanted):
-    tiles of one row, on 1 and 3 threads (margins copied by two threads), every edge order,
+def test_tiled_copy_of_a_view_matches_numpy(accuracy, order, monkeypatch, assert_bitwise_equal):
+    """A strided view with several axes is copied tile by tile into a scratch tile in its
+    own memory order (blocks._copy_wanted, blocks._scratch_like), the derivative along the
+    tiling axis read from the view: tiles of one row, on 1 and 3 threads, every edge order,
     keep the bits of numpy (accuracy 2) or of the same block contiguous (accuracy 6)."""
     from xgrad import blocks
 
     monkeypatch.setattr(blocks, "TILE_BYTES", 1)
-    big = RNG.standard_normal((30, 13, 24))
+    big = np.asarray(RNG.standard_normal((30, 13, 24)), order=order)
     f = big[2:27, 1:12, ::-2]  # (25, 11, 12): not dense in any order
     assert blocks._copy_wanted(f, (0, 1, 2), None)
     x0 = np.cumsum(RNG.random(f.shape[0]) + 0.1)

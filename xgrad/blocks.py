@@ -202,21 +202,14 @@ def block_gradients(
     tiles = [(r0, min(r0 + step, m)) for r0 in range(0, m, step)]
 
     # A strided view that is not dense in any order of its dims (a block of
-    # ``da.from_array(big)``, a slice) is copied into a dense block tile by tile, just before
-    # the tile's kernels, so the copy is read back from cache: with several derivatives (or a
-    # combination) one copy + the contiguous kernels beats the strided ones, modestly.
-    # Measured on the 32 (15, 256, 512) float64 blocks of ``da.from_array`` of a
-    # (60, 512, 2048) array, 3 axes, the two ways interleaved in one process (medians of 5,
-    # 2 quiet cores): threaded scheduler, strided kernels 0.742 s, copy + contiguous 0.667 s;
-    # sync scheduler 1.079 s and 0.949 s (the same values in contiguous blocks: ~0.71-0.81 s).
-    # The copy is most of what is left between a view and a contiguous block.  One derivative
-    # keeps the strided kernels: there a copy costs about what it saves (benchmarks/layouts.py,
-    # one block: view 7.9-9.9 ms, copy and contiguous kernels summed 8.6-16.7 ms).
+    # ``da.from_array(big)``, a slice) is copied tile by tile into a per-thread scratch tile
+    # just before the tile's kernels, which then read it from cache: with several derivatives
+    # (or a combination) one copy + the contiguous kernels beats the strided ones.  The
+    # derivative along the tiling axis reads the view itself (its rows beyond the tile are
+    # the neighbouring tiles'), so the copy holds exactly the tile.  (Until session 13 the
+    # copy was a whole dense block in fresh memory, one more page-faulted output per block.)
+    # One derivative keeps the strided kernels: there a copy costs about what it saves.
     copy = premultiply is None and _copy_wanted(f, axes, combine)
-    # rows of the copy a tile's kernels along the tiling axis read beyond the tile (edge
-    # stencils reach accuracy + order - 1 rows inwards from a global end)
-    margin = max((p.accuracy + 4 for k, p in zip(axes, plans) if k == t), default=0)
-    dense = empty_output(f, f.dtype) if copy else f
 
     # along the tiling axis the NaN fallback runs after all tiles: scale after it
     late = [k == t and plan.fallback is not None for k, plan in zip(axes, plans)]
@@ -225,23 +218,23 @@ def block_gradients(
 
     def run(group: Sequence[tuple[int, int]]) -> None:
         scratch: dict[int, Any] = {}  # per thread: tile-sized derivatives (outs[j] None)
-        # rows [.., copied) of `dense` are written (an empty block has no tiles)
-        copied = max(0, group[0][0] - margin) if group else 0
         for r0, r1 in group:
-            if copy and copied < min(m, r1 + margin):
-                rows = _index(nd, t, slice(copied, min(m, r1 + margin)))
-                np.copyto(dense[rows], f[rows])
-                copied = min(m, r1 + margin)
             sub = _index(nd, t, slice(r0, r1))
-            tile = dense[sub]
+            tile = f[sub]
+            if copy:  # into scratch: the group's first tile is its largest
+                if -2 not in scratch:
+                    scratch[-2] = _scratch_like(-2, tile)
+                dense = scratch[-2][_index(nd, t, slice(0, r1 - r0))]
+                np.copyto(dense, tile)
+                tile = dense
             if premultiply is not None:  # into scratch: the group's first tile is its largest
                 if -1 not in scratch:
                     scratch[-1] = kept_scratch(-1, tile.shape, f.dtype)
                 tile = scratch[-1][_index(nd, t, slice(0, r1 - r0))]
-                np.multiply(dense[sub], _tile_of(premultiply, nd, t, sub), out=tile)
+                np.multiply(f[sub], _tile_of(premultiply, nd, t, sub), out=tile)
             parts = []
             for n, (g, g_halos, g_outs) in enumerate(sources):
-                whole_g, tile_g = (dense, tile) if n == 0 else (g, g[sub])
+                whole_g, tile_g = (f, tile) if n == 0 else (g, g[sub])
                 for j, (k, plan, start, (before, after), out) in enumerate(
                     zip(axes, plans, starts, g_halos, g_outs)
                 ):
@@ -277,7 +270,6 @@ def block_gradients(
         size = -(-len(tiles) // threads)
         groups = [tiles[i : i + size] for i in range(0, len(tiles), size)]
         in_parallel(run, groups)
-    sources[0] = (dense, halos, outs)  # every row copied by now
     # nan="one-sided" along the tiling axis, once every row of the block exists
     for g, g_halos, g_outs in sources:
         for j, (k, plan, start, (before, after), out) in enumerate(
@@ -327,6 +319,15 @@ def kept_scratch(slot: int, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     if buf is None or buf.nbytes < nbytes:
         buf = buffers[slot] = np.empty(max(nbytes, 1), np.uint8)
     return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def _scratch_like(slot: int, tile: np.ndarray) -> np.ndarray:
+    """:func:`kept_scratch` for a dense copy of ``tile``, its dims in the memory order of
+    ``tile``'s (C for a C-ordered view, Fortran for a Fortran one): the copy and the kernels
+    then run along memory in both."""
+    order = sorted(range(tile.ndim), key=lambda k: -abs(tile.strides[k]))
+    buf = kept_scratch(slot, tuple(tile.shape[k] for k in order), tile.dtype)
+    return buf.transpose(tuple(np.argsort(order).tolist()))
 
 
 def _copy_wanted(f: Any, axes: Sequence[int], combine: Any) -> bool:
