@@ -31,5 +31,5 @@ def test_layouts_benchmark_runs(tmp_path: Path):
     assert table in out and headline in out
     assert "runs: 2" in table and "load average" in table and "(12, 12, 16)" in table
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 1 + 29  # the header, then every ratio, targets, peers and floors
+    assert len(rows) == 1 + 33  # the header, then every ratio, targets, peers and floors
     assert sum("<=" in r or ">=" in r for r in rows) == TARGETS
