@@ -83,6 +83,8 @@ def _as_3d_pair(f: np.ndarray, out: np.ndarray, axis: int) -> tuple[Any, Any]:
 def _dense(a: np.ndarray) -> bool:
     """Whether ``a`` fills its memory without gaps in some order of its dims (C, Fortran, a
     transpose of either; any stride signs)."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:  # the usual block: no sort (~3 us)
+        return True
     dims = sorted(((abs(st), n) for n, st in zip(a.shape, a.strides) if n != 1), reverse=True)
     if a.size == 0 or not dims:
         return True

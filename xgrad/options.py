@@ -72,6 +72,8 @@ def check_choice(option: str, value: Any, label: str | None = None) -> Any:
     ValueError: nan='skip' is not valid; choose one of ('propagate', 'one-sided'), e.g. `nan='one-sided'`
     """
     choices = CHOICES[option]
+    if type(value) in (int, str) and value in choices:  # the usual call: 2-3 us less per check
+        return value
     label = label or option
     numeric = isinstance(choices[0], int)
     if _is_array(value):
