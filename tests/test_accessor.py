@@ -204,6 +204,21 @@ def test_keep_attrs(keep_attrs):
     assert_unchanged(da, before)
 
 
+def test_result_keeps_the_input_coordinates_and_indexes():
+    """The result has the input's coordinates and indexes as they are (as xarray's own
+    differentiate and its arithmetic give them: no copied values, no rebuilt index) and a
+    variable of its own: attrs and encoding set on it leave the input untouched."""
+    da = field(COORDS["nonuniform"])
+    before = unchanged(da)
+    for out in (da.grad.along("x"), *da.grad.along("x", "y")):
+        xr.testing.assert_identical(out.coords.to_dataset(), da.coords.to_dataset())
+        assert set(out.xindexes) == set(da.xindexes)
+        assert all(out.xindexes[k] is da.xindexes[k] for k in da.xindexes)
+        out.attrs["note"] = "changed"
+        out.encoding["dtype"] = "int8"
+        assert_unchanged(da, before)
+
+
 def test_pint_quantified_input():
     pint_xarray = pytest.importorskip("pint_xarray")  # noqa: F841
     da = field(COORDS["nonuniform"], attrs={"units": "degC"}).pint.quantify()
