@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from .coords import coordinate_variables
 from .earth import Figure
@@ -129,11 +130,18 @@ def _attribute_name(value: Any) -> Hashable | None:
     return value.split(":")[0].split()[0]
 
 
+def _is_dataset(obj: Any) -> bool:
+    """Whether ``obj`` is an xarray Dataset.  Not ``hasattr(obj, "data_vars")``: on a
+    DataArray a missing attribute is looked for among its attrs and coordinates first
+    (xarray's ``__getattr__``), ~30 us a call."""
+    return isinstance(obj, xr.Dataset)
+
+
 def grid_mapping_names(obj: Any, dims: Any) -> list[Hashable]:
     """The grid-mapping variables named by ``obj`` (or its data variables having ``dims``)."""
     # a Dataset's variables as Variables (dims, attrs, encoding): ``ds.data_vars.values()``
     # builds a DataArray for each
-    dataset = hasattr(obj, "data_vars")
+    dataset = _is_dataset(obj)
     arrays = [obj.variables[k] for k in obj.data_vars] if dataset else [obj]
     names: list[Hashable] = []
     for a in arrays:
@@ -179,7 +187,7 @@ def find_grid_mapping(obj: Any, crs: Any, dims: Any) -> GridMapping | None:
                 )
         return mapping
     names = grid_mapping_names(obj, dims)
-    variables = obj.variables if hasattr(obj, "data_vars") else coordinate_variables(obj)
+    variables = obj.variables if _is_dataset(obj) else coordinate_variables(obj)
     if not names:
         # xarray drops ``encoding`` (where decode_coords="all" puts the attribute) in most
         # operations (astype, arithmetic); the grid-mapping coordinate itself stays: use it
