@@ -509,7 +509,8 @@ def headline_table(results: dict, info: dict) -> str:
     shape = "x".join(map(str, info["shape"]))
     lines = [
         f"Measured by `benchmarks/bench_gradient.py --write-docs` ({shape} float64, "
-        f"{info['bytes'] / MiB:.0f} MiB, dask chunks {tuple(info['chunks'])}, {info['cpus']} CPUs, "
+        f"{info['bytes'] / MiB:.0f} MiB, dask chunks {tuple(info['chunks'])}, {info['cpus']} CPUs "
+        f"({info.get('cpu', 'CPU not recorded')}), "
         f"median of {info['repeat']}; xgrad {info['xgrad_source']}). Ratios: time / copy of the "
         "same array (lower is better), speed-up = their time / xgrad's (higher is better).",
         "",
@@ -808,6 +809,7 @@ def main(argv: list[str] | None = None) -> int:
         "nchunks": d.x.npartitions,
         "repeat": args.repeat,
         "cpus": _docs.cpus(),
+        "cpu": _docs.cpu_model(),
         "machine": platform.machine(),
         "python": platform.python_version(),
         "versions": {
