@@ -61,12 +61,19 @@ def empty_output(f: Any, dtype: np.dtype) -> Any:
     nbytes = f.size * dtype.itemsize
     if type(f) is not np.ndarray or dtype.hasobject or nbytes < 2 * _HUGE_PAGE:
         return np.empty_like(f, dtype=dtype)
-    # outermost first; a stable sort keeps C order among equal strides (size-1 dims, broadcasts)
-    order = sorted(range(f.ndim), key=lambda k: -abs(f.strides[k]))
+    order, back = _memory_order(f)
     buf = np.empty(nbytes + _HUGE_PAGE, dtype=np.uint8)
     skip = -buf.ctypes.data % _HUGE_PAGE
     dense = buf[skip : skip + nbytes].view(dtype).reshape([f.shape[k] for k in order])
-    return dense.transpose(tuple(np.argsort(order).tolist()))
+    return dense.transpose(back)
+
+
+def _memory_order(a: np.ndarray) -> tuple[list[int], tuple[int, ...]]:
+    """``a``'s dims outermost first in memory (a stable sort keeps C order among equal
+    strides: size-1 dims, broadcasts), and the transpose that takes an array with its dims
+    in that order back to ``a``'s order."""
+    order = sorted(range(a.ndim), key=lambda k: -abs(a.strides[k]))
+    return order, tuple(np.argsort(order).tolist())
 
 
 def _tiling_axis(f: Any) -> int | None:
@@ -332,9 +339,8 @@ def _scratch_like(slot: int, tile: np.ndarray) -> np.ndarray:
     """:func:`kept_scratch` for a dense copy of ``tile``, its dims in the memory order of
     ``tile``'s (C for a C-ordered view, Fortran for a Fortran one): the copy and the kernels
     then run along memory in both."""
-    order = sorted(range(tile.ndim), key=lambda k: -abs(tile.strides[k]))
-    buf = kept_scratch(slot, tuple(tile.shape[k] for k in order), tile.dtype)
-    return buf.transpose(tuple(np.argsort(order).tolist()))
+    order, back = _memory_order(tile)
+    return kept_scratch(slot, tuple(tile.shape[k] for k in order), tile.dtype).transpose(back)
 
 
 def _copy_wanted(f: Any, axes: Sequence[int], combine: Any) -> bool:
