@@ -7,6 +7,7 @@ the subprocess test below compares the two modes from a legacy run.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import dask
 import dask.array as da
@@ -166,7 +168,9 @@ def test_command_line_with_array_expressions(tmp_path, suffix):
 
 def test_missing_dask_function_is_one_line_naming_the_mode(tmp_path, monkeypatch, capsys):
     """A dask function that array expressions lack, met while the write is built (were dask's
-    stub for ``store`` renamed, say): one line naming the mode and the way out, nothing written."""
+    stub for ``store`` renamed, say): one line naming the mode and the way out, nothing written,
+    and the temporary NetCDF file xarray opened closed (no "deallocating CachingFileManager"
+    warning when its manager goes: ``writing._close_cached``)."""
     from xgrad.cli import main
 
     def store(*args, **kwargs):  # not dask's stub by name, so the command does not replace it
@@ -177,7 +181,14 @@ def test_missing_dask_function_is_one_line_naming_the_mode(tmp_path, monkeypatch
     for suffix in (".nc", ".zarr"):
         out = tmp_path / f"out{suffix}"
         args = ["gradient", str(tmp_path / "in.nc"), str(out), "--along", "x", "--chunks", "y=4"]
-        assert main(args) == 1
+        with (
+            xr.set_options(warn_for_unclosed_files=True),
+            warnings.catch_warnings(record=True) as w,
+        ):
+            warnings.simplefilter("always")
+            assert main(args) == 1
+            gc.collect()
+        assert not [x for x in w if "CachingFileManager" in str(x.message)], w
         err = capsys.readouterr().err.splitlines()
         assert len(err) == 1
         assert re.fullmatch(

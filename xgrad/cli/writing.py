@@ -196,6 +196,7 @@ def write_dataset(
         # whichever later garbage collection finds it.  Close it now, before removing it.
         for store in _stores_in(delayed):
             store.close()
+        _close_cached(tmp)
         _remove(tmp)
         raise
     return path
@@ -240,6 +241,26 @@ def _dask_store() -> Iterator[None]:
             "array.query-planning in dask's config) and xarray's writer needs a function they "
             "lack; run without them: `DASK_ARRAY__QUERY_PLANNING=False xgrad gradient ...`"
         ) from err
+
+
+def _close_cached(path: Path) -> None:
+    """Close the files xarray's file cache holds open at ``path``.
+
+    A write that fails while it is built (``to_netcdf(compute=False)`` raising: a dask
+    function missing in the array-expression mode) has opened the output and returned no
+    Delayed to find the store by; xarray closes such a file only when its manager is garbage
+    collected, with a RuntimeWarning where ``warn_for_unclosed_files`` is set."""
+    try:
+        from xarray.backends.file_manager import FILE_CACHE
+    except ImportError:  # pragma: no cover - xarray moved it: garbage collection closes it
+        return
+    target = os.fspath(path)
+    for key in list(FILE_CACHE.keys()):
+        args = key[1] if len(key) > 1 and isinstance(key[1], tuple) else ()
+        if any(isinstance(a, str | os.PathLike) and os.fspath(a) == target for a in args):
+            cached = FILE_CACHE.pop(key, None)
+            if cached is not None:
+                cached.close()
 
 
 def _stores_in(delayed: Any) -> list:
