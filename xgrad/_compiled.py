@@ -142,7 +142,7 @@ def uniform_middle_axis(f, out, two_dx, i0, i1, edges, e1, e2, fused, scale):  #
             if scale is not None:
                 _times_piece(out[p, i], scale, p, i, 0)
         for s in range(2):
-            _edge_piece(f[p], out[p], 0, Q, s, edges, e1, e2, fused, scale, p)
+            _edge_piece(f[p], out[p], s, edges, e1, e2, fused, scale, p)
 
 
 @_jit
@@ -195,27 +195,24 @@ def _edge_planes(fp, op, edges, e1, e2, fused):  # pragma: no cover - compiled
     mirrored at the last end).  ``e1`` has numpy's working dtype of the division (complex for
     complex data: numpy divides by ``dx + 0j``), ``e2`` the real dtype of the weights.
     """
-    Q = fp.shape[1]
     for s in range(2):
-        _edge_piece(fp, op, 0, Q, s, edges, e1, e2, fused, None, 0)
+        _edge_piece(fp, op, s, edges, e1, e2, fused, None, 0)
 
 
 @inline
-def _edge_piece(fp, op, q0, q1, s, edges, e1, e2, fused, scale, p):  # pragma: no cover
-    """:func:`_edge_planes`' stencil at end ``s`` (0 first, 1 last row) of columns
-    ``q0 .. q1-1`` of the slab, times the scale's plane ``p`` there (None: as it is)."""
+def _edge_piece(fp, op, s, edges, e1, e2, fused, scale, p):  # pragma: no cover
+    """:func:`_edge_planes`' stencil at end ``s`` (0 first, 1 last row) of the slab, times
+    the scale's plane ``p`` there (None: as it is)."""
     kind = edges[s]
     if kind == 0:
         return
     m = fp.shape[0]
     r = 0 if s == 0 else m - 1
     k = 0 if s == 0 else m - 1 - kind  # the stencil's first row
-    ov = op[r, q0:q1]
-    x0, x1 = fp[k, q0:q1], fp[k + 1, q0:q1]
-    x2 = fp[k + 2, q0:q1] if kind == 2 else x1
-    edge_row(ov, x0, x1, x2, kind, e1[s], e2[s, 0], e2[s, 1], e2[s, 2], fused)
+    x2 = fp[k + 2] if kind == 2 else fp[k + 1]
+    edge_row(op[r], fp[k], fp[k + 1], x2, kind, e1[s], e2[s, 0], e2[s, 1], e2[s, 2], fused)
     if scale is not None:
-        _times_piece(ov, scale, p, r, q0)
+        _times_piece(op[r], scale, p, r, 0)
 
 
 @inline
@@ -300,7 +297,7 @@ def nonuniform_middle_axis(
             if scale is not None:
                 _times_piece(out[p, i], scale, p, i, 0)
         for s in range(2):
-            _edge_piece(f[p], out[p], 0, Q, s, edges, e1, e2, fused, scale, p)
+            _edge_piece(f[p], out[p], s, edges, e1, e2, fused, scale, p)
 
 
 @_jit
