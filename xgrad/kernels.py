@@ -180,7 +180,7 @@ def _numpy_ends(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, edges: 
         or len(edges) != 2
         or edges[0] != 0
         or edges[1] != m - 1
-        or compiled_wanted(64 * (f.size // m))
+        or _rows_compiled(f, m)
     ):
         return False
     nd, e = f.ndim, plan.edge_order
@@ -188,6 +188,13 @@ def _numpy_ends(f: Any, axis: int, plan: AxisPlan, start: int, out: Any, edges: 
         rows = [f[_index(nd, axis, j)] for j in range(k, k + e + 1)]
         out[_index(nd, axis, i)] = _edge_stencil(rows, scalars)
     return True
+
+
+def _rows_compiled(f: Any, m: int) -> bool:
+    """Whether the rows of block ``f`` (``m`` along the axis) go to the compiled row kernels:
+    where a row is large enough for them (:func:`_row_views`); small arrays skip building
+    their views and probing the dtypes."""
+    return m > 0 and compiled_wanted(64 * (f.size // m))
 
 
 def _edge_stencil(r: list, scalars: tuple) -> Any:
@@ -214,9 +221,7 @@ def _row(f: Any, axis: int, plan: AxisPlan, start: int, before: Any, after: Any,
         return src[_index(nd, axis, slice(jj, jj + 1) if keep else jj)]
 
     g = start + i
-    # the compiled row kernels, where a row is large enough for them (_row_views): small
-    # arrays skip building their views and probing the dtypes
-    fast = m > 0 and compiled_wanted(64 * (f.size // m))
+    fast = _rows_compiled(f, m)
     target = out[_index(nd, axis, slice(i, i + 1))] if fast else None
     if plan.weights is not None:
         terms = _row_terms(plan, g)
