@@ -388,6 +388,10 @@ def nc3(tmp_path, ds) -> Path:
             "one of the arguments --along --horizontal is required",
         ),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat", "--overwrite"], "OUTPUT is INPUT"),
+        (
+            lambda d, nc, nc3: [str(nc), str(d / ".zarr"), "--along", "lat"],
+            r"output '.*\.zarr' has no suffix; name it",
+        ),
     ],
 )
 def test_input_errors(make_args, match, tmp_path, nc, nc3, capsys, raise_on_compute):
@@ -400,6 +404,26 @@ def test_input_errors(make_args, match, tmp_path, nc, nc3, capsys, raise_on_comp
 
     assert re.search(match, _error_line(capsys))
     assert not (tmp_path / "o.zarr").exists() and _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_output_never_replaces_or_enters_the_input_store(tmp_path, capsys, overwrite):
+    # a Zarr group as INPUT: an OUTPUT that is its store would delete it under --overwrite, and
+    # an OUTPUT inside the INPUT store would write into the data being read
+    store = tmp_path / "store.zarr"
+    _dataset().to_zarr(store, mode="w", consolidated=False)
+    _dataset().to_zarr(store, group="sub", mode="w", consolidated=False)
+    before = sorted(str(p.relative_to(tmp_path)) for p in store.rglob("*"))
+    cases = [
+        ([str(store / "sub"), str(store)], "contains INPUT" if overwrite else "already exists"),
+        ([str(store), str(store / "sub" / "grad.zarr")], "lies inside INPUT"),
+        ([str(store), str(store / "grad.zarr")], "lies inside INPUT"),
+    ]
+    for paths, match in cases:
+        assert main(["gradient", *paths, "--along", "lat", *(["--overwrite"] * overwrite)]) == 2
+        assert match in _error_line(capsys)
+    assert sorted(str(p.relative_to(tmp_path)) for p in store.rglob("*")) == before
+    xr.testing.assert_identical(xr.open_zarr(store / "sub", consolidated=False).load(), _dataset())
 
 
 def _junk(d: Path) -> Path:
@@ -496,6 +520,24 @@ def test_demo(tmp_path, capsys):
     assert errors["dT_dlat.relative_error"] < 1e-3
     assert errors["dT_dlon.relative_error"] < 1e-3
     assert _leftovers(out) == []
+
+
+@pytest.mark.parametrize("name", ["field.zarr", "gradient.zarr", "gradient.png"])
+def test_demo_replaces_only_its_own_output(tmp_path, capsys, name):
+    out = tmp_path / "demo"
+    out.mkdir()
+    theirs = out / name
+    if name.endswith(".zarr"):
+        xr.Dataset({"precious": ("x", np.arange(5.0))}).to_zarr(theirs, consolidated=False)
+    else:
+        theirs.write_bytes(b"\x89PNG\r\n\x1a\n someone else's picture")
+    before = sorted((p.name, p.read_bytes() if p.is_file() else b"") for p in out.rglob("*"))
+    assert main(["demo", "--out", str(out)]) == 2
+    assert f"holds {name}, which the demo did not write" in _error_line(capsys)
+    # nothing written or replaced: the check comes before the demo writes anything
+    assert (
+        sorted((p.name, p.read_bytes() if p.is_file() else b"") for p in out.rglob("*")) == before
+    )
 
 
 @pytest.mark.parametrize("geometry", ["sphere", "cartesian"])

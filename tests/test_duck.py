@@ -9,6 +9,7 @@ from __future__ import annotations
 import dask.array as da
 import numpy as np
 import pytest
+import xarray as xr
 
 import xgrad
 from xgrad.engine import differentiate
@@ -231,3 +232,22 @@ def test_scales_on_duck_arrays(assert_bitwise_equal):
     for g, e in zip(got, expected):
         assert isinstance(g, StrictDuck)
         assert_bitwise_equal(g.data, e)
+
+
+@pytest.mark.parametrize("wrap", ["DataArray", "Variable"])
+@pytest.mark.parametrize("chunks", [None, {"x": 2}])
+def test_xarray_objects_are_their_data(wrap, chunks, assert_bitwise_equal):
+    # numpy.gradient takes a DataArray (it converts it to its values); so does the drop-in,
+    # differentiating the array it wraps: numpy's bits in memory, lazily for dask data.
+    values = np.arange(24.0).reshape(4, 6) ** 2
+    obj = xr.DataArray(values, dims=("y", "x"))
+    obj = obj.chunk(chunks) if chunks else obj
+    obj = obj.variable if wrap == "Variable" else obj
+    x = xr.DataArray(np.array([0.0, 1.0, 3.0, 4.0, 7.0, 8.5]), dims="x")  # a spacing too
+    actual = xgrad.gradient(obj, 2.0, x)
+    expected = np.gradient(values, 2.0, x)
+    for a, e in zip(actual, expected):
+        assert isinstance(a, da.Array if chunks else np.ndarray)
+        if chunks:
+            assert a.chunks == ((4,), (2, 2, 2))
+        assert_bitwise_equal(np.asarray(a), e)

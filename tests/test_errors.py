@@ -298,11 +298,45 @@ def test_nan_latitude_used_only_for_a_metric_factor(chunks, raise_on_compute):
     xr.testing.assert_identical(obj, before)
 
 
-@pytest.mark.parametrize("option", ["accuracy", "edge_order", "nan"])
+@pytest.mark.parametrize("option", ["accuracy", "nan"])
 def test_gradient_option_given_as_an_array_names_the_option(option):
-    value = {"accuracy": np.array([2, 4]), "edge_order": np.array([1]), "nan": np.array(["a"])}
+    value = {"accuracy": np.array([2, 4]), "nan": np.array(["a"])}
     with pytest.raises(TypeError, match=rf"{option}=array\(.*is not valid: it is an array"):
         xgrad.gradient(np.arange(10.0), **{option: value[option]})
+
+
+@pytest.mark.parametrize(
+    "edge_order",
+    [np.array(2), np.array([1]), np.array([[2]]), np.array(True), np.int8(2)],
+    ids=repr,
+)
+@pytest.mark.parametrize("chunks", [None, 2])
+def test_gradient_edge_order_as_a_one_element_array_is_its_number(edge_order, chunks):
+    # numpy compares edge_order with `== 1` and `> 2`: a one-element array works as its number
+    f = np.array([1.0, 4.0, 9.0, 16.0, 30.0, 31.0])
+    x = f if chunks is None else da.from_array(f, chunks=chunks)
+    actual = np.asarray(xgrad.gradient(x, edge_order=edge_order))
+    np.testing.assert_array_equal(actual, np.gradient(f, edge_order=edge_order))
+
+
+@pytest.mark.parametrize(
+    ("edge_order", "error", "match"),
+    [
+        (np.array([1, 2]), ValueError, r"edge_order=array\(\[1, 2\]\) is not valid: .*ambiguous"),
+        ("2", TypeError, r"edge_order='2' is not valid: it must be a number, one of \(1, 2\)"),
+        (None, TypeError, r"edge_order=None is not valid: it must be a number"),
+        (2 + 0j, TypeError, r"edge_order=\(2\+0j\) is not valid: it must be a number"),
+    ],
+    ids=repr,
+)
+def test_gradient_edge_order_of_another_type_raises_as_numpy(edge_order, error, match):
+    f = np.arange(10.0) ** 2
+    with pytest.raises(error) as numpy_raised:
+        np.gradient(f, edge_order=edge_order)
+    assert numpy_raised.type is error  # numpy's own type, so the drop-in's matches it
+    for x in (f, da.from_array(f, chunks=3)):
+        with pytest.raises(error, match=match):
+            xgrad.gradient(x, edge_order=edge_order)
 
 
 @pytest.mark.parametrize(
@@ -331,3 +365,23 @@ def test_pint_offset_units_give_delta_units():
     assert xgrad.gradient(q).units == np.gradient(q).units == ureg.Unit("delta_degC")
     x = ureg.Quantity(np.arange(6.0), "m")
     assert xgrad.gradient(q, x).units == ureg.Unit("delta_degC / m")
+
+
+@pytest.mark.parametrize("chunks", [None, 2])
+def test_masked_coordinate_with_masked_values_is_refused(chunks, assert_bitwise_equal):
+    # numpy.gradient differences the values under the mask (its interior rows here are -1, -1
+    # for the derivative 2x of x**2): not a derivative of anything, so the drop-in refuses.
+    f = np.array([0.0, 1.0, 4.0, 9.0, 16.0])
+    x = f if chunks is None else da.from_array(f, chunks=chunks)
+    coord = np.ma.masked_array([0.0, 1.0, 2.0, 3.0, 5.0], mask=[0, 1, 0, 0, 0])
+    before = coord.copy()
+    with pytest.raises(ValueError, match=r"spacing argument 0 is a masked array with 1 masked"):
+        xgrad.gradient(x, coord)
+    assert np.array_equal(coord.mask, before.mask) and np.array_equal(coord.data, before.data)
+    # nothing masked (netCDF4 gives coordinates as masked arrays): numpy's bits
+    unmasked = np.ma.masked_array(coord.data, mask=False)
+    for edge_order in (1, 2):
+        assert_bitwise_equal(
+            np.asarray(xgrad.gradient(x, unmasked, edge_order=edge_order)),
+            np.gradient(f, unmasked, edge_order=edge_order),
+        )

@@ -413,6 +413,14 @@ ERROR_ORDER_CASES = {
     ),
     "bool-axis0-before-short-axis1": (np.zeros((3, 1), bool), (), {}),
     "short-axis1-first-before-bool": (np.zeros((3, 1), bool), (), {"axis": (1, 0)}),
+    # numpy computes axis 0 (timedelta data over a complex spacing: TypeError) before it
+    # looks at axis 1's length
+    "dtype-axis0-before-short-axis1": (np.zeros((3, 1, 4), "M8[s]"), (1j,), {}),
+    "dtype-axis0-before-short-axis1-coordinate": (
+        np.zeros((3, 1), "m8[s]"),
+        (np.array([0, 1, 3], "M8[s]"), 1.0),
+        {},
+    ),
 }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "plain_array",
     "ticks_from_numbers",
     "time_as_numbers",
+    "xarray_data",
 ]
 
 
@@ -54,6 +55,21 @@ def check_engine(x: Any) -> None:
             "array, e.g. `dask.array.from_array(x, chunks=x.chunks)`, or load it yourself: "
             "`numpy.asarray(x)`"
         )
+
+
+def xarray_data(x: Any) -> Any:
+    """An xarray ``DataArray`` or ``Variable``: the array it wraps (numpy, dask, cupy, pint...);
+    anything else unchanged.
+
+    numpy.gradient converts these to their values; the wrapped array gives those values for
+    in-memory data and keeps dask data lazy (dask in, dask out) instead of loading it.
+    """
+    if type(x).__module__.startswith("xarray.") and hasattr(x, "dims"):
+        import xarray as xr
+
+        if isinstance(x, (xr.DataArray, xr.Variable)):
+            return x.data
+    return x
 
 
 def is_duck_array(x: Any) -> bool:

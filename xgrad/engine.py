@@ -128,27 +128,15 @@ def differentiate(
     # error is numpy's (tests/test_properties.py::test_first_error_wins_as_in_numpy).
     orders = orders or (1,) * len(axes)
     for k, seam, d, order in zip(axes, periodic, spacings, orders):
-        numpy_like = accuracy == 2 and order == 1 and not seam
-        need = points_needed(edge_order, accuracy, periodic=seam, order=order)
-        if f.shape[k] < need:
-            what = f"edge_order={edge_order}" if numpy_like else f"accuracy={accuracy}"
-            what += "" if order == 1 else " (second derivative)"
-            raise ValueError(
-                "Shape of array too small to calculate a numerical gradient, at least "
-                f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
-                f"element(s) and {what} needs {need}"
-            )
-        # numpy meets bad data only when it computes the first axis, and boolean data only
-        # where a stencil subtracts: uniform interior rows and first-order edges.
-        output_dtype(f.dtype)
-        if f.dtype.kind == "b" and numpy_like:
-            if edge_order == 1 or (np.ndim(d) == 0 and f.shape[k] > 2):
-                raise TypeError(
-                    "numpy boolean subtract, the `-` operator, is not supported: cannot "
-                    f"difference boolean data along axis {k}; convert it first, e.g. "
-                    "`f.astype(float)`"
-                )
-        plans.append(plan_axis(f.shape[k], d, edge_order, accuracy, seam, one_sided, order))
+        try:
+            plans.append(_plan_checked(f, k, seam, d, order, edge_order, accuracy, one_sided))
+        except Exception:
+            # numpy would have computed the axes before this one first: their dtype errors
+            # (timedelta data over a complex spacing...) come before this axis's
+            j = len(plans)
+            if j:
+                _probe_types(f, axes[:j], spacings[:j], plans, orders[:j], nan)
+            raise
     if not axes:
         return []  # numpy returns () without looking at the data
     otype = output_dtype(f.dtype)
@@ -191,6 +179,41 @@ def differentiate(
         outs = [empty_output(f, otype) for _ in axes]
         inmemory_gradients(f, axes, plans, outs, inside, premultiply=premultiply)
     return [r if s is None or i is not None else r * s for r, s, i in zip(outs, scales, inside)]
+
+
+def _plan_checked(
+    f: Any,
+    k: int,
+    seam: bool,
+    d: Any,
+    order: int,
+    edge_order: int,
+    accuracy: int,
+    one_sided: bool,
+) -> AxisPlan:
+    """:func:`plan_axis` for axis ``k`` of ``f`` after numpy's checks of that axis, in its
+    order: the length, then the data's dtype (boolean data only where a stencil subtracts)."""
+    numpy_like = accuracy == 2 and order == 1 and not seam
+    need = points_needed(edge_order, accuracy, periodic=seam, order=order)
+    if f.shape[k] < need:
+        what = f"edge_order={edge_order}" if numpy_like else f"accuracy={accuracy}"
+        what += "" if order == 1 else " (second derivative)"
+        raise ValueError(
+            "Shape of array too small to calculate a numerical gradient, at least "
+            f"(edge_order + 1) elements are required: axis {k} has {f.shape[k]} "
+            f"element(s) and {what} needs {need}"
+        )
+    # numpy meets bad data only when it computes the first axis, and boolean data only
+    # where a stencil subtracts: uniform interior rows and first-order edges.
+    output_dtype(f.dtype)
+    if f.dtype.kind == "b" and numpy_like:
+        if edge_order == 1 or (np.ndim(d) == 0 and f.shape[k] > 2):
+            raise TypeError(
+                "numpy boolean subtract, the `-` operator, is not supported: cannot "
+                f"difference boolean data along axis {k}; convert it first, e.g. "
+                "`f.astype(float)`"
+            )
+    return plan_axis(f.shape[k], d, edge_order, accuracy, seam, one_sided, order)
 
 
 def _combined(

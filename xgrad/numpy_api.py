@@ -18,6 +18,7 @@ from .arrays import (
     is_dask_array,
     is_duck_array,
     is_quantity,
+    xarray_data,
 )
 from .engine import differentiate
 from .stencils import spacing_from_varargs
@@ -67,7 +68,9 @@ def gradient(
     ----------
     f : array_like, dask.array.Array or duck array
         The data.  Integers give float64; float16/32/64 and complex are kept;
-        datetime64 gives timedelta64.
+        datetime64 gives timedelta64.  An xarray ``DataArray`` or ``Variable`` is
+        differentiated as the array it wraps: numpy's values for in-memory data, lazily for
+        dask data (for labelled results, coordinates as spacing, use ``.grad.along``).
     *varargs : scalar or 1-D array, optional
         Spacing as numpy: none (unit spacing), one scalar for every axis, or one scalar
         or 1-D coordinate array (numpy or dask) per differentiated axis.
@@ -119,9 +122,18 @@ def gradient(
     >>> xgrad.gradient(np.array([0.0, 1.0, np.nan, 3.0, 4.0]), nan="one-sided")
     array([ 1.,  1., nan,  1.,  1.])
     """
+    f, varargs = xarray_data(f), tuple(xarray_data(v) for v in varargs)
     if is_quantity(f) or any(is_quantity(v) for v in varargs):
         return _quantity_gradient(f, varargs, axis, edge_order, accuracy, nan)
     check_engine(f)
+    if isinstance(edge_order, np.ndarray):
+        # numpy compares it as a number where it has one element and cannot where it has more
+        if edge_order.size != 1:
+            raise ValueError(
+                f"edge_order={edge_order!r} is not valid: the truth value of an array with more "
+                "than one element is ambiguous; give one number, e.g. `edge_order=2`"
+            )
+        edge_order = edge_order.reshape(())[()]
     if edge_order is True or type(edge_order) is np.bool_ and edge_order:
         # numpy compares edge_order with `== 1` and `> 2` only: True is the number 1 there
         # (tests/test_properties.py::test_edge_order_spelled_differently). The accessor,

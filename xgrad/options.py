@@ -58,8 +58,9 @@ def _is_array(value: Any) -> bool:
 def check_choice(option: str, value: Any, label: str | None = None) -> Any:
     """``value`` if it is one of ``CHOICES[option]`` (integral numbers as Python ints).
 
-    TypeError for an array; ValueError for a value not in the list (bools included: True is
-    not the edge order 1). ``label`` names the value in messages
+    TypeError for an array, and for a value that is not a number where the choices are
+    numbers (``edge_order='2'``: numpy's type); ValueError for a value not in the list (bools
+    included: True is not the edge order 1).  A 0-d array counts as its value. ``label`` names the value in messages
     (``"boundary['x']"`` for a per-dimension entry).
 
     Examples
@@ -81,8 +82,16 @@ def check_choice(option: str, value: Any, label: str | None = None) -> Any:
             f"{label}={value!r} is not valid: it is an array of shape {np.shape(value)}; "
             f"choose one of {choices}, e.g. `{option}={choices[-1]!r}`"
         )
+    if isinstance(value, np.ndarray):  # 0-d: its number or string, as numpy compares it
+        value = value[()]
     boolean = isinstance(value, (bool, np.bool_))
-    if numeric and not boolean and isinstance(value, numbers.Real) and float(value).is_integer():
+    if numeric and not boolean and not isinstance(value, numbers.Real):
+        # numpy's `edge_order > 2` raises TypeError for a string, None or a complex number
+        raise TypeError(
+            f"{label}={value!r} is not valid: it must be a number, one of {choices}, "
+            f"e.g. `{option}={choices[-1]!r}`"
+        )
+    if numeric and not boolean and float(value).is_integer():
         value = int(value)
     if boolean or not isinstance(value, Hashable) or value not in choices:
         raise ValueError(

@@ -194,6 +194,8 @@ def spacing_from_varargs(
                 f"(spacing argument {i} has length {len(distances)}, axis {axes[i]} has "
                 f"length {shape[axes[i]]})"
             )
+        if isinstance(distances, np.ma.MaskedArray):
+            distances = _unmasked(distances, i)
         if np.issubdtype(distances.dtype, np.integer):
             # as numpy: avoid modular arithmetic in the differences
             distances = distances.astype(np.float64)
@@ -202,6 +204,22 @@ def spacing_from_varargs(
             diffx = diffx[0]  # constant spacing: numpy reduces it to a NumPy scalar
         dx[i] = diffx
     return dx
+
+
+def _unmasked(distances: np.ma.MaskedArray, i: int) -> np.ndarray:
+    """A masked coordinate's data, where nothing is masked (netCDF4 gives coordinates as
+    masked arrays): the same bits as numpy's masked arithmetic.  ValueError where something
+    is: numpy.gradient differences the values under the mask (whatever they are) and its
+    derivatives there are not derivatives of anything; xgrad refuses (docs/comparison.md)."""
+    masked = np.flatnonzero(np.ma.getmaskarray(distances))
+    if masked.size:
+        raise ValueError(
+            f"spacing argument {i} is a masked array with {masked.size} masked value(s) "
+            f"(first at index {masked[0]}): a coordinate needs every value; fill them first, "
+            "e.g. `x.filled(np.nan)` (a NaN coordinate gives NaN derivatives next to it, as "
+            "numpy does), or drop those points"
+        )
+    return np.ma.getdata(distances)
 
 
 def _materialize(distances: Any) -> Any:

@@ -39,6 +39,43 @@ T0, A, B, SPEED = 280.0, 30.0, 10.0, 30.0  # K, K, K, degrees of longitude per d
 RADIUS = MEAN_RADIUS  # the library's default sphere
 
 
+#: Marks the demo's own files: the field's ``title`` starts with it, the gradient's ``history``
+#: holds it, the PNG's ``Source`` text is it.  The demo replaces only files that carry it.
+SOURCE = "xgrad demo"
+
+
+def _check_own_output(out: Path) -> None:
+    """InputError where ``out`` holds a ``field.zarr``, ``gradient.zarr`` or ``gradient.png``
+    the demo did not write: it replaces its own earlier output, never a user's files."""
+    import zarr
+
+    def zarr_attr(path: Path, name: str) -> str:
+        try:
+            return str(zarr.open_group(str(path), mode="r").attrs.get(name, ""))
+        except Exception:  # not a Zarr group (a file, another directory, a damaged store)
+            return ""
+
+    def png_source(path: Path) -> bool:
+        # the Source text chunk the demo writes comes right after the PNG header
+        if not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            return f"Source\0{SOURCE}".encode() in f.read(4096)
+
+    owned = {
+        "field.zarr": lambda p: zarr_attr(p, "title").startswith(SOURCE),
+        "gradient.zarr": lambda p: SOURCE in zarr_attr(p, "history"),
+        "gradient.png": png_source,
+    }
+    for name, own in owned.items():
+        path = out / name
+        if os.path.lexists(path) and not own(path):
+            raise InputError(
+                f"--out {str(out)!r} holds {name}, which the demo did not write (it replaces only "
+                "its own earlier output); choose another --out, or move that file"
+            )
+
+
 def synthetic_field(ntime: int = 4, nlat: int = 180, nlon: int = 360) -> xr.Dataset:
     """The demo's temperature field, lazy (dask), CF-described; see the module docstring.
 
@@ -72,7 +109,7 @@ def synthetic_field(ntime: int = 4, nlat: int = 180, nlon: int = 360) -> xr.Data
             "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
             "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
         },
-        attrs={"title": "xgrad demo: synthetic global temperature with an analytic gradient"},
+        attrs={"title": f"{SOURCE}: synthetic global temperature with an analytic gradient"},
     )
 
 
@@ -102,7 +139,9 @@ def run_demo(
     Parameters
     ----------
     out_dir : str or path-like, default: "xgrad-demo-output"
-        Created if missing; the demo's own earlier files there are replaced, nothing else.
+        Created if missing; the demo's own earlier files there are replaced, nothing else: a
+        ``field.zarr``, ``gradient.zarr`` or ``gradient.png`` it did not write is an
+        InputError (exit status 2), before anything is written.
     quiet : bool, default: False
         Print nothing.
 
@@ -118,6 +157,7 @@ def run_demo(
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
+    _check_own_output(out)
     field = synthetic_field()
     sizes = " x ".join(f"{n} {d}" for d, n in field.sizes.items())
     say(f"xgrad demo: T = {T0:g} + {A:g} cos(lat) + {B:g} cos(lat)^2 sin(lon - {SPEED:g} t) K")
@@ -133,11 +173,11 @@ def run_demo(
         ["lat", "lon"],
         options={"geometry": geometry, "edge_order": 2},
         overwrite=True,
-        command="xgrad demo",
+        command=SOURCE,
     )
     results: dict[str, float] = {}
     with xr.open_zarr(path) as grad:
-        plot_dataarray(grad["dT_dlon"], out / "gradient.png")
+        plot_dataarray(grad["dT_dlon"], out / "gradient.png", metadata={"Source": SOURCE})
         exact = analytic_gradient(grad, geometry)
         say(
             f"  wrote {out / 'field.zarr'}, {out / 'gradient.zarr'} ({', '.join(names)}), "

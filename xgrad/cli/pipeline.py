@@ -150,6 +150,25 @@ def _add_history(ds: xr.Dataset, command: str) -> None:
     ds.attrs["history"] = f"{line}\n{old}" if old else line
 
 
+def _check_apart(in_path: Path, out_path: Path) -> None:
+    """InputError where writing OUTPUT would replace or write into INPUT: the same file (a
+    link to it included), a Zarr store that holds INPUT (a group of it), or a path inside the
+    INPUT store.  ``--overwrite`` replaces an earlier output, never the data being read."""
+    if out_path.exists() and in_path.samefile(out_path):
+        raise InputError("OUTPUT is INPUT; write the derivatives to a new file")
+    inside, output = in_path.resolve(), out_path.resolve()
+    if output in inside.parents:
+        raise InputError(
+            f"OUTPUT {str(out_path)!r} contains INPUT {str(in_path)!r}; writing it would replace "
+            "the data being read: write the derivatives to a new path"
+        )
+    if inside in output.parents:
+        raise InputError(
+            f"OUTPUT {str(out_path)!r} lies inside INPUT {str(in_path)!r}; write the "
+            "derivatives to a path outside it"
+        )
+
+
 def run_gradient(
     input: str | os.PathLike,
     output: str | os.PathLike,
@@ -204,9 +223,7 @@ def run_gradient(
     try:
         output_format(output)
         out_path = check_output_path(output, overwrite=overwrite)
-        in_path = Path(input).absolute()
-        if out_path.exists() and in_path.samefile(out_path):
-            raise InputError("OUTPUT is INPUT; write the derivatives to a new file")
+        _check_apart(Path(input), out_path)
         if plot is not None:
             from .plot import check_matplotlib
 

@@ -130,7 +130,9 @@ def _selection_text(da: xr.DataArray) -> str:
     return ", ".join(parts)
 
 
-def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
+def plot_dataarray(
+    da: xr.DataArray, path: str | os.PathLike, metadata: dict[str, str] | None = None
+) -> Path:
     """Draw ``da`` (first step of every dimension but the last two) to a PNG at ``path``.
 
     Two dimensions give a ``pcolormesh`` map with a colour bar (a diverging colour map centred
@@ -145,6 +147,8 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
         At least one dimension.
     path : str or path-like
         Where the PNG goes.
+    metadata : dict of str to str, optional
+        PNG text entries (matplotlib's ``savefig(metadata=...)``), e.g. ``{"Source": ...}``.
 
     Returns
     -------
@@ -154,7 +158,7 @@ def plot_dataarray(da: xr.DataArray, path: str | os.PathLike) -> Path:
     path = Path(path).absolute()
     tmp = path.with_name(f".{path.name}.xgrad-tmp-{os.getpid()}")
     try:
-        fig.savefig(tmp, format="png", dpi=100)
+        fig.savefig(tmp, format="png", dpi=100, metadata=metadata)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -51,9 +51,10 @@ def output_format(path: str | os.PathLike) -> str:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
+        # a name that is only a suffix ('.zarr') is a hidden file without one
+        found = f"has suffix {suffix!r}" if suffix else "has no suffix"
         raise InputError(
-            f"output {str(path)!r} has suffix {suffix!r}; name it '*.nc' for NetCDF or '*.zarr' "
-            "for Zarr"
+            f"output {str(path)!r} {found}; name it '*.nc' for NetCDF or '*.zarr' for Zarr"
         )
     return OUTPUT_SUFFIXES[suffix]
 
