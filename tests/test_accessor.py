@@ -450,3 +450,22 @@ def test_pint_coordinate_units_unknown_to_the_data_registry(monkeypatch):
 
 # Unknown chunk sizes (message and fix), every entry point:
 # test_laziness_graph.py::test_unknown_chunks_raise_valueerror
+
+
+def test_grid_attrs_only_on_derivatives_along_the_earth_grid():
+    # along("time", "lat"): the time derivative keeps the time's units and says nothing of a
+    # sphere; the latitude's records the geometry and radius
+    da = xr.DataArray(
+        np.arange(24.0).reshape(2, 3, 4),
+        dims=("time", "lat", "lon"),
+        coords={
+            "time": ("time", [0.0, 6.0], {"units": "h"}),
+            "lat": ("lat", [-10.0, 0.0, 10.0], {"units": "degrees_north"}),
+            "lon": ("lon", [0.0, 5.0, 10.0, 15.0], {"units": "degrees_east"}),
+        },
+        attrs={"units": "K"},
+    )
+    d_dt, d_dlat = da.grad.along("time", "lat")
+    assert d_dt.attrs["units"] == "K h-1"
+    assert "xgrad_geometry" not in d_dt.attrs and "xgrad_radius" not in d_dt.attrs
+    assert d_dlat.attrs["xgrad_geometry"] == "sphere" and d_dlat.attrs["xgrad_radius"] == 6371008.8

@@ -44,13 +44,17 @@ __all__ = ["frame", "frame_tiles", "positions", "product", "rotate", "scale"]
 MIN_POINTS_PER_THREAD = 1 << 16
 
 
+_HALF_PI = math.pi / 2  # 90 degrees / (180 / pi) and np.radians(90.0) are exactly this
+
+
 @_jit
 def _positions(lat, lon, per_lat, per_lon, out, start, stop):  # pragma: no cover - compiled
     # (rows, n) angles, (rows, 3, n) out; the rows [start, stop)
     for r in range(start, stop):
         for k in range(lat.shape[1]):
             phi, lam = lat[r, k] / per_lat, lon[r, k] / per_lon  # numpy's `lat / per_lat`
-            cos_lat = math.cos(phi)
+            # exactly 0 at a pole (cos(pi/2) is 6e-17): the pole's points coincide
+            cos_lat = 0.0 if abs(phi) == _HALF_PI else math.cos(phi)
             out[r, 0, k] = cos_lat * math.cos(lam)
             out[r, 1, k] = cos_lat * math.sin(lam)
             out[r, 2, k] = math.sin(phi)

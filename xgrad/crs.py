@@ -311,13 +311,24 @@ def projection_jacobian(
     m = earth.meridional_radius(phi) / earth.semi_major_axis
     n_cos = earth.prime_vertical_radius(phi) * np.cos(phi) / earth.semi_major_axis
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.stack(
-            [
-                np.stack([factors.dx_dlam / n_cos, factors.dx_dphi / m]),
-                np.stack([factors.dy_dlam / n_cos, factors.dy_dphi / m]),
-            ]
-        )
-    return lat, lon, a
+        return lat, lon, _jacobian(factors, phi, m, n_cos)
+
+
+def _jacobian(factors: Any, phi: np.ndarray, m: np.ndarray, n_cos: np.ndarray) -> np.ndarray:
+    """:func:`projection_jacobian`'s ``A`` from pyproj's factors and the radii of curvature."""
+    dx_deast, dy_deast = factors.dx_dlam / n_cos, factors.dy_dlam / n_cos
+    # PROJ takes its numerical derivatives 1e-5 rad away from a pole for points closer than
+    # that, where our N cos(phi) is not theirs (at the pole 6e-17 instead of 1e-5: a map scale
+    # factor 1e11 too large). There, its parallel scale k = hypot(dx_dlam, dy_dlam) / (N cos
+    # phi), computed with its own cos(phi), gives the ratio: the limit along the meridian.
+    near = np.abs(phi) > np.pi / 2 - 1e-4
+    if near.any():
+        k = factors.parallel_scale / np.hypot(factors.dx_dlam, factors.dy_dlam)
+        dx_deast = np.where(near, factors.dx_dlam * k, dx_deast)
+        dy_deast = np.where(near, factors.dy_dlam * k, dy_deast)
+    return np.stack(
+        [np.stack([dx_deast, factors.dx_dphi / m]), np.stack([dy_deast, factors.dy_dphi / m])]
+    )
 
 
 def earth_figure(radius: float | str | None, mapping: GridMapping | None) -> Figure:

@@ -173,8 +173,10 @@ class Figure:
     def positions(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Earth-centred positions ``(3,) + lat.shape`` of points at ``lat``/``lon`` (radians):
         unit vectors ``(cos lat cos lon, cos lat sin lon, sin lat)`` on a sphere (times the
-        radius by the caller), metres on an ellipsoid."""
-        cos_lat = np.cos(lat)
+        radius by the caller), metres on an ellipsoid.  ``cos lat`` is exactly 0 at a pole
+        (``np.cos(np.pi / 2)`` is 6e-17): the points of a grid's pole row coincide, so the
+        derivatives along that row are NaN as on a regular grid, not noise over 1e-10 m."""
+        cos_lat = np.where(np.abs(lat) == np.pi / 2, 0.0, np.cos(lat))
         # written into one (3, ...) array: no np.stack copy (a large grid's fixed cost)
         out = np.empty((3, *np.shape(cos_lat)), dtype=np.result_type(cos_lat, np.float64))
         np.multiply(cos_lat, np.cos(lon), out=out[0])

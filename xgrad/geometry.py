@@ -135,6 +135,11 @@ def latitude_values(name: Hashable, coord: Any, per_radian: float) -> np.ndarray
             f"({where}); the sphere's metric factors need a finite latitude at every point. " + fix
         )
     limit = 90.0 if per_radian != 1.0 else math.pi / 2
+    if np.dtype(getattr(coord, "dtype", np.float64)) == np.float32:
+        # float32(pi / 2) is 1.5707964 > pi / 2: a float32 pole is the pole
+        pole32 = np.abs(values) == float(np.float32(limit))
+        if pole32.any():
+            values = np.where(pole32, np.copysign(limit, values), values)
     bad = np.flatnonzero(np.abs(values.ravel()) > limit)
     if bad.size:
         i = np.unravel_index(int(bad[0]), values.shape) if values.ndim else ()

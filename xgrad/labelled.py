@@ -283,6 +283,7 @@ def derivatives(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, ...]:
             keep_attrs=bool(plan.options.keep_attrs),
             write_units=not quantified,
         )
-        attrs.update(plan.grid_attrs())
+        if spacing.role is not None:  # along the Earth grid: time or level keep their units
+            attrs.update(plan.grid_attrs())
         out.append(wrap(da, result, name=da.name, attrs=attrs, units=unit))
     return tuple(out)

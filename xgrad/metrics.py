@@ -191,7 +191,7 @@ def _projected(
     xx, yy = np.meshgrid(x, y)  # (y, x) layout
     mapping = grid.mapping
     override = options.radius is not None or mapping.figure is None
-    _, _, a = projection_jacobian(mapping, grid.figure if override else None, xx, yy)
+    lat, _, a = projection_jacobian(mapping, grid.figure if override else None, xx, yy)
     det = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         # columns of A^-1: Earth (east, north) metres per projected metre along x and along y
@@ -206,14 +206,20 @@ def _projected(
     if not frame:
         return GridMetric(scales=scales)
     dims = (grid.y, grid.x)
+    # east and north do not exist at a pole (the grid lines through it do: scales are finite)
+    pole = np.abs(lat) == 90.0
+
+    def turned(value: np.ndarray) -> xr.DataArray:
+        return _field(np.where(pole, np.nan, value), dims)
+
     to_earth = {
         "east": {
-            grid.x: _field(a[0, 0] * length[grid.x], dims),
-            grid.y: _field(a[1, 0] * length[grid.y], dims),
+            grid.x: turned(a[0, 0] * length[grid.x]),
+            grid.y: turned(a[1, 0] * length[grid.y]),
         },
         "north": {
-            grid.x: _field(a[0, 1] * length[grid.x], dims),
-            grid.y: _field(a[1, 1] * length[grid.y], dims),
+            grid.x: turned(a[0, 1] * length[grid.x]),
+            grid.y: turned(a[1, 1] * length[grid.y]),
         },
     }
     return GridMetric(scales=scales, to_earth=to_earth)

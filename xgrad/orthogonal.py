@@ -218,9 +218,28 @@ def flux(ds: xr.Dataset, plan: Plan, operator: str, u: tuple, v: tuple) -> Any:
     # d(hy u)/dx / (hx hy) = D_x(u / sy) * sy, D_x including 1/hx in the pass
     if operator == "curl":
         first = derivative_arrays(vdata / sy, da, [spx], plan)[0] * sy
-        return first - derivative_arrays(udata / sx, da, [spy], plan)[0] * sx
+        curl = first - derivative_arrays(udata / sx, da, [spy], plan)[0] * sx
+        if grid.kind != "curvilinear":  # a map's or rotated sphere's (x, y): right-handed
+            return curl
+        turn = _on(_grid_field(ds, plan, _handedness(ds, plan)), da, udata, "the orientation")
+        return curl * turn
     first = derivative_arrays(udata / sy, da, [spx], plan)[0] * sy
     return first + derivative_arrays(vdata / sx, da, [spy], plan)[0] * sx
+
+
+def _handedness(obj: Any, plan: Plan) -> np.ndarray:
+    """+1 where a curvilinear grid's directions (x, y) turn counter-clockwise seen from above
+    (``(X_x x X_y) . P > 0``), -1 where they turn clockwise (rows running north to south); NaN
+    where they are degenerate (a pole row).
+
+    The orthogonal-grid curl is the vertical component on the grid's own frame, ``(e_x x e_y)
+    . curl V``: times this it is the upward one, the relative vorticity, on either kind of
+    grid (the components being along the grid's directions, as documented).
+    """
+    surface = _surface(obj, plan, true_frame=False)
+    with np.errstate(invalid="ignore"):
+        up = np.einsum("k...,k...->...", surface["P"], np.cross(surface["x"], surface["y"], axis=0))
+        return np.where(up == 0, np.nan, np.sign(up))
 
 
 def _surface(obj: Any, plan: Plan, *, true_frame: bool) -> dict:
@@ -312,15 +331,19 @@ def laplacian(da: xr.DataArray, data: Any, plan: Plan) -> Any:
     tangent = {"x": px, "y": surface["y"]}
     second = {"xx": pxx, "yy": pyy, "xy": pxy}
     weights = {"xx": g["xx"], "yy": g["yy"], "xy": 2 * g["xy"]}  # g^ab summed over a, b
-    # w^c = g^ab g^cd (X_d . X_ab): the first-derivative (Christoffel) terms
-    project = {
-        d: sum(weights[ab] * np.einsum("k...,k...->...", tangent[d], second[ab]) for ab in second)
-        for d in ("x", "y")
-    }
-    w = {
-        "x": g["xx"] * project["x"] + g["xy"] * project["y"],
-        "y": g["xy"] * project["x"] + g["yy"] * project["y"],
-    }
+    # w^c = g^ab g^cd (X_d . X_ab): the first-derivative (Christoffel) terms; NaN where the
+    # metric is (a pole row, whose points coincide), without numpy's warning
+    with np.errstate(invalid="ignore"):
+        project = {
+            d: sum(
+                weights[ab] * np.einsum("k...,k...->...", tangent[d], second[ab]) for ab in second
+            )
+            for d in ("x", "y")
+        }
+        w = {
+            "x": g["xx"] * project["x"] + g["xy"] * project["y"],
+            "y": g["xy"] * project["x"] + g["yy"] * project["y"],
+        }
     r2 = plan.figure.semi_major_axis**2
     orthogonal = grid.kind == "rotated_pole"  # exactly orthogonal: no mixed term
     dtype = output_dtype(data.dtype)
