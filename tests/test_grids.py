@@ -112,6 +112,35 @@ def test_rotated_longitude_marked_degrees_east_uses_the_rotated_latitude():
         bare.grad.along("rlon")
 
 
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        ({"units": "degrees_north", "axis": "Y"}, {"units": "degrees_east", "axis": "X"}),
+        ({"units": "degrees", "axis": "Y"}, {"units": "degrees", "axis": "X"}),
+        ({"units": "degrees_north"}, {"units": "degrees_east"}),
+    ],
+    ids=["cf-units-and-axis", "degrees-and-axis", "cf-units"],
+)
+def test_rotated_grid_recognised_by_its_grid_mapping_alone(attrs, assert_bitwise_equal):
+    """No standard_name grid_latitude/grid_longitude: the rotated grid mapping with angle
+    coordinates (axis Y/X or CF units) is a rotated-pole grid for both dims, the rotated
+    longitude's metric included (it asked for standard_name 'grid_latitude' before)."""
+    grid = rotated(11)
+    lat_attrs, lon_attrs = attrs
+    da = grid.da.assign_coords(
+        rlat=xr.Variable("rlat", grid.da.rlat.values, lat_attrs),
+        rlon=xr.Variable("rlon", grid.da.rlon.values, lon_attrs),
+    )
+    for dims in (("rlat", "rlon"), ("rlon",), ("rlat",)):
+        out = da.grad.along(*dims)
+        expected = grid.da.grad.along(*dims)
+        for o, e in zip(*(r if isinstance(r, tuple) else (r,) for r in (out, expected))):
+            assert o.attrs["xgrad_geometry"] == "rotated_pole"
+            assert_bitwise_equal(o.values, e.values)
+    for o, e in zip(da.grad.horizontal(), grid.da.grad.horizontal()):
+        assert_bitwise_equal(o.values, e.values)
+
+
 def test_rotated_coordinate_without_angle_units_is_named():
     """A grid_longitude in metres cannot be a rotated longitude: the error names it."""
     grid = rotated(11)

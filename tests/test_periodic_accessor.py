@@ -60,6 +60,20 @@ def test_auto_detection_recorded(lon, expected):
     assert out.attrs["xgrad_boundary"] == expected
 
 
+def test_auto_is_edge_with_too_few_points_for_a_seam(assert_bitwise_equal):
+    # 0, 180 covers one period, but a seam needs 3 points: "auto" gives the edges (it did pick
+    # periodic, then refused it)
+    da = ring(np.array([0.0, 180.0]))
+    out = da.grad.along("lon")
+    assert out.attrs["xgrad_boundary"] == "edge"
+    assert_bitwise_equal(out.values, da.grad.along("lon", boundary="edge").values)
+    with pytest.raises(ValueError, match="boundary='periodic' along 'lon' needs at least 3"):
+        da.grad.along("lon", boundary="periodic")
+    # 4 points at accuracy 4: too few for a seam (5) and for the edges (5): the points' error
+    with pytest.raises(ValueError, match="dimension 'lon' has 4 point.* accuracy=4 needs at least"):
+        ring(np.arange(4) * 90.0).grad.along("lon", accuracy=4)
+
+
 def test_auto_is_only_for_a_cf_longitude():
     x = np.arange(0.0, 360.0, 1.0)
     for units in (None, "degrees", "m"):

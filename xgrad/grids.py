@@ -113,11 +113,19 @@ class _Dim:
     per_unit: float = 1.0  # coordinate units per radian (angles) or metres per unit (lengths)
 
 
-def _rotated_axis(coord: Any) -> str | None:
+def _rotated_axis(coord: Any, mapping: GridMapping | None) -> str | None:
+    """``"latitude"``/``"longitude"`` for a rotated-pole grid's coordinate: ``standard_name``
+    ``grid_latitude``/``grid_longitude``, or, with a rotated grid mapping, an angle coordinate
+    with ``axis`` Y/X or CF latitude/longitude units; None for anything else."""
     standard = coord.attrs.get("standard_name")
     if standard in ("grid_latitude", "grid_longitude"):
         return "latitude" if standard == "grid_latitude" else "longitude"
-    return None
+    if mapping is None or mapping.name != ROTATED:
+        return None
+    axis = str(coord.attrs.get("axis", "")).upper()
+    if axis in ("X", "Y") and unit_name(coord) in _ANGLE:
+        return "longitude" if axis == "X" else "latitude"
+    return cf_role(coord)[0]
 
 
 def _angle_per_radian(name: Hashable, coord: Any, what: str) -> float:
@@ -140,14 +148,7 @@ def _classify(
     coord = variables[s.name] if s.kind == "numeric" else None
     kind_of_mapping = None if mapping is None else mapping.name
     if coord is not None:
-        rotated = _rotated_axis(coord)
-        if rotated is None and kind_of_mapping == ROTATED:
-            axis = str(coord.attrs.get("axis", "")).upper()
-            role = cf_role(coord)[0]
-            if axis in ("X", "Y") and unit_name(coord) in _ANGLE:
-                rotated = "longitude" if axis == "X" else "latitude"
-            elif role is not None:
-                rotated = role
+        rotated = _rotated_axis(coord, mapping)
         if rotated is not None:
             return _Dim(
                 "rotated_pole", rotated, _angle_per_radian(s.name, coord, f"grid_{rotated}")
@@ -196,18 +197,19 @@ def _sphere_spacing(obj: Any, s: Spacing, d: _Dim) -> Spacing:
     return dataclasses.replace(s, role=d.role, per_radian=d.per_unit, units="m")
 
 
-def _rotated_latitude(obj: Any, along: Hashable) -> Hashable:
+def _rotated_latitude(obj: Any, along: Hashable, mapping: GridMapping | None) -> Hashable:
     found = [
         k
         for k, c in coordinate_variables(obj).items()
-        if c.ndim == 1 and k in obj.dims and _rotated_axis(c) == "latitude"
+        if c.ndim == 1 and k in obj.dims and _rotated_axis(c, mapping) == "latitude"
     ]
     if len(found) != 1:
         what = "no" if not found else f"several ({tuple(found)!r})"
         raise ValueError(
             f"the derivative along rotated longitude {along!r} is divided by R cos(rotated "
             f"latitude), but there is {what} 1-D coordinate with standard_name "
-            "'grid_latitude'; mark the rotated latitude, e.g. "
+            "'grid_latitude' (or, with the rotated grid mapping, axis 'Y' and angle units); "
+            "mark the rotated latitude, e.g. "
             "`da['rlat'].attrs['standard_name'] = 'grid_latitude'`"
         )
     return found[0]
@@ -278,7 +280,7 @@ def plan_grid(
             if d.role == "latitude":
                 check_latitude(s.name, coordinate_variables(obj)[s.name], d.per_unit)
             else:
-                _rotated_latitude(obj, s.name)
+                _rotated_latitude(obj, s.name, mapping)
             out.append(dataclasses.replace(s, role=d.role, per_radian=d.per_unit, units="m"))
         else:
             out.append(dataclasses.replace(s, role="grid", per_radian=d.per_unit, units="m"))
@@ -331,8 +333,8 @@ def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
         if lat is None:
             lat = next((k for k, c in variables.items() if cf_role(c)[0] == "latitude"), None)
     elif kind == "rotated_pole":
-        x = x or _other_dim(obj, "longitude")
-        y = y or _other_dim(obj, "latitude")
+        x = x or _other_dim(obj, "longitude", mapping)
+        y = y or _other_dim(obj, "latitude", mapping)
         lat, lon = y, x
     else:
         x = x or _projection_dim(obj, "projection_x_coordinate", dims)
@@ -342,12 +344,12 @@ def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
     )
 
 
-def _other_dim(obj: Any, axis: str) -> Hashable | None:
+def _other_dim(obj: Any, axis: str, mapping: GridMapping | None) -> Hashable | None:
     return next(
         (
             k
             for k, c in coordinate_variables(obj).items()
-            if k in obj.dims and _rotated_axis(c) == axis
+            if k in obj.dims and _rotated_axis(c, mapping) == axis
         ),
         None,
     )

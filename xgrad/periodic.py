@@ -137,7 +137,11 @@ def plan_boundaries(
                 f"coordinate {s.name!r} ({s.units or 'no units'}); give it: "
                 f"`period={{{s.dim!r}: ...}}`"
             )
-        if choice == "auto" and not _covers_one_period(obj, s, value):
+        if choice == "auto" and (
+            # too few points for a seam at this accuracy: the edge stencils, not an error
+            s.size < points_needed(1, accuracy, periodic=True)
+            or not _covers_one_period(obj, s, value)
+        ):
             out.append(s)
             continue
         _check_seam(s, value, accuracy)
