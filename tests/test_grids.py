@@ -844,3 +844,34 @@ def test_kept_metric_copies_the_values_it_compares():
     kept[0, 0] = -0.0
     assert metric_cache.find(key) is None
     metric_cache.clear_metrics()
+
+
+def test_projection_coordinates_in_radians_are_converted_not_relabelled():
+    # GOES-R ABI fixed grid: scan angles in rad under projection_x/y_coordinate; relabelling
+    # them 'm' (what the error used to suggest) gives d/dnorth 4e7 times too large
+    pytest.importorskip("pyproj")
+    mapping = {
+        "grid_mapping_name": "geostationary",
+        "perspective_point_height": 35786023.0,
+        "longitude_of_projection_origin": -75.0,
+        "sweep_angle_axis": "x",
+        "semi_major_axis": 6378137.0,
+        "semi_minor_axis": 6356752.31414,
+    }
+    angles = np.linspace(0.05, 0.07, 11)
+    da = xr.DataArray(
+        np.zeros((11, 11)),
+        dims=("y", "x"),
+        coords={
+            "x": ("x", angles, {"standard_name": "projection_x_coordinate", "units": "rad"}),
+            "y": ("y", angles, {"standard_name": "projection_y_coordinate", "units": "rad"}),
+            "crs": ((), 0, mapping),
+        },
+        attrs={"grid_mapping": "crs"},
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"projection coordinate '.' is an angle \('rad'.*perspective_point_height.*"
+        r"relabelling the units alone gives wrong numbers",
+    ):
+        da.grad.horizontal()

@@ -164,6 +164,16 @@ def _classify(
         if projected and projection:
             units = unit_name(coord)
             if units not in LENGTH_UNITS:
+                if units in _RADIANS:
+                    # relabelling an angle as metres would be silently wrong by the factor
+                    # the projection puts between them (a geostationary scan angle: its height)
+                    raise ValueError(
+                        f"projection coordinate {s.name!r} is an angle ({units!r}, e.g. a "
+                        "geostationary scan angle); the grid mapping needs metres: convert the "
+                        "values, e.g. `da.assign_coords("
+                        f"{s.name}=da[{s.name!r}] * crs.attrs['perspective_point_height'])` "
+                        "with units 'm' (relabelling the units alone gives wrong numbers)"
+                    )
                 raise ValueError(
                     f"projection coordinate {s.name!r} has units {units!r}; the grid mapping "
                     f"needs a length: one of {sorted(set(LENGTH_UNITS))}, e.g. "

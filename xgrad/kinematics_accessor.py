@@ -51,7 +51,8 @@ class KinematicsMethods(GradAccessor):
         components are grid-relative and the frame is the rotated sphere's. On projected and
         curvilinear grids the orthogonal-grid formulas with the grid's scale factors, x and y
         along the grid lines (ValueError where the grid lines depart from a right angle by more
-        than :data:`xgrad.orthogonal.MAX_SKEW_DEGREES`). In cartesian geometry the plain
+        than :data:`xgrad.orthogonal.MAX_SKEW_DEGREES`, projected ones by more than
+        :data:`xgrad.orthogonal.MAX_PROJECTED_SKEW_DEGREES`). In cartesian geometry the plain
         derivatives, x the first key. Each component is differentiated along both dims in one
         pass (see :mod:`xgrad.kinematics` and ``docs/guide/kinematics.md``).
 

@@ -47,6 +47,7 @@ from .periodic import axis_spacing
 from .stencils import points_needed
 
 __all__ = [
+    "MAX_PROJECTED_SKEW_DEGREES",
     "MAX_SKEW_DEGREES",
     "Skew",
     "check_grid_components",
@@ -69,6 +70,14 @@ __all__ = [
 #: 0.51 degree on the coarsest test grid (a global ORCA-like 20 x 11, 18 degrees per cell), 0.05
 #: on a 32 x 17 one, 1e-8 on the projected ones (tests/test_orthogonality.py).
 MAX_SKEW_DEGREES = 1.0
+
+#: The same for a projected grid, whose skew pyproj gives exactly (1e-8 degree on conformal and
+#: cylindrical projections): its grid lines must be orthogonal. A non-conformal projection's
+#: skew (equal-area, sinusoidal, orthographic) varies across the grid, and the orthogonal-grid
+#: formulas then err by about ``U |grad delta|``, whatever the skew's size: 1.6 % of the
+#: vorticity of a solid-body rotation on a 400 km Albers grid whose skew is 0.04 degree, 50 % on
+#: a sinusoidal one of 0.36 degree (an audit, session 14). Refused, with what holds on any grid.
+MAX_PROJECTED_SKEW_DEGREES = 1e-5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,19 +154,32 @@ def require_orthogonal(obj: Any, plan: Plan, operator: str) -> None:
     if "skew" not in plan.cache:
         plan.cache["skew"] = grid_skew(obj, grid, plan.spacings, plan.options)
     skew = plan.cache["skew"]
-    if skew is None or skew.degrees <= MAX_SKEW_DEGREES:
+    projected = grid.kind == "projected"
+    tolerance = MAX_PROJECTED_SKEW_DEGREES if projected else MAX_SKEW_DEGREES
+    if skew is None or skew.degrees <= tolerance:
         return
     j, i = skew.index
+    why = (
+        "; a projected grid must be orthogonal, as conformal and cylindrical projections are: "
+        "this projection's skew varies across the grid, which the formulas cannot absorb"
+        if projected
+        else ""
+    )
     raise ValueError(
         f"{operator} on this {grid.kind} grid (dims {grid.dims!r}) uses orthogonal-grid "
         f"formulas, but its grid lines cross {skew.degrees:.3g} degrees away from a right angle "
-        f"at {grid.y}={j}, {grid.x}={i} (the tolerance is {MAX_SKEW_DEGREES} degree); the "
+        f"at {grid.y}={j}, {grid.x}={i} (the tolerance is {tolerance} degree{why}); the "
         "result would be silently wrong. Use what holds on any grid: Earth-relative components "
         "`{'east': 'u', 'north': 'v'}` for divergence and curl, grid-relative derivatives "
         f"`.grad.along({grid.y!r}, {grid.x!r})`, or `.grad.horizontal()`; or regrid to an "
-        "orthogonal grid. (On model output a large skew over land often means filled-in "
-        "coordinates, e.g. NEMO's eliminated land processors: take the coordinates from the "
-        "mesh file, mesh_mask.nc)"
+        "orthogonal grid."
+        + (
+            ""
+            if projected
+            else " (On model output a large skew over land often means filled-in coordinates, "
+            "e.g. NEMO's eliminated land processors: take the coordinates from the mesh file, "
+            "mesh_mask.nc)"
+        )
     )
 
 
