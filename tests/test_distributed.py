@@ -15,6 +15,7 @@ import os
 import signal
 import time
 
+import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
@@ -146,6 +147,44 @@ def test_graph_size_with_coordinates_grows_with_the_axis_not_the_data():
     plain, _ = _graph_bytes((n, n), 800, 0.5)
     assert nbytes - plain < 8 * sum(c.nbytes for c in coords)
     assert nbytes < n * n * 8 / 1000  # data is 328 MB; the graph a few hundred kB
+
+
+@pytest.mark.parametrize("method", ["along", "laplacian"])
+def test_graph_holds_a_2d_metric_once_not_per_time_chunk(method):
+    # A curvilinear grid's metric factors are (y, x) fields: each distinct block part is one
+    # graph key that the kernel tasks name, so time chunks add no metric bytes (an audit found
+    # every task carrying its own copy: a 154 MB graph for 38 MB of data at 40 time chunks).
+    import cloudpickle
+
+    ny, nx = 120, 160
+    j, i = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    coords = {
+        "nav_lat": (
+            ("y", "x"),
+            -60 + 120 * j / ny + 5 * np.sin(i / 50),
+            {"units": "degrees_north"},
+        ),
+        "nav_lon": (
+            ("y", "x"),
+            -150 + 300 * i / nx + 3 * np.cos(j / 40),
+            {"units": "degrees_east"},
+        ),
+    }
+
+    def graph_bytes(ntime: int) -> int:
+        data = da.zeros((ntime, ny, nx), chunks=(1, ny // 2, nx), dtype="f4")
+        T = xr.DataArray(data, dims=("time", "y", "x"), coords=coords, attrs={"units": "K"})
+        out = getattr(T.grad, method)("y", "x")
+        graph = {}
+        for o in out if isinstance(out, tuple) else (out,):
+            graph.update(dict(o.data.__dask_graph__()))
+        return len(cloudpickle.dumps(graph))
+
+    metric = ny * nx * 8  # one float64 field over the grid
+    few, many = graph_bytes(4), graph_bytes(40)
+    # 36 more time chunks (72 blocks): their tasks, a few kB each, no metric field each
+    assert (many - few) / 72 < metric / 20
+    assert few < 8 * metric  # the metric fields once (a few of them), not per chunk
 
 
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
