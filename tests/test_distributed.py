@@ -15,7 +15,6 @@ import os
 import signal
 import time
 
-import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
