@@ -92,3 +92,35 @@ def test_unknown_chunked_arrays_are_refused_by_type():
         name = f"{type(array).__module__}.{type(array).__qualname__}"
         with pytest.raises(TypeError, match=rf"chunked array of type {name}.*from_array"):
             xgrad.gradient(array)
+
+
+def test_cubed_vector_operators_stay_lazy(no_compute, assert_bitwise_equal):
+    # divergence and curl on the sphere multiplied the cubed derivatives by numpy cos/sec
+    # weights, and `cubed * ndarray` is numpy computing the cubed array whole (an audit)
+    lat = np.arange(-60.0, 61.0, 10.0)
+    lon = np.arange(0.0, 360.0, 30.0)
+    rng = np.random.default_rng(5)
+    coords = {
+        "lat": ("lat", lat, {"units": "degrees_north"}),
+        "lon": ("lon", lon, {"units": "degrees_east"}),
+    }
+    ds = xr.Dataset(
+        {k: (("time", "lat", "lon"), rng.standard_normal((2, 13, 12))) for k in "uvT"},
+        coords=coords,
+    )
+    lazy = ds.chunk({"time": 1, "lat": 5, "lon": 4}, chunked_array_type="cubed")
+    wind = {"lon": "u", "lat": "v"}
+    edge = {"boundary": "edge"}  # cubed's overlap does not wrap around
+    results = [lazy.grad.divergence(wind, **edge), lazy.grad.curl(wind, **edge)]
+    assert all(isinstance(r.data, cubed.Array) for r in results)
+    # the kinematics cannot align their metric fields with split horizontal dims on cubed
+    with pytest.raises(ValueError, match=r"kinematics on cubed arrays need the horizontal dims"):
+        lazy.grad.deformation(wind, **edge)
+    no_compute.undo()
+    expected = [ds.grad.divergence(wind, **edge), ds.grad.curl(wind, **edge)]
+    for got, want in zip(results, expected):
+        assert_bitwise_equal(got.compute().values, want.values)
+    whole = ds.chunk({"time": 1}, chunked_array_type="cubed").grad.deformation(wind, **edge)
+    np.testing.assert_array_equal(
+        whole.total_deformation.values, ds.grad.deformation(wind, **edge).total_deformation.values
+    )

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "check_engine",
     "is_cubed_array",
+    "numpy_operand",
     "asarray_like",
     "difference_units",
     "is_dask_array",
@@ -36,6 +37,18 @@ def is_dask_array(x: Any) -> bool:
 def is_cubed_array(x: Any) -> bool:
     """A ``cubed.Array`` (checked without importing cubed)."""
     return type(x).__module__.startswith("cubed.") and hasattr(x, "chunks")
+
+
+def numpy_operand(values: np.ndarray, data: Any) -> Any:
+    """numpy ``values`` ready to meet chunked ``data`` in an elementwise operation: as they are
+    for numpy and dask (dask takes numpy operands lazily), a cubed array of ``data``'s spec for
+    cubed, whose arrays defer to numpy, which then computes them whole (``cubed * ndarray`` is
+    an ndarray)."""
+    if not is_cubed_array(data):
+        return values
+    import cubed.array_api as xp
+
+    return xp.asarray(values, spec=data.spec)
 
 
 def check_engine(x: Any) -> None:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .arrays import is_cubed_array
 from .coords import Spacing
 from .engine import differentiate
 from .labelled import Plan, derivative_arrays, numeric_data
@@ -81,7 +82,21 @@ def fused(name: str, *args: Any) -> xr.DataArray:
     dtype = np.result_type(np.float32, *(a.dtype for a in arrays))  # ints: float64
     args = tuple(a.astype(dtype, copy=False) if isinstance(a, xr.DataArray) else a for a in args)
     kernel = functools.partial(_fused.apply, name)  # numba on numpy blocks, NumPy on cupy's
-    return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
+    try:
+        return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
+    except ValueError as err:
+        cubed_arrays = [a for a in arrays if is_cubed_array(a.data)]
+        if not cubed_arrays:
+            raise
+        # cubed's apply_gufunc cannot align the grid's (y, x) metric fields with data split
+        # along those dims (raised while building; found by an audit)
+        split = [d for d, c in zip(cubed_arrays[0].dims, cubed_arrays[0].chunks) if len(c) > 1]
+        raise ValueError(
+            "the kinematics on cubed arrays need the horizontal dims in one chunk (cubed's "
+            f"apply_gufunc cannot align the grid's metric fields with blocks split there: {err}); "
+            f"the dims split now are {split}: rechunk the horizontal ones whole, keeping time or "
+            "level chunks, e.g. `ds.chunk({'lat': -1, 'lon': -1})`, or use dask"
+        ) from err
 
 
 def _labelled(da: xr.DataArray, data: Any) -> xr.DataArray:

@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from . import orthogonal
-from .arrays import is_dask_array, is_quantity
+from .arrays import is_dask_array, is_quantity, numpy_operand
 from .combinations import flux_of, laplacian_of, magnitude_of, weighted_sum
 from .coords import Spacing
 from .earth import MEAN_RADIUS
@@ -105,7 +105,8 @@ def _flux_derivatives(items: Sequence[tuple[xr.DataArray, Any, Spacing]], plan: 
             out.append(derivative_arrays(data, da, [s], plan)[0])
             continue
         real = _real(data.dtype)
-        cos, sec = (w.astype(real) for w in weight)
+        # in the data's array library: numpy weights would make numpy compute a cubed array
+        cos, sec = (numpy_operand(w.astype(real), data) for w in weight)
         out.append(derivative_arrays(data * cos, da, [s], plan)[0] * sec)
     return out
 
