@@ -189,6 +189,12 @@ def _kernel(
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
+#: Block parts of numpy scales and operands up to this size ride in the kernel tasks (a 1-D
+#: cos(latitude) under a block: a few kB); larger ones (a 2-D metric's) are graph keys of their
+#: own, once each (:func:`chunked_gradients`).
+_EMBED_BYTES = 16 << 10
+
+
 def chunked_gradients(
     x: Any,
     axes: tuple[int, ...],
@@ -270,7 +276,10 @@ def chunked_gradients(
         where = tuple(0 if n == 1 else idx[lead + d] for d, n in enumerate(np.shape(value)))
         key = (mname, which) + where
         if key not in metric_layer:
-            metric_layer[key] = block_part(value, x.ndim, idx, bounds)
+            piece = block_part(value, x.ndim, idx, bounds)
+            if piece.nbytes <= _EMBED_BYTES:  # a small literal: cheaper than a task
+                return piece
+            metric_layer[key] = piece
         return key
 
     base = x.__dask_graph__()
@@ -340,10 +349,13 @@ def chunked_gradients(
         deps.update(op.__dask_graph__().dependencies)
     layers[fname] = MaterializedLayer(faces_layer)
     deps[fname] = in_layers
-    layers[mname] = MaterializedLayer(metric_layer)
-    deps[mname] = set()
+    kernel_deps = in_layers | {fname}.union(*(op.__dask_layers__() for op in fields))
+    if metric_layer:  # a layer only where a task names it (dask validates the dependencies)
+        layers[mname] = MaterializedLayer(metric_layer)
+        deps[mname] = set()
+        kernel_deps = kernel_deps | {mname}
     layers[kname] = MaterializedLayer(kernel_layer)
-    deps[kname] = in_layers | {fname, mname}.union(*(op.__dask_layers__() for op in fields))
+    deps[kname] = kernel_deps
     outs = []
     for (name, layer), meta in zip(outputs.items(), metas):
         olayers, odeps = dict(layers), dict(deps)
