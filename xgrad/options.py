@@ -60,8 +60,8 @@ def check_choice(option: str, value: Any, label: str | None = None) -> Any:
 
     TypeError for an array, and for a value that is not a number where the choices are
     numbers (``edge_order='2'``: numpy's type); ValueError for a value not in the list (bools
-    included: True is not the edge order 1).  A 0-d array counts as its value. ``label`` names the value in messages
-    (``"boundary['x']"`` for a per-dimension entry).
+    included: True is not the edge order 1).  A 0-d array counts as its value.  ``label``
+    names the value in messages (``"boundary['x']"`` for a per-dimension entry).
 
     Examples
     --------
