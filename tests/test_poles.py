@@ -193,10 +193,10 @@ def test_curvilinear_pole_row_is_nan_as_on_a_regular_grid(pole):
     assert np.abs(laplacian.values[rest]).max() < 1e-10  # O(1e-12) K m-2, no 1e15 spikes
 
 
-@pytest.mark.parametrize("rows", ["south to north", "north to south"])
-def test_curvilinear_curl_is_the_vorticity_on_either_handedness(rows):
-    # u = U cos(lat) e + V sin(2 lon) n: components along the grid's directions are (u, v)
-    # where y runs north, (u, -v) where it runs south
+def _handed_wind(rows: str):
+    """u = U cos(lat) e + V sin(2 lon) n and T on a curvilinear grid whose rows run ``rows``:
+    Earth-relative ``(u, v)``; along the grid's directions ``(u, along_y)``, ``along_y`` = v
+    where y runs north and -v where it runs south. Also the exact vorticity."""
     lat = np.arange(20.0, 60.1, 1.0)
     lat = lat if rows == "south to north" else lat[::-1]
     lon = np.arange(-30.0, 30.1, 1.0)
@@ -206,12 +206,19 @@ def test_curvilinear_curl_is_the_vorticity_on_either_handedness(rows):
     ds = _curvilinear(lat, lon, u, name="u").assign(
         v=(("y", "x"), v, {"units": "m s-1"}),
         along_y=(("y", "x"), v if rows == "south to north" else -v, {"units": "m s-1"}),
+        T=(("y", "x"), np.sin(np.radians(LAT)) + np.cos(np.radians(2 * LON)), {"units": "K"}),
     )
     ds.u.attrs["units"] = "m s-1"
-    earth = ds.grad.curl({"east": "u", "north": "v"}, edge_order=2, radius=R)
-    grid = ds.grad.curl({"x": "u", "y": "along_y"}, edge_order=2, radius=R)
     phi, lam = np.radians(LAT), np.radians(LON)
     exact = (10.0 * np.sin(2 * phi) / np.cos(phi) + 10.0 * np.cos(2 * lam) / np.cos(phi)) / R
+    return ds, exact
+
+
+@pytest.mark.parametrize("rows", ["south to north", "north to south"])
+def test_curvilinear_curl_is_the_vorticity_on_either_handedness(rows):
+    ds, exact = _handed_wind(rows)
+    earth = ds.grad.curl({"east": "u", "north": "v"}, edge_order=2, radius=R)
+    grid = ds.grad.curl({"x": "u", "y": "along_y"}, edge_order=2, radius=R)
     inner = (slice(1, -1), slice(1, -1))
     for result in (earth, grid):
         np.testing.assert_allclose(result.values[inner], exact[inner], rtol=2e-3)
@@ -220,6 +227,43 @@ def test_curvilinear_curl_is_the_vorticity_on_either_handedness(rows):
     div_grid = ds.grad.divergence({"x": "u", "y": "along_y"}, edge_order=2, radius=R)
     scale = np.abs(exact).max()
     assert np.abs(div_grid - div_earth).values[inner].max() < 2e-3 * scale
+
+
+@pytest.mark.parametrize("earth", [True, False], ids=["east_north", "grid"])
+def test_curvilinear_kinematics_are_in_a_right_handed_frame_on_either_handedness(earth):
+    # The kinematics' frame is x along the grid's x lines and y 90 degrees to its left: on a
+    # grid whose rows run north to south that is (east, north), as where they run south to
+    # north, so every result is the same field (the vorticity dv_dx - du_dy was its negative:
+    # the tensor was in the left-handed frame of the grid's directions).
+    results = {}
+    for rows in ("south to north", "north to south"):
+        ds, exact = _handed_wind(rows)
+        if not earth:  # the grid-relative components, named as the Earth-relative ones
+            ds = ds.assign(v=ds.along_y)
+        wind = {"east": "u", "north": "v"} if earth else {"x": "u", "y": "v"}
+        options = {"edge_order": 2, "radius": R}
+        out = xr.merge(
+            [
+                ds.grad.vector_gradient(wind, **options),
+                ds.grad.deformation(wind, **options),
+                ds.grad.frontogenesis("T", wind, **options).rename("frontogenesis"),
+                ds.grad.advection("T", wind, **options).rename("advection"),
+            ],
+            compat="override",
+        )
+        out["vorticity"] = out.dv_dx - out.du_dy
+        results[rows] = out if rows == "south to north" else out.isel(y=slice(None, None, -1))
+        inner = (slice(1, -1), slice(1, -1))
+        np.testing.assert_allclose(out.vorticity.values[inner], exact[inner], rtol=2e-3)
+    a, b = results["south to north"], results["north to south"]
+    tensor = ["du_dx", "du_dy", "dv_dx", "dv_dy"]
+    for name in a.data_vars:
+        # relative to the tensor's largest component for its components (dv_dy is 0 here)
+        scale = float(np.abs(a[tensor if name in tensor else [name]].to_array()).max())
+        # the same field up to the truncation error of the grid's frame
+        assert float(np.abs(a[name] - b[name]).max()) < 1e-3 * scale, name
+    for name in tensor:
+        assert "y 90 degrees to its left" in b[name].attrs["long_name"]
 
 
 def test_float32_radian_latitudes_reach_the_poles():

@@ -36,9 +36,11 @@ orthogonal-grid formulas (scale factors ``hx``, ``hy``: ``du/dx = ux + v kx``, `
 kx``, ``du/dy = uy - v ky``, ``dv/dy = vy + u ky``, ``kx = (dhx/dj)/(hx hy)``, ``ky =
 (dhy/di)/(hx hy)``), x and y along the grid's x and y lines; and the Cartesian plane. On every Earth
 grid the components are keyed by the grid's dims (grid-relative) or ``"east"``/``"north"``
-(Earth-relative, rotated onto the grid lines with the local grid angle); the results are in the
-grid-relative local frame either way (divergence, vorticity, total deformation, advection and
-frontogenesis do not depend on the frame; stretching and shearing do).
+(Earth-relative: rotated onto the grid lines with the local grid angle, or on curvilinear and
+skewed projected grids the general form of :func:`xgrad.local_frame._earth_general`, on any
+skew); the results are in the right-handed grid-relative local frame either way (divergence,
+vorticity, total deformation, advection and frontogenesis do not depend on the frame;
+stretching and shearing do).
 """
 
 from __future__ import annotations
@@ -61,7 +63,15 @@ from .labelled import (
     pint_units,
     wrap,
 )
-from .local_frame import Frame, _metric_term, fused, local_gradient, scalar_gradient, winds
+from .local_frame import (
+    Frame,
+    _metric_term,
+    frame_gradient,
+    fused,
+    local_gradient,
+    scalar_gradient,
+    winds,
+)
 from .units import derivative_units, result_attrs
 
 # Private helpers of xgrad.vector, shared on purpose (one definition of each):
@@ -140,6 +150,12 @@ def _where(frame: Frame) -> str:
         return f"x along {frame.x.name!r} and y along {frame.y.name!r}"
     if frame.kind == "sphere":
         return "x eastward and y northward in the local frame"
+    if frame.kind == "curvilinear" or frame.general:  # local_frame: right-handed on any grid
+        earth = ", from Earth-relative components" if frame.earth else ""
+        return (
+            f"x along the grid dim {frame.x.dim!r} and y 90 degrees to its left in the local "
+            f"grid frame{earth}"
+        )
     rotated = ", Earth-relative components rotated onto the grid" if frame.earth else ""
     return (
         f"x along the grid dim {frame.x.dim!r} and y along {frame.y.dim!r} in the local grid "
@@ -412,7 +428,7 @@ def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) 
         (result,) = plan.run(f, operands, steps, (("r", 0),), None, winds_in, pairs=pairs)
     else:
         g = local_gradient(ds, frame)
-        fx, fy = scalar_gradient(f, frame)
+        fx, fy = frame_gradient(ds, f, frame)  # in the frame of g
         # -(fx^2 du/dx + fx fy (du/dy + dv/dx) + fy^2 dv/dy) / |grad f|, 0 where grad f is 0
         result = fused("frontogenesis", fx, fy, g.ux, g.uy, g.vx, g.vy, *g.metric)
     return _scalar_result(

@@ -49,10 +49,13 @@ class KinematicsMethods(GradAccessor):
         On an ellipsoid ``R`` is the prime-vertical radius of curvature ``N(phi)`` in the
         metric terms (and ``d/dy`` is per metre of meridian); on a rotated-pole grid the
         components are grid-relative and the frame is the rotated sphere's. On projected and
-        curvilinear grids the orthogonal-grid formulas with the grid's scale factors, x and y
-        along the grid lines (ValueError where the grid lines depart from a right angle by more
-        than :data:`xgrad.orthogonal.MAX_SKEW_DEGREES`, projected ones by more than
-        :data:`xgrad.orthogonal.MAX_PROJECTED_SKEW_DEGREES`). In cartesian geometry the plain
+        curvilinear grids, grid-relative components take the orthogonal-grid formulas with the
+        grid's scale factors, x and y along the grid lines (ValueError where the grid lines
+        depart from a right angle by more than :data:`xgrad.orthogonal.MAX_SKEW_DEGREES`,
+        projected ones by more than :data:`xgrad.orthogonal.MAX_PROJECTED_SKEW_DEGREES`);
+        Earth-relative ones (``{"east": "u", "north": "v"}``) hold on any skew, x along the x
+        lines and y 90 degrees to its left (the frame is right-handed on every grid, so
+        ``dv_dx - du_dy`` is the relative vorticity). In cartesian geometry the plain
         derivatives, x the first key. Each component is differentiated along both dims in one
         pass (see :mod:`xgrad.kinematics` and ``docs/guide/kinematics.md``).
 

@@ -19,7 +19,7 @@ from .arrays import is_quantity
 from .grids import horizontal_dims
 from .labelled import Options, check_dtype, numeric_data, prepare
 from .local_frame import Frame
-from .orthogonal import require_orthogonal
+from .orthogonal import is_orthogonal, require_orthogonal
 from .units import same_units
 
 # Private helper of xgrad.vector, shared on purpose (one definition):
@@ -46,7 +46,7 @@ def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Opt
     """``{"east": u, "north": v}`` -> keyed by the x and y dims of the Earth grid (on any grid
     but a regular latitude/longitude one :func:`xgrad.local_frame.winds` rotates them)."""
     keys = set(components)
-    if not keys & {"east", "north"} or keys & set(ds.dims):
+    if not {k for k in keys if k in ("east", "north") and k not in ds.dims}:
         return components
     if keys != {"east", "north"}:
         raise _earth_relative(operator, sorted(map(str, keys)), "give both, 'east' and 'north'")
@@ -98,10 +98,23 @@ def plan_frame(
             )
         if x.dim != grid.x:  # x is the grid's x dim, whatever the order given
             x, y, u, v = y, x, v, u
-        require_orthogonal(ds, plan, operator)  # orthogonal-grid formulas (local_frame)
+        # Earth-relative components: the general form on a curvilinear grid, and on a projected
+        # one whose lines are not orthogonal; grid-relative ones: orthogonal-grid formulas
+        general = earth and (kind == "curvilinear" or not is_orthogonal(ds, plan))
+        if not general:
+            require_orthogonal(ds, plan, operator)
         _grid_angle(ds, plan, earth)
         return Frame(
-            x=x, y=y, u=u, v=v, sphere=False, plan=plan, kind=kind, earth=earth, arrays=arrays
+            x=x,
+            y=y,
+            u=u,
+            v=v,
+            sphere=False,
+            plan=plan,
+            kind=kind,
+            earth=earth,
+            general=general,
+            arrays=arrays,
         )
     roles = [x.role, y.role]
     sphere = kind is not None

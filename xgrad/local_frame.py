@@ -20,14 +20,19 @@ Projected and curvilinear (orthogonal-grid formulas)
     j keeps the order of ``accuracy`` up to the edges. The formulas assume an orthogonal grid
     (conformal projections, ORCA, WRF are); on a skewed grid they are not the vector gradient,
     so :func:`xgrad.kinematics_frame.plan_frame` refuses one while building
-    (:func:`xgrad.orthogonal.require_orthogonal`).
+    (:func:`xgrad.orthogonal.require_orthogonal`). On a curvilinear grid whose ``(x, y)`` turn
+    clockwise (rows north to south) the cross terms change sign (:func:`_turn`): the frame
+    ``(t_x, -t_y)`` is right-handed, so ``dv/dx - du/dy`` is the vorticity on every grid.
 
-Earth-relative components (keys ``"east"``/``"north"``) are first rotated onto the grid lines
-with the local grid angle, ``u_x = t_x . (east, north)``, ``u_y = t_y . (east, north)`` (``t`` the
-grid lines' unit tangents, the columns of :class:`xgrad.metrics.GridMetric`'s ``to_earth``); the
-results are then in the grid-relative local frame. On rotated-pole and projected grids the angle is
-analytic; on a curvilinear grid it comes from stencils of the positions, and differentiating it
-again costs an order at the grid's edges (measured in ``tests/test_kinematics.py``).
+Earth-relative components (keys ``"east"``/``"north"``) on rotated-pole and orthogonal projected
+grids are rotated onto the grid lines with the local grid angle, ``u_x = t_x . (east, north)``,
+``u_y = t_y . (east, north)`` (``t`` the grid lines' unit tangents, the columns of
+:class:`xgrad.metrics.GridMetric`'s ``to_earth``, analytic there); the results are then in the
+grid-relative local frame. On a curvilinear grid (whose angle comes from stencils of the
+positions: differentiating it again would cost an order at the grid's edges, measured in
+``tests/test_kinematics.py``) and on a projected grid that is not orthogonal they take the
+general form of :func:`_earth_general`, in the right-handed frame of :class:`_RightHanded`:
+no orthogonal-grid formula, so any skew.
 """
 
 from __future__ import annotations
@@ -43,11 +48,20 @@ import xarray as xr
 from .arrays import is_cubed_array
 from .coords import Spacing
 from .engine import differentiate
+from .geometry import cos_secant
 from .labelled import Plan, derivative_arrays, numeric_data
 from .metrics import broadcast_field
 from .periodic import axis_spacing
 
-__all__ = ["Frame", "LocalGradient", "fused", "local_gradient", "scalar_gradient", "winds"]
+__all__ = [
+    "Frame",
+    "LocalGradient",
+    "frame_gradient",
+    "fused",
+    "local_gradient",
+    "scalar_gradient",
+    "winds",
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,10 @@ class Frame:
     plan: Plan
     kind: str | None = None  # the Earth grid's kind (None: Cartesian)
     earth: bool = False  # u, v are eastward/northward: rotated onto the grid first
+    # Earth-relative u, v on a curvilinear or skewed projected grid: the vector gradient in the
+    # right-handed frame of the grid's x lines, without orthogonal-grid formulas
+    # (:func:`_earth_general`)
+    general: bool = False
     # The data variables of the call (u, v and the scalar), each looked up once: a Dataset
     # builds a new DataArray at every ``ds[name]`` (20-50 us) and a method reads each a dozen
     # times.
@@ -69,8 +87,10 @@ class Frame:
 
     @property
     def orthogonal(self) -> bool:
-        """A projected or curvilinear grid: the orthogonal-grid metric terms ``kx``, ``ky``."""
-        return self.kind in ("projected", "curvilinear")
+        """A projected or curvilinear grid: the orthogonal-grid metric terms ``kx``, ``ky``
+        (grid-relative components, or Earth-relative ones rotated onto an orthogonal projected
+        grid)."""
+        return self.kind in ("projected", "curvilinear") and not self.general
 
 
 def fused(name: str, *args: Any) -> xr.DataArray:
@@ -169,10 +189,7 @@ def _metric_term(frame: Frame) -> xr.DataArray | None:
     y = frame.y
     values = np.asarray(y.values, dtype=np.float64)  # the latitude dim's coordinate
     phi = values / y.per_radian
-    # cos(pi/2) is 6e-17, not 0: the poles are found from the values, as for the factors
-    pole = np.abs(values) == (90.0 if y.per_radian != 1.0 else np.pi / 2)
-    with np.errstate(divide="ignore"):
-        sec = np.where(pole, np.nan, 1.0 / np.cos(phi))
+    sec = cos_secant(values, y.per_radian)[1]  # NaN at the poles, as for the factors
     term = np.sin(phi) * sec / frame.plan.figure.prime_vertical_radius(phi)
     return xr.DataArray(term.astype(_dtype(frame)), dims=y.dim)
 
@@ -239,20 +256,70 @@ class LocalGradient:
         return self.vx if self.tan is None else fused("plus_product", self.vx, self.u, self.tan)
 
 
-def _earth_curvilinear(ds: xr.Dataset, frame: Frame, u: xr.DataArray, v: xr.DataArray):
-    """``(du/dx, du/dy, dv/dx, dv/dy)`` of Earth-relative ``(east, north)`` on a curvilinear grid:
-    the wind as a 3-D vector ``V = east e + north n`` (``e``, ``n`` exact from the positions),
-    each Cartesian component differentiated along both dims in one pass, then projected on the
-    grid lines' unit tangents ``t_x``, ``t_y``: ``du/dx = t_x . dV/dx`` and so on. Nothing made
-    by a stencil is differentiated again, so the order holds up to the edges."""
+@dataclass(frozen=True)
+class _RightHanded:
+    """The right-handed local frame of a grid's x lines, from the grid's dual basis.
+
+    With ``T^a`` the dual basis of the grid lines' unit tangents ``t_a`` (``T^a . t_b`` is 1 where
+    ``a == b``, else 0; the columns of :class:`xgrad.metrics.GridMetric`'s ``to_earth``, exact on
+    a projected grid, from stencils of the positions on a curvilinear one) and ``det`` the
+    determinant of ``to_earth``: the frame is ``c_x = t_x`` and ``c_y`` its quarter turn to the
+    left about the local vertical, ``c_y = T^y / det`` (``t_y`` on a right-handed orthogonal grid,
+    ``-t_y`` where the grid's ``(x, y)`` turn clockwise). The derivative along ``c_x`` is the one
+    along the x lines, ``D_x``; along ``c_y`` it is ``skew D_x + det D_y`` with ``skew = T^x . T^y
+    / det`` (``D_a`` per metre along the grid lines, what the engine gives): exact on any grid,
+    orthogonal or not. ``cx``, ``cy`` are the (east, north) components of ``c_x``, ``c_y``;
+    every field is a (y, x) numpy array, NaN where the grid is degenerate (a pole row).
+    """
+
+    cx: tuple[np.ndarray, np.ndarray]
+    cy: tuple[np.ndarray, np.ndarray]
+    skew: np.ndarray
+    det: np.ndarray
+
+    @classmethod
+    def of(cls, ds: xr.Dataset, frame: Frame) -> _RightHanded:
+        """The frame of ``frame``'s grid, computed once per plan (``plan.cache``)."""
+        if "right-handed" not in frame.plan.cache:
+            frame.plan.cache["right-handed"] = cls._compute(ds, frame)
+        return frame.plan.cache["right-handed"]
+
+    @classmethod
+    def _compute(cls, ds: xr.Dataset, frame: Frame) -> _RightHanded:
+        c = _to_grid(ds, frame)
+        x, y = frame.x.dim, frame.y.dim
+        ex, nx, ey, ny = (
+            np.asarray(c[row, d].transpose(y, x).values, dtype=np.float64)
+            for row, d in (("east", x), ("north", x), ("east", y), ("north", y))
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            det = ex * ny - nx * ey
+            return cls(
+                cx=(ny / det, -ey / det),
+                cy=(ey / det, ny / det),
+                skew=(ex * ey + nx * ny) / det,
+                det=det,
+            )
+
+    def along_y(self, dx: Any, dy: Any, on: Any) -> Any:
+        """The derivative along ``c_y`` from the derivatives along the grid's x and y lines."""
+        return dx * on(self.skew) + dy * on(self.det)
+
+
+def _earth_general(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
+    """``(du/dx, du/dy, dv/dx, dv/dy)`` of Earth-relative ``(east, north)`` in the frame of
+    :class:`_RightHanded`, on any curvilinear or projected grid: the wind as a 3-D vector ``V =
+    east e + north n`` (``e``, ``n`` exact from the positions), each Cartesian component
+    differentiated along both grid dims in one pass (``D_a V``), then ``c_i . D_x V`` and
+    ``c_i . (skew D_x V + det D_y V)``. Nothing made by a stencil is differentiated again, so
+    the order holds up to the edges; no orthogonal-grid formula, so a skewed grid is no error."""
     from .metrics import _east_north, unit_positions
     from .orthogonal import _grid_field
 
     plan = frame.plan
     east, north = _east_north(unit_positions(ds, plan.grid, plan.options, true_frame=True))
-    c = _to_grid(ds, frame)
-    x, y = frame.x.dim, frame.y.dim
-    tangents = {d: c["east", d].values * east + c["north", d].values * north for d in (x, y)}
+    basis = _RightHanded.of(ds, frame)
+    directions = [c[0] * east + c[1] * north for c in (basis.cx, basis.cy)]  # (3, y, x) each
     template = frame.arrays[frame.u]
     east_data, north_data = (
         _labelled(template, numeric_data(frame.arrays[k], plan.datetime_unit)[0])
@@ -263,17 +330,53 @@ def _earth_curvilinear(ds: xr.Dataset, frame: Frame, u: xr.DataArray, v: xr.Data
     def on(values: np.ndarray) -> Any:
         return broadcast_field(_grid_field(ds, plan, values), template, dtype, "the grid frame")
 
-    parts = {}
+    parts = []  # (D_x V_k, D_y V_k) for k = 0, 1, 2
     for k in range(3):
         component = east_data.data * on(east[k]) + north_data.data * on(north[k])
-        parts[k] = scalar_gradient(frame.u, frame, component)
+        parts.append(scalar_gradient(frame.u, frame, component))
 
-    def project(d: Hashable, axis: int) -> xr.DataArray:
-        t = tangents[d]
-        total = parts[0][axis] * on(t[0]) + parts[1][axis] * on(t[1])
-        return total + parts[2][axis] * on(t[2])
+    def project(c: np.ndarray, axis: int) -> xr.DataArray:
+        """``c . D_axis V``."""
+        total = parts[0][axis] * on(c[0]) + parts[1][axis] * on(c[1])
+        return total + parts[2][axis] * on(c[2])
 
-    return project(x, 0), project(x, 1), project(y, 0), project(y, 1)
+    (ux, uy), (vx, vy) = ((project(c, 0), project(c, 1)) for c in directions)
+    return ux, basis.along_y(ux, uy, on), vx, basis.along_y(vx, vy, on)
+
+
+def frame_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.DataArray, ...]:
+    """``(df/dx, df/dy)`` of a scalar in the local frame of :func:`local_gradient` (one engine
+    pass): along the grid lines, except where that frame is :class:`_RightHanded`'s and differs
+    from them (the general form, a curvilinear grid whose ``(x, y)`` turn clockwise)."""
+    fx, fy = scalar_gradient(var, frame)
+    if frame.general:
+        from .orthogonal import _grid_field
+
+        like = frame.arrays[var]
+
+        def on(values: np.ndarray) -> Any:
+            return broadcast_field(
+                _grid_field(ds, frame.plan, values), like, fx.dtype, "the grid frame"
+            )
+
+        return fx, _RightHanded.of(ds, frame).along_y(fx, fy, on)
+    turn = _turn(ds, frame, frame.arrays[var], fx.dtype)
+    return (fx, fy) if turn is None else (fx, fy * turn)
+
+
+def _turn(ds: xr.Dataset, frame: Frame, like: xr.DataArray, dtype: np.dtype) -> Any:
+    """-1 where a curvilinear grid's ``(x, y)`` turn clockwise (rows north to south), laid out
+    as ``like``; None where they turn counter-clockwise everywhere (nothing to change)."""
+    if frame.kind != "curvilinear" or frame.general:
+        return None
+    from .orthogonal import _grid_field, _handedness
+
+    if "handedness" not in frame.plan.cache:
+        frame.plan.cache["handedness"] = _handedness(ds, frame.plan)
+    sign = frame.plan.cache["handedness"]
+    if not (sign < 0).any():
+        return None
+    return broadcast_field(_grid_field(ds, frame.plan, sign), like, dtype, "the orientation")
 
 
 def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
@@ -283,8 +386,8 @@ def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
     Cartesian components of an Earth-relative wind on a curvilinear grid)."""
     tan = _metric_term(frame)
     u, v = winds(ds, frame)
-    if frame.earth and frame.kind == "curvilinear":
-        ux, uy, vx, vy = _earth_curvilinear(ds, frame, u, v)
+    if frame.general:
+        ux, uy, vx, vy = _earth_general(ds, frame)
         return LocalGradient(ux=ux, uy=uy, vx=vx, vy=vy, u=u, v=v, tan=None)
     ux, uy = scalar_gradient(frame.u, frame, u.data)
     vx, vy = scalar_gradient(frame.v, frame, v.data)
@@ -292,4 +395,7 @@ def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
         kx, ky = _curvatures(ds, frame)
         ux, vx = fused("plus_product", ux, v, kx), fused("minus_product", vx, u, kx)
         uy, vy = fused("minus_product", uy, v, ky), fused("plus_product", vy, u, ky)
+    turn = _turn(ds, frame, u, ux.dtype)
+    if turn is not None:  # into the right-handed frame (x, -y): the cross terms change sign
+        uy, vx = uy * turn, vx * turn
     return LocalGradient(ux=ux, uy=uy, vx=vx, vy=vy, u=u, v=v, tan=tan)

@@ -54,6 +54,7 @@ __all__ = [
     "earth_flux",
     "flux",
     "grid_skew",
+    "is_orthogonal",
     "laplacian",
     "require_orthogonal",
 ]
@@ -142,22 +143,36 @@ def grid_skew(
         return _worst(dot / norms)
 
 
+def _skew(obj: Any, plan: Plan) -> tuple[Skew | None, float]:
+    """The plan's grid skew (computed once per plan, ``plan.cache``) and its tolerance."""
+    if "skew" not in plan.cache:
+        plan.cache["skew"] = grid_skew(obj, plan.grid, plan.spacings, plan.options)
+    projected = plan.grid.kind == "projected"
+    return plan.cache["skew"], MAX_PROJECTED_SKEW_DEGREES if projected else MAX_SKEW_DEGREES
+
+
+def is_orthogonal(obj: Any, plan: Plan) -> bool:
+    """Whether the orthogonal-grid formulas hold on ``plan``'s grid (always off the projected
+    and curvilinear grids; within :data:`MAX_SKEW_DEGREES` or
+    :data:`MAX_PROJECTED_SKEW_DEGREES` on them)."""
+    grid = plan.grid
+    if grid is None or grid.kind not in ("projected", "curvilinear"):
+        return True
+    skew, tolerance = _skew(obj, plan)
+    return skew is None or skew.degrees <= tolerance
+
+
 def require_orthogonal(obj: Any, plan: Plan, operator: str) -> None:
     """ValueError where the grid lines of ``plan``'s grid depart from a right angle by more than
     :data:`MAX_SKEW_DEGREES`: ``operator``'s orthogonal-grid formulas would be silently wrong.
 
     Called while building, before anything else; computed once per plan (``plan.cache``).
     """
+    if is_orthogonal(obj, plan):
+        return
     grid = plan.grid
-    if grid is None or grid.kind not in ("projected", "curvilinear"):
-        return
-    if "skew" not in plan.cache:
-        plan.cache["skew"] = grid_skew(obj, grid, plan.spacings, plan.options)
-    skew = plan.cache["skew"]
+    skew, tolerance = _skew(obj, plan)
     projected = grid.kind == "projected"
-    tolerance = MAX_PROJECTED_SKEW_DEGREES if projected else MAX_SKEW_DEGREES
-    if skew is None or skew.degrees <= tolerance:
-        return
     j, i = skew.index
     why = (
         "; a projected grid must be orthogonal, as conformal and cylindrical projections are: "
@@ -170,7 +185,8 @@ def require_orthogonal(obj: Any, plan: Plan, operator: str) -> None:
         f"formulas, but its grid lines cross {skew.degrees:.3g} degrees away from a right angle "
         f"at {grid.y}={j}, {grid.x}={i} (the tolerance is {tolerance} degree{why}); the "
         "result would be silently wrong. Use what holds on any grid: Earth-relative components "
-        "`{'east': 'u', 'north': 'v'}` for divergence and curl, grid-relative derivatives "
+        "`{'east': 'u', 'north': 'v'}` (divergence, curl and the kinematics), grid-relative "
+        "derivatives "
         f"`.grad.along({grid.y!r}, {grid.x!r})`, or `.grad.horizontal()`; or regrid to an "
         "orthogonal grid."
         + (
