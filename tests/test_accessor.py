@@ -469,3 +469,44 @@ def test_grid_attrs_only_on_derivatives_along_the_earth_grid():
     assert d_dt.attrs["units"] == "K h-1"
     assert "xgrad_geometry" not in d_dt.attrs and "xgrad_radius" not in d_dt.attrs
     assert d_dlat.attrs["xgrad_geometry"] == "sphere" and d_dlat.attrs["xgrad_radius"] == 6371008.8
+
+
+def test_dataset_on_a_staggered_grid_plans_each_set_of_dims(assert_bitwise_equal):
+    # An audit: T on (lat, lon) and v on (lat_v, lon) made every Dataset method along lon fail
+    # ("several coordinates are latitudes"), whose suggested fix (drop lat_v) broke v
+    lat = np.arange(-60.0, 61.0, 10.0)
+    lon = np.arange(0.0, 360.0, 20.0)
+    wave = np.cos(np.deg2rad(lon))[None, :]
+    ds = xr.Dataset(
+        {
+            "T": (("lat", "lon"), wave * np.cos(np.deg2rad(lat))[:, None], {"units": "K"}),
+            "v": (("lat_v", "lon"), wave * np.ones((lat.size - 1, 1)), {"units": "m s-1"}),
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lat_v": ("lat_v", lat[:-1] + 5.0, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    out = ds.grad.along("lon")
+    for name in ("T", "v"):
+        assert_bitwise_equal(out[name].values, ds[name].grad.along("lon").values)
+    lap = ds.grad.laplacian("lon")
+    assert_bitwise_equal(lap.v.values, ds.v.grad.laplacian("lon").values)
+    # along lat: v lacks it and is left out, as before
+    assert list(ds.grad.along("lat").data_vars) == ["T"]
+    # one set of dims with two latitudes is still the error it was
+    both = ds.assign(w=(("lat", "lat_v", "lon"), np.ones((lat.size, lat.size - 1, lon.size))))
+    with pytest.raises(ValueError, match=r"latitude"):
+        both[["w"]].grad.along("lon")
+
+
+def test_dataset_string_variable_error_names_drop_vars():
+    ds = xr.Dataset(
+        {"T": ("x", [1.0, 2.0, 4.0]), "flag": ("x", np.array(["a", "b", "c"]))},
+        coords={"x": [0.0, 1.0, 2.0]},
+    )
+    with pytest.raises(TypeError, match=r"'flag' has dtype <U1 .* `ds\.drop_vars\('flag'\)`"):
+        ds.grad.along("x")
+    with pytest.raises(TypeError, match=r"`da\.astype\(float\)`$"):  # a DataArray: no Dataset
+        ds.flag.grad.along("x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cftime
+import dask.array as dsa
 import numpy as np
 import pytest
 import xarray as xr
@@ -98,6 +99,32 @@ def test_cftime_and_datetime64_with_same_instants_give_same_bits(assert_bitwise_
         (a,) = resolve_spacings(_da(cf.values), ["x"], datetime_unit=unit)
         (b,) = resolve_spacings(_da(np64), ["x"], datetime_unit=unit)
         assert_bitwise_equal(a.values, b.values)
+
+
+@pytest.mark.parametrize("storage", ["datetime64[s]", "cftime"])
+def test_fine_datetime_unit_over_centuries_does_not_wrap(storage):
+    # 'ns' of a span over 292 years wrapped around int64 silently (numpy's conversion, as in
+    # xarray's differentiate): an audit found derivatives 1.9x and 3x too large, or negative
+    t = np.array(["1500-01-01", "1700-01-01", "1900-01-01", "2100-01-01"], dtype="datetime64[s]")
+    seconds = (t - t[0]).astype(np.int64).astype(float)
+    years = (1500, 1700, 1900, 2100)
+    values = (
+        t
+        if storage != "cftime"
+        else np.array([cftime.DatetimeProlepticGregorian(y, 1, 1) for y in years])
+    )
+    for unit, per_second in (("ns", 1e9), ("us", 1e6), ("s", 1.0), ("D", 1 / 86400)):
+        (s,) = resolve_spacings(_da(values), ["x"], datetime_unit=unit)
+        np.testing.assert_allclose(s.values, seconds * per_second, rtol=1e-15)
+    # where nothing wraps, numpy's own bits (xarray's)
+    short = t[2:]
+    assert np.array_equal(
+        time_to_numbers(short, "ns"), (short - short.min()) / np.timedelta64(1, "ns")
+    )
+    # the same numbers chunked (time as data)
+    chunked = time_to_numbers(dsa.from_array(np.append(t, np.datetime64("NaT")), chunks=2), "ns")
+    np.testing.assert_array_equal(chunked.compute()[:-1], seconds * 1e9)
+    assert np.isnan(chunked.compute()[-1])
 
 
 def test_timedelta_coordinate():

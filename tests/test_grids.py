@@ -170,6 +170,57 @@ def test_projected_without_grid_mapping_uses_the_2d_latitude():
         bare.grad.along("x", geometry="sphere")
 
 
+def test_projection_known_to_be_missing_is_an_error_not_per_projected_metre():
+    # An audit: `xr.open_dataset(f)["T"]` keeps T's grid_mapping attribute but not the mapping
+    # variable; `along` and `horizontal` then went per projected metre, without map factors
+    # (horizontal calling x east and y north, units 'K m-1' for km coordinates).
+    grid = lambert(15)
+    ds = grid.da.drop_encoding().to_dataset(name="T")
+    ds = ds.reset_coords("crs").drop_vars(["lat", "lon"])
+    ds.T.attrs["grid_mapping"] = "crs"
+    alone = ds.T  # the mapping variable is not carried
+    fix = r"names 'crs', which is not a coordinate here; .*`crs=ds\['crs'\]`"
+    with pytest.raises(
+        ValueError, match=r"are projection coordinates, but no grid mapping.*" + fix
+    ):
+        alone.grad.along("x")
+    with pytest.raises(ValueError, match=fix):
+        alone.grad.horizontal()
+    # the fixes work: crs=, or per projected metre on purpose
+    exact = grid.da.grad.along("x")
+    np.testing.assert_array_equal(alone.grad.along("x", crs=ds.crs).values, exact.values)
+    per_metre = alone.grad.along("x", geometry="cartesian")
+    np.testing.assert_array_equal(
+        per_metre.values, np.gradient(alone.values, alone.x.values, axis=1)
+    )
+    # the Dataset carries the mapping variable: projected
+    assert ds.grad.along("x").T.attrs["xgrad_geometry"] == "projected"
+    # no grid mapping at all: east and north are unknowable (along stays per projected metre)
+    bare = alone.copy()
+    del bare.attrs["grid_mapping"]
+    with pytest.raises(ValueError, match=r"the data has no grid_mapping attribute"):
+        bare.grad.horizontal()
+    assert "xgrad_geometry" not in bare.grad.along("x").attrs
+    # Earth-relative components need the projection too (curl/divergence went Cartesian)
+    wind = xr.Dataset({"u": alone, "v": alone})
+    for call in (wind.grad.curl, wind.grad.divergence, wind.grad.deformation):
+        with pytest.raises(ValueError, match=fix):
+            call({"east": "u", "north": "v"})
+
+
+def test_variables_naming_different_grid_mappings_are_an_error():
+    grid = lambert(15)
+    ds = grid.da.drop_encoding().to_dataset(name="T").reset_coords("crs")
+    ds = ds.drop_vars(["lat", "lon"])
+    ds["S"] = ds.T * 2
+    ds["crs2"] = ds.crs.copy()
+    ds.T.attrs["grid_mapping"], ds.S.attrs["grid_mapping"] = "crs", "crs2"
+    with pytest.raises(ValueError, match=r"name different grid mappings \('crs', 'crs2'\)"):
+        ds.grad.along("x")
+    one = ds[["T", "crs"]].grad.along("x")
+    np.testing.assert_array_equal(one.T.values, grid.da.grad.along("x").values)
+
+
 def test_cartesian_geometry_is_numpy_on_projected_grids():
     da = lambert(21).da
     dy, dx = da.grad.along("y", "x", geometry="cartesian")

@@ -608,6 +608,12 @@ ERRORS = [
         r"advection: components keyed \['east', 'up'\] are Earth-relative .*; give both, 'east' "
         r"and 'north'",
     ),
+    (  # with a key that is a dim (an audit: "'east' is not a dimension or coordinate")
+        lambda ds: ds.grad.deformation({"east": "u", "y": "v"}),
+        ValueError,
+        r"deformation: components keyed \['east', 'y'\] are Earth-relative .*; give both, 'east' "
+        r"and 'north'",
+    ),
     (
         lambda ds: ds.assign(u=ds.u.astype(complex)).grad.deformation({"x": "u", "y": "v"}),
         TypeError,

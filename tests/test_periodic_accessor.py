@@ -7,6 +7,8 @@ manually wrapped ``numpy.gradient`` (pad one point each side) gives the interior
 
 from __future__ import annotations
 
+import datetime
+
 import dask
 import dask.array as dsa
 import numpy as np
@@ -324,3 +326,15 @@ def test_periodic_errors(case, chunks, raise_on_compute):
             da.grad.magnitude(*dims, **options)
     xr.testing.assert_identical(da, before)
     assert da.lon.attrs == before.lon.attrs
+
+
+@pytest.mark.parametrize(
+    "period",
+    [np.timedelta64(365, "D"), np.timedelta64(365 * 86400 * 10**9, "ns"), datetime.timedelta(365)],
+)
+def test_time_span_period_is_refused_not_read_in_the_coordinate_units(period):
+    # np.timedelta64 is a numpy integer: a 'ns' period was taken as that many seconds
+    time = xr.date_range("2001-01-01", periods=12, freq="MS", calendar="noleap", use_cftime=True)
+    da = xr.DataArray(np.arange(12.0), dims="time", coords={"time": time})
+    with pytest.raises(TypeError, match=r"is a time span; give a number in the coordinate's units"):
+        da.grad.along("time", boundary="periodic", period=period)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import xarray as xr
 
+import xgrad  # noqa: F401  (registers .grad)
 from xgrad import units as xunits
 from xgrad.units import derivative_attrs, derivative_long_name, derivative_units
 
@@ -143,3 +146,28 @@ def test_attrs_keep_drop_stale_and_rewrite():
         write_units=False,
     )
     assert "units" not in quantified
+
+
+def test_packing_attributes_are_not_kept_on_derivatives():
+    # An audit: data opened with decode_cf=False kept scale_factor/add_offset on its derivative,
+    # and decoding the result then gave 274.15 for 1.0 (xarray's differentiate drops all attrs)
+    packed = xr.DataArray(
+        np.arange(5, dtype=np.int16) * 100,
+        dims="x",
+        coords={"x": np.arange(5.0)},
+        attrs={
+            "units": "K",
+            "scale_factor": 0.01,
+            "add_offset": 273.15,
+            "_FillValue": np.int16(-32767),
+            "missing_value": np.int16(-32767),
+            "_Unsigned": "false",
+            "source": "model",
+        },
+    )
+    out = packed.grad.along("x")
+    for name in ("scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned"):
+        assert name not in out.attrs
+    assert out.attrs["source"] == "model"
+    decoded = xr.decode_cf(out.to_dataset(name="d"))
+    np.testing.assert_array_equal(decoded.d.values, np.full(5, 100.0))

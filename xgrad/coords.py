@@ -125,21 +125,38 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     >>> time_to_numbers(t, "h")
     array([ 0., 24.])
     """
-    unit = np.timedelta64(1, datetime_unit)
     if values.dtype.kind in "mM":
         if is_dask_array(values):
             import dask.array as dsa
 
-            return (values - dsa.nanmin(values)) / unit
+            delta = values - dsa.nanmin(values)
+            return delta.map_blocks(_in_unit, datetime_unit, dtype=np.float64)
         valid = values[~np.isnat(values)]
         if valid.size == 0:
             return np.full(values.shape, np.nan)
         # NaT - x is NaT, and NaT / unit is NaN: missing values come out as NaN by themselves.
-        return (values - valid.min()) / unit
+        return _in_unit(values - valid.min(), datetime_unit)
     ticks, missing = _ticks(values)
-    out = ticks.astype("timedelta64[us]") / unit
+    out = _in_unit(ticks.astype("timedelta64[us]"), datetime_unit)
     out[missing] = np.nan
     return out
+
+
+def _in_unit(delta: np.ndarray, datetime_unit: str) -> np.ndarray:
+    """timedelta64 ``delta`` as float64 numbers of ``datetime_unit``: ``delta / unit`` (numpy's
+    bits, as xarray's), except where numpy would overflow converting ``delta`` to a finer unit
+    (it wraps silently: 'ns' of a span over 292 years). There ``delta`` in its own unit times the
+    exact integer ratio of the units, the same single rounding of the exact product."""
+    unit = np.timedelta64(1, datetime_unit)
+    own = np.timedelta64(1, np.datetime_data(delta.dtype)[0])
+    if own <= unit:  # a coarser (or the same) unit: no finer conversion
+        return delta / unit
+    ratio = int(own / unit)
+    ticks = delta.view(np.int64)
+    safe = (np.abs(ticks) <= np.iinfo(np.int64).max // ratio) | np.isnat(delta)
+    if safe.all():
+        return delta / unit
+    return np.where(safe, delta / unit, (delta / own) * float(ratio))  # wrapped ones dropped
 
 
 def _call(names: Sequence[Hashable]) -> str:

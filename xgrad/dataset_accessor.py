@@ -23,6 +23,27 @@ from .variables import check_differentiable, select_variables
 __all__ = ["DatasetGradAccessor"]
 
 
+def _staggered_plans(
+    ds: xr.Dataset, dims: tuple, options: Options, method: str, err: ValueError
+) -> dict[frozenset, Plan]:
+    """One plan per set of dims among the data variables, where the Dataset as a whole has none
+    (a staggered grid: T on ``(lat, lon)`` and v on ``(lat_v, lon)`` give two latitudes for a
+    derivative along ``lon``). Each set is planned with the coordinates on its dims only; ``err``
+    (the Dataset's error) is raised where that does not help: one set, or a set that fails."""
+    plans = {}
+    for key in dict.fromkeys(frozenset(ds.variables[k].dims) for k in ds.data_vars):
+        if not set(dims) <= key:
+            continue
+        others = [c for c in ds.coords if not set(ds.variables[c].dims) <= key]
+        try:
+            plans[key] = prepare(ds.drop_vars(others), dims, options, method=method)
+        except ValueError:
+            raise err from None
+    if len(plans) < 2:
+        raise err
+    return plans
+
+
 @xr.register_dataset_accessor("grad")
 class DatasetGradAccessor(KinematicsMethods):
     """Derivatives of a Dataset's data variables: ``ds.grad.along("x")``, ``.curl(...)``."""
@@ -40,7 +61,12 @@ class DatasetGradAccessor(KinematicsMethods):
         """``apply`` to every data variable that has all ``dims``; one Dataset per output
         (``outputs`` of them; by default one per dim). ``method``: the ``.grad`` method."""
         ds = self._obj
-        plan = prepare(ds, dims, options, method=method)
+        try:
+            plan = prepare(ds, dims, options, method=method)
+            plans = None
+        except ValueError as err:
+            plans = _staggered_plans(ds, dims, options, method, err)
+            plan = next(iter(plans.values()))
         wanted = list(dict.fromkeys(s.dim for s in plan.spacings))
         # One rule for which variables (xgrad.variables): CF metadata (bounds, grid mappings)
         # is left out; a variable whose dtype cannot be differentiated is an error here (a
@@ -48,8 +74,10 @@ class DatasetGradAccessor(KinematicsMethods):
         names, skipped = select_variables(ds, wanted)
         for left_out in skipped:  # every dtype error before any graph is built
             if left_out.kind == "dtype":
-                check_differentiable(ds[left_out.name])
-        per_var = {k: apply(ds[k], plan) for k in names}
+                check_differentiable(ds[left_out.name], in_dataset=True)
+        per_var = {
+            k: apply(ds[k], plan if plans is None else plans[frozenset(ds[k].dims)]) for k in names
+        }
         attrs = dict(ds.attrs) if options.keep_attrs else {}
         count = len(plan.spacings) if outputs is None else outputs
         return tuple(

@@ -43,6 +43,7 @@ __all__ = [
     "LONGITUDE_UNITS",
     "cf_role",
     "cos_latitude",
+    "cos_secant",
     "find_latitude",
     "full_turn",
     "latitude_values",
@@ -241,12 +242,19 @@ def _cos_sec(
     coord: Any, dims: Sequence[Hashable], values: np.ndarray, per_radian: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`cos_latitude` of checked latitude ``values`` (laid out as ``coord.dims``)."""
-    # cos(pi/2) is 6e-17, not 0, in floating point: the poles are found from the values.
+    cos, sec = cos_secant(values, per_radian)
+    return _broadcast(coord, dims, cos), _broadcast(coord, dims, sec)
+
+
+def cos_secant(values: np.ndarray, per_radian: float) -> tuple[np.ndarray, np.ndarray]:
+    """``cos`` and ``1/cos`` of checked latitudes ``values`` (``per_radian`` units per radian),
+    the secant NaN exactly at the poles: the one rule for where the poles are. cos(pi/2) is
+    6e-17, not 0, in floating point, so the poles are found from the values (+-90 degrees,
+    +-pi/2 radians; float32 radians are snapped by :func:`latitude_values`)."""
     pole = np.abs(values) == (90.0 if per_radian != 1.0 else math.pi / 2)
     cos = np.cos(values / per_radian)
     with np.errstate(divide="ignore"):
-        sec = np.where(pole, np.nan, 1.0 / cos)
-    return _broadcast(coord, dims, cos), _broadcast(coord, dims, sec)
+        return cos, np.where(pole, np.nan, 1.0 / cos)
 
 
 def metric_factor(obj: Any, spacing: Spacing, figure: Figure, dtype: np.dtype) -> Any:

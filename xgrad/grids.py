@@ -35,6 +35,7 @@ from .crs import (
     check_mapping_used,
     earth_figure,
     find_grid_mapping,
+    grid_mapping_names,
     missing_mapping_hint,
 )
 from .curvilinear import curvilinear_pairs, grid_dims_of, unit_name
@@ -260,11 +261,11 @@ def plan_grid(
             _classify(obj, s, None, pairs, False) if d.kind else d for s, d in zip(spacings, found)
         ]
         if not any(d.kind == "curvilinear" for d in found):
-            if geometry == "sphere":
-                raise ValueError(
-                    f"the dims {tuple(dims)!r} are projection coordinates, but no grid mapping "
-                    f"gives the map projection: {missing_mapping_hint(obj, dims)}"
-                )
+            # Cartesian (per projected metre) only where nothing says the data has a map
+            # projection: a grid_mapping attribute naming a variable that is not there, or
+            # variables naming different ones, would be silently off by the map factor
+            if geometry == "sphere" or (mapping is None and grid_mapping_names(obj, dims)):
+                raise _no_projection(obj, dims, cartesian=geometry != "sphere")
             check_mapping_used(mapping, None, dims)
             return spacings, "cartesian", None
         kind = "curvilinear"
@@ -297,6 +298,19 @@ def plan_grid(
         roles[s.dim] = d.role
     grid = _grid(obj, kind, roles, pairs, mapping, figure, dims)
     return out, "sphere", grid
+
+
+def _no_projection(obj: Any, dims: Sequence, *, cartesian: bool) -> ValueError:
+    """Projection coordinates whose map projection is not found: the error and its fixes."""
+    also = (
+        "; or differentiate per projected metre, without map factors: `geometry='cartesian'`"
+        if cartesian
+        else ""
+    )
+    return ValueError(
+        f"the dims {tuple(dims)!r} are projection coordinates, but no grid mapping gives the map "
+        f"projection: {missing_mapping_hint(obj, dims)}{also}"
+    )
 
 
 def _check_angle_units(obj: Any, s: Spacing) -> None:
@@ -412,6 +426,12 @@ def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
         x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
         y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)
         if x is not None and y is not None and len(roles) == 2:
+            if kind == "projected" and (mapping is None or mapping.name in (GEOGRAPHIC, ROTATED)):
+                # east and north need the projection (or the 2-D latitude/longitude): never
+                # the projection's x and y taken for east and north
+                spacings = [s for s in candidates if s.dim in (x, y)]
+                if not any(_classify(obj, s, None, pairs, False).kind for s in spacings):
+                    raise _no_projection(obj, (y, x), cartesian=False)
             return x, y
     named = {k: tuple(v) for k, v in by_role.items()}
     raise ValueError(

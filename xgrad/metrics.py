@@ -50,7 +50,7 @@ from .crs import ROTATED, RotatedPole, projection_jacobian
 from .curvilinear import unit_name
 from .earth import Figure
 from .engine import differentiate, real_dtype
-from .geometry import PER_DEGREE, cf_role, latitude_values
+from .geometry import PER_DEGREE, cf_role, cos_secant, latitude_values
 from .grids import LENGTH_UNITS, HorizontalGrid
 from .metric_cache import clear_metrics
 from .options import Options
@@ -123,9 +123,7 @@ def _field(values: np.ndarray, dims: Sequence[Hashable]) -> xr.DataArray:
 
 
 def _secant(values: np.ndarray, per_radian: float) -> np.ndarray:
-    pole = np.abs(values) == (90.0 if per_radian != 1.0 else np.pi / 2)
-    with np.errstate(divide="ignore"):
-        return np.where(pole, np.nan, 1.0 / np.cos(values / per_radian))
+    return cos_secant(values, per_radian)[1]
 
 
 def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> GridMetric:

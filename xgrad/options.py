@@ -10,6 +10,7 @@ Checks that need the data (which dims a per-dimension mapping may name) are
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 from collections.abc import Hashable, Mapping
@@ -154,6 +155,14 @@ def _check_radius(radius: Any) -> float | str | None:
 
 
 def _check_period_value(option: str, value: Any) -> float:
+    if isinstance(value, (np.timedelta64, datetime.timedelta)):
+        # np.timedelta64 is a numbers.Real (a numpy integer): its count would be taken in the
+        # coordinate's units, whatever its own (an audit: a 'ns' period read as seconds)
+        raise TypeError(
+            f"{option}={value!r} is a time span; give a number in the coordinate's units (a "
+            "time coordinate's are datetime_unit's, seconds by default), e.g. "
+            "`period=365 * 86400` for a year of days in seconds"
+        )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{option}={value!r} must be a number in the coordinate's units, e.g. `period=360`"

@@ -51,6 +51,13 @@ STALE_ATTRS = frozenset(
         "flag_masks",
         "flag_meanings",
         "units_metadata",
+        # packing and missing-value encodings of the data (CF): a derivative is neither packed
+        # nor filled, and decode_cf would apply them to it (an audit: 274.15 for 1.0)
+        "scale_factor",
+        "add_offset",
+        "_FillValue",
+        "missing_value",
+        "_Unsigned",
     }
 )
 

@@ -74,7 +74,7 @@ def dtype_problem(da: xr.DataArray) -> str | None:
     return "object (chunked)"
 
 
-def check_differentiable(da: xr.DataArray) -> None:
+def check_differentiable(da: xr.DataArray, *, in_dataset: bool = False) -> None:
     """TypeError, naming ``da`` and the fix, when :func:`dtype_problem` finds one.
 
     Examples
@@ -91,6 +91,12 @@ def check_differentiable(da: xr.DataArray) -> None:
             f"data variable {da.name!r} has dtype {what} and cannot be differentiated; xgrad "
             "needs numbers, datetime64 or (in memory) cftime values. Convert it first, e.g. "
             "`da.astype(float)`"
+            + (
+                f", or leave it out: `ds.drop_vars({da.name!r})` (a Dataset method "
+                "differentiates every data variable that has the dims)"
+                if in_dataset
+                else ""
+            )
         )
 
 

@@ -239,10 +239,14 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     for s in spacings:  # one-sided second derivatives take one point more than first ones
         need = points_needed(1, accuracy, periodic=s.period is not None, order=2)
         if s.size < need:
+            lower = (
+                f"use a lower accuracy, e.g. `.grad.laplacian({s.dim!r}, accuracy=2)`"
+                if accuracy > 2
+                else "differentiate along dims of at least that many points"
+            )
             raise ValueError(
                 f"dimension {s.dim!r} has {s.size} point(s) but the Laplacian with "
-                f"accuracy={accuracy} needs at least {need}; use a lower accuracy, e.g. "
-                f"`.grad.laplacian({s.dim!r}, accuracy=2)`"
+                f"accuracy={accuracy} needs at least {need}; {lower}"
             )
     data, data_units = numeric_data(da, plan.datetime_unit)
     quantified = is_quantity(da.data)
