@@ -510,3 +510,30 @@ def test_dataset_string_variable_error_names_drop_vars():
         ds.grad.along("x")
     with pytest.raises(TypeError, match=r"`da\.astype\(float\)`$"):  # a DataArray: no Dataset
         ds.flag.grad.along("x")
+
+
+def test_float16_on_the_sphere_is_computed_in_float32():
+    # An audit: per-metre derivatives of float16 data (1e-6 K m-1, Laplacians 1e-12) are below
+    # float16's smallest normal number; the Laplacian came out exactly 0 at every point
+    lat = np.arange(-60.0, 61.0, 10.0)
+    lon = np.arange(0.0, 360.0, 30.0)
+    values = (280 + 20 * np.cos(np.deg2rad(lat))[:, None] * np.cos(np.deg2rad(lon))).astype(
+        np.float16
+    )
+    coords = {
+        "lat": ("lat", lat, {"units": "degrees_north"}),
+        "lon": ("lon", lon, {"units": "degrees_east"}),
+    }
+    half = xr.DataArray(values, dims=("lat", "lon"), coords=coords)
+    full = half.astype(np.float64)
+    for method in ("along", "laplacian"):
+        got = getattr(half.grad, method)("lat", "lon")
+        want = getattr(full.grad, method)("lat", "lon")
+        got, want = (r if isinstance(r, tuple) else (r,) for r in (got, want))
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == np.float32
+            np.testing.assert_allclose(g.values, w.values, rtol=1e-5, atol=1e-5 * abs(w).max())
+    # Cartesian float16 stays float16, as in numpy
+    plain = half.grad.along("lat", geometry="cartesian")
+    assert plain.dtype == np.float16
+    np.testing.assert_array_equal(plain.values, np.gradient(values, lat, axis=0))

@@ -860,3 +860,36 @@ def test_radius_takes_an_ellipsoid_name(tmp_path):
     assert re.fullmatch(
         r"xgrad: error: radius='earth' must be a positive number[^\n]*\n", bad.stderr
     )
+
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_cf_links_reach_the_output(tmp_path, ds, suffix, assert_bitwise_equal):
+    # An audit: a repeated --along kept only the last; cell bounds (lat_bnds) and the
+    # derivatives' grid_mapping attribute were dropped, and ancillary_variables pointed at a
+    # variable not written
+    lat = ds.lat.values
+    edges = np.stack([lat - 5.0, lat + 5.0], axis=-1)
+    src = ds.assign(
+        lat_bnds=(("lat", "nv"), edges),
+        crs=((), 0, {"grid_mapping_name": "latitude_longitude", "earth_radius": 6371229.0}),
+        T_err=ds.T * 0.1,
+    )
+    src.lat.attrs["bounds"] = "lat_bnds"
+    src.T.attrs.update(grid_mapping="crs", ancillary_variables="T_err")
+    src.to_netcdf(tmp_path / "in.nc")
+    proc = _run_module(
+        "gradient", "in.nc", f"out{suffix}", "--along", "lat", "--along", "lon", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    opened = xr.open_zarr if suffix == ".zarr" else xr.open_dataset
+    with opened(tmp_path / f"out{suffix}", decode_coords=False) as got:
+        assert {"dT_dlat", "dT_dlon"} <= set(got.variables)
+        assert got.lat.attrs["bounds"] == "lat_bnds"
+        np.testing.assert_array_equal(got.lat_bnds.values, edges)
+        assert got.dT_dlat.attrs["grid_mapping"] == "crs" and "crs" in got.variables
+        assert "ancillary_variables" not in got.dT_dlat.attrs
+        assert got.dT_dlon.attrs["xgrad_radius"] == 6371229.0  # the mapping's figure
+    with xr.open_dataset(tmp_path / "in.nc", decode_coords="all") as again:
+        want = again.T.grad.along("lon")
+    with opened(tmp_path / f"out{suffix}") as got:
+        assert_bitwise_equal(got.dT_dlon.values, want.values)

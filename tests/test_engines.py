@@ -124,3 +124,45 @@ def test_cubed_vector_operators_stay_lazy(no_compute, assert_bitwise_equal):
     np.testing.assert_array_equal(
         whole.total_deformation.values, ds.grad.deformation(wind, **edge).total_deformation.values
     )
+
+
+@pytest.mark.parametrize("rows", ["south to north", "north to south"])
+def test_cubed_earth_grid_operators_stay_lazy(rows, no_compute, assert_bitwise_equal):
+    # On curvilinear (and projected) grids the metric fields met the cubed data as numpy
+    # arrays, and `cubed * ndarray` computed the data whole while building: curl, divergence,
+    # the Laplacian, the magnitude and the Earth-relative kinematics (an audit)
+    lat = np.arange(20.0, 50.1, 3.0)
+    lat = lat if rows == "south to north" else lat[::-1]
+    lon = np.arange(-30.0, 0.1, 3.0)
+    LAT, LON = np.meshgrid(lat, lon, indexing="ij")
+    rng = np.random.default_rng(7)
+    ds = xr.Dataset(
+        {k: (("time", "y", "x"), rng.standard_normal((2, *LAT.shape))) for k in "uvT"},
+        coords={
+            "nav_lat": (("y", "x"), LAT, {"units": "degrees_north"}),
+            "nav_lon": (("y", "x"), LON, {"units": "degrees_east"}),
+        },
+    )
+    for k in "uv":
+        ds[k].attrs["units"] = "m s-1"
+    earth, grid = {"east": "u", "north": "v"}, {"x": "u", "y": "v"}
+    calls = {
+        "curl": lambda d: d.grad.curl(grid),
+        "divergence earth": lambda d: d.grad.divergence(earth),
+        "laplacian": lambda d: d.T.grad.laplacian("y", "x"),
+        "magnitude": lambda d: d.T.grad.magnitude("y", "x"),
+        "horizontal": lambda d: d.T.grad.horizontal()[1],
+        "vorticity earth": lambda d: d.grad.vector_gradient(earth).dv_dx,
+        "shearing grid": lambda d: d.grad.deformation(grid).shearing_deformation,
+        "advection earth": lambda d: d.grad.advection("T", earth),
+        "frontogenesis grid": lambda d: d.grad.frontogenesis("T", grid),
+    }
+    lazy = ds.copy()
+    for k in "uvT":  # the data only: the 2-D coordinates are read while building, as designed
+        lazy[k] = ds[k].chunk({"time": 1}, chunked_array_type="cubed")
+    results = {name: call(lazy) for name, call in calls.items()}
+    for name, result in results.items():
+        assert isinstance(result.data, cubed.Array), name
+    no_compute.undo()
+    for name, result in results.items():
+        assert_bitwise_equal(result.compute().values, calls[name](ds).values)

@@ -1009,3 +1009,24 @@ def test_loops_same_bits(name, dtype, metric, assert_bitwise_equal):
     for e, g, f in zip(expected, got, fallback):
         assert_bitwise_equal(g, e, err_msg=f"{name} metric={metric}")
         assert_bitwise_equal(np.asarray(f), e, err_msg=f"{name} metric={metric} fallback")
+
+
+@pytest.mark.parametrize("earth", [False, True], ids=["grid", "east_north"])
+def test_float32_chunked_on_earth_grids_computes_float32(earth):
+    # The zeros passed for "no metric term" were Python floats: on dask blocks they picked
+    # the kernel's float64 loop, so results declared float32 computed to float64 (an audit)
+    pytest.importorskip("pyproj")
+    ds, comps, _ = _solid_body(_earth_grid("wrf", 13), earth)
+    ds = ds.astype(np.float32)
+    for k in ds.data_vars:
+        ds[k].attrs = {"units": "m s-1"} if k in "uv" else {"units": "K"}
+    lazy = ds.chunk({ds.u.dims[0]: 5})
+    for call in (
+        lambda d: d.grad.deformation(comps).total_deformation,
+        lambda d: d.grad.frontogenesis("T", comps),
+        lambda d: d.grad.vector_gradient(comps).du_dx,
+    ):
+        result = call(lazy)
+        assert result.dtype == np.float32
+        assert result.compute().dtype == np.float32
+        np.testing.assert_array_equal(result.compute().values, call(ds).values)

@@ -141,11 +141,15 @@ def _frame_operands(
             if isinstance(scale, xr.DataArray) and scale.dims == c.dims:
                 # the float64 product cast to the result's dtype, in one compiled pass
                 folded = product(c.values, scale.values, real_dtype(dtype))
-                fields.append(broadcast_field(xr.DataArray(folded, dims=c.dims), da, dtype, what))
+                fields.append(
+                    broadcast_field(
+                        xr.DataArray(folded, dims=c.dims), da, dtype, what, operand=True
+                    )
+                )
             elif scale is not None:  # rotated pole: a number, or a field along one dim
-                fields.append(broadcast_field(c * scale, da, dtype, what))
+                fields.append(broadcast_field(c * scale, da, dtype, what, operand=True))
             else:  # pragma: no cover - every grid with a frame has both scales
-                c = broadcast_field(c, da, np.float64, what)
+                c = broadcast_field(c, da, np.float64, what, operand=True)
                 fields.append((c * _factor(da, s, plan, np.float64)).astype(real_dtype(dtype)))
     if lazy:
         fields = _named_blocks(fields, numeric, metric.token)
@@ -190,7 +194,7 @@ def _field_block(field: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
 
 def horizontal(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, xr.DataArray]:
     """``(df/deast, df/dnorth)`` per metre, Earth-relative (see ``.grad.horizontal``)."""
-    data, data_units = numeric_data(da, plan.datetime_unit)
+    data, data_units = numeric_data(da, plan)
     quantified = is_quantity(da.data)
     sx, sy = plan.spacings
     units = pint_units(da.data, [(sx.name, "m")]) if quantified else None

@@ -123,7 +123,7 @@ def _scalar_result(
 def _units(frame: Frame, var: Hashable) -> tuple[str | None, Any]:
     """Units of ``d var / dx`` as a string, and as pint units for quantified data (else None)."""
     da = frame.arrays[var]
-    text = derivative_units(numeric_data(da, frame.plan.datetime_unit)[1], frame.x.units)
+    text = derivative_units(numeric_data(da, frame.plan)[1], frame.x.units)
     unit = pint_units(da.data, [(frame.x.name, frame.x.units)]) if is_quantity(da.data) else None
     return text, unit
 
@@ -192,8 +192,7 @@ class _Fused:
             for k in names
         ):
             return None
-        unit = frame.plan.datetime_unit
-        data = [numeric_data(frame.arrays[k], unit)[0] for k in names]
+        data = [numeric_data(frame.arrays[k], frame.plan)[0] for k in names]
         if not (
             all(type(d) is np.ndarray for d in data)
             or all(is_dask_array(d) and type(d._meta) is np.ndarray for d in data)
@@ -367,7 +366,7 @@ def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset
 
 def _times_wind_units(frame: Frame, text: str | None, unit: Any):
     """``(text, unit)`` multiplied by the components' units (udunits string and pint)."""
-    wind = numeric_data(frame.arrays[frame.u], frame.plan.datetime_unit)[1]
+    wind = numeric_data(frame.arrays[frame.u], frame.plan)[1]
     # a * w == a / (1 / w): derivative_units divides (and simplifies) both strings
     text = derivative_units(text, derivative_units(None, wind))
     if unit is not None:

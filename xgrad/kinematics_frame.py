@@ -168,7 +168,7 @@ def check_variables(frame: Frame, operator: str, names: list[Hashable]) -> None:
             f"{operator}: some variables are pint quantities and some are not; quantify all of "
             "them: `ds.pint.quantify()`"
         )
-    a, b = (numeric_data(frame.arrays[k], frame.plan.datetime_unit)[1] for k in (frame.u, frame.v))
+    a, b = (numeric_data(frame.arrays[k], frame.plan)[1] for k in (frame.u, frame.v))
     if not same_units(a, b):
         raise ValueError(
             f"{operator}: the components are in different units ({frame.u!r}: {a!r}, "

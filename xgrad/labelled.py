@@ -135,15 +135,24 @@ def check_dtype(da: xr.DataArray) -> None:
     check_differentiable(da)
 
 
-def numeric_data(da: xr.DataArray, datetime_unit: str) -> tuple[Any, str | None]:
-    """The array to differentiate and its units; times become numbers in ``datetime_unit``."""
+def numeric_data(da: xr.DataArray, plan: Plan) -> tuple[Any, str | None]:
+    """The array to differentiate and its units; times become numbers in ``datetime_unit``.
+
+    float16 on an Earth grid becomes float32 (lazily): per-metre derivatives of typical fields
+    (1e-5 K m-1, Laplacians 1e-12) are below float16's smallest normal number (6e-5) and came
+    out as a few significant bits or zero (an audit). Cartesian float16 stays float16, as in
+    numpy.
+    """
     check_dtype(da)
     data = da.data
     units = da.attrs.get("units")
     if is_quantity(data):
         units, data = str(data.units), data.magnitude
     if data.dtype.kind in "mMO":
-        return time_to_numbers(data, datetime_unit), DATETIME_UNITS[datetime_unit]
+        unit = plan.datetime_unit
+        return time_to_numbers(data, unit), DATETIME_UNITS[unit]
+    if data.dtype == np.float16 and plan.geometry == "sphere":
+        data = data.astype(np.float32)
     return data, None if units is None else str(units)
 
 
@@ -264,7 +273,7 @@ def wrap(da: xr.DataArray, result: Any, *, name: Hashable, attrs: dict, units: A
 
 def derivatives(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, ...]:
     """``along``: the derivative of one DataArray along each planned dimension."""
-    data, data_units = numeric_data(da, plan.datetime_unit)
+    data, data_units = numeric_data(da, plan)
     quantified = is_quantity(da.data)
     # pint units first: a unit error must come before any graph is built.
     units = [

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .arrays import is_cubed_array
+from .arrays import is_cubed_array, numpy_operand
 from .coords import Spacing
 from .engine import differentiate
 from .geometry import cos_secant
@@ -100,7 +100,17 @@ def fused(name: str, *args: Any) -> xr.DataArray:
 
     arrays = [a for a in args if isinstance(a, xr.DataArray)]
     dtype = np.result_type(np.float32, *(a.dtype for a in arrays))  # ints: float64
-    args = tuple(a.astype(dtype, copy=False) if isinstance(a, xr.DataArray) else a for a in args)
+    # Python floats too (the zeros of LocalGradient.metric): on dask blocks a float64 scalar
+    # picked the kernel's float64 loop for float32 arrays (an audit: declared float32,
+    # computed float64)
+    args = tuple(
+        a.astype(dtype, copy=False)
+        if isinstance(a, xr.DataArray)
+        else dtype.type(a)
+        if isinstance(a, float)
+        else a
+        for a in args
+    )
     kernel = functools.partial(_fused.apply, name)  # numba on numpy blocks, NumPy on cupy's
     try:
         return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
@@ -130,7 +140,9 @@ def _dtype(frame: Frame) -> np.dtype:
 
 
 def _to_grid(ds: xr.Dataset, frame: Frame) -> dict:
-    """``{(row, dim): field}``: the east/north components of the grid lines' unit tangents."""
+    """``{(row, dim): field}``: the east/north components of ``T^dim``, the dual basis of the
+    grid lines' unit tangents (the tangents themselves on an orthogonal grid): ``T^a . V`` is
+    what :func:`winds` gives, so ``sum_a (T^a . V) D_a f`` is ``V . grad f`` on any grid."""
     from .horizontal import frame_metric  # computed once per plan
 
     to_earth = frame_metric(frame.plan, ds).to_earth
@@ -142,9 +154,8 @@ def _to_grid(ds: xr.Dataset, frame: Frame) -> dict:
 def winds(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, xr.DataArray]:
     """The components along x and y as plain labelled numbers (pint magnitudes); Earth-relative
     ones rotated onto the grid lines (elementwise, lazy)."""
-    unit = frame.plan.datetime_unit
     u, v = (
-        _labelled(frame.arrays[k], numeric_data(frame.arrays[k], unit)[0])
+        _labelled(frame.arrays[k], numeric_data(frame.arrays[k], frame.plan)[0])
         for k in (frame.u, frame.v)
     )
     if not frame.earth or frame.kind in (None, "sphere"):
@@ -172,7 +183,7 @@ def scalar_gradient(var: Hashable, frame: Frame, data: Any = None) -> tuple[xr.D
     metric factors in the pass."""
     da = frame.arrays[var]
     if data is None:
-        data = numeric_data(da, frame.plan.datetime_unit)[0]
+        data = numeric_data(da, frame.plan)[0]
     fx, fy = derivative_arrays(data, da, [frame.x, frame.y], frame.plan)
     return _labelled(da, fx), _labelled(da, fy)
 
@@ -322,8 +333,7 @@ def _earth_general(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
     directions = [c[0] * east + c[1] * north for c in (basis.cx, basis.cy)]  # (3, y, x) each
     template = frame.arrays[frame.u]
     east_data, north_data = (
-        _labelled(template, numeric_data(frame.arrays[k], plan.datetime_unit)[0])
-        for k in (frame.u, frame.v)
+        _labelled(template, numeric_data(frame.arrays[k], plan)[0]) for k in (frame.u, frame.v)
     )
     dtype = np.result_type(east_data.dtype, north_data.dtype, np.float32)
 
@@ -360,13 +370,20 @@ def frame_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.Data
             )
 
         return fx, _RightHanded.of(ds, frame).along_y(fx, fy, on)
-    turn = _turn(ds, frame, frame.arrays[var], fx.dtype)
-    return (fx, fy) if turn is None else (fx, fy * turn)
+    turn = _turn(ds, frame, fx.dtype)
+    return (fx, fy) if turn is None else (fx, _times(fy, turn))
 
 
-def _turn(ds: xr.Dataset, frame: Frame, like: xr.DataArray, dtype: np.dtype) -> Any:
-    """-1 where a curvilinear grid's ``(x, y)`` turn clockwise (rows north to south), laid out
-    as ``like``; None where they turn counter-clockwise everywhere (nothing to change)."""
+def _times(a: xr.DataArray, field: xr.DataArray) -> xr.DataArray:
+    """``a * field`` (matched by dim name), ``field`` a cubed array where ``a``'s data is one."""
+    return a * field.copy(data=numpy_operand(field.values, a.data))
+
+
+def _turn(ds: xr.Dataset, frame: Frame, dtype: np.dtype) -> xr.DataArray | None:
+    """-1 where a curvilinear grid's ``(x, y)`` turn clockwise (rows north to south), +1 where
+    counter-clockwise, NaN where degenerate, over the grid's dims (so that it multiplies each
+    result by dim name, whatever its layout); None where they turn counter-clockwise
+    everywhere (nothing to change)."""
     if frame.kind != "curvilinear" or frame.general:
         return None
     from .orthogonal import _grid_field, _handedness
@@ -376,7 +393,7 @@ def _turn(ds: xr.Dataset, frame: Frame, like: xr.DataArray, dtype: np.dtype) -> 
     sign = frame.plan.cache["handedness"]
     if not (sign < 0).any():
         return None
-    return broadcast_field(_grid_field(ds, frame.plan, sign), like, dtype, "the orientation")
+    return _grid_field(ds, frame.plan, sign).astype(dtype)
 
 
 def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
@@ -395,7 +412,7 @@ def local_gradient(ds: xr.Dataset, frame: Frame) -> LocalGradient:
         kx, ky = _curvatures(ds, frame)
         ux, vx = fused("plus_product", ux, v, kx), fused("minus_product", vx, u, kx)
         uy, vy = fused("minus_product", uy, v, ky), fused("plus_product", vy, u, ky)
-    turn = _turn(ds, frame, u, ux.dtype)
+    turn = _turn(ds, frame, ux.dtype)
     if turn is not None:  # into the right-handed frame (x, -y): the cross terms change sign
-        uy, vx = uy * turn, vx * turn
+        uy, vx = _times(uy, turn), _times(vx, turn)
     return LocalGradient(ux=ux, uy=uy, vx=vx, vy=vy, u=u, v=v, tan=tan)

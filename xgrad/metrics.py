@@ -44,7 +44,7 @@ import xarray as xr
 
 from . import metric_cache
 from ._metric_reference import dot
-from .arrays import magnitude
+from .arrays import magnitude, numpy_operand
 from .coords import Spacing, coordinate_variables
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .curvilinear import unit_name
@@ -391,8 +391,12 @@ def _per_radian(coord: Any) -> float:
     return per_radian if role is not None else PER_DEGREE
 
 
-def broadcast_field(field: Field, da: Any, dtype: np.dtype, what: str) -> Any:
-    """``field`` laid out to broadcast against ``da`` and cast to the result's real dtype."""
+def broadcast_field(
+    field: Field, da: Any, dtype: np.dtype, what: str, *, operand: bool = False
+) -> Any:
+    """``field`` laid out to broadcast against ``da`` and cast to the result's real dtype: numpy,
+    or for cubed data a cubed array (to meet it in arithmetic) unless ``operand`` (the engine's
+    ``combine`` operands, which are numpy blocks' companions)."""
     if field is None or np.ndim(field) == 0:
         return field
     missing = [d for d in field.dims if d not in da.dims]
@@ -405,4 +409,8 @@ def broadcast_field(field: Field, da: Any, dtype: np.dtype, what: str) -> Any:
     values = field.transpose(*order).values
     shape = [field.sizes[d] if d in field.dims else 1 for d in da.dims]
     # no copy when already of that dtype: callers only read it (engine scales, operands)
-    return values.reshape(shape).astype(real_dtype(dtype), copy=False)
+    values = values.reshape(shape).astype(real_dtype(dtype), copy=False)
+    if operand:
+        return values
+    # a cubed array for cubed data: `cubed * ndarray` is numpy computing the cubed array whole
+    return numpy_operand(values, getattr(da, "data", da))

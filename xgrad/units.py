@@ -58,6 +58,8 @@ STALE_ATTRS = frozenset(
         "_FillValue",
         "missing_value",
         "_Unsigned",
+        # the variables that describe the data's uncertainty or quality, not its derivative's
+        "ancillary_variables",
     }
 )
 

@@ -203,14 +203,21 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     """``|grad f|`` along the planned dims, from one derivative pass (see ``.grad.magnitude``)."""
     spacings = plan.spacings
     _check_same_units("the gradient magnitude", spacings)
-    data, data_units = numeric_data(da, plan.datetime_unit)
+    data, data_units = numeric_data(da, plan)
     quantified = is_quantity(da.data)
     units = pint_units(da.data, [(spacings[0].name, spacings[0].units)]) if quantified else None
     grid = plan.grid
     if grid is not None and grid.kind != "sphere" and {s.dim for s in spacings} == set(grid.dims):
-        # a skewed grid's lines are not orthogonal: |grad f| from the east/north components
-        parts = [p.data for p in horizontal(da.copy(data=data), plan)]
-        result = magnitude_of(parts, [])
+        # a skewed grid's lines are not orthogonal: |grad f| from the east/north components,
+        # block by block (elementwise numpy on cubed's arrays would compute them whole)
+        east, north = horizontal(da.copy(data=data), plan)
+        result = xr.apply_ufunc(
+            lambda *parts: magnitude_of(list(parts), []),
+            east.variable,
+            north.variable,
+            dask="parallelized",
+            output_dtypes=[_real(east.dtype)],
+        ).data
     else:  # |grad f| of each block inside the derivatives' pass
         combine = functools.partial(magnitude_of)
         combine.pairs = ("magnitude", ())  # the compiled pass where a block fits it
@@ -248,7 +255,7 @@ def laplacian(da: xr.DataArray, plan: Plan) -> xr.DataArray:
                 f"dimension {s.dim!r} has {s.size} point(s) but the Laplacian with "
                 f"accuracy={accuracy} needs at least {need}; {lower}"
             )
-    data, data_units = numeric_data(da, plan.datetime_unit)
+    data, data_units = numeric_data(da, plan)
     quantified = is_quantity(da.data)
     per = (spacings[0].name, spacings[0].units)
     units = pint_units(da.data, [per, per]) if quantified else None
@@ -413,7 +420,7 @@ def _vector_operator(
             f"{operator}: some components are pint quantities and some are not; quantify all "
             "of them: `ds.pint.quantify()`"
         )
-    numeric = {var: numeric_data(by_name[var], plan.datetime_unit) for var in names}
+    numeric = {var: numeric_data(by_name[var], plan) for var in names}
     a = names[0]
     for b in names[1:]:
         if same_units(numeric[a][1], numeric[b][1]):

@@ -83,7 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         "output", metavar="OUTPUT", help="*.nc or *.zarr; must not exist (see --overwrite)"
     )
     how = g.add_mutually_exclusive_group(required=True)
-    how.add_argument("--along", nargs="+", metavar="DIM", help="dimensions to differentiate along")
+    how.add_argument(
+        "--along",
+        nargs="+",
+        action="extend",  # `--along lat --along lon` is both, as --var and --chunks add up
+        metavar="DIM",
+        help="dimensions to differentiate along",
+    )
     how.add_argument(
         "--horizontal",
         action="store_true",
@@ -106,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--boundary", help="auto | edge | periodic (default: auto)")
     g.add_argument(
-        "--period", type=float, help="period of a periodic dimension, in its coordinate's units"
+        "--period",
+        type=float,
+        help="period of a periodic dimension, in its coordinate's units (a time coordinate's: "
+        "--datetime-unit's)",
     )
     g.add_argument("--accuracy", type=int, help="2 | 4 | 6 (default: 2, numpy's stencils)")
     g.add_argument("--edge-order", type=int, help="1 | 2 (default: 1)")

@@ -123,23 +123,41 @@ def derivative_dataset(
         )
     out: dict[str, xr.DataArray] = {}
 
-    def put(name: str, result: xr.DataArray) -> None:
+    def put(name: str, result: xr.DataArray, source: str) -> None:
         if name in out:
             raise InputError(f"two outputs would both be named {name!r}; pick --var explicitly")
         out[name] = result.rename(name)
+        mapping = ds[source].encoding.get("grid_mapping", ds[source].attrs.get("grid_mapping"))
+        if mapping is not None:  # the derivative is on the source's grid
+            out[name].encoding["grid_mapping"] = mapping
 
     if horizontal:
         # one plan for all the variables: the grid's frame is computed once
         east, north = ds[list(chosen)].grad.horizontal(**options)
         for var in chosen:
-            put(f"d{var}_deast", east[var])
-            put(f"d{var}_dnorth", north[var])
-        return xr.Dataset(out, attrs=dict(ds.attrs))
+            put(f"d{var}_deast", east[var], var)
+            put(f"d{var}_dnorth", north[var], var)
+        return _with_bounds(xr.Dataset(out, attrs=dict(ds.attrs)), ds)
     for var in chosen:
         results = ds[var].grad.along(*(along or ()), **options)
         for dim, result in zip(along or (), results if isinstance(results, tuple) else (results,)):
-            put(f"d{var}_d{dim}", result)
-    return xr.Dataset(out, attrs=dict(ds.attrs))
+            put(f"d{var}_d{dim}", result, var)
+    return _with_bounds(xr.Dataset(out, attrs=dict(ds.attrs)), ds)
+
+
+def _with_bounds(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
+    """``out`` with the cell bounds of its coordinates (``lat_bnds`` of ``lat``, named by a
+    ``bounds`` attribute or, as ``decode_coords="all"`` leaves it, encoding): the derivatives
+    are on the same cells, and regridders need them."""
+    for name in list(out.coords):
+        coord = ds.variables.get(name)
+        if coord is None:
+            continue
+        bounds = coord.encoding.get("bounds", coord.attrs.get("bounds"))
+        if isinstance(bounds, str) and bounds in ds.variables and bounds not in out.variables:
+            out = out.assign_coords({bounds: ds.variables[bounds]})
+            out[name].encoding["bounds"] = bounds
+    return out
 
 
 def _add_history(ds: xr.Dataset, command: str) -> None:

@@ -38,7 +38,18 @@ __all__ = ["check_output_path", "output_format", "write_dataset"]
 OUTPUT_SUFFIXES = {".nc": "netcdf", ".nc4": "netcdf", ".zarr": "zarr"}
 # Encoding keys that describe a coordinate's *values* (kept so times round-trip with their
 # units and calendar); chunking and compression keys describe the input file and are dropped.
-_KEPT_ENCODING = ("units", "calendar", "dtype", "_FillValue", "scale_factor", "add_offset")
+# ``bounds`` and ``grid_mapping``: the CF links xarray writes back as attributes
+# (:func:`xgrad.cli.pipeline.derivative_dataset` sets them on the derivatives)
+_KEPT_ENCODING = (
+    "units",
+    "calendar",
+    "dtype",
+    "_FillValue",
+    "scale_factor",
+    "add_offset",
+    "bounds",
+    "grid_mapping",
+)
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -131,7 +142,9 @@ def _prepare(ds: xr.Dataset, fmt: str) -> tuple[xr.Dataset, dict[str, dict[str, 
         else:
             # NetCDF-4 chunks matching the dask chunks, so each task writes whole chunks.
             chunksizes = tuple(max(1, c[0]) for c in var.chunks)
-            encoding[name] = {"chunksizes": chunksizes, "zlib": True, "complevel": 1}
+            # to_netcdf's encoding= replaces the variable's own: its CF links go along
+            links = {k: var.encoding[k] for k in ("grid_mapping", "bounds") if k in var.encoding}
+            encoding[name] = {"chunksizes": chunksizes, "zlib": True, "complevel": 1, **links}
     return ds, encoding
 
 
