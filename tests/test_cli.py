@@ -893,3 +893,60 @@ def test_cf_links_reach_the_output(tmp_path, ds, suffix, assert_bitwise_equal):
         want = again.T.grad.along("lon")
     with opened(tmp_path / f"out{suffix}") as got:
         assert_bitwise_equal(got.dT_dlon.values, want.values)
+
+
+def test_netcdf_groups_are_named_not_skipped_silently(tmp_path, ds):
+    # An audit: a sub-group's variables were left out without a word
+    ds.to_netcdf(tmp_path / "g.nc", engine="netcdf4")
+    ds[["q"]].to_netcdf(tmp_path / "g.nc", group="sub", mode="a", engine="netcdf4")
+    proc = _run_module("gradient", "g.nc", "o.nc", "--along", "lat", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "xgrad: warning: only the root group of 'g.nc' is read; its groups ('sub',) are not "
+        "(differentiate one with Python: `xr.open_dataset(path, group='sub')`)\n"
+    )
+    plain = _run_module("gradient", "g.nc", "o2.nc", "--along", "lat", cwd=tmp_path)
+    assert "root group" in plain.stderr  # every run says it
+    ds.to_netcdf(tmp_path / "flat.nc", engine="netcdf4")
+    flat = _run_module("gradient", "flat.nc", "o3.nc", "--along", "lat", cwd=tmp_path)
+    assert flat.returncode == 0 and flat.stderr == ""
+
+
+def test_what_netcdf_cannot_store_is_an_input_error_before_writing(tmp_path, ds, capsys):
+    # complex values and nested/boolean attributes are legal in Zarr, not in NetCDF: exit 2
+    # with the fix, nothing written (it was exit 1 with netCDF4's advice, after computing)
+    src = ds[["T"]].assign(psi=ds.T * (1 + 1j))
+    src.to_zarr(tmp_path / "c.zarr")
+    assert (
+        main(["gradient", str(tmp_path / "c.zarr"), str(tmp_path / "o.nc"), "--along", "lat"]) == 2
+    )
+    assert "variable 'dpsi_dlat' is complex (complex64), which NetCDF cannot store" in _error_line(
+        capsys
+    )
+    flagged = ds[["T"]].assign_attrs(flags={"a": [1, 2]}, done=True)
+    flagged.to_zarr(tmp_path / "a.zarr")
+    assert (
+        main(["gradient", str(tmp_path / "a.zarr"), str(tmp_path / "o.nc"), "--along", "lat"]) == 2
+    )
+    assert "attribute 'flags' of the dataset is a dict" in _error_line(capsys)
+    assert _leftovers(tmp_path) == [] and not (tmp_path / "o.nc").exists()
+    assert (
+        main(["gradient", str(tmp_path / "c.zarr"), str(tmp_path / "o.zarr"), "--along", "lat"])
+        == 0
+    )
+
+
+def test_undecodable_time_units_say_so(tmp_path, capsys):
+    # 'months since' on the standard calendar: the file is fine, its times are not CF's (the
+    # message said "truncated or in another format" and advised an option the CLI lacks)
+    src = xr.Dataset(
+        {"a": ("time", np.arange(3.0))},
+        coords={"time": ("time", [0, 1, 2], {"units": "months since 2000-01-01"})},
+    )
+    src.to_netcdf(tmp_path / "m.nc")
+    assert (
+        main(["gradient", str(tmp_path / "m.nc"), str(tmp_path / "o.nc"), "--along", "time"]) == 2
+    )
+    line = _error_line(capsys)
+    assert "could not decode the times of" in line and "months since 2000-01-01" in line
+    assert "truncated" not in line

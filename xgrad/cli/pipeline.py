@@ -24,7 +24,7 @@ import xarray as xr
 from .. import __version__
 from ..variables import cf_metadata_variables, select_variables
 from .errors import InputError, message
-from .reading import open_input
+from .reading import open_input, warn_groups
 from .schedulers import check_scheduler, scheduler
 from .writing import check_output_path, output_format, write_dataset
 
@@ -129,7 +129,7 @@ def derivative_dataset(
         out[name] = result.rename(name)
         mapping = ds[source].encoding.get("grid_mapping", ds[source].attrs.get("grid_mapping"))
         if mapping is not None:  # the derivative is on the source's grid
-            out[name].encoding["grid_mapping"] = mapping
+            out[name].attrs["grid_mapping"] = mapping
 
     if horizontal:
         # one plan for all the variables: the grid's frame is computed once
@@ -156,7 +156,7 @@ def _with_bounds(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
         bounds = coord.encoding.get("bounds", coord.attrs.get("bounds"))
         if isinstance(bounds, str) and bounds in ds.variables and bounds not in out.variables:
             out = out.assign_coords({bounds: ds.variables[bounds]})
-            out[name].encoding["bounds"] = bounds
+            out[name].attrs["bounds"] = bounds
     return out
 
 
@@ -242,6 +242,7 @@ def run_gradient(
         output_format(output)
         out_path = check_output_path(output, overwrite=overwrite)
         _check_apart(Path(input), out_path)
+        warn_groups(input)
         if plot is not None:
             from .plot import check_matplotlib
 

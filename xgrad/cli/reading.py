@@ -193,14 +193,58 @@ def open_input(
                     f"its dimensions are {tuple(dims)!r}"
                 )
             spec = {d: "auto" for d in dims} | dict(chunks or {})
-            return xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all")
+            opened = xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all")
     except InputError:
         raise
     except Exception as err:  # every backend has its own exception types for a bad file
+        if "unable to decode time units" in str(err):  # a readable file, times not CF's
+            raise InputError(
+                f"could not decode the times of {str(path)!r}: {str(err).split('. Try')[0]}; "
+                "xgrad reads CF time units xarray decodes (e.g. 'days since 2000-01-01', or "
+                "'months since' with a 360_day calendar); convert the time coordinate first, "
+                "e.g. in Python from `xr.open_dataset(path, decode_times=False)`"
+            ) from err
         raise InputError(
             f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
             f"{type(err).__name__}: {err}"
         ) from err
+    return opened
+
+
+def warn_groups(path: str | os.PathLike) -> None:
+    """Warn that only the root group of ``path`` is read, where it has groups below it (an
+    audit: a sub-group's variables were left out without a word)."""
+    path = Path(path)
+    groups = _subgroups(path, input_format(path))
+    if groups:
+        warnings.warn(
+            f"only the root group of {str(path)!r} is read; its groups {tuple(groups)!r} are "
+            f"not (differentiate one with Python: `xr.open_dataset(path, group={groups[0]!r})`)",
+            stacklevel=2,
+        )
+
+
+def _subgroups(path: Path, fmt: str) -> list[str]:
+    """The names of the groups below the root of a NetCDF-4 file or a Zarr store ([] where
+    there are none, or where the library that would list them is missing)."""
+    try:
+        if fmt == "zarr":
+            import zarr
+
+            return sorted(zarr.open_group(str(path), mode="r").group_keys())
+        if fmt == "netcdf4":
+            try:
+                import netCDF4
+            except ImportError:  # h5netcdf alone (it needs h5py)
+                import h5netcdf
+
+                with h5netcdf.File(path, "r") as f:
+                    return sorted(f.groups)
+            with netCDF4.Dataset(path, "r") as f:
+                return sorted(f.groups)
+    except Exception:  # listing groups is a courtesy: never a reason to fail
+        return []
+    return []
 
 
 def _backend(fmt: str) -> Any:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from .errors import InputError
@@ -38,18 +39,12 @@ __all__ = ["check_output_path", "output_format", "write_dataset"]
 OUTPUT_SUFFIXES = {".nc": "netcdf", ".nc4": "netcdf", ".zarr": "zarr"}
 # Encoding keys that describe a coordinate's *values* (kept so times round-trip with their
 # units and calendar); chunking and compression keys describe the input file and are dropped.
-# ``bounds`` and ``grid_mapping``: the CF links xarray writes back as attributes
-# (:func:`xgrad.cli.pipeline.derivative_dataset` sets them on the derivatives)
-_KEPT_ENCODING = (
-    "units",
-    "calendar",
-    "dtype",
-    "_FillValue",
-    "scale_factor",
-    "add_offset",
-    "bounds",
-    "grid_mapping",
-)
+_KEPT_ENCODING = ("units", "calendar", "dtype", "_FillValue", "scale_factor", "add_offset")
+
+#: CF links between variables. Written as attributes, never from ``encoding``: xarray's encoder
+#: tests ``name in encoding["bounds"]`` on the string, so ``nav_lat`` (in "nav_lat_bnds") would
+#: leave the derivatives' ``coordinates`` attribute and read back as a data variable.
+_LINKS = ("bounds", "grid_mapping")
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -120,10 +115,48 @@ def _remove(path: Path) -> None:
         time.sleep(0.05)
 
 
+def _netcdf_attribute(value: Any) -> bool:
+    """Whether NetCDF can store an attribute value: a string, a number (not a bool), or a 1-D
+    sequence of them."""
+    scalar = (str, bytes, int, float, np.number)
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, scalar):
+        return True
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = np.asarray(value, dtype=object).ravel() if np.ndim(value) <= 1 else None
+        return items is not None and all(
+            isinstance(v, scalar) and not isinstance(v, (bool, np.bool_)) for v in items
+        )
+    return False
+
+
+def _not_netcdf(ds: xr.Dataset) -> str | None:
+    """What of ``ds`` NetCDF cannot store (complex values, attributes such as nested mappings
+    or booleans, legal in Zarr), or None."""
+    for name, var in ds.variables.items():
+        if var.dtype.kind == "c":
+            return f"variable {name!r} is complex ({var.dtype}), which NetCDF cannot store"
+    for where, attrs in [("the dataset", ds.attrs)] + [
+        (f"variable {name!r}", var.attrs) for name, var in ds.variables.items()
+    ]:
+        for key, value in attrs.items():
+            if not _netcdf_attribute(value):
+                return (
+                    f"attribute {key!r} of {where} is a {type(value).__name__} ({value!r}), "
+                    "which NetCDF cannot store"
+                )
+    return None
+
+
 def _prepare(ds: xr.Dataset, fmt: str) -> tuple[xr.Dataset, dict[str, dict[str, Any]]]:
     """Drop the input file's storage encodings; choose chunking and compression for the output."""
     ds = ds.copy()
     for var in ds.variables.values():
+        for link in _LINKS:  # decode_coords="all" puts the input's links in encoding
+            target = var.encoding.get(link)
+            if isinstance(target, str) and target in ds.variables:
+                var.attrs.setdefault(link, target)
         var.encoding = {k: v for k, v in var.encoding.items() if k in _KEPT_ENCODING}
     encoding: dict[str, dict[str, Any]] = {}
     for name, var in ds.variables.items():
@@ -142,9 +175,7 @@ def _prepare(ds: xr.Dataset, fmt: str) -> tuple[xr.Dataset, dict[str, dict[str, 
         else:
             # NetCDF-4 chunks matching the dask chunks, so each task writes whole chunks.
             chunksizes = tuple(max(1, c[0]) for c in var.chunks)
-            # to_netcdf's encoding= replaces the variable's own: its CF links go along
-            links = {k: var.encoding[k] for k in ("grid_mapping", "bounds") if k in var.encoding}
-            encoding[name] = {"chunksizes": chunksizes, "zlib": True, "complevel": 1, **links}
+            encoding[name] = {"chunksizes": chunksizes, "zlib": True, "complevel": 1}
     return ds, encoding
 
 
@@ -186,6 +217,13 @@ def write_dataset(
     """
     fmt = output_format(path)
     path = check_output_path(path, overwrite=overwrite)
+    if fmt == "netcdf":
+        problem = _not_netcdf(ds)
+        if problem is not None:  # before anything is computed or written (exit status 2)
+            raise InputError(
+                f"OUTPUT is NetCDF, but {problem}; write a Zarr store instead (an OUTPUT ending "
+                "in .zarr), or leave the variable out (--var)"
+            )
     ds, encoding = _prepare(ds, fmt)
     tmp = _sibling(path, "tmp")
     delayed = None
