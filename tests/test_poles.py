@@ -287,3 +287,41 @@ def test_float32_radian_latitudes_reach_the_poles():
     )
     with pytest.raises(ValueError, match="outside"):
         bad.grad.along("lat")
+
+
+@pytest.mark.parametrize("earth", [True, False], ids=["east_north", "grid"])
+@pytest.mark.parametrize("flip", ["y", "x", "xy"])
+def test_curvilinear_kinematics_do_not_depend_on_the_storage_order(flip, earth):
+    # The same wind stored with rows or columns reversed: the frame is x along the grid's x
+    # lines (increasing index) and y 90 degrees to its left, so reversing x turns it by 180
+    # degrees and reversing y not at all; a 180-degree turn leaves every tensor component as
+    # it is. So every result is the same field, to rounding. Grid-relative components are
+    # along increasing index: reversing a dim negates its component.
+    ds, _ = _handed_wind("south to north")
+    ds = ds.assign(v=ds.v + 3.0 * np.cos(np.radians(ds.nav_lat)) * np.sin(np.radians(ds.nav_lon)))
+    ds.v.attrs["units"] = "m s-1"
+    reverse = {d: slice(None, None, -1) for d in flip}
+    stored = ds.isel(reverse)
+    if not earth:
+        stored = stored.assign(u=-stored.u if "x" in flip else stored.u)
+        stored = stored.assign(v=-stored.v if "y" in flip else stored.v)
+        for k in "uv":
+            stored[k].attrs["units"] = "m s-1"
+    wind = {"east": "u", "north": "v"} if earth else {"x": "u", "y": "v"}
+
+    def everything(d):
+        options = {"edge_order": 2, "radius": R}
+        return xr.merge(
+            [
+                d.grad.vector_gradient(wind, **options),
+                d.grad.deformation(wind, **options),
+                d.grad.advection("T", wind, **options).rename("advection"),
+                d.grad.frontogenesis("T", wind, **options).rename("frontogenesis"),
+            ],
+            compat="override",
+        )
+
+    want, got = everything(ds), everything(stored).isel(reverse)
+    for name in want.data_vars:
+        scale = float(np.abs(want[name]).max())
+        np.testing.assert_allclose(got[name].values, want[name].values, rtol=0, atol=1e-9 * scale)
