@@ -255,11 +255,9 @@ def plan_grid(
             "the dims of one grid per call"
         )
     (kind,) = kinds
-    if kind == "projected" and (mapping is None or mapping.name in (GEOGRAPHIC, ROTATED)):
+    if kind == "projected" and not _known_projection(mapping):
         # no map projection: the 2-D latitude/longitude give the metric, if there are some
-        found = [
-            _classify(obj, s, None, pairs, False) if d.kind else d for s, d in zip(spacings, found)
-        ]
+        found = [_by_latitude(obj, s, pairs) if d.kind else d for s, d in zip(spacings, found)]
         if not any(d.kind == "curvilinear" for d in found):
             # Cartesian (per projected metre) only where nothing says the data has a map
             # projection: a grid_mapping attribute naming a variable that is not there, or
@@ -298,6 +296,18 @@ def plan_grid(
         roles[s.dim] = d.role
     grid = _grid(obj, kind, roles, pairs, mapping, figure, dims)
     return out, "sphere", grid
+
+
+def _known_projection(mapping: GridMapping | None) -> bool:
+    """Whether ``mapping`` gives projection dims their map projection (not absent, not a
+    geographic or rotated-pole mapping, which only give the figure or the rotated sphere)."""
+    return mapping is not None and mapping.name not in (GEOGRAPHIC, ROTATED)
+
+
+def _by_latitude(obj: Any, s: Spacing, pairs: list) -> _Dim:
+    """A projection dim classified without its projection: curvilinear where 2-D
+    latitude/longitude span it, else no grid."""
+    return _classify(obj, s, None, pairs, False)
 
 
 def _no_projection(obj: Any, dims: Sequence, *, cartesian: bool) -> ValueError:
@@ -426,11 +436,11 @@ def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
         x = next((d for d, r in roles.items() if r in ("longitude", "x")), None)
         y = next((d for d, r in roles.items() if r in ("latitude", "y")), None)
         if x is not None and y is not None and len(roles) == 2:
-            if kind == "projected" and (mapping is None or mapping.name in (GEOGRAPHIC, ROTATED)):
-                # east and north need the projection (or the 2-D latitude/longitude): never
-                # the projection's x and y taken for east and north
+            if kind == "projected" and not _known_projection(mapping):
+                # east and north need the projection (or the 2-D latitude/longitude), as
+                # plan_grid: never the projection's x and y taken for east and north
                 spacings = [s for s in candidates if s.dim in (x, y)]
-                if not any(_classify(obj, s, None, pairs, False).kind for s in spacings):
+                if not any(_by_latitude(obj, s, pairs).kind for s in spacings):
                     raise _no_projection(obj, (y, x), cartesian=False)
             return x, y
     named = {k: tuple(v) for k, v in by_role.items()}

@@ -317,6 +317,17 @@ class _RightHanded:
         return dx * on(self.skew) + dy * on(self.det)
 
 
+def _grid_on(ds: xr.Dataset, frame: Frame, like: xr.DataArray, dtype: np.dtype) -> Any:
+    """A function laying a (y, x) numpy field of the grid out to broadcast against ``like``
+    (:func:`xgrad.metrics.broadcast_field`, a cubed array for cubed data)."""
+    from .orthogonal import _grid_field
+
+    def on(values: np.ndarray) -> Any:
+        return broadcast_field(_grid_field(ds, frame.plan, values), like, dtype, "the grid frame")
+
+    return on
+
+
 def _earth_general(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
     """``(du/dx, du/dy, dv/dx, dv/dy)`` of Earth-relative ``(east, north)`` in the frame of
     :class:`_RightHanded`, on any curvilinear or projected grid: the wind as a 3-D vector ``V =
@@ -325,7 +336,6 @@ def _earth_general(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
     ``c_i . (skew D_x V + det D_y V)``. Nothing made by a stencil is differentiated again, so
     the order holds up to the edges; no orthogonal-grid formula, so a skewed grid is no error."""
     from .metrics import _east_north, unit_positions
-    from .orthogonal import _grid_field
 
     plan = frame.plan
     east, north = _east_north(unit_positions(ds, plan.grid, plan.options, true_frame=True))
@@ -336,9 +346,7 @@ def _earth_general(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, ...]:
         _labelled(template, numeric_data(frame.arrays[k], plan)[0]) for k in (frame.u, frame.v)
     )
     dtype = np.result_type(east_data.dtype, north_data.dtype, np.float32)
-
-    def on(values: np.ndarray) -> Any:
-        return broadcast_field(_grid_field(ds, plan, values), template, dtype, "the grid frame")
+    on = _grid_on(ds, frame, template, dtype)
 
     parts = []  # (D_x V_k, D_y V_k) for k = 0, 1, 2
     for k in range(3):
@@ -360,15 +368,7 @@ def frame_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.Data
     from them (the general form, a curvilinear grid whose ``(x, y)`` turn clockwise)."""
     fx, fy = scalar_gradient(var, frame)
     if frame.general:
-        from .orthogonal import _grid_field
-
-        like = frame.arrays[var]
-
-        def on(values: np.ndarray) -> Any:
-            return broadcast_field(
-                _grid_field(ds, frame.plan, values), like, fx.dtype, "the grid frame"
-            )
-
+        on = _grid_on(ds, frame, frame.arrays[var], fx.dtype)
         return fx, _RightHanded.of(ds, frame).along_y(fx, fy, on)
     turn = _turn(ds, frame, fx.dtype)
     return (fx, fy) if turn is None else (fx, _times(fy, turn))

@@ -41,10 +41,10 @@ OUTPUT_SUFFIXES = {".nc": "netcdf", ".nc4": "netcdf", ".zarr": "zarr"}
 # units and calendar); chunking and compression keys describe the input file and are dropped.
 _KEPT_ENCODING = ("units", "calendar", "dtype", "_FillValue", "scale_factor", "add_offset")
 
-#: CF links between variables. Written as attributes, never from ``encoding``: xarray's encoder
-#: tests ``name in encoding["bounds"]`` on the string, so ``nav_lat`` (in "nav_lat_bnds") would
-#: leave the derivatives' ``coordinates`` attribute and read back as a data variable.
-_LINKS = ("bounds", "grid_mapping")
+# Not kept either: the CF links ``bounds`` and ``grid_mapping``. xarray's encoder tests
+# ``name in encoding["bounds"]`` on the string, so ``nav_lat`` (in "nav_lat_bnds") would leave the
+# derivatives' ``coordinates`` attribute and read back as a data variable; the links are written
+# as attributes (:func:`xgrad.cli.pipeline.derivative_dataset`).
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -153,10 +153,6 @@ def _prepare(ds: xr.Dataset, fmt: str) -> tuple[xr.Dataset, dict[str, dict[str, 
     """Drop the input file's storage encodings; choose chunking and compression for the output."""
     ds = ds.copy()
     for var in ds.variables.values():
-        for link in _LINKS:  # decode_coords="all" puts the input's links in encoding
-            target = var.encoding.get(link)
-            if isinstance(target, str) and target in ds.variables:
-                var.attrs.setdefault(link, target)
         var.encoding = {k: v for k, v in var.encoding.items() if k in _KEPT_ENCODING}
     encoding: dict[str, dict[str, Any]] = {}
     for name, var in ds.variables.items():
