@@ -950,3 +950,27 @@ def test_undecodable_time_units_say_so(tmp_path, capsys):
     line = _error_line(capsys)
     assert "could not decode the times of" in line and "months since 2000-01-01" in line
     assert "truncated" not in line
+
+
+def test_record_dim_and_zarr_format_follow_the_input(tmp_path, ds, assert_bitwise_equal):
+    # as a user runs it: the unlimited time of a NetCDF input stays unlimited (it became fixed,
+    # so records could no longer be appended), and a Zarr v2 input gives a v2 output (was v3)
+    import netCDF4
+    import zarr
+
+    ds.to_netcdf(tmp_path / "rec.nc", unlimited_dims=["time"])
+    ds.to_zarr(tmp_path / "v2.zarr", zarr_format=2)
+    for src, out in [("rec.nc", "o.nc"), ("v2.zarr", "o2.zarr"), ("v2.zarr", "o2.nc")]:
+        proc = _run_module("gradient", src, out, "--along", "lat", "--var", "T", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    with netCDF4.Dataset(tmp_path / "o.nc") as f:
+        assert {d: f.dimensions[d].isunlimited() for d in f.dimensions} == {
+            "time": True,
+            "lat": False,
+            "lon": False,
+        }
+    assert zarr.open_group(str(tmp_path / "o2.zarr"), mode="r").metadata.zarr_format == 2
+    with netCDF4.Dataset(tmp_path / "o2.nc") as f:  # a Zarr input has no record dim
+        assert not any(d.isunlimited() for d in f.dimensions.values())
+    _check_output(tmp_path / "o2.zarr", _expected(ds, "T", ("lat",)), assert_bitwise_equal)
+    _check_output(tmp_path / "o.nc", _expected(ds, "T", ("lat",)), assert_bitwise_equal)

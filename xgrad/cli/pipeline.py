@@ -24,7 +24,7 @@ import xarray as xr
 from .. import __version__
 from ..variables import cf_metadata_variables, select_variables
 from .errors import InputError, message
-from .reading import open_input, warn_groups
+from .reading import input_format, open_input, warn_groups, zarr_format
 from .schedulers import check_scheduler, scheduler
 from .writing import check_output_path, output_format, write_dataset
 
@@ -160,6 +160,24 @@ def _with_bounds(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def _keep_layout(out: xr.Dataset, ds: xr.Dataset, input: str | os.PathLike) -> None:
+    """Give ``out`` the input file's record dimension and Zarr format, in its encoding.
+
+    A NetCDF input's unlimited (record) dims stay unlimited, so that later records can be
+    appended to the output as to the input (``ncrcat``, ``to_netcdf(mode="a")``); a Zarr v2
+    input gives a v2 output, which the same older readers can open. xarray reads the first from
+    ``ds.encoding["unlimited_dims"]``; :func:`xgrad.cli.writing.write_dataset` the second from
+    ``out.encoding["zarr_format"]``.
+    """
+    record = [d for d in ds.encoding.get("unlimited_dims", ()) if d in out.dims]
+    if record:
+        out.encoding["unlimited_dims"] = set(record)
+    if input_format(Path(input)) == "zarr":
+        version = zarr_format(Path(input))
+        if version is not None:
+            out.encoding["zarr_format"] = version
+
+
 def _add_history(ds: xr.Dataset, command: str) -> None:
     # CF convention: newest first, one line per program run.
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -264,6 +282,7 @@ def run_gradient(
             raise InputError(message(err)) from err
         how = "--horizontal" if horizontal else f"--along {' '.join(along or ())}"
         _add_history(result, command or f"xgrad gradient {input} {output} {how}")
+        _keep_layout(result, ds, input)
         with scheduler(scheduler_spec) as compute:
             write_dataset(result, out_path, compute, overwrite=overwrite)
     finally:

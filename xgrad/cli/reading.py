@@ -19,7 +19,7 @@ import xarray as xr
 
 from .errors import InputError
 
-__all__ = ["input_format", "is_zarr_store", "open_input"]
+__all__ = ["input_format", "is_zarr_store", "open_input", "zarr_format"]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -222,6 +222,16 @@ def warn_groups(path: str | os.PathLike) -> None:
             f"not (differentiate one with Python: `xr.open_dataset(path, group={groups[0]!r})`)",
             stacklevel=2,
         )
+
+
+def zarr_format(path: Path) -> int | None:
+    """The Zarr format (2 or 3) of the store at ``path``; None where zarr cannot tell."""
+    try:
+        import zarr
+
+        return int(zarr.open_group(str(path), mode="r").metadata.zarr_format)
+    except Exception:  # the output then gets zarr's default format: never a reason to fail
+        return None
 
 
 def _subgroups(path: Path, fmt: str) -> list[str]:

@@ -197,7 +197,9 @@ def write_dataset(
     Parameters
     ----------
     ds : xarray.Dataset
-        Lazy (dask-backed) or in-memory data.
+        Lazy (dask-backed) or in-memory data. Its encoding's ``"unlimited_dims"`` are a NetCDF
+        output's record dims (xarray's own rule), its ``"zarr_format"`` (2 or 3) a Zarr
+        output's format (zarr's default without it).
     path : str or path-like
         ``*.zarr`` or ``*.nc``.
     compute : callable
@@ -221,6 +223,7 @@ def write_dataset(
                 "in .zarr), or leave the variable out (--var)"
             )
     ds, encoding = _prepare(ds, fmt)
+    version = ds.encoding.pop("zarr_format", None)  # the input's, where it was a Zarr store
     tmp = _sibling(path, "tmp")
     delayed = None
     try:
@@ -230,7 +233,9 @@ def write_dataset(
             warnings.filterwarnings("ignore", message="Consolidated metadata", module="zarr")
             with _dask_store():
                 if fmt == "zarr":
-                    delayed = ds.to_zarr(tmp, mode="w-", compute=False, consolidated=True)
+                    delayed = ds.to_zarr(
+                        tmp, mode="w-", compute=False, consolidated=True, zarr_format=version
+                    )
                 else:
                     engine = _netcdf_engine()
                     if engine == "scipy":
