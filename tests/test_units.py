@@ -26,6 +26,9 @@ CASES = [
     ("K", "hours since 2000-01-01", "K h-1"),  # undecoded CF time coordinate
     ("hPa", "m", "hPa m-1"),
     ("degC", "m", "K m-1"),  # a difference of degC is a difference of kelvin
+    ("degC", None, "K"),  # per index too (it was "degC": decode_cf added 273.15)
+    ("degree_C", "1", "K"),
+    ("degrees Celsius", "m", "K m-1"),  # not "degrees delta_degC m-1"
     ("K", "K", "1"),
     ("m", "1", "m"),
     ("1", "m", "m-1"),
@@ -36,6 +39,9 @@ CASES = [
 ]
 
 
+CELSIUS_SPELLINGS = ("degC", "degree_C", "degrees Celsius")
+
+
 @pytest.mark.parametrize(("data", "coord", "expected"), CASES)
 def test_derivative_units(data, coord, expected):
     assert derivative_units(data, coord) == expected
@@ -44,7 +50,7 @@ def test_derivative_units(data, coord, expected):
 @pytest.mark.parametrize(("data", "coord", "expected"), [c for c in CASES if c[2] is not None])
 def test_units_parse_with_cf_xarray_registry_to_the_quotient(data, coord, expected):
     got = cf_units.Unit(derivative_units(data, coord))
-    num = cf_units.Unit("K" if data == "degC" else (data or "1"))
+    num = cf_units.Unit("K" if data in CELSIUS_SPELLINGS else (data or "1"))
     den = cf_units.Unit(xunits._clean(coord) or "1")
     assert got == num / den
 
@@ -171,3 +177,16 @@ def test_packing_attributes_are_not_kept_on_derivatives():
     assert out.attrs["source"] == "model"
     decoded = xr.decode_cf(out.to_dataset(name="d"))
     np.testing.assert_array_equal(decoded.d.values, np.full(5, 100.0))
+
+
+def test_celsius_per_index_is_kelvin_as_with_pint():
+    # a dim without a coordinate (per index): the attribute said "degC", a temperature, and
+    # decode_cf / pint-xarray read 2.0 as 275.15 K; pint's own answer is a difference (K)
+    pint_xarray = pytest.importorskip("pint_xarray")  # noqa: F841  (registers .pint)
+    da = xr.DataArray([10.0, 12.0, 15.0, 19.0], dims="x", attrs={"units": "degC"})
+    quantified = da.pint.quantify(unit_registry=cf_units)
+    for method in ("along", "magnitude", "laplacian"):
+        result = getattr(da.grad, method)("x")
+        assert result.attrs["units"] == "K", method
+        via_pint = getattr(quantified.grad, method)("x").pint.to("K")
+        np.testing.assert_array_equal(result.values, via_pint.pint.magnitude)

@@ -73,6 +73,11 @@ CELSIUS = frozenset(
 )
 
 
+def _celsius(units: str) -> bool:
+    """Whether ``units`` spells degrees Celsius ("degC", "degree_C", "degrees Celsius")."""
+    return re.sub(r"[\s_]+", "_", units.strip().lower()) in CELSIUS
+
+
 def _clean(units: Any) -> str | None:
     """None for missing or dimensionless units, else the stripped string ("since" part removed)."""
     if units is None:
@@ -146,11 +151,9 @@ def _with_pint(data: str | None, coord: str) -> str | None:
         if not ureg.Quantity(1, num)._is_multiplicative:
             # An offset unit (degC): its derivative is in the matching difference unit. Only
             # written as "K" when that is exact; other offset units keep their name (fallback).
-            (name,) = num._units
-            factor, base = ureg.get_base_units(f"delta_{name}")
-            if factor != 1 or base != ureg.Unit("kelvin"):
+            num = _kelvin_difference(ureg, num)
+            if num is None:
                 return None
-            num = base
         result = num / den
         text = f"{result:cf}".replace("µ", "u")  # udunits and pint both read "u" as micro
         text = _keep_names(ureg, text, f"{data or ''} {coord}")
@@ -159,6 +162,27 @@ def _with_pint(data: str | None, coord: str) -> str | None:
         return text
     except Exception:  # any parse or format problem: the caller composes the string by hand
         return None
+
+
+def _kelvin_difference(ureg: Any, unit: Any) -> Any:
+    """Kelvin, where a difference of the offset ``unit`` is exactly one kelvin (degC); else None."""
+    (name,) = unit._units
+    factor, base = ureg.get_base_units(f"delta_{name}")
+    return base if factor == 1 and base == ureg.Unit("kelvin") else None
+
+
+def _difference(data: str) -> str:
+    """The units of a difference of ``data``: "K" for degrees Celsius, else ``data``."""
+    if _celsius(data):
+        return "K"
+    ureg = _registry()
+    try:
+        unit = ureg.Unit(data)
+        if not ureg.Quantity(1, unit)._is_multiplicative and _kelvin_difference(ureg, unit):
+            return "K"
+    except Exception:  # unknown to pint (or no pint): the string as it is
+        pass
+    return data
 
 
 @functools.lru_cache(maxsize=256)
@@ -180,13 +204,15 @@ def derivative_units(data_units: str | None, coord_units: str | None) -> str | N
     ('m-1', 'K', None)
     >>> derivative_units("degree_C", "m")  # udunits' spelling (NEMO), unknown to pint
     'K m-1'
+    >>> derivative_units("degC", None)  # a difference of temperatures, per index
+    'K'
     """
     if data_units is None and coord_units is None:
         return None
     data, coord = _clean(data_units), _clean(coord_units)
-    if coord is None:
-        return data or "1"
-    if data is not None and data.lower() in CELSIUS:
+    if coord is None:  # per index: a difference of the data (of degC: kelvin)
+        return "1" if data is None else _difference(data)
+    if data is not None and _celsius(data):
         data = "degC"
     return _with_pint(data, coord) or _compose(data, coord)
 
