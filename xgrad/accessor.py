@@ -11,17 +11,27 @@ signature (no ``**kwargs``) and documented once, in :meth:`DataArrayGradAccessor
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import functools
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import xarray as xr
 
 from . import vector
+from .arrays import is_expression_array
+from .arrays import magnitude as numbers_of
 from .horizontal import horizontal, plan_horizontal
 from .labelled import derivatives, prepare
 from .options import Options
 
-__all__ = ["Boundary", "DataArrayGradAccessor", "GradAccessor", "Period", "options_from"]
+__all__ = [
+    "Boundary",
+    "DataArrayGradAccessor",
+    "GradAccessor",
+    "Period",
+    "expressions_via_legacy",
+    "options_from",
+]
 
 Boundary = str | Mapping[Hashable, str]
 Period = float | Mapping[Hashable, float] | None
@@ -41,7 +51,37 @@ class GradAccessor:
         self._obj = obj
 
 
+def expressions_via_legacy(cls: type) -> type:
+    """Make each public method of accessor class ``cls`` run on legacy dask graphs where the
+    object holds arrays of dask's array expressions, and give back expression arrays of the
+    same tasks (:mod:`xgrad.dask_expressions`); a no-op for everything else."""
+
+    def wrapped(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def run(self: GradAccessor, *args: Any, **kwargs: Any) -> Any:
+            obj = self._obj
+            variables = (
+                obj.variables.values()
+                if isinstance(obj, xr.Dataset)
+                else [obj.variable, *obj.coords.variables.values()]
+            )
+            if not any(is_expression_array(numbers_of(v._data)) for v in variables):
+                return method(self, *args, **kwargs)
+            from .dask_expressions import expression_object, legacy_object
+
+            legacy, originals = legacy_object(obj)
+            return expression_object(method(type(self)(legacy), *args, **kwargs), originals)
+
+        return run
+
+    for name in dir(cls):
+        if not name.startswith("_") and callable(getattr(cls, name)):
+            setattr(cls, name, wrapped(getattr(cls, name)))
+    return cls
+
+
 @xr.register_dataarray_accessor("grad")
+@expressions_via_legacy
 class DataArrayGradAccessor(GradAccessor):
     """Derivatives of a DataArray: ``da.grad.along("x")``, ``.magnitude``, ``.laplacian``."""
 

@@ -19,6 +19,7 @@ __all__ = [
     "asarray_like",
     "difference_units",
     "is_dask_array",
+    "is_expression_array",
     "is_duck_array",
     "is_quantity",
     "magnitude",
@@ -32,6 +33,11 @@ __all__ = [
 def is_dask_array(x: Any) -> bool:
     """A ``dask.array.Array`` (checked without importing dask)."""
     return type(x).__module__.startswith("dask.") and hasattr(x, "__dask_graph__")
+
+
+def is_expression_array(x: Any) -> bool:
+    """A dask array of dask's array expressions (``array.query-planning``), not a legacy one."""
+    return type(x).__module__.startswith("dask.array._array_expr") and hasattr(x, "__dask_graph__")
 
 
 def is_cubed_array(x: Any) -> bool:

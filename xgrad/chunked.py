@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import is_dask_array
+from .arrays import is_dask_array, is_expression_array
 from .blocks import block_gradients, block_part, empty_output
 from .inmemory import periodic_halo
 from .stencils import AxisPlan
@@ -107,11 +107,6 @@ def _faces(block: Any, spec: tuple[tuple[int, int, int], ...], copy: bool = True
             last = None if last is None else last.copy()
         faces.append((first, last))
     return tuple(faces)
-
-
-def _is_expression(x: Any) -> bool:
-    """A dask array of dask's array expressions (``array.query-planning``), not a legacy one."""
-    return type(x).__module__.startswith("dask.array._array_expr")
 
 
 def _held(x: Any, graph: Any) -> Any:
@@ -218,7 +213,8 @@ def chunked_gradients(
     the task (dask arrays chunked as ``x``, one chunk along each of ``axes``: see
     :func:`xgrad.engine.fields_fit`).
     """
-    import dask.array as da
+    # dask.array's own names are array expressions' where that mode is on: legacy ones here
+    from dask.array.core import Array, broadcast_to
     from dask.array.utils import meta_from_array
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
@@ -230,7 +226,7 @@ def chunked_gradients(
     fields = [
         op
         if op.shape == x.shape and op.chunks == x.chunks
-        else da.broadcast_to(op, x.shape).rechunk(x.chunks)
+        else broadcast_to(op, x.shape).rechunk(x.chunks)
         for op in operands
         if is_dask_array(op)
     ]
@@ -329,7 +325,7 @@ def chunked_gradients(
             for j, label in enumerate(labels)
         }
     metas = [meta_from_array(x._meta, ndim=x.ndim, dtype=dtype) for dtype in dtypes]
-    if _is_expression(x):
+    if is_expression_array(x):
         from .dask_expressions import expression_array
 
         graph = {**dict(base), **faces_layer, **metric_layer, **kernel_layer}
@@ -362,5 +358,5 @@ def chunked_gradients(
         if layer:
             olayers[name] = MaterializedLayer(layer)
             odeps[name] = {kname}
-        outs.append(da.Array(HighLevelGraph(olayers, odeps), name, chunks=x.chunks, meta=meta))
+        outs.append(Array(HighLevelGraph(olayers, odeps), name, chunks=x.chunks, meta=meta))
     return outs

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from .arrays import is_dask_array, is_quantity, magnitude
+from .arrays import is_dask_array, is_expression_array, is_quantity, magnitude
 from .options import DATETIME_UNITS, check_datetime_unit
 from .stencils import points_needed
 
@@ -110,6 +110,41 @@ def _ticks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ticks.reshape(np.shape(values)), missing.reshape(np.shape(values))
 
 
+def _earliest(values: Any) -> Any:
+    """The earliest time of dask array ``values`` (NaT skipped), lazily: a 0-d dask array.
+
+    Each block's earliest, then the earliest of those in one task. Not dask's ``nanmin``: with
+    array expressions on, it is the expressions' reduction, which takes no legacy array (the
+    accessor runs on legacy graphs, :mod:`xgrad.dask_expressions`).
+    """
+    if is_expression_array(values):
+        import dask.array
+
+        return dask.array.nanmin(values)
+    from dask.array.core import Array
+    from dask.base import tokenize
+    from dask.core import flatten
+    from dask.highlevelgraph import HighLevelGraph
+
+    firsts = values.map_blocks(
+        _block_earliest, chunks=tuple((1,) * len(c) for c in values.chunks), dtype=values.dtype
+    )
+    name = f"xgrad-earliest-{tokenize(firsts)}"
+    task = {(name,): (_block_earliest, list(flatten(firsts.__dask_keys__())))}
+    graph = HighLevelGraph.from_collections(name, task, dependencies=[firsts])
+    return Array(graph, name, chunks=(), dtype=values.dtype)
+
+
+def _block_earliest(block: Any) -> np.ndarray:
+    """The earliest non-NaT value of a block (or of a list of 1-element blocks), NaT if none,
+    shaped as one element of the block."""
+    values = np.concatenate([np.ravel(b) for b in block]) if isinstance(block, list) else block
+    valid = values[~np.isnat(values)]
+    first = valid.min() if valid.size else np.array("NaT", dtype=values.dtype)
+    shape = () if isinstance(block, list) else (1,) * block.ndim
+    return np.full(shape, first, dtype=values.dtype)
+
+
 def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     """Express datetime64, timedelta64 or cftime values as float64 numbers in ``datetime_unit``.
 
@@ -127,9 +162,7 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     """
     if values.dtype.kind in "mM":
         if is_dask_array(values):
-            import dask.array as dsa
-
-            delta = values - dsa.nanmin(values)
+            delta = values - _earliest(values)
             return delta.map_blocks(_in_unit, datetime_unit, dtype=np.float64)
         valid = values[~np.isnat(values)]
         if valid.size == 0:

@@ -10,6 +10,11 @@ dask 2026.8 implements no ``store`` for expressions (``dask.array.store`` raises
 store is not implemented for dask-expr"), and xarray's ``to_zarr``/``to_netcdf`` write every
 dask array through it. :func:`store` is dask's own legacy ``store`` applied to the same tasks
 (:func:`legacy_array`), so files are written chunk by chunk exactly as in the legacy mode.
+
+The ``.grad`` methods build legacy graphs from expression-backed inputs and return expression
+arrays of the same tasks (:func:`legacy_object`, :func:`expression_object`): dask 2026.8's
+expression arrays cannot yet multiply by a numpy array or ``broadcast_to``, which the Earth
+grids' metric terms and the vector operators need.
 """
 
 from __future__ import annotations
@@ -17,10 +22,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import xarray as xr
 from dask.array._array_expr._collection import new_collection
 from dask.array._array_expr._io import FromGraph
+from dask.core import flatten
 
-__all__ = ["NamedGraph", "expression_array", "legacy_array", "store"]
+from .arrays import is_dask_array, is_expression_array, is_quantity, magnitude
+
+__all__ = [
+    "NamedGraph",
+    "expression_array",
+    "expression_object",
+    "legacy_array",
+    "legacy_object",
+    "store",
+]
 
 
 class NamedGraph(FromGraph):
@@ -54,6 +70,57 @@ def legacy_array(x: Any) -> Any:
     x = x.optimize()
     graph = HighLevelGraph.from_collections(x.name, dict(x.__dask_graph__()), dependencies=())
     return Array(graph, x.name, x.chunks, meta=x._meta)
+
+
+def legacy_object(obj: Any) -> tuple[Any, dict]:
+    """A shallow copy of DataArray or Dataset ``obj`` whose expression-backed variables (data
+    and coordinates, pint-wrapped or not) are legacy dask arrays of the same tasks; and the
+    original arrays by the legacy arrays' names, for :func:`expression_object`.
+
+    The accessor runs on legacy graphs (:func:`xgrad.accessor.expressions_via_legacy`): dask
+    2026.8's expression arrays lack operations the operators need (multiplying a numpy array,
+    ``broadcast_to``, ``np.ndim``), and a result is the same tasks either way.
+    """
+    out = obj.copy(deep=False)
+    originals: dict = {}
+    for var in _variables(out):
+        data = var._data  # not .data: that would load a file's lazily indexed array
+        inner = magnitude(data)
+        if is_expression_array(inner):
+            legacy = legacy_array(inner)
+            originals[legacy.name] = inner
+            var.data = type(data)(legacy, data.units) if is_quantity(data) else legacy
+    return out, originals
+
+
+def expression_object(result: Any, originals: dict) -> Any:
+    """``result`` (a DataArray, Dataset, or a tuple of them) with its legacy dask arrays as
+    expression arrays of the same tasks: the inputs' own arrays where passed through (their
+    coordinates), new graph expressions for what the operator built."""
+    if isinstance(result, tuple):
+        items = [expression_object(item, originals) for item in result]
+        return type(result)(*items) if hasattr(result, "_fields") else tuple(items)
+    if not isinstance(result, (xr.DataArray, xr.Dataset)):
+        return result
+    out = result.copy(deep=False)
+    for var in _variables(out):
+        data = var._data
+        inner = magnitude(data)
+        if is_dask_array(inner) and not is_expression_array(inner):
+            new = originals.get(inner.name)
+            if new is None:
+                keys = list(flatten(inner.__dask_keys__()))
+                graph = dict(inner.__dask_graph__())
+                new = expression_array(graph, inner._meta, inner.chunks, keys, inner.name)
+            var.data = type(data)(new, data.units) if is_quantity(data) else new
+    return out
+
+
+def _variables(obj: Any) -> list:
+    """The Variables of a DataArray (its data and coordinates) or a Dataset, themselves."""
+    if isinstance(obj, xr.DataArray):
+        return [obj.variable, *obj.coords.variables.values()]
+    return list(obj.variables.values())
 
 
 def store(sources: Any, targets: Any, **kwargs: Any) -> Any:

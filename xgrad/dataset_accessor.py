@@ -12,7 +12,7 @@ from typing import Any
 import xarray as xr
 
 from . import vector
-from .accessor import Boundary, Period, options_from
+from .accessor import Boundary, Period, expressions_via_legacy, options_from
 from .grids import horizontal_dims
 from .horizontal import horizontal
 from .kinematics_accessor import KinematicsMethods
@@ -45,6 +45,7 @@ def _staggered_plans(
 
 
 @xr.register_dataset_accessor("grad")
+@expressions_via_legacy
 class DatasetGradAccessor(KinematicsMethods):
     """Derivatives of a Dataset's data variables: ``ds.grad.along("x")``, ``.curl(...)``."""
 

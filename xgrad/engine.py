@@ -327,8 +327,7 @@ def _combined_dtypes(
     """The dtypes of what ``combine`` returns, from one call on 1-element arrays."""
     one = (1,) * ndim
     parts = [
-        np.zeros((1,) * np.ndim(op), dtype=op.dtype) if hasattr(op, "dtype") else op
-        for op in operands
+        np.zeros((1,) * op.ndim, dtype=op.dtype) if hasattr(op, "dtype") else op for op in operands
     ]
     with np.errstate(all="ignore"):
         values = combine([np.zeros(one, dtype=otype) for _ in range(count)], parts)

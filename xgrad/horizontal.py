@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 from .arrays import is_dask_array, is_quantity
+from .combinations import magnitude_of
 from .coords import Spacing
 from .engine import differentiate, output_dtype, real_dtype
 from .grids import horizontal_dims
@@ -47,7 +48,7 @@ from .options import Options
 from .periodic import axis_spacing
 from .units import derivative_attrs
 
-__all__ = ["frame_metric", "horizontal", "plan_horizontal"]
+__all__ = ["frame_magnitude", "frame_metric", "horizontal", "plan_horizontal"]
 
 DIRECTIONS = ("east", "north")
 
@@ -162,15 +163,13 @@ def _named_blocks(fields: list, data: Any, metric_token: str | None) -> list:
     the metric they come from (else by one hash of their values; numpy operands would be hashed
     again by every graph that uses them), never copied; each block a view of its part of the
     field (broadcast along the other dims), so the engine has nothing to broadcast or rechunk."""
-    import dask.array
+    from dask.array.core import Array  # legacy, also with array expressions on
     from dask.base import tokenize
 
     values = (metric_token,) if metric_token is not None else fields
     layout = [(f.shape, str(f.dtype)) if np.ndim(f) else f for f in fields]
     token = tokenize(*values, layout, data.chunks, "xgrad-frame-1")
     names = [f"xgrad-frame-{k}-{token}" for k in range(len(fields))]
-    if type(data).__module__.startswith("dask.array._array_expr"):  # array expressions
-        return [dask.array.from_array(f, chunks=f.shape, name=n) for f, n in zip(fields, names)]
     bounds = [np.cumsum((0,) + c).tolist() for c in data.chunks]
     blocks = list(itertools.product(*(range(len(c)) for c in data.chunks)))
     out = []
@@ -183,8 +182,41 @@ def _named_blocks(fields: list, data: Any, metric_token: str | None) -> list:
             )
             shape = tuple(c[i] for c, i in zip(data.chunks, idx))
             graph[(name,) + idx] = (_field_block, (name + "-field",), index, shape)
-        out.append(dask.array.Array(graph, name, chunks=data.chunks, dtype=f.dtype))
+        out.append(Array(graph, name, chunks=data.chunks, dtype=f.dtype))
     return out
+
+
+def _frame_pass(da: xr.DataArray, data: Any, plan: Plan, combine: Any) -> tuple:
+    """What ``combine`` makes of each block's derivatives along the grid's x and y and the
+    frame's operands (:func:`_frame_operands`), in the derivatives' pass."""
+    sx, sy = plan.spacings
+    options = plan.options
+    return tuple(
+        differentiate(
+            data,
+            (da.get_axis_num(sx.dim), da.get_axis_num(sy.dim)),
+            [axis_spacing(sx), axis_spacing(sy)],
+            edge_order=options.edge_order,
+            accuracy=options.accuracy,
+            nan=options.nan,
+            periodic=(sx.period is not None, sy.period is not None),
+            combine=combine,
+            operands=_frame_operands(plan, da, (sx, sy), data),
+        )
+    )
+
+
+def frame_magnitude(da: xr.DataArray, data: Any, plan: Plan) -> Any:
+    """``|grad f|`` per metre over the two dims of a grid with a frame (rotated pole,
+    projected, curvilinear; right on a skewed grid too): the length of the east/north vector,
+    formed block by block inside the derivatives' pass (no layer after the engine)."""
+    (result,) = _frame_pass(da, data, plan, _magnitude)
+    return result
+
+
+def _magnitude(derivatives: list, operands: list, out: Sequence[Any] | None = None) -> Any:
+    """``hypot(df/deast, df/dnorth)`` of one block (``combine``'s protocol)."""
+    return magnitude_of(list(_rotate(derivatives, operands)), [], out)
 
 
 def _field_block(field: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
@@ -201,21 +233,7 @@ def horizontal(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, xr.DataArray
     if _to_earth(plan, da) is None:
         results = tuple(derivative_arrays(data, da, [sx, sy], plan))
     else:
-        options = plan.options
-        operands = _frame_operands(plan, da, (sx, sy), data)
-        results = tuple(
-            differentiate(
-                data,
-                (da.get_axis_num(sx.dim), da.get_axis_num(sy.dim)),
-                [axis_spacing(sx), axis_spacing(sy)],
-                edge_order=options.edge_order,
-                accuracy=options.accuracy,
-                nan=options.nan,
-                periodic=(sx.period is not None, sy.period is not None),
-                combine=_rotate,
-                operands=operands,
-            )
-        )
+        results = _frame_pass(da, data, plan, _rotate)
     out = []
     for direction, result in zip(DIRECTIONS, results, strict=True):
         attrs = derivative_attrs(

@@ -41,7 +41,7 @@ from .earth import MEAN_RADIUS
 from .engine import differentiate, real_dtype
 from .geometry import cos_latitude
 from .grids import horizontal_dims
-from .horizontal import horizontal
+from .horizontal import frame_magnitude
 from .kernels import compiled_wanted
 from .labelled import (
     Options,
@@ -209,15 +209,8 @@ def magnitude(da: xr.DataArray, plan: Plan) -> xr.DataArray:
     grid = plan.grid
     if grid is not None and grid.kind != "sphere" and {s.dim for s in spacings} == set(grid.dims):
         # a skewed grid's lines are not orthogonal: |grad f| from the east/north components,
-        # block by block (elementwise numpy on cubed's arrays would compute them whole)
-        east, north = horizontal(da.copy(data=data), plan)
-        result = xr.apply_ufunc(
-            lambda *parts: magnitude_of(list(parts), []),
-            east.variable,
-            north.variable,
-            dask="parallelized",
-            output_dtypes=[_real(east.dtype)],
-        ).data
+        # formed inside the derivatives' pass
+        result = frame_magnitude(da, data, plan)
     else:  # |grad f| of each block inside the derivatives' pass
         combine = functools.partial(magnitude_of)
         combine.pairs = ("magnitude", ())  # the compiled pass where a block fits it
