@@ -26,6 +26,7 @@ from earth_grids import (
     projected,
     relative_error,
     rotated,
+    sheared,
     stereo,
     wrf_like,
 )
@@ -855,6 +856,27 @@ def test_kept_metric_is_not_reused_after_coordinates_change_in_place(assert_bitw
     # a new array of the same shape and metadata, other values: another grid
     other = da.assign_coords(nav_lat=da.nav_lat.copy(data=da.nav_lat.values * 0.5))
     assert prepare(other, ("y", "x"), Options(), frame=True).metric is not zero
+
+
+@pytest.mark.filterwarnings("ignore:Consolidated metadata:UserWarning")
+def test_kept_metric_is_not_reused_for_a_store_rewritten_in_place(tmp_path, assert_bitwise_equal):
+    # a Zarr store's 2-D coordinates rewritten in place (mode="r+") and reopened: xarray names
+    # the dask arrays by path and modification time, which the store keeps, and the metric was
+    # found by that name: grid B got grid A's derivatives (a factor cos(60 deg) off; an audit)
+    metric_cache.clear_metrics()
+    a = sheared(15, 5.0).da
+    store = tmp_path / "grid.zarr"
+    a.to_dataset(name="T").chunk(y=5, x=5).to_zarr(store)
+    with xr.open_zarr(store, chunks={"y": 5, "x": 5}) as ds:
+        first = ds.T.grad.horizontal()[0].values
+    moved = xr.Dataset(coords={"lat": a.lat + 60.0, "lon": a.lon})
+    moved.to_zarr(store, mode="r+")
+    with xr.open_zarr(store, chunks={"y": 5, "x": 5}) as ds:
+        second = ds.T.grad.horizontal()[0].values
+    expected = a.assign_coords(lat=a.lat + 60.0).grad.horizontal()[0].values
+    assert not np.array_equal(first, expected)
+    assert_bitwise_equal(second, expected)
+    metric_cache.clear_metrics()
 
 
 def test_kept_metrics_are_found_for_several_grids_of_one_shape():

@@ -6,9 +6,10 @@ another method) reuses it. Finding it must be cheap and never wrong: a stale met
 coordinate values (written in place, or a new array of the same shape) would be a silent wrong
 answer.
 
-An entry is keyed by a token of everything the metric is computed from except the numpy
-coordinates' values (the grid, the coordinates' names, dims, dtypes, shapes and attributes, a
-dask coordinate by its name, the spacings and options: cheap), and holds a copy of those values;
+An entry is keyed by a token of everything the metric is computed from except the
+coordinates' values (the grid, the coordinates' names, dims, dtypes, shapes and attributes, the
+spacings and options: cheap), and holds a copy of those values (a dask coordinate's computed:
+never its name, which can stay the same when a file's coordinates change);
 a lookup compares them bit for bit with the copy (a memory-speed scan that stops at the first
 difference: about 3 ms for ERA5's two 721 x 1440 float64 coordinates, where hashing them with
 ``dask.base.tokenize`` took about 20 ms with sha1). No hash, so no collision either.
@@ -70,9 +71,12 @@ def grid_key(coords: Sequence[tuple[Hashable, Any]], *context: Any) -> GridKey:
     described, values = [], []
     for name, variable in coords:
         data = variable.data
-        if is_dask_array(data):  # by its name, as dask's own token
-            described.append((name, variable.dims, variable.attrs, tokenize(data)))
-        elif type(data) is np.ndarray and data.dtype.kind in "biuf":
+        if is_dask_array(data):
+            # by its values, not its name: xarray names a file's arrays by path and modification
+            # time, which a Zarr store keeps when its coordinates are rewritten in place, and the
+            # reopened grid got the old grid's metric (an audit). The metric reads them anyway.
+            data = data.compute()
+        if type(data) is np.ndarray and data.dtype.kind in "biuf":
             described.append((name, variable.dims, variable.attrs, data.dtype.str, data.shape))
             values.append(data)
         else:  # an index (pandas) or a duck array: small or rare, hashed whole as before
