@@ -887,3 +887,58 @@ def test_results_do_not_share_the_kept_scratch(assert_bitwise_equal):
     assert_bitwise_equal(first, kept)
     d1, d2 = np.gradient(f, 0.5, 0.25, axis=(1, 2))
     assert_bitwise_equal(first, d1 * operand + d2)
+
+
+_SPACINGS = {
+    "python complex": 0.5 + 0.1j,
+    "numpy complex128": np.complex128(1j),
+    "numpy complex64": np.complex64(0.5 - 0.25j),
+    "complex coordinate": np.cumsum(np.linspace(0.5, 1.5, 40)) * (1 + 0.5j),
+    "float16 coordinate": np.cumsum(np.linspace(0.5, 1.5, 40)).astype(np.float16),
+    "float16 scalar": np.float16(0.3),
+}
+
+
+@pytest.mark.parametrize("spacing", list(_SPACINGS), ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("mode", [True, None])
+def test_compiled_path_takes_numpys_spacings(spacing, dtype, edge_order, mode, recwarn):
+    # An audit, with the compiled kernels on (as for arrays of 32768 elements or more): complex
+    # data with a complex numpy scalar spacing and edge_order=2 came out 0 at the ends (the
+    # edge weights' imaginary part dropped); a complex spacing on real data, a complex or
+    # float16 coordinate were numba typing errors. The kernels take real weights: the rest goes
+    # the NumPy way, numpy's bits
+    rng = np.random.default_rng(1)
+    f = rng.standard_normal((40, 40, 24)).astype(dtype)  # 38400 elements: compiled by size
+    if np.dtype(dtype).kind == "c":
+        f = f + 1j * f[::-1]
+    dx = _SPACINGS[spacing]
+    with compiled(mode):
+        got = xgrad.gradient(f, dx, axis=1, edge_order=edge_order)
+    expected = np.gradient(f, dx, axis=1, edge_order=edge_order)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_timedelta_spacing_on_float_data_is_numpys_error():
+    # the compiled path was taken with no working dtype (`None in _COMPILED_DTYPES` is True):
+    # numba's "not enough arguments: expected 10, got 9" instead of numpy's UFuncTypeError
+    f = np.ones((200, 200))
+    with pytest.raises(TypeError) as expected:
+        np.gradient(f, np.timedelta64(3, "s"))
+    with pytest.raises(type(expected.value), match="cannot use operands"):
+        xgrad.gradient(f, np.timedelta64(3, "s"))
+
+
+@pytest.mark.parametrize("spacing", [0.5 + 0.1j, np.arange(8.0) * (1 + 1j)], ids=["scalar", "coords"])
+@pytest.mark.parametrize("accuracy", [4, 6])
+def test_weighted_stencils_refuse_complex_spacing(spacing, accuracy):
+    # the coordinates went to float64 with only numpy's ComplexWarning: real derivatives of a
+    # complex coordinate, silently wrong; accuracy 2 takes them as numpy does
+    f = np.arange(8.0) ** 2
+    with pytest.raises(TypeError, match="use accuracy=2"):
+        xgrad.gradient(f, spacing, accuracy=accuracy)
+    with pytest.raises(TypeError, match="use accuracy=2"):
+        xgrad.gradient(da.from_array(f, chunks=4), spacing, accuracy=accuracy)
+    np.testing.assert_array_equal(xgrad.gradient(f, spacing), np.gradient(f, spacing))

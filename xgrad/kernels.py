@@ -273,6 +273,8 @@ def _row_dtype(rows: list, scalars: Any, out: Any) -> np.dtype | None:
     f = rows[0]
     if not all(type(r) is np.ndarray and r.dtype == f.dtype for r in rows):
         return None
+    if any(np.iscomplexobj(s) for s in scalars):  # the kernels' weights are real
+        return None
     wt = _working_dtype(f.dtype, *scalars)
     # one row: the compiled call pays off at far fewer elements than a block (its NumPy
     # alternative makes temporaries; docs/performance.md), hence the scaled size
@@ -466,6 +468,8 @@ def bulk_args(dtype: np.dtype, plan: AxisPlan, coef: tuple | None) -> tuple[Any,
     (None where there is none) and, uniform, ``(two_dx,)`` as a scalar of it (NEP 50
     promotion of ``diff / (2.*dx)``; ``()`` where ``wt`` is not a compiled dtype), else the
     coefficient arrays ``coef`` (``plan.coef``'s rows the kernel computes)."""
+    if not plan.real_weights:  # the kernels' weights are real float32/float64
+        return None, ()
     if plan.uniform:
         wt = _working_dtype(dtype, plan.two_dx)
         ok = wt is not None and wt in _COMPILED_DTYPES
@@ -506,9 +510,11 @@ def _working_dtype(*operands: Any) -> np.dtype | None:
         return None
 
 
-def _use_compiled(f: Any, out: Any, wt: np.dtype, size: int | None = None) -> bool:
+def _use_compiled(f: Any, out: Any, wt: np.dtype | None, size: int | None = None) -> bool:
+    # `wt is not None` first: `None in _COMPILED_DTYPES` is True (np.dtype("float64") == None)
     return (
-        type(f) is np.ndarray
+        wt is not None
+        and type(f) is np.ndarray
         and type(out) is np.ndarray
         and f.dtype in _COMPILED_DTYPES
         and out.dtype in _COMPILED_DTYPES
@@ -525,7 +531,7 @@ def _weighted_compiled(
     where it cannot apply."""
     from . import _compiled
 
-    if offsets.shape[0] < 3:  # the kernels sum a stencil's first three terms at once
+    if offsets.shape[0] < 3 or weights.dtype.kind == "c":  # three terms at once; real weights
         return None
     f3, o3 = _as_3d_pair(f, out, axis)
     weights = np.ascontiguousarray(weights, dtype=np.float64)

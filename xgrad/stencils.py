@@ -98,6 +98,20 @@ class AxisPlan:
         w = self.accuracy // 2
         return max(w, 2) if self.fallback is not None else w
 
+    @property
+    def real_weights(self) -> bool:
+        """Whether every number the stencils take from the spacing is real, and each array of
+        them float32 or float64: what the compiled kernels take (a complex spacing, or a
+        float16 coordinate's coefficients, go the NumPy way; an audit found the compiled
+        kernels dropping the imaginary part of complex edge weights)."""
+        scalars = [*self.first_edge, *self.last_edge]
+        if self.uniform:
+            scalars.append(self.two_dx)
+        arrays = [a for a in (*(self.coef or ()), self.weights) if a is not None]
+        return not any(np.iscomplexobj(v) for v in scalars) and all(
+            a.dtype in (np.float32, np.float64) for a in arrays
+        )
+
     def footprint(self, g: int) -> tuple[int, int]:
         """First and last global row read by the stencil(s) of row ``g`` (non-periodic)."""
         n = self.n
@@ -422,6 +436,12 @@ def plan_axis(
     first_edge = last_edge = ()  # periodic axes have no edges
     weights = offsets = lengths = None
     if accuracy != 2 or order != 1:
+        if np.iscomplexobj(ax_dx):  # float64 would drop the imaginary part, with a warning only
+            raise TypeError(
+                "the spacing is complex, and the weighted stencils (accuracy 4 or 6, second "
+                "derivatives) take real spacings only; use accuracy=2 (numpy's stencils, which "
+                "take complex spacings as numpy.gradient does), or give real coordinates"
+            )
         weights, offsets, lengths = _weights_plan(n, ax_dx, accuracy, periodic, order)
     else:
         if uniform:
