@@ -153,6 +153,26 @@ def test_magnitude_is_the_horizontal_gradients_length(case, assert_bitwise_equal
     assert magnitude.attrs["units"] == "K m-1"
 
 
+@pytest.mark.parametrize("case", ["rotated pole", "ORCA-like tripolar", "polar stereographic"])
+def test_methods_sharing_a_metric_compute_together(case, assert_bitwise_equal):
+    # magnitude("y", "x") and horizontal() (x first) share one kept metric; the frame operands
+    # derived from it are laid out in each call's order, so they are kept and named apart: with
+    # one name for both, dask computed magnitude from horizontal's operands (a review)
+    from xgrad import metric_cache
+
+    build, options, _ = GRIDS[case]
+    da = build(15).da
+    lazy = da.chunk(dict.fromkeys(da.dims, 5))
+    metric_cache.clear_metrics()
+    results = [lazy.grad.magnitude(*da.dims, **options), *lazy.grad.horizontal(**options)]
+    assert len(metric_cache._entries) <= 2
+    computed = dask.compute(*(r.data for r in results))
+    metric_cache.clear_metrics()
+    east, north = da.grad.horizontal(**options)
+    magnitude = da.grad.magnitude(*da.dims, **options)
+    assert_bitwise_equal(computed, (magnitude.values, east.values, north.values))
+
+
 @pytest.mark.parametrize("case", ["ORCA-like tripolar", "polar stereographic"])
 def test_chunked_is_bit_identical_and_lazy(case, assert_bitwise_equal, raise_on_compute):
     build, options, _ = GRIDS[case]

@@ -879,6 +879,28 @@ def test_kept_metric_is_not_reused_for_a_store_rewritten_in_place(tmp_path, asse
     metric_cache.clear_metrics()
 
 
+def test_one_kept_metric_serves_every_method_on_a_grid():
+    # magnitude("y", "x") kept a metric without the frame and one with it (its dims in that
+    # order), horizontal() one with the frame (x first): three entries of CACHED_GRIDS = 2,
+    # recomputed in turn when a user alternates them (benchmarks/grids.py: horizontal()
+    # 0.036 -> 0.112 s on ERA5's grid). The order of the dims is not part of the key, and a
+    # metric with the frame serves the calls without it.
+    metric_cache.clear_metrics()
+    da = orca(11).da
+    frame = prepare(da, ("x", "y"), Options(), frame=True).metric
+    assert prepare(da, ("y", "x"), Options(), frame=True).metric is frame
+    assert prepare(da, ("y", "x"), Options()).metric is frame
+    for _ in range(2):
+        da.grad.magnitude("y", "x")
+        da.grad.horizontal()
+        da.grad.along("y", "x")
+        assert len(metric_cache._entries) == 1 and metric_cache._entries[0].metric is frame
+    metric_cache.clear_metrics()
+    one = prepare(da, ("x",), Options()).metric  # one dim: its own metric, as before
+    assert one is not frame and set(one.scales) == {"x"}
+    metric_cache.clear_metrics()
+
+
 def test_kept_metrics_are_found_for_several_grids_of_one_shape():
     """Two grids with the same shape and metadata (two ensemble members' grids, alternating)
     are both kept, each found by its values; beyond CACHED_GRIDS the least recently used goes."""

@@ -23,7 +23,7 @@ def test_grids_benchmark_runs():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    for key in ("along(lat, lon) regular", "horizontal() curvilinear"):
+    for key in ("along(lat, lon) regular", "horizontal() curvilinear", "magnitude() curvilinear"):
         line = next(line for line in out.splitlines() if line.startswith(key))
         assert float(line[len(key) :].split()[0]) > 0
     ratio = re.search(r"ratio horizontal/along (\d+\.\d+)", out)

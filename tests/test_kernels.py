@@ -931,7 +931,9 @@ def test_timedelta_spacing_on_float_data_is_numpys_error():
         xgrad.gradient(f, np.timedelta64(3, "s"))
 
 
-@pytest.mark.parametrize("spacing", [0.5 + 0.1j, np.arange(8.0) * (1 + 1j)], ids=["scalar", "coords"])
+@pytest.mark.parametrize(
+    "spacing", [0.5 + 0.1j, np.arange(8.0) * (1 + 1j)], ids=["scalar", "coords"]
+)
 @pytest.mark.parametrize("accuracy", [4, 6])
 def test_weighted_stencils_refuse_complex_spacing(spacing, accuracy):
     # the coordinates went to float64 with only numpy's ComplexWarning: real derivatives of a

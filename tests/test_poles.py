@@ -325,3 +325,31 @@ def test_curvilinear_kinematics_do_not_depend_on_the_storage_order(flip, earth):
     for name in want.data_vars:
         scale = float(np.abs(want[name]).max())
         np.testing.assert_allclose(got[name].values, want[name].values, rtol=0, atol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("name", list(POLAR))
+def test_projected_magnitude_is_finite_on_the_pole(name):
+    # docs/guide/grids.md says `magnitude` is right at a projected grid's point on a pole; it
+    # was NaN there (the length of east/north, which do not exist at the pole). A length does not
+    # depend on the frame's orientation: the frame of the limit along the meridian gives it
+    pytest.importorskip("pyproj")
+    T = _polar_grid(POLAR[name])
+    j = i = T.sizes["x"] // 2  # the pole
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        magnitude = T.grad.magnitude("y", "x")
+        _, dT_dx = T.grad.along("y", "x")
+        east, north = T.grad.horizontal()
+    assert np.isfinite(magnitude.values).all()
+    # T = x: dT/dy = 0 and the grid is orthogonal at the pole (by symmetry, any projection
+    # here), so |grad T| there is the map factor along x
+    np.testing.assert_allclose(magnitude.values[j, i], dT_dx.values[j, i], rtol=1e-12)
+    finite = np.ones(T.shape, bool)
+    finite[j, i] = False
+    # elsewhere |(east, north)|, to the one rounding in which xgrad's compiled hypot and
+    # numpy's may differ
+    np.testing.assert_allclose(
+        magnitude.values[finite], np.hypot(east, north).values[finite], rtol=2.3e-16, atol=0
+    )
+    lazy = T.chunk(y=4, x=5).grad.magnitude("y", "x")
+    np.testing.assert_array_equal(lazy.values, magnitude.values)

@@ -116,7 +116,7 @@ def _rotate(derivatives: list, operands: list, out: Sequence[Any] | None = None)
 
 
 def _frame_operands(
-    plan: Plan, da: xr.DataArray, spacings: Sequence[Spacing], numeric: Any
+    plan: Plan, da: xr.DataArray, spacings: Sequence[Spacing], numeric: Any, *, oriented: bool
 ) -> tuple:
     """``C``'s four fields times the scales along x and y (``C diag(sx, sy)``: per grid unit
     to per metre east and north, in float64), laid out as ``da`` and cast to the result's real
@@ -126,13 +126,19 @@ def _frame_operands(
     from ._metric_kernels import product  # numba, imported on first use
 
     dtype, lazy = output_dtype(numeric.dtype), is_dask_array(numeric)
-    key = ("horizontal-operands", da.dims, da.shape, str(dtype), numeric.chunks if lazy else None)
     metric = frame_metric(plan, da)
+    # ``oriented=False``: for what does not depend on the frame's orientation (a length),
+    # which the point on a pole has (east and north do not: NaN in ``to_earth``)
+    to_earth = metric.to_earth if oriented else (metric.any_frame or metric.to_earth)
+    key = ("horizontal-operands", da.dims, da.shape, str(dtype), numeric.chunks if lazy else None)
+    # the operands' order is the spacings' (magnitude("y", "x") shares the metric of
+    # horizontal(), x first)
+    key += (to_earth is metric.to_earth, tuple(s.dim for s in spacings))
     if key in metric.derived:  # a Dataset's variables, the next call on this grid
         return metric.derived[key]
     if len(metric.derived) >= 4:
         metric.derived.clear()
-    to_earth, scales = metric.to_earth, metric.scales
+    scales = metric.scales
     what = "the grid's frame"
     fields = []
     for row in DIRECTIONS:
@@ -152,8 +158,9 @@ def _frame_operands(
             else:  # pragma: no cover - every grid with a frame has both scales
                 c = broadcast_field(c, da, np.float64, what, operand=True)
                 fields.append((c * _factor(da, s, plan, np.float64)).astype(real_dtype(dtype)))
-    if lazy:
-        fields = _named_blocks(fields, numeric, metric.token)
+    if lazy:  # named by what they are: the metric, which frame, in which order
+        token = None if metric.token is None else f"{metric.token}-{key[-2:]}"
+        fields = _named_blocks(fields, numeric, token)
     metric.derived[key] = tuple(fields)
     return metric.derived[key]
 
@@ -186,7 +193,9 @@ def _named_blocks(fields: list, data: Any, metric_token: str | None) -> list:
     return out
 
 
-def _frame_pass(da: xr.DataArray, data: Any, plan: Plan, combine: Any) -> tuple:
+def _frame_pass(
+    da: xr.DataArray, data: Any, plan: Plan, combine: Any, *, oriented: bool = True
+) -> tuple:
     """What ``combine`` makes of each block's derivatives along the grid's x and y and the
     frame's operands (:func:`_frame_operands`), in the derivatives' pass."""
     sx, sy = plan.spacings
@@ -201,7 +210,7 @@ def _frame_pass(da: xr.DataArray, data: Any, plan: Plan, combine: Any) -> tuple:
             nan=options.nan,
             periodic=(sx.period is not None, sy.period is not None),
             combine=combine,
-            operands=_frame_operands(plan, da, (sx, sy), data),
+            operands=_frame_operands(plan, da, (sx, sy), data, oriented=oriented),
         )
     )
 
@@ -209,8 +218,10 @@ def _frame_pass(da: xr.DataArray, data: Any, plan: Plan, combine: Any) -> tuple:
 def frame_magnitude(da: xr.DataArray, data: Any, plan: Plan) -> Any:
     """``|grad f|`` per metre over the two dims of a grid with a frame (rotated pole,
     projected, curvilinear; right on a skewed grid too): the length of the east/north vector,
-    formed block by block inside the derivatives' pass (no layer after the engine)."""
-    (result,) = _frame_pass(da, data, plan, _magnitude)
+    formed block by block inside the derivatives' pass (no layer after the engine). A length
+    does not depend on the frame's orientation: a projected grid's point on a pole, where east
+    and north do not exist, takes the frame of the limit along its meridian."""
+    (result,) = _frame_pass(da, data, plan, _magnitude, oriented=False)
     return result
 
 
