@@ -173,6 +173,19 @@ def test_methods_sharing_a_metric_compute_together(case, assert_bitwise_equal):
     assert_bitwise_equal(computed, (magnitude.values, east.values, north.values))
 
 
+def test_transposed_square_grid_computes_together(assert_bitwise_equal):
+    # the frame fields of a square grid and of its transpose have the same shapes and chunks,
+    # and had the same dask names: computed together, one got the other's (a review)
+    from earth_grids import stereo
+
+    g = stereo(15).da
+    a = g.chunk(y=5, x=5).grad.horizontal()
+    b = g.transpose("x", "y").chunk(x=5, y=5).grad.horizontal()
+    computed = dask.compute(*(r.data for r in (*a, *b)))
+    east, north = g.grad.horizontal()
+    assert_bitwise_equal(computed, (east.values, north.values, east.values.T, north.values.T))
+
+
 @pytest.mark.parametrize("case", ["ORCA-like tripolar", "polar stereographic"])
 def test_chunked_is_bit_identical_and_lazy(case, assert_bitwise_equal, raise_on_compute):
     build, options, _ = GRIDS[case]

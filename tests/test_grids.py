@@ -879,6 +879,38 @@ def test_kept_metric_is_not_reused_for_a_store_rewritten_in_place(tmp_path, asse
     metric_cache.clear_metrics()
 
 
+def test_dask_coordinates_are_read_once_per_new_grid():
+    # the metric cache computes dask coordinates for its key; the metric read them again from
+    # the object (two reads of a file's coordinates per new grid; a review): once now, and once
+    # per call on a kept grid (the key compares values, never dask names)
+    metric_cache.clear_metrics()
+    g = orca(12).da
+    reads = []
+
+    def counted(block):
+        reads.append(block.shape)
+        return block
+
+    lat, lon = (
+        dsa.from_array(c.values, chunks=(6, 11)).map_blocks(counted, dtype=float)
+        for c in (g.nav_lat, g.nav_lon)
+    )
+    lazy = g.chunk(y=6, x=11).assign_coords(
+        nav_lat=(g.nav_lat.dims, lat, g.nav_lat.attrs),
+        nav_lon=(g.nav_lon.dims, lon, g.nav_lon.attrs),
+    )
+    blocks = lat.npartitions + lon.npartitions
+    for method in ("along", "horizontal"):
+        metric_cache.clear_metrics()
+        del reads[:]
+        getattr(lazy.grad, method)(*(("y", "x") if method == "along" else ()))
+        assert len(reads) == blocks, (method, len(reads), blocks)
+    del reads[:]
+    lazy.grad.along("y", "x")
+    assert len(reads) == blocks  # kept: found by the values read
+    metric_cache.clear_metrics()
+
+
 def test_one_kept_metric_serves_every_method_on_a_grid():
     # magnitude("y", "x") kept a metric without the frame and one with it (its dims in that
     # order), horizontal() one with the frame (x first): three entries of CACHED_GRIDS = 2,

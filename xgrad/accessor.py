@@ -20,6 +20,7 @@ import xarray as xr
 from . import vector
 from .arrays import is_expression_array
 from .arrays import magnitude as numbers_of
+from .coords import object_variables
 from .horizontal import horizontal, plan_horizontal
 from .labelled import derivatives, prepare
 from .options import Options
@@ -60,11 +61,7 @@ def expressions_via_legacy(cls: type) -> type:
         @functools.wraps(method)
         def run(self: GradAccessor, *args: Any, **kwargs: Any) -> Any:
             obj = self._obj
-            variables = (
-                obj.variables.values()
-                if isinstance(obj, xr.Dataset)
-                else [obj.variable, *obj.coords.variables.values()]
-            )
+            variables = object_variables(obj)
             if not any(is_expression_array(numbers_of(v._data)) for v in variables):
                 return method(self, *args, **kwargs)
             from .dask_expressions import expression_object, legacy_object

@@ -216,6 +216,15 @@ def coordinate_variables(obj: Any) -> Mapping[Hashable, Any]:
     return obj.coords.variables
 
 
+def object_variables(obj: Any) -> list:
+    """The Variables of a DataArray (its data, then its coordinates) or of a Dataset, the
+    objects themselves (reading ``.data`` of one may load a file's lazily indexed array:
+    read ``._data``)."""
+    if isinstance(obj, xr.DataArray):
+        return [obj.variable, *obj.coords.variables.values()]
+    return list(obj.variables.values())
+
+
 def _find(obj: Any, name: Hashable) -> tuple[Hashable, Any]:
     """Return (dim, coordinate variable or None) for a name given to ``along``."""
     variables = coordinate_variables(obj)

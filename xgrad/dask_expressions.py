@@ -28,6 +28,7 @@ from dask.array._array_expr._io import FromGraph
 from dask.core import flatten
 
 from .arrays import is_dask_array, is_expression_array, is_quantity, magnitude
+from .coords import object_variables
 
 __all__ = [
     "NamedGraph",
@@ -83,7 +84,7 @@ def legacy_object(obj: Any) -> tuple[Any, dict]:
     """
     out = obj.copy(deep=False)
     originals: dict = {}
-    for var in _variables(out):
+    for var in object_variables(out):
         data = var._data  # not .data: that would load a file's lazily indexed array
         inner = magnitude(data)
         if is_expression_array(inner):
@@ -103,7 +104,7 @@ def expression_object(result: Any, originals: dict) -> Any:
     if not isinstance(result, (xr.DataArray, xr.Dataset)):
         return result
     out = result.copy(deep=False)
-    for var in _variables(out):
+    for var in object_variables(out):
         data = var._data
         inner = magnitude(data)
         if is_dask_array(inner) and not is_expression_array(inner):
@@ -114,13 +115,6 @@ def expression_object(result: Any, originals: dict) -> Any:
                 new = expression_array(graph, inner._meta, inner.chunks, keys, inner.name)
             var.data = type(data)(new, data.units) if is_quantity(data) else new
     return out
-
-
-def _variables(obj: Any) -> list:
-    """The Variables of a DataArray (its data and coordinates) or a Dataset, themselves."""
-    if isinstance(obj, xr.DataArray):
-        return [obj.variable, *obj.coords.variables.values()]
-    return list(obj.variables.values())
 
 
 def store(sources: Any, targets: Any, **kwargs: Any) -> Any:

@@ -158,8 +158,8 @@ def _frame_operands(
             else:  # pragma: no cover - every grid with a frame has both scales
                 c = broadcast_field(c, da, np.float64, what, operand=True)
                 fields.append((c * _factor(da, s, plan, np.float64)).astype(real_dtype(dtype)))
-    if lazy:  # named by what they are: the metric, which frame, in which order
-        token = None if metric.token is None else f"{metric.token}-{key[-2:]}"
+    if lazy:  # named by all the key says (a square grid's transpose has the same shapes)
+        token = None if metric.token is None else f"{metric.token}-{key}"
         fields = _named_blocks(fields, numeric, token)
     metric.derived[key] = tuple(fields)
     return metric.derived[key]

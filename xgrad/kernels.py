@@ -531,7 +531,7 @@ def _weighted_compiled(
     where it cannot apply."""
     from . import _compiled
 
-    if offsets.shape[0] < 3 or weights.dtype.kind == "c":  # three terms at once; real weights
+    if offsets.shape[0] < 3:  # the kernels sum a stencil's first three terms at once
         return None
     f3, o3 = _as_3d_pair(f, out, axis)
     weights = np.ascontiguousarray(weights, dtype=np.float64)

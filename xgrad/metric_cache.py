@@ -72,9 +72,10 @@ def grid_key(coords: Sequence[tuple[Hashable, Any]], *context: Any) -> GridKey:
     for name, variable in coords:
         data = variable.data
         if is_dask_array(data):
-            # by its values, not its name: xarray names a file's arrays by path and modification
-            # time, which a Zarr store keeps when its coordinates are rewritten in place, and the
-            # reopened grid got the old grid's metric (an audit). The metric reads them anyway.
+            # by its values, never its name: xarray names a file's arrays by path and
+            # modification time, which a Zarr store keeps when its coordinates are rewritten
+            # in place, and the reopened grid got the old grid's metric (an audit).
+            # (grid_metric passes computed coordinates, which it gives the metric too.)
             data = data.compute()
         if type(data) is np.ndarray and data.dtype.kind in "biuf":
             described.append((name, variable.dims, variable.attrs, data.dtype.str, data.shape))

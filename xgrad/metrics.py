@@ -44,7 +44,7 @@ import xarray as xr
 
 from . import metric_cache
 from ._metric_reference import dot
-from .arrays import magnitude, numpy_operand
+from .arrays import is_dask_array, magnitude, numpy_operand
 from .coords import Spacing, coordinate_variables
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .curvilinear import unit_name
@@ -106,8 +106,12 @@ def grid_metric(
     # (values, dims, attributes), the planned spacings and the options
     variables = coordinate_variables(obj)
     names = [n for n in (grid.latitude, grid.longitude, grid.x, grid.y) if n in variables]
-    # dask coordinates read once here for the keys (found by values: xgrad.metric_cache)
+    # dask coordinates read once, here: for the keys (found by values: xgrad.metric_cache) and,
+    # on a miss, for the metric
     coords = [(n, variables[n].compute()) for n in dict.fromkeys(names)]
+    lazy = {n: v for n, v in coords if is_dask_array(variables[n]._data)}
+    if lazy:
+        obj = obj.assign_coords(lazy)
     if not frame and len(mine) == 2:
         # a kept metric with the frame has these scales too: .grad.horizontal, magnitude and
         # along on one grid then share one entry (three entries of CACHED_GRIDS = 2 were
