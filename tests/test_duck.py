@@ -220,6 +220,22 @@ def test_pint_quantities_carry_units():
     np.testing.assert_array_equal(d1.magnitude, np.gradient(field.magnitude, 2.0, axis=1))
 
 
+def test_dask_array_of_pint_blocks_is_refused_while_building():
+    # blocks that are Quantities (`da.from_array(q, asarray=False)`) built lazily and failed at
+    # compute time ("setting an array element with a sequence"; an audit): a TypeError now,
+    # naming the layout that works, which is checked to work
+    pint = pytest.importorskip("pint")
+    ureg = pint.UnitRegistry()
+    q = ureg.Quantity(np.array([1.0, 2.0, 4.0, 7.0, 11.0]), "K")
+    blocks = da.from_array(q, chunks=2, asarray=False)
+    with pytest.raises(TypeError, match="blocks are pint Quantities"):
+        xgrad.gradient(blocks, 2.0)
+    wrapped = ureg.Quantity(da.from_array(q.magnitude, chunks=2), q.units)
+    result = xgrad.gradient(wrapped, 2.0)
+    np.testing.assert_array_equal(result.magnitude.compute(), np.gradient(q.magnitude, 2.0))
+    assert result.units == ureg.K
+
+
 def test_scales_on_duck_arrays(assert_bitwise_equal):
     """The engine's in-pass scale (the sphere's metric factors) on a duck array that takes
     no ``out=`` in ufuncs: the same bits as ``result * scale`` on numpy."""

@@ -64,6 +64,14 @@ def check_engine(x: Any) -> None:
     (cupy, pint, sparse) pass; another chunked or lazy array (a zarr array, another chunk
     manager's array) would be read whole into memory by numpy's conversion.
     """
+    if is_dask_array(x) and is_quantity(getattr(x, "_meta", None)):
+        # blocks that are pint Quantities: the kernels' arithmetic fails on them at compute
+        # time ("setting an array element with a sequence"), as dask.array.gradient's does
+        raise TypeError(
+            "the dask array's blocks are pint Quantities; xgrad differentiates a pint Quantity "
+            "wrapping a dask array (what pint-xarray's `.pint.quantify()` gives on chunked "
+            "data): `ureg.Quantity(dask.array.from_array(q.magnitude, chunks=...), q.units)`"
+        )
     if isinstance(x, np.ndarray) or is_dask_array(x) or is_cubed_array(x) or is_duck_array(x):
         return
     if hasattr(x, "chunks") or hasattr(x, "chunksize"):
