@@ -98,7 +98,7 @@ class AxisPlan:
         w = self.accuracy // 2
         return max(w, 2) if self.fallback is not None else w
 
-    @property
+    @functools.cached_property  # asked once per tile: computed once per plan
     def real_weights(self) -> bool:
         """Whether every number the stencils take from the spacing is real, and each array of
         them float32 or float64: what the compiled kernels take (a complex spacing, or a
