@@ -405,9 +405,13 @@ def test_component_order_and_east_north_keys(assert_bitwise_equal):
 def test_transposed_components_and_scalar():
     ds = smooth(18)
     mixed = ds.assign(v=ds.v.transpose("lon", "lat"), T=ds.T.transpose("lon", "lat"))
-    g, ref = mixed.grad.vector_gradient(C), ds.grad.vector_gradient(C)
-    for k in ref.data_vars:
-        xr.testing.assert_allclose(g[k].transpose("lat", "lon"), ref[k], rtol=1e-14)
+    for method in ("vector_gradient", "deformation"):
+        for chunks in (None, {"lat": 5}):
+            data = mixed if chunks is None else mixed.chunk(chunks)
+            g, ref = getattr(data.grad, method)(C), getattr(ds.grad, method)(C)
+            for k in ref.data_vars:  # every field laid out as u, the x component
+                assert g[k].dims == ("lat", "lon"), (method, k)
+                xr.testing.assert_allclose(g[k], ref[k], rtol=1e-14)
     f = mixed.grad.frontogenesis("T", C)
     assert f.dims == ("lon", "lat")  # laid out as the scalar
     xr.testing.assert_allclose(f.T, ds.grad.frontogenesis("T", C), rtol=1e-12)

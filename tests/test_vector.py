@@ -238,6 +238,21 @@ def test_component_order_does_not_matter_on_the_sphere(assert_bitwise_equal):
     assert_bitwise_equal(a.values, b.values)
 
 
+@pytest.mark.parametrize("chunks", [None, {"lat": 5}])
+@pytest.mark.parametrize("operator", ["divergence", "curl"])
+def test_laid_out_as_the_x_component_when_orders_differ(operator, chunks):
+    ds = _metpy_fields(18)
+    for u_dims in (("lat", "lon"), ("lon", "lat")):
+        v_dims = u_dims[::-1]
+        mixed = ds.assign(u=ds.u.transpose(*u_dims), v=ds.v.transpose(*v_dims))
+        if chunks is not None:
+            mixed = mixed.chunk(chunks)
+        out = getattr(mixed.grad, operator)({"lon": "u", "lat": "v"})
+        assert out.dims == u_dims  # curl's first term is dv/dx: laid out as v before
+        ref = getattr(ds.grad, operator)({"lon": "u", "lat": "v"})
+        xr.testing.assert_allclose(out.transpose(*ref.dims), ref, rtol=1e-13)
+
+
 @pytest.mark.parametrize("chunks", [{"lon": 1}, {"lat": 5, "lon": 7}, {"lon": (1, 2, 33)}])
 def test_chunked_is_bit_identical_and_lazy(chunks, assert_bitwise_equal, raise_on_compute):
     ds = _metpy_fields(18)

@@ -258,8 +258,9 @@ class DatasetGradAccessor(KinematicsMethods):
         Returns
         -------
         DataArray
-            Named "divergence", units component units per metre (or per coordinate unit),
-            attributes those the components share (when ``keep_attrs``).
+            Named "divergence", laid out as the x component, units component units per
+            metre (or per coordinate unit), attributes those the components share (when
+            ``keep_attrs``).
 
         See Also
         --------
@@ -314,8 +315,8 @@ class DatasetGradAccessor(KinematicsMethods):
         Returns
         -------
         DataArray
-            Named "curl", units component units per metre (``"s-1"`` for a wind in
-            ``"m s-1"`` on the sphere).
+            Named "curl", laid out as the x component, units component units per metre
+            (``"s-1"`` for a wind in ``"m s-1"`` on the sphere).
 
         See Also
         --------

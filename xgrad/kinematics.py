@@ -136,8 +136,12 @@ def _wind_dataset(ds: xr.Dataset, frame: Frame, fields: dict[str, tuple]) -> xr.
     """A Dataset of ``{name: (array, long_name)}`` in the components' units per metre."""
     units, unit = _units(frame, frame.u)
     winds = [frame.arrays[frame.u], frame.arrays[frame.v]]
+    # every field laid out as the x (east) component, whatever v's order of the same dims
+    order = winds[0].dims
     out = {
-        name: _finish(a, long_name=text, attrs_from=winds, units=units, pint_unit=unit, frame=frame)
+        name: _finish(
+            a, long_name=text, attrs_from=winds, units=units, pint_unit=unit, frame=frame
+        ).transpose(*(d for d in order if d in a.dims), ...)
         for name, (a, text) in fields.items()
     }
     attrs = dict(ds.attrs) if frame.plan.options.keep_attrs else {}

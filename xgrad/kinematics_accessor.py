@@ -70,7 +70,8 @@ class KinematicsMethods(GradAccessor):
         -------
         Dataset
             ``d{u}_dx``, ``d{u}_dy``, ``d{v}_dx``, ``d{v}_dy`` (``u``, ``v`` the components'
-            names), units component units per metre (``"s-1"`` for a wind in ``"m s-1"``).
+            names), units component units per metre (``"s-1"`` for a wind in ``"m s-1"``),
+            each laid out as the x (east) component.
 
         See Also
         --------
@@ -122,7 +123,8 @@ class KinematicsMethods(GradAccessor):
         Returns
         -------
         Dataset
-            ``stretching_deformation``, ``shearing_deformation``, ``total_deformation``.
+            ``stretching_deformation``, ``shearing_deformation``, ``total_deformation``, each
+            laid out as the x (east) component.
 
         See Also
         --------

@@ -440,6 +440,10 @@ def _vector_operator(
             like = (
                 labelled[0] - labelled[1] if operator == "curl" else sum(labelled[1:], labelled[0])
             )
+            # laid out as the x component (the first of a curl's terms is v's), as the fused
+            # passes lay it out where the components share one order
+            first = by_name[names[0]].dims
+            like = like.transpose(*(d for d in first if d in like.dims), ...)
             data = like.data
     data_units = numeric[names[0]][1]
     described = ", ".join(_describe(a) or "?" for a in arrays)
