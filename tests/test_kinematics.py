@@ -682,6 +682,37 @@ def test_earth_grid_keys_error(kind, method):
     getattr(ds.grad, method)(*args, {x: "u", y: "v"}, geometry="cartesian")  # per unit: allowed
 
 
+@pytest.mark.parametrize("kind", ["rotated", "projected", "wrf", "orca"])
+def test_earth_grid_components_in_another_order(kind, assert_bitwise_equal):
+    """v laid out (x, y) beside u (y, x): the same bits as one layout, in memory and chunked
+    (Earth-relative components were a ValueError asking to transpose; grid-relative ones on a
+    curvilinear grid too)."""
+    pytest.importorskip("pyproj")
+    import earth_grids  # tests/earth_grids.py
+
+    grid = {
+        "rotated": lambda: earth_grids.rotated(12),
+        "projected": lambda: earth_grids.projected(12),
+        "wrf": lambda: earth_grids.wrf_like(12),
+        "orca": lambda: earth_grids.orca_like(14, 10),
+    }[kind]()
+    ds = _earth_dataset(grid)
+    ds = ds.assign(v=(ds.v * ds.T + 1.0).assign_attrs(units="m s-1"))  # not a multiple of T
+    y, x = ds.T.dims
+    mixed = ds.assign(v=ds.v.transpose(x, y))
+    calls = [(m, (*(("T",) if m in ("advection", "frontogenesis") else ()),)) for m in METHODS]
+    calls += [("divergence", ()), ("curl", ())]
+    for keys in ({"east": "u", "north": "v"}, {x: "u", y: "v"}):
+        for method, args in calls:
+            ref = getattr(ds.grad, method)(*args, keys)
+            for data in (mixed, mixed.chunk({y: 5})):
+                out = getattr(data.grad, method)(*args, keys)
+                for name in ref.data_vars if isinstance(ref, xr.Dataset) else [None]:
+                    a, b = (ref, out) if name is None else (ref[name], out[name])
+                    assert b.dims == a.dims, (method, keys, name)
+                    assert_bitwise_equal(b.values, a.values)
+
+
 def test_rotated_pole_grid_relative_components():
     """Solid-body rotation about the rotated pole, components along the rotated grid lines:
     no deformation, vorticity 2 U sin(rlat') / R; the advection of T is the derivative along

@@ -57,6 +57,13 @@ def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Opt
     return {x: components["east"], y: components["north"]}
 
 
+def _one_layout(arrays: dict, u: Hashable, v: Hashable, rotated: bool) -> None:
+    """Earth-relative components rotated onto the grid lines are combined elementwise: ``v``
+    laid out as ``u`` where they have the same dims in another order (a lazy view)."""
+    if rotated and arrays[u].dims != arrays[v].dims and set(arrays[u].dims) == set(arrays[v].dims):
+        arrays[v] = arrays[v].transpose(*arrays[u].dims)
+
+
 def plan_frame(
     ds: xr.Dataset, components: Any, options: Options, operator: str, name: Hashable = None
 ) -> Frame:
@@ -104,6 +111,7 @@ def plan_frame(
         if not general:
             require_orthogonal(ds, plan, operator)
         _grid_angle(ds, plan, earth)
+        _one_layout(arrays, u, v, earth)
         return Frame(
             x=x,
             y=y,
@@ -130,6 +138,7 @@ def plan_frame(
     if not sphere:
         _check_same_units(operator, [x, y])
     _grid_angle(ds, plan, earth and kind == "rotated_pole")
+    _one_layout(arrays, u, v, earth and kind == "rotated_pole")
     return Frame(
         x=x, y=y, u=u, v=v, sphere=sphere, plan=plan, kind=kind, earth=earth, arrays=arrays
     )

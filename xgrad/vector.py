@@ -398,6 +398,9 @@ def _vector_operator(
     else:
         wanted = list(zip(names, spacings, strict=True))
     _check_same_units(operator, spacings)
+    if curvilinear and set(ds[names[1]].dims) == set(ds[names[0]].dims):
+        # the grid's formulas combine the components elementwise: one layout, the x one's
+        ds = ds.assign({names[1]: ds[names[1]].transpose(*ds[names[0]].dims)})
     by_name = {var: ds[var] for var in names}  # each looked up once (a DataArray is built)
     arrays = [by_name[var] for var in names]
     for var, s in wanted:
