@@ -353,3 +353,46 @@ def test_projected_magnitude_is_finite_on_the_pole(name):
     )
     lazy = T.chunk(y=4, x=5).grad.magnitude("y", "x")
     np.testing.assert_array_equal(lazy.values, magnitude.values)
+
+
+@pytest.mark.parametrize(
+    "name", ["north polar stereographic", "lambert azimuthal equal area, north pole"]
+)
+def test_curvilinear_magnitude_is_finite_on_a_pole_point(name):
+    # A polar grid given only by its 2-D lat/lon, the centre point on the pole: east and north
+    # do not exist there (NaN), but |grad T| does; it was NaN. The frame of the x tangent's
+    # direction gives it, as the projected grid's limit frame does
+    pytest.importorskip("pyproj")
+    import pyproj
+
+    projected = _polar_grid(POLAR[name], n=21, step=100e3)
+    projected = projected + 0.3 * projected.y  # T = x + 0.3 y: a gradient not along x
+    crs = pyproj.CRS.from_cf(POLAR[name])
+    to_lonlat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    xx, yy = np.meshgrid(projected.x.values, projected.y.values)
+    lon, lat = to_lonlat.transform(xx, yy)
+    j = i = 10  # the pole
+    assert lat[j, i] == 90.0
+    T = projected.drop_vars(["x", "y", "crs"]).assign_coords(
+        lat=(("y", "x"), lat, {"units": "degrees_north"}),
+        lon=(("y", "x"), lon, {"units": "degrees_east"}),
+    )
+    T.attrs = {"units": "K"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        magnitude = T.grad.magnitude("y", "x", radius=R)
+        east, north = T.grad.horizontal(radius=R)
+    assert np.isnan(east.values[j, i]) and np.isnan(north.values[j, i])
+    assert np.isfinite(magnitude.values).all()
+    # the projected grid's exact map factors: the curvilinear metric's chords (100 km) differ
+    # from them by its truncation error, here and at the neighbours alike
+    exact = projected.grad.magnitude("y", "x").values
+    np.testing.assert_allclose(magnitude.values[j, i], exact[j, i], rtol=1e-3)
+    np.testing.assert_allclose(magnitude.values[j, i + 1], exact[j, i + 1], rtol=1e-3)
+    finite = np.ones(T.shape, bool)
+    finite[j, i] = False
+    np.testing.assert_allclose(
+        magnitude.values[finite], np.hypot(east, north).values[finite], rtol=2.3e-16, atol=0
+    )
+    lazy = T.chunk(y=4, x=5).grad.magnitude("y", "x", radius=R)
+    np.testing.assert_array_equal(lazy.values, magnitude.values)

@@ -402,7 +402,45 @@ def _curvilinear(
         "east": {grid.x: _field(ex, dims), grid.y: _field(ey, dims)},
         "north": {grid.x: _field(nx, dims), grid.y: _field(ny, dims)},
     }
-    return GridMetric(scales={s.dim: scales[s.dim] for s in wanted}, to_earth=to_earth)
+    any_frame = None
+    # east and north do not exist at a point on a pole (cos lat is exactly 0 there)
+    pole = (unit[:, 0, :] == 0) & (unit[:, 1, :] == 0)
+    if pole.any():
+        tx, ty = tangents([along[grid.x], along[grid.y]])
+        at = np.nonzero(pole)
+        columns = _tangent_frame(
+            unit[at[0], :, at[1]].T, tx[at[0], :, at[1]].T, ty[at[0], :, at[1]].T, radius
+        )
+        fields = []
+        for whole, part in zip((ex, ey, nx, ny), columns, strict=True):
+            whole = whole.copy()
+            whole[at] = part
+            fields.append(_field(whole, dims))
+        any_frame = {
+            "east": {grid.x: fields[0], grid.y: fields[1]},
+            "north": {grid.x: fields[2], grid.y: fields[3]},
+        }
+    return GridMetric(
+        scales={s.dim: scales[s.dim] for s in wanted}, to_earth=to_earth, any_frame=any_frame
+    )
+
+
+def _tangent_frame(
+    unit: np.ndarray, tx: np.ndarray, ty: np.ndarray, radius: float
+) -> tuple[np.ndarray, ...]:
+    """``to_earth``'s ``(east_x, east_y, north_x, north_y)`` at points where east and north do
+    not exist (on a pole), in the frame of the x tangent's direction and 90 degrees to its left
+    (the tangent plane's normal is ``unit``): right for what does not depend on the frame's
+    orientation (``magnitude``), as the projected grid's limit frame. ``(3, k)`` arrays."""
+    t = tx - dot(unit, tx) * unit  # in the tangent plane
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = t / np.sqrt(dot(t, t))
+        second = np.cross(unit, first, axis=0)
+        lx, ly = radius * np.sqrt(dot(tx, tx)), radius * np.sqrt(dot(ty, ty))
+        a, c = radius * dot(first, tx), radius * dot(second, tx)
+        b, d = radius * dot(first, ty), radius * dot(second, ty)
+        inverse = 1.0 / (a * d - b * c)
+        return d * lx * inverse, -c * ly * inverse, -b * lx * inverse, a * ly * inverse
 
 
 def _per_radian(coord: Any) -> float:
