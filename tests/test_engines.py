@@ -66,10 +66,16 @@ def test_cubed_accessor_sphere_and_refusals(no_compute, assert_bitwise_equal):
         attrs={"units": "K"},
     )
     lazy = obj.chunk(lat=4, lon=5, chunked_array_type="cubed")
-    with pytest.raises(
-        ValueError, match=r"periodic boundary along axis 1 is not supported on cubed"
-    ):
+    # the accessor's errors name the dim and the xarray fix (they named axis numbers)
+    with pytest.raises(ValueError, match=r"periodic boundary along 'lon' is not supported on cub"):
         lazy.grad.along("lat", "lon")  # a global longitude wraps by default
+    with pytest.raises(ValueError, match=r"periodic boundary along 'lon' is not supported on cub"):
+        lazy.grad.laplacian("lat", "lon")
+    thin = obj.chunk(lat=1, chunked_array_type="cubed")
+    with pytest.raises(
+        ValueError, match=r"halo along 'lat' \(3 rows\).*`da.chunk\(\{'lat': 3\}\)`"
+    ):
+        thin.grad.laplacian("lat", "lon", boundary="edge")
     dy, dx = lazy.grad.along("lat", "lon", boundary="edge")
     assert isinstance(dy.data, cubed.Array) and dx.attrs["units"] == "K m-1"
     no_compute.undo()
@@ -112,18 +118,96 @@ def test_cubed_vector_operators_stay_lazy(no_compute, assert_bitwise_equal):
     wind = {"lon": "u", "lat": "v"}
     edge = {"boundary": "edge"}  # cubed's overlap does not wrap around
     results = [lazy.grad.divergence(wind, **edge), lazy.grad.curl(wind, **edge)]
+    # the kinematics with the horizontal dims split: their metric fields chunked as the data
+    # (cubed's apply_gufunc refused fields chunked its own way: a ValueError before)
+    results += list(lazy.grad.deformation(wind, **edge).data_vars.values())
     assert all(isinstance(r.data, cubed.Array) for r in results)
-    # the kinematics cannot align their metric fields with split horizontal dims on cubed
-    with pytest.raises(ValueError, match=r"kinematics on cubed arrays need the horizontal dims"):
-        lazy.grad.deformation(wind, **edge)
     no_compute.undo()
     expected = [ds.grad.divergence(wind, **edge), ds.grad.curl(wind, **edge)]
-    for got, want in zip(results, expected):
+    expected += list(ds.grad.deformation(wind, **edge).data_vars.values())
+    for got, want in zip(results, expected, strict=True):
         assert_bitwise_equal(got.compute().values, want.values)
-    whole = ds.chunk({"time": 1}, chunked_array_type="cubed").grad.deformation(wind, **edge)
-    np.testing.assert_array_equal(
-        whole.total_deformation.values, ds.grad.deformation(wind, **edge).total_deformation.values
+
+
+def _cubed_winds(n=11, nt=2):
+    lat, lon = np.linspace(20.0, 50.0, n), np.linspace(-30.0, 0.0, n)
+    rng = np.random.default_rng(0)
+    return xr.Dataset(
+        {
+            k: (("time", "lat", "lon"), rng.standard_normal((nt, n, n)), {"units": "m s-1"})
+            for k in "uv"
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
     )
+
+
+def test_cubed_components_of_different_layouts_chunks_and_kinds(no_compute, assert_bitwise_equal):
+    # Found by an audit, each on cubed only: v laid out (time, lon, lat) beside u's (time, lat,
+    # lon) was an AttributeError (xarray's broadcast calls `cubed.transpose`); u and v chunked
+    # differently along time was a ValueError blaming split horizontal dims; a cubed u with a
+    # numpy v was computed whole while building and returned numpy
+    ds = _cubed_winds(nt=4)
+    wind = {"east": "u", "north": "v"}
+    transposed = ds.assign(v=ds.v.transpose("time", "lon", "lat"))
+    cases = {
+        "transposed": transposed.chunk({"time": 1}, chunked_array_type="cubed"),
+        "chunks": ds.assign(
+            u=ds.u.chunk({"time": 1}, chunked_array_type="cubed"),
+            v=ds.v.chunk({"time": 2, "lat": 5}, chunked_array_type="cubed"),
+        ),
+        "numpy v": ds.assign(u=ds.u.chunk({"time": 1}, chunked_array_type="cubed")),
+    }
+    calls = {
+        "vector_gradient": lambda d: d.grad.vector_gradient(wind),
+        "deformation": lambda d: d.grad.deformation(wind),
+        "divergence": lambda d: d.grad.divergence({"lon": "u", "lat": "v"}).to_dataset(),
+        "curl": lambda d: d.grad.curl(wind).to_dataset(),
+    }
+    built = {(c, m): call(data) for c, data in cases.items() for m, call in calls.items()}
+    for key, out in built.items():
+        assert all(isinstance(v.data, cubed.Array) for v in out.data_vars.values()), key
+    no_compute.undo()
+    for (case, method), out in built.items():
+        want = calls[method](transposed if case == "transposed" else ds)
+        for name, value in want.data_vars.items():
+            got = out[name].compute().transpose(*value.dims)
+            assert_bitwise_equal(got.values, value.values)
+
+
+def test_cubed_earth_grid_metric_over_a_megabyte(no_compute, assert_bitwise_equal):
+    # the grid's (y, x) fields went to cubed through `cubed.asarray`, which refuses more than
+    # 1 MB: every operator but horizontal/magnitude failed on a 400 x 400 projected grid (an
+    # audit); now they are cubed arrays chunked as the data
+    pytest.importorskip("pyproj")
+    from earth_grids import lambert  # tests/earth_grids.py
+
+    da = lambert(400).da
+    rng = np.random.default_rng(1)
+    ds = xr.Dataset(
+        {k: (da.dims, rng.standard_normal(da.shape), {"units": "m s-1"}) for k in "uv"},
+        coords=da.coords,
+    )
+    ds["T"] = da
+    for k in "uvT":
+        ds[k].encoding["grid_mapping"] = da.encoding["grid_mapping"]
+    lazy = ds.copy()
+    for k in "uvT":
+        lazy[k] = ds[k].chunk({"y": 200}, chunked_array_type="cubed")
+        lazy[k].encoding = ds[k].encoding
+    calls = {
+        "along": lambda d: d.T.grad.along("x"),
+        "laplacian": lambda d: d.T.grad.laplacian("y", "x"),
+        "curl": lambda d: d.grad.curl({"x": "u", "y": "v"}),
+        "advection": lambda d: d.grad.advection("T", {"east": "u", "north": "v"}),
+    }
+    results = {name: call(lazy) for name, call in calls.items()}
+    assert all(isinstance(r.data, cubed.Array) for r in results.values())
+    no_compute.undo()
+    for name, result in results.items():
+        assert_bitwise_equal(result.compute().values, calls[name](ds).values)
 
 
 @pytest.mark.parametrize("rows", ["south to north", "north to south"])
@@ -166,3 +250,22 @@ def test_cubed_earth_grid_operators_stay_lazy(rows, no_compute, assert_bitwise_e
     no_compute.undo()
     for name, result in results.items():
         assert_bitwise_equal(result.compute().values, calls[name](ds).values)
+
+
+@pytest.mark.parametrize("kind", ["datetime64[ns]", "datetime64[s]", "timedelta64[ms]"])
+def test_cubed_datetime_data_stays_lazy(kind, no_compute, assert_bitwise_equal):
+    # datetime data on cubed went through the numpy path: `np.isnat` computed the array while
+    # building, then cubed's indexing failed (an audit); now the earliest time is a lazy
+    # minimum of the int64 ticks, with the numpy path's bits (NaT: NaN around it)
+    rng = np.random.default_rng(3)
+    ticks = np.sort(rng.integers(-(10**9), 10**9, size=(6, 5)), axis=0)
+    values = ticks.astype(kind)
+    values[2, 1] = np.timedelta64("NaT") if kind.startswith("m") else np.datetime64("NaT")
+    da = xr.DataArray(values, dims=("a", "b"))
+    lazy = da.chunk({"a": 2}, chunked_array_type="cubed")
+    results = [lazy.grad.along("a"), lazy.grad.along("a", datetime_unit="h")]
+    assert all(isinstance(r.data, cubed.Array) for r in results)
+    no_compute.undo()
+    for got, want in zip(results, [da.grad.along("a"), da.grad.along("a", datetime_unit="h")]):
+        assert got.attrs == want.attrs
+        assert_bitwise_equal(got.compute().values, want.values)

@@ -45,16 +45,29 @@ def is_cubed_array(x: Any) -> bool:
     return type(x).__module__.startswith("cubed.") and hasattr(x, "chunks")
 
 
-def numpy_operand(values: np.ndarray, data: Any) -> Any:
+def numpy_operand(values: np.ndarray, data: Any, chunks: tuple | None = None) -> Any:
     """numpy ``values`` ready to meet chunked ``data`` in an elementwise operation: as they are
     for numpy and dask (dask takes numpy operands lazily), a cubed array of ``data``'s spec for
     cubed, whose arrays defer to numpy, which then computes them whole (``cubed * ndarray`` is
-    an ndarray)."""
+    an ndarray).
+
+    The cubed array is chunked as ``data`` (``values`` laid out to broadcast against it: its
+    chunks along the axes of the same length, one chunk along a broadcast axis of 1), or as
+    ``chunks`` says; ``cubed.asarray`` would refuse a field of more than 1 MB (a 354 x 354
+    grid's metric) and chunk it unlike the data.
+    """
     if not is_cubed_array(data):
         return values
-    import cubed.array_api as xp
+    import cubed
 
-    return xp.asarray(values, spec=data.spec)
+    if chunks is None:
+        if np.ndim(values) != data.ndim:
+            raise ValueError(f"a {np.ndim(values)}-d operand for {data.ndim}-d cubed data")
+        chunks = tuple(
+            c if n == size else (n,)
+            for c, n, size in zip(data.chunks, np.shape(values), data.shape, strict=True)
+        )
+    return cubed.from_array(np.asarray(values), chunks=chunks, spec=data.spec)
 
 
 def check_engine(x: Any) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from .arrays import is_dask_array, is_expression_array, is_quantity, magnitude
+from .arrays import is_cubed_array, is_dask_array, is_expression_array, is_quantity, magnitude
 from .options import DATETIME_UNITS, check_datetime_unit
 from .stencils import points_needed
 
@@ -164,6 +164,8 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
         if is_dask_array(values):
             delta = values - _earliest(values)
             return delta.map_blocks(_in_unit, datetime_unit, dtype=np.float64)
+        if is_cubed_array(values):
+            return _cubed_numbers(values, datetime_unit)
         valid = values[~np.isnat(values)]
         if valid.size == 0:
             return np.full(values.shape, np.nan)
@@ -173,6 +175,33 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     out = _in_unit(ticks.astype("timedelta64[us]"), datetime_unit)
     out[missing] = np.nan
     return out
+
+
+def _cubed_numbers(values: Any, datetime_unit: str) -> Any:
+    """:func:`time_to_numbers` of a cubed datetime64/timedelta64 array, lazily and with the same
+    bits: cubed reduces real numbers only, so the earliest time is the minimum of the int64
+    ticks (NaT read as the largest int64), subtracted in exact integer arithmetic."""
+    import cubed
+    import cubed.array_api as xp
+
+    ticks = cubed.map_blocks(_ticks_or_last, values, dtype=np.int64)
+    delta = ticks - xp.min(ticks)
+    own = np.datetime_data(values.dtype)[0]
+    return cubed.map_blocks(
+        _ticks_in_unit, delta, values, own=own, datetime_unit=datetime_unit, dtype=np.float64
+    )
+
+
+def _ticks_or_last(block: np.ndarray) -> np.ndarray:
+    """int64 ticks of a datetime64/timedelta64 block, NaT the largest int64 (never the min)."""
+    return np.where(np.isnat(block), np.iinfo(np.int64).max, block.view(np.int64))
+
+
+def _ticks_in_unit(delta: np.ndarray, block: np.ndarray, own: str, datetime_unit: str) -> Any:
+    """int64 ``delta`` ticks of unit ``own`` in ``datetime_unit`` (NaN where ``block`` is NaT)."""
+    span = delta.view(f"m8[{own}]").copy()
+    span[np.isnat(block)] = np.timedelta64("NaT")
+    return _in_unit(span, datetime_unit)
 
 
 def _in_unit(delta: np.ndarray, datetime_unit: str) -> np.ndarray:

@@ -18,7 +18,7 @@ output when it returns several).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,13 @@ from .stencils import AxisPlan
 __all__ = ["cubed_gradients"]
 
 
-def _depth(x: Any, axis: int, plan: AxisPlan) -> int:
-    """Rows of the neighbours that the widest-reaching block along ``axis`` reads."""
+def _depth(x: Any, axis: int, plan: AxisPlan, name: Hashable = None) -> int:
+    """Rows of the neighbours that the widest-reaching block along ``axis`` reads (``name``,
+    where given, the dim the errors name)."""
+    where = f"axis {axis}" if name is None else repr(name)
     if plan.periodic:
         raise ValueError(
-            f"a periodic boundary along axis {axis} is not supported on cubed arrays (cubed's "
+            f"a periodic boundary along {where} is not supported on cubed arrays (cubed's "
             "map_overlap does not wrap around); use `boundary='edge'`, or a dask array: "
             "`da.chunk(..., chunked_array_type='dask')`"
         )
@@ -44,11 +46,14 @@ def _depth(x: Any, axis: int, plan: AxisPlan) -> int:
     # first and last chunks may be thinner (reads are clamped at the global ends)
     inner = sizes[1:-1]
     if inner and depth > min(inner):
+        rows = max(depth, max(sizes))
+        fix = (
+            f"x.rechunk({{{axis}: {rows}}})" if name is None else f"da.chunk({{{name!r}: {rows}}})"
+        )
         raise ValueError(
-            f"on cubed arrays the halo along axis {axis} ({depth} rows) must not be wider than a "
+            f"on cubed arrays the halo along {where} ({depth} rows) must not be wider than a "
             f"chunk other than the first and last (the thinnest has {min(inner)} rows: cubed "
-            f"reads adjacent blocks only); rechunk to at least {depth} rows, e.g. "
-            f"`x.rechunk({{{axis}: {max(depth, max(sizes))}}})`"
+            f"reads adjacent blocks only); rechunk to at least {depth} rows, e.g. `{fix}`"
         )
     return depth
 
@@ -147,13 +152,16 @@ def cubed_gradients(
     combine: Any = None,
     operands: Sequence[Any] = (),
     rtypes: Sequence[np.dtype] = (),
+    names: Sequence[Hashable] | None = None,
 ) -> list[Any]:
     """Lazy derivatives of cubed array ``x`` along ``axes``, chunked as ``x`` (or what
     ``combine`` returns, of dtypes ``rtypes``, from numpy ``operands`` cut per block)."""
     import cubed
 
     scales = tuple(scales or (None,) * len(axes))
-    depths = [_depth(x, k, p) for k, p in zip(axes, plans)]  # every error before any array
+    named = names or (None,) * len(axes)
+    # every error before any array
+    depths = [_depth(x, k, p, n) for k, p, n in zip(axes, plans, named, strict=True)]
     bounds = [np.cumsum((0,) + tuple(c)).tolist() for c in x.chunks]
     if combine is not None:
         depth: dict[int, int] = {}

@@ -6,7 +6,7 @@ driver (:mod:`xgrad.blocks`) or builds the dask graph (:mod:`xgrad.chunked`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,7 @@ def differentiate(
     into: Sequence[Any] | None = None,
     fields: Sequence[Any] = (),
     direct: Sequence[tuple[int, int]] = (),
+    names: Sequence[Hashable] | None = None,
 ) -> list[Any]:
     """Derivatives of ``f`` along ``axes`` in one pass: the engine behind every public API.
 
@@ -108,6 +109,9 @@ def differentiate(
     ``fields``) written straight into result ``i`` (of the derivatives' dtype), which
     ``combine`` returns as it got it: no scratch and no copy for a result that is a plain
     derivative (the vector gradient's ``du/dy``).
+
+    ``names``: the dims of ``axes`` (the labelled layer's), which the errors about a chunked
+    layout name instead of axis numbers.
     """
     check_engine(f)
     if fields and (combine is None or not fields_fit(f, fields, axes)):
@@ -164,6 +168,7 @@ def differentiate(
             into,
             fields,
             direct,
+            names,
         )
     if is_dask_array(f):
         from .chunked import chunked_gradients
@@ -174,7 +179,7 @@ def differentiate(
         from .cubed_engine import cubed_gradients
 
         _probe_types(f, axes, spacings, plans, orders, nan)
-        outs = cubed_gradients(f, axes, plans, otype, inside)
+        outs = cubed_gradients(f, axes, plans, otype, inside, names=names)
     else:
         outs = [empty_output(f, otype) for _ in axes]
         inmemory_gradients(f, axes, plans, outs, inside, premultiply=premultiply)
@@ -231,6 +236,7 @@ def _combined(
     into: Sequence[Any] | None,
     fields: Sequence[Any],
     direct: Sequence[tuple[int, int]],
+    names: Sequence[Hashable] | None,
 ) -> list[Any]:
     """:func:`differentiate` with ``combine``: dispatch with the combination's dtypes."""
     operands = tuple(operands)
@@ -265,7 +271,15 @@ def _combined(
 
         _probe_types(f, axes, spacings, plans, orders, nan)
         return cubed_gradients(
-            f, axes, plans, otype, scales, combine=combine, operands=operands, rtypes=rtypes
+            f,
+            axes,
+            plans,
+            otype,
+            scales,
+            combine=combine,
+            operands=operands,
+            rtypes=rtypes,
+            names=names,
         )
     if into is not None:
         found = [(type(a), np.shape(a), a.dtype) for a in into]

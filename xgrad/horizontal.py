@@ -211,6 +211,7 @@ def _frame_pass(
             periodic=(sx.period is not None, sy.period is not None),
             combine=combine,
             operands=_frame_operands(plan, da, (sx, sy), data, oriented=oriented),
+            names=(sx.dim, sy.dim),
         )
     )
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .arrays import difference_units, is_quantity
+from .arrays import difference_units, is_cubed_array, is_quantity, numpy_operand
 from .coords import DATETIME_UNITS, Spacing, resolve_spacings, time_to_numbers
 from .curvilinear import check_names
 from .earth import MEAN_RADIUS, Figure
@@ -38,7 +38,7 @@ from .seams import check_periodic_seams
 from .units import _clean, derivative_attrs
 from .variables import check_differentiable
 
-__all__ = ["Plan", "derivative_arrays", "derivatives", "prepare"]
+__all__ = ["Plan", "cubed_alike", "derivative_arrays", "derivatives", "prepare"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +129,41 @@ def prepare(
     )
 
 
+def cubed_alike(arrays: Sequence[xr.DataArray]) -> list[xr.DataArray]:
+    """``arrays`` as they are, unless some are cubed arrays: then all cubed, chunked alike by dim
+    name (the chunks first seen along each dim), as dask unifies its arrays' chunks. cubed's
+    elementwise operations need equal chunks and one spec, and numpy meeting a cubed array
+    computes it whole (``ndarray + cubed`` is an ndarray): numpy ones become cubed arrays of
+    the first cubed one's spec. Others (dask) are left to xarray's error for mixed chunk types.
+    """
+    cubed = [a for a in arrays if is_cubed_array(a.data)]
+    if not cubed:
+        return list(arrays)
+    spec = cubed[0].data.spec
+    for a in cubed[1:]:
+        if a.data.spec != spec:
+            raise ValueError(
+                f"{cubed[0].name!r} and {a.name!r} are cubed arrays of different specs "
+                f"({spec!r} and {a.data.spec!r}); cubed combines arrays of one spec: chunk them "
+                "together, e.g. `ds.chunk(..., chunked_array_type='cubed', "
+                "from_array_kwargs={'spec': spec})`"
+            )
+    chunks: dict[Hashable, tuple] = {}
+    for a in cubed:
+        for d, c in zip(a.dims, a.data.chunks, strict=True):
+            chunks.setdefault(d, c)
+    out = []
+    for a in arrays:
+        want = tuple(chunks.get(d, (n,)) for d, n in zip(a.dims, a.shape, strict=True))
+        if is_cubed_array(a.data):
+            out.append(a if a.data.chunks == want else a.copy(data=a.data.rechunk(want)))
+        elif type(a.data) is np.ndarray:
+            out.append(a.copy(data=numpy_operand(a.data, cubed[0].data, want)))
+        else:
+            out.append(a)
+    return out
+
+
 def check_dtype(da: xr.DataArray) -> None:
     """TypeError for data that cannot be differentiated, from the dtype alone (nothing computed):
     :func:`xgrad.variables.check_differentiable`, the one rule."""
@@ -212,6 +247,7 @@ def derivative_arrays(
         nan=options.nan,
         periodic=tuple(s.period is not None for s in spacings),
         scales=tuple(factors),  # `result * factor`, in the same pass (no second layer)
+        names=tuple(s.dim for s in spacings),  # what errors about the chunks name
         **({} if combine is None else {"combine": combine, "operands": operands}),
         **{  # the engine's pass options, where given
             k: v

@@ -49,7 +49,7 @@ from .arrays import is_cubed_array, numpy_operand
 from .coords import Spacing
 from .engine import differentiate
 from .geometry import cos_secant
-from .labelled import Plan, derivative_arrays, numeric_data
+from .labelled import Plan, cubed_alike, derivative_arrays, numeric_data
 from .metrics import broadcast_field
 from .periodic import axis_spacing
 
@@ -111,22 +111,16 @@ def fused(name: str, *args: Any) -> xr.DataArray:
         else a
         for a in args
     )
+    if any(is_cubed_array(a.data) for a in arrays):
+        # cubed's apply_gufunc neither transposes its arrays (xarray's broadcast calls a
+        # `cubed.transpose` that does not exist) nor aligns the grid's numpy (y, x) fields
+        # with split data (`cubed.asarray` chunks them its own way, and refuses more than
+        # 1 MB): every array in one order of the dims, cubed and chunked alike by dim name
+        order = list(dict.fromkeys(d for a in arrays for d in a.dims))
+        alike = iter(cubed_alike([a.transpose(*(d for d in order if d in a.dims)) for a in arrays]))
+        args = tuple(next(alike) if isinstance(a, xr.DataArray) else a for a in args)
     kernel = functools.partial(_fused.apply, name)  # numba on numpy blocks, NumPy on cupy's
-    try:
-        return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
-    except ValueError as err:
-        cubed_arrays = [a for a in arrays if is_cubed_array(a.data)]
-        if not cubed_arrays:
-            raise
-        # cubed's apply_gufunc cannot align the grid's (y, x) metric fields with data split
-        # along those dims (raised while building; found by an audit)
-        split = [d for d, c in zip(cubed_arrays[0].dims, cubed_arrays[0].chunks) if len(c) > 1]
-        raise ValueError(
-            "the kinematics on cubed arrays need the horizontal dims in one chunk (cubed's "
-            f"apply_gufunc cannot align the grid's metric fields with blocks split there: {err}); "
-            f"the dims split now are {split}: rechunk the horizontal ones whole, keeping time or "
-            "level chunks, e.g. `ds.chunk({'lat': -1, 'lon': -1})`, or use dask"
-        ) from err
+    return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
 
 
 def _labelled(da: xr.DataArray, data: Any) -> xr.DataArray:
@@ -376,7 +370,11 @@ def frame_gradient(ds: xr.Dataset, var: Hashable, frame: Frame) -> tuple[xr.Data
 
 def _times(a: xr.DataArray, field: xr.DataArray) -> xr.DataArray:
     """``a * field`` (matched by dim name), ``field`` a cubed array where ``a``'s data is one."""
-    return a * field.copy(data=numpy_operand(field.values, a.data))
+    if not is_cubed_array(a.data):
+        return a * field
+    field = field.transpose(*(d for d in a.dims if d in field.dims))
+    chunks = tuple(a.chunks[a.get_axis_num(d)] for d in field.dims)
+    return a * field.copy(data=numpy_operand(field.values, a.data, chunks))
 
 
 def _turn(ds: xr.Dataset, frame: Frame, dtype: np.dtype) -> xr.DataArray | None:

@@ -339,6 +339,7 @@ def earth_flux(ds: xr.Dataset, plan: Plan, operator: str, u: tuple, v: tuple) ->
             nan=plan.options.nan,
             periodic=(spx.period is not None, spy.period is not None),
             scales=scales,
+            names=(spx.dim, spy.dim),
         )
         total = dx + dy if total is None else total + dx + dy
     return total
@@ -399,6 +400,7 @@ def laplacian(da: xr.DataArray, data: Any, plan: Plan) -> Any:
         periodic=periodic + periodic,
         orders=(2, 2, 1, 1),
         scales=(on(g["xx"]), on(g["yy"]), None, on(-w["y"])),
+        names=(grid.x, grid.y) * 2,
         **common,
     )
     total = fxx + fyy + fy + fx * on(-w["x"])
@@ -410,6 +412,7 @@ def laplacian(da: xr.DataArray, data: Any, plan: Plan) -> Any:
             nan=plan.options.nan,
             periodic=periodic[1:],
             scales=(on(weights["xy"]),),
+            names=(grid.y,),
             **common,
         )
         total = total + fxy

@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from . import orthogonal
-from .arrays import is_dask_array, is_quantity, numpy_operand
+from .arrays import is_cubed_array, is_dask_array, is_quantity, numpy_operand
 from .combinations import flux_of, laplacian_of, magnitude_of, weighted_sum
 from .coords import Spacing
 from .earth import MEAN_RADIUS
@@ -48,6 +48,7 @@ from .labelled import (
     Plan,
     boundary_label,
     check_dtype,
+    cubed_alike,
     derivative_arrays,
     numeric_data,
     pint_units,
@@ -305,6 +306,7 @@ def _spherical_laplacian(da: xr.DataArray, data: Any, plan: Plan, radius: float)
         # f_lambdalambda (k sec / R)^2 along longitude, summed in the order of the dims
         combine=combine,
         operands=tuple(operands),
+        names=tuple(s.dim for s, _ in wanted),
     )
     return result
 
@@ -401,6 +403,8 @@ def _vector_operator(
     if curvilinear and set(ds[names[1]].dims) == set(ds[names[0]].dims):
         # the grid's formulas combine the components elementwise: one layout, the x one's
         ds = ds.assign({names[1]: ds[names[1]].transpose(*ds[names[0]].dims)})
+    if any(is_cubed_array(ds[var].data) for var in names):  # one spec, chunked alike
+        ds = ds.assign(dict(zip(names, cubed_alike([ds[var] for var in names]), strict=True)))
     by_name = {var: ds[var] for var in names}  # each looked up once (a DataArray is built)
     arrays = [by_name[var] for var in names]
     for var, s in wanted:
