@@ -241,6 +241,7 @@ def test_accuracy_and_nan_passed_through(engine_calls):
         "nan": "one-sided",
         "periodic": (False,),
         "scales": (None,),
+        "names": ("x",),  # what a chunked engine's errors name
     }
 
 

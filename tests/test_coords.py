@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import cftime
 import dask.array as dsa
 import numpy as np
@@ -312,6 +314,38 @@ def test_not_monotonic_increasing_then_decreasing():
         r"index 3\); sort it first: `da\.sortby\('lat'\)`",
     ):
         resolve_spacings(_da([0.0, 1.0, 2.0, 1.5], name="lat"), ["lat"])
+
+
+@pytest.mark.parametrize(
+    ("lon", "fix"),
+    [
+        (np.r_[np.arange(160.0, 180.0, 2.5), np.arange(-180.0, -160.0, 2.5)], "% 360"),
+        (np.r_[np.arange(350.0, 360.0, 2.5), np.arange(0.0, 20.0, 2.5)], "+ 180) % 360 - 180"),
+        (np.r_[np.arange(-160.0, -180.0, -2.5), np.arange(180.0, 160.0, -2.5)], "% 360"),
+    ],
+)
+def test_a_longitude_wrapping_around_is_made_continuous_not_sorted(lon, fix):
+    # A regional grid across the dateline (or Greenwich): "sort it first" joined its two ends
+    # (a 322.5-degree gap at the seam) and the derivatives there were wrong, silently (an
+    # audit). The message now gives the fix that keeps the order; the fix works
+    T = np.sin(np.radians(lon % 360.0) * 3.0)
+    lat = xr.DataArray([10.0, 20.0], dims="lat", attrs={"units": "degrees_north"})
+    da = xr.DataArray(
+        np.stack([T, 2 * T]),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": ("lon", lon, {"units": "degrees_east"})},
+    )
+    with pytest.raises(
+        ValueError,
+        match=rf"wraps around.*`da\.assign_coords\(lon=\(?da\['lon'\] {re.escape(fix)}\)`",
+    ):
+        da.grad.along("lon")
+    fixed = da.assign_coords(lon=da.lon % 360 if fix == "% 360" else (da.lon + 180) % 360 - 180)
+    h = np.radians(2.5)
+    exact = 3 * np.cos(np.radians(lon % 360.0) * 3.0) / (6371008.8 * np.cos(np.radians(10.0)))
+    got = fixed.grad.along("lon", edge_order=2).values[0]
+    # second-order truncation error: 9 h^2 / 3 of max|f'| at the one-sided ends (f = sin 3 lon)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=4 * h**2 * np.abs(exact).max())
 
 
 def test_not_monotonic_decreasing_then_increasing():

@@ -273,7 +273,7 @@ PERIODIC_ERRORS = [
         {"boundary": "periodic"},
         ValueError,
         r"coordinate 'lon' is not monotonic \(it increases at index 1 and decreases at index 18\); "
-        r"sort it first: `da\.sortby\('lon'\)`",
+        r"it wraps around .* `da\.assign_coords\(lon=\(da\['lon'\] \+ 180\) % 360 - 180\)`",
     ),
     (
         {"lon": FULL},

@@ -280,7 +280,9 @@ def _find(obj: Any, name: Hashable) -> tuple[Hashable, Any]:
     )
 
 
-def _check_monotonic(name: Hashable, dim: Hashable, steps: np.ndarray, values: np.ndarray) -> None:
+def _check_monotonic(
+    name: Hashable, dim: Hashable, steps: np.ndarray, values: np.ndarray, units: str | None = None
+) -> None:
     """Raise for repeated or non-monotonic coordinate values; ``steps`` are the exact differences."""
     if steps.size == 0:
         return
@@ -299,8 +301,36 @@ def _check_monotonic(name: Hashable, dim: Hashable, steps: np.ndarray, values: n
         first, then = ("increases", "decreases") if rising else ("decreases", "increases")
         raise ValueError(
             f"coordinate {name!r} is not monotonic (it {first} at index 1 and {then} at index "
-            f"{j}); sort it first: `da.sortby({name!r})`"
+            f"{j}); {_wrapped_longitude(name, values, units) or _sort_first(name)}"
         )
+
+
+def _sort_first(name: Hashable) -> str:
+    return f"sort it first: `da.sortby({name!r})`"
+
+
+def _wrapped_longitude(name: Hashable, values: np.ndarray, units: str | None) -> str | None:
+    """The fix for a longitude in degrees that wraps once around (a regional grid across the
+    dateline, -180..180, or across Greenwich, 0..360), where sorting would join its two ends
+    (a gap of the whole rest of the circle: wrong derivatives there, silently); None if not."""
+    if not str(units or "").strip().lower().startswith("degree") or values.dtype.kind != "f":
+        return None
+    for wrapped, text in (
+        (values % 360.0, f"da[{name!r}] % 360"),
+        ((values + 180.0) % 360.0 - 180.0, f"(da[{name!r}] + 180) % 360 - 180"),
+    ):
+        steps = np.abs(np.diff(wrapped))
+        jumps = np.abs(np.diff(values)) > 180.0  # where it wraps
+        monotonic = (np.diff(wrapped) > 0).all() or (np.diff(wrapped) < 0).all()
+        # across the wrap a step like the others (not a jump back over a gap)
+        if monotonic and steps[jumps].max() <= 1.5 * steps[~jumps].max(initial=0.0):
+            return (
+                f"it wraps around at the dateline or Greenwich: make it continuous, "
+                f"`da.assign_coords({name}={text})` (sorting would join its two ends)"
+                if isinstance(name, str) and name.isidentifier()
+                else f"it wraps around: make it continuous with `{text}` (not sortby)"
+            )
+    return None
 
 
 def _missing(name: Hashable, dim: Hashable, index: int, what: str, fix: str) -> ValueError:
@@ -368,7 +398,7 @@ def _coordinate_values(
         # Exact integer differences (no wrap-around for unsigned) for the checks.
         _check_monotonic(name, dim, np.diff(values.astype(np.int64)), values)
     else:
-        _check_monotonic(name, dim, np.diff(numbers), values)
+        _check_monotonic(name, dim, np.diff(numbers), values, units)
     return numbers, units, "numeric"
 
 
