@@ -179,6 +179,39 @@ def test_non_numeric_variables_are_left_out_with_a_warning(ds, tmp_path, capsys)
     assert "flag" in _error_line(capsys)
 
 
+def test_flag_variables_are_left_out_with_a_warning_unless_named(ds, tmp_path, capsys):
+    # An audit: a GHRSST-like file's land/ice mask (flag_masks) and quality levels
+    # (flag_values, status_flag) came out as 'dmask_dlon' in 'm-1' without a word
+    codes = np.arange(ds["T"].size).reshape(ds["T"].shape) % 5
+    ds["mask"] = (
+        ds["T"]
+        .copy(data=codes.astype("i1"))
+        .assign_attrs(flag_masks=np.array([1, 2, 4], "i1"), flag_meanings="water land ice")
+    )
+    ds["qc"] = ds["T"].copy(data=codes.astype("i1")).assign_attrs(standard_name="status_flag")
+    ds["face_nodes"] = ds["T"].copy(data=codes).assign_attrs(cf_role="face_node_connectivity")
+    ds.to_netcdf(tmp_path / "flags.nc")
+    out = tmp_path / "out.nc"
+    args = ["gradient", str(tmp_path / "flags.nc"), str(out), "--along", "lon"]
+    assert main([*args, "--scheduler", "sync"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "xgrad: warning: left out 'mask': a CF flag variable (it has 'flag_masks'); name it "
+        "with --var to differentiate it anyway",
+        "xgrad: warning: left out 'qc': a flag (standard_name 'status_flag'); name it with "
+        "--var to differentiate it anyway",
+        "xgrad: warning: left out 'face_nodes': it has cf_role 'face_node_connectivity'; name "
+        "it with --var to differentiate it anyway",
+    ]
+    with xr.open_dataset(out) as got:
+        assert list(got.data_vars) == ["dT_dlon"]
+    assert main([*args, "--var", "qc", "--overwrite"]) == 0  # named: differentiated
+    with xr.open_dataset(out) as got:
+        assert list(got.data_vars) == ["dqc_dlon"]
+    # the Dataset accessor differentiates every data variable with the dims (API.md)
+    assert set(ds.grad.along("lon").data_vars) == {"T", "mask", "qc", "face_nodes"}
+
+
 def test_chunks_reach_the_output(nc, tmp_path):
     out = tmp_path / "out.zarr"
     assert main(["gradient", str(nc), str(out), "--along", "lat", "--chunks", "time=1,lat=5"]) == 0

@@ -44,8 +44,9 @@ class Skipped(NamedTuple):
     name: Hashable
     #: what to tell a user: ``"its dtype <U2 is not numeric"``, ``"cell bounds of 'lat'"``
     reason: str
-    #: ``"dtype"`` (cannot be differentiated), ``"bounds"`` or ``"grid_mapping"`` (CF metadata)
-    kind: Literal["dtype", "bounds", "grid_mapping"]
+    #: ``"dtype"`` (cannot be differentiated), ``"bounds"`` or ``"grid_mapping"`` (CF metadata),
+    #: ``"flags"`` (numbers that name states or roles, not a field: CF flags, ``cf_role``)
+    kind: Literal["dtype", "bounds", "grid_mapping", "flags"]
 
 
 def dtype_problem(da: xr.DataArray) -> str | None:
@@ -152,7 +153,11 @@ def cf_metadata_variables(ds: xr.Dataset) -> dict[Hashable, Skipped]:
 
 
 def select_variables(
-    ds: xr.Dataset, dims: Iterable[Hashable], names: Iterable[Hashable] | None = None
+    ds: xr.Dataset,
+    dims: Iterable[Hashable],
+    names: Iterable[Hashable] | None = None,
+    *,
+    leave_out_flags: bool = False,
 ) -> tuple[list[Hashable], list[Skipped]]:
     """The data variables of ``ds`` to differentiate along ``dims``, and those left out.
 
@@ -166,6 +171,10 @@ def select_variables(
         dtype that can be differentiated (:func:`dtype_problem`); nothing is left out then.
         Without ``names``: every data variable with all of ``dims``, except CF metadata
         (:func:`cf_metadata_variables`) and dtypes that cannot be differentiated.
+    leave_out_flags : bool, default False
+        Without ``names``, also leave out numbers that are no field (CF flag variables,
+        status or quality flags, variables with a ``cf_role``): the command line's choice;
+        the ``Dataset.grad`` methods differentiate every data variable with the dims.
 
     Returns
     -------
@@ -217,9 +226,25 @@ def select_variables(
             skipped.append(metadata[name])
         elif (what := dtype_problem(var)) is not None:
             skipped.append(Skipped(name, f"its dtype {what} is not numeric", "dtype"))
+        elif leave_out_flags and (role := _not_a_field(var)) is not None:
+            skipped.append(Skipped(name, role, "flags"))
         else:
             chosen.append(name)
     return chosen, skipped
+
+
+def _not_a_field(var: xr.DataArray) -> str | None:
+    """Why numeric ``var`` is no field to differentiate (its numbers name states or roles: CF
+    flags, a status or quality flag, a ``cf_role`` such as UGRID connectivity), or None."""
+    for attr in ("flag_values", "flag_masks", "flag_meanings"):
+        if attr in var.attrs:
+            return f"a CF flag variable (it has {attr!r})"
+    standard_name = str(var.attrs.get("standard_name", ""))
+    if standard_name.endswith(("status_flag", "quality_flag")):
+        return f"a flag (standard_name {standard_name!r})"
+    if "cf_role" in var.attrs:
+        return f"it has cf_role {var.attrs['cf_role']!r}"
+    return None
 
 
 def _check_named(ds: xr.Dataset, name: Hashable, dims: list[Hashable], *, twice: bool) -> None:

@@ -110,12 +110,18 @@ def derivative_dataset(
         dims = _dims_of(ds, along or ())
         wanted = tuple(along or ())
     try:
-        chosen, skipped = select_variables(ds, dims, variables)
+        chosen, skipped = select_variables(ds, dims, variables, leave_out_flags=True)
     except (ValueError, TypeError) as err:  # the messages start with the variable's name
         raise InputError(f"--var {message(err)}") from err
     for left_out in skipped:
         if left_out.kind == "dtype":  # CF metadata (bounds, grid mappings) are no fields: silent
             warnings.warn(f"left out {left_out.name!r}: {left_out.reason}", stacklevel=2)
+        elif left_out.kind == "flags":  # numbers, but not a field: named, it is differentiated
+            warnings.warn(
+                f"left out {left_out.name!r}: {left_out.reason}; name it with --var to "
+                "differentiate it anyway",
+                stacklevel=2,
+            )
     if not chosen:
         raise InputError(
             f"no data variable of INPUT has all of the dimensions {wanted!r}; choose "
