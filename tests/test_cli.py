@@ -219,6 +219,25 @@ def test_chunks_reach_the_output(nc, tmp_path):
         assert got.dT_dlat.encoding["chunks"] == (1, 5, 24)
 
 
+def test_netcdf_output_chunks_are_small(nc, ds, tmp_path, monkeypatch, assert_bitwise_equal):
+    # An audit: NetCDF chunks were the dask chunks (~128 MiB with "auto"): reading one time
+    # step of a (64, 721, 1440) output decompressed 32 of them, 33x slower than the input.
+    # They are halved along the leading dims to at most NETCDF_CHUNK_BYTES (4 MiB; here 1 KiB,
+    # the test's data being small): the dask chunk (3, 17, 24) of float32 is 4.8 KiB
+    from xgrad.cli import writing
+
+    assert writing._netcdf_chunks((32, 721, 1440), np.dtype("f4")) == (1, 721, 1440)
+    assert writing._netcdf_chunks((1200, 118, 236), np.dtype("f4")) == (19, 118, 236)
+    monkeypatch.setattr(writing, "NETCDF_CHUNK_BYTES", 1024)
+    out = tmp_path / "out.nc"
+    assert main(["gradient", str(nc), str(out), "--along", "lat", "--chunks", "time=-1"]) == 0
+    with xr.open_dataset(out) as got:
+        assert got.dT_dlat.encoding["chunksizes"] == (1, 9, 24)  # 864 bytes
+    _check_output(
+        out, _expected(ds, "T", ("lat",)) | _expected(ds, "q", ("lat",)), assert_bitwise_equal
+    )
+
+
 def test_open_input_chunks(nc, zarr_in):
     with open_input(zarr_in, {"lon": 6}) as opened:
         assert opened.T.chunks == ((3,), (17,), (6, 6, 6, 6))
