@@ -440,6 +440,7 @@ def nc3(tmp_path, ds) -> Path:
             "one of the arguments --along --horizontal is required",
         ),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat", "--overwrite"], "OUTPUT is INPUT"),
+        (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat"], "OUTPUT is INPUT"),
         (
             lambda d, nc, nc3: [str(nc), str(d / ".zarr"), "--along", "lat"],
             r"output '.*\.zarr' has no suffix; name it",
@@ -467,7 +468,8 @@ def test_output_never_replaces_or_enters_the_input_store(tmp_path, capsys, overw
     _dataset().to_zarr(store, group="sub", mode="w", consolidated=False)
     before = sorted(str(p.relative_to(tmp_path)) for p in store.rglob("*"))
     cases = [
-        ([str(store / "sub"), str(store)], "contains INPUT" if overwrite else "already exists"),
+        # said first: "pass --overwrite" would not help (an audit)
+        ([str(store / "sub"), str(store)], "contains INPUT"),
         ([str(store), str(store / "sub" / "grad.zarr")], "lies inside INPUT"),
         ([str(store), str(store / "grad.zarr")], "lies inside INPUT"),
     ]
@@ -988,20 +990,30 @@ def test_what_netcdf_cannot_store_is_an_input_error_before_writing(tmp_path, ds,
     )
 
 
-def test_undecodable_time_units_say_so(tmp_path, capsys):
-    # 'months since' on the standard calendar: the file is fine, its times are not CF's (the
-    # message said "truncated or in another format" and advised an option the CLI lacks)
+def test_undecodable_times_are_read_as_numbers_with_a_warning(tmp_path, capsys):
+    # 'months since' on the standard calendar: the file is fine, its times are not CF's. The
+    # file was refused (exit 2) even for --along lat, which does not touch time (an audit);
+    # now such times are read as numbers in their units, with a warning, and along them the
+    # derivative is per those units
     src = xr.Dataset(
-        {"a": ("time", np.arange(3.0))},
-        coords={"time": ("time", [0, 1, 2], {"units": "months since 2000-01-01"})},
+        {"a": (("time", "lat"), np.arange(6.0).reshape(3, 2) ** 2, {"units": "K"})},
+        coords={
+            "time": ("time", [0.5, 1.5, 3.5], {"units": "months since 2000-01-01"}),
+            "lat": ("lat", [0.0, 1.0], {"units": "degrees_north"}),
+        },
     )
     src.to_netcdf(tmp_path / "m.nc")
-    assert (
-        main(["gradient", str(tmp_path / "m.nc"), str(tmp_path / "o.nc"), "--along", "time"]) == 2
-    )
-    line = _error_line(capsys)
-    assert "could not decode the times of" in line and "months since 2000-01-01" in line
-    assert "truncated" not in line
+    for dim in ("lat", "time"):
+        out = tmp_path / f"o_{dim}.nc"
+        assert main(["gradient", str(tmp_path / "m.nc"), str(out), "--along", dim]) == 0
+        err = capsys.readouterr().err
+        assert "the times of 'time' are left as numbers in their units ('months since " in err
+        with xr.open_dataset(out, decode_times=False) as got:
+            want = src.a.grad.along(dim)
+            np.testing.assert_array_equal(got[f"da_d{dim}"].values, want.values)
+            assert got[f"da_d{dim}"].attrs["units"] == want.attrs["units"]
+            np.testing.assert_array_equal(got.time.values, src.time.values)
+    assert want.attrs["units"] == "K month-1"
 
 
 def test_record_dim_and_zarr_format_follow_the_input(tmp_path, ds, assert_bitwise_equal):

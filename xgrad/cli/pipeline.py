@@ -264,8 +264,9 @@ def run_gradient(
     ds = open_input(input, chunks)
     try:
         output_format(output)
+        # OUTPUT is INPUT first: "pass --overwrite" would not help there
+        _check_apart(Path(input), Path(output).absolute())
         out_path = check_output_path(output, overwrite=overwrite)
-        _check_apart(Path(input), out_path)
         warn_groups(input)
         if plot is not None:
             from .plot import check_matplotlib

@@ -198,16 +198,49 @@ def open_input(
         raise
     except Exception as err:  # every backend has its own exception types for a bad file
         if "unable to decode time units" in str(err):  # a readable file, times not CF's
-            raise InputError(
-                f"could not decode the times of {str(path)!r}: {str(err).split('. Try')[0]}; "
-                "xgrad reads CF time units xarray decodes (e.g. 'days since 2000-01-01', or "
-                "'months since' with a 360_day calendar); convert the time coordinate first, "
-                "e.g. in Python from `xr.open_dataset(path, decode_times=False)`"
-            ) from err
+            return _with_times_as_numbers(path, engine, chunks, err)
         raise InputError(
             f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
             f"{type(err).__name__}: {err}"
         ) from err
+    return opened
+
+
+def _with_times_as_numbers(
+    path: Path, engine: str, chunks: Mapping[str, int | str] | None, err: Exception
+) -> xr.Dataset:
+    """``path`` opened with the times xarray cannot decode (``months since`` in a standard
+    calendar, an unparsable reference date) left as numbers in their units, with a warning:
+    refusing the file refused ``--along lat lon`` for a time axis it does not differentiate
+    (an audit). Along such a time the derivative is per those units (``K month-1``)."""
+    failed = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with xr.open_dataset(path, engine=engine, chunks=None, decode_times=False) as raw:
+            for name, var in raw.variables.items():
+                if " since " not in str(var.attrs.get("units", "")):
+                    continue
+                try:
+                    xr.decode_cf(xr.Dataset({name: var}))
+                except Exception as problem:  # xarray's own reasons, quoted below
+                    failed[name] = str(problem).split(". Try")[0]
+            dims = dict(raw.sizes)
+        if not failed:
+            raise InputError(f"could not decode the times of {str(path)!r}: {err}") from err
+        spec = {d: "auto" for d in dims} | dict(chunks or {})
+        opened = xr.open_dataset(
+            path,
+            engine=engine,
+            chunks=spec,
+            decode_coords="all",
+            decode_times=dict.fromkeys(failed, False),
+        )
+    for name, why in failed.items():
+        warnings.warn(
+            f"the times of {name!r} are left as numbers in their units "
+            f"({opened[name].attrs.get('units')!r}): {why}",
+            stacklevel=3,
+        )
     return opened
 
 
