@@ -886,6 +886,24 @@ def test_cf_metadata_left_out_along_every_dim(tmp_path, capsys):
         assert list(got.data_vars) == ["dlon_bnds_dlon"]
 
 
+def test_an_auxiliary_coordinate_named_with_var_is_differentiated(tmp_path):
+    # An audit: the orography of a hybrid-height file (named in T's `coordinates` attribute,
+    # so a coordinate once read) was "not a data variable (it is a coordinate)", exit 2: its
+    # slope could not be computed from the command line
+    src = _cf_dataset()
+    height = 100 * np.cos(np.deg2rad(src.lat)) * (1 + np.sin(np.deg2rad(src.lon)))
+    src["T"].encoding["coordinates"] = "orography"
+    src = src.assign_coords(orography=height.assign_attrs(units="m"))
+    src.to_netcdf(tmp_path / "h.nc")
+    out = tmp_path / "o.nc"
+    args = ["gradient", str(tmp_path / "h.nc"), str(out), "--along", "lat", "--var", "orography"]
+    assert main(args) == 0
+    with xr.open_dataset(out) as got:
+        want = src.orography.reset_coords(drop=True).grad.along("lat")
+        np.testing.assert_array_equal(got.dorography_dlat.values, want.values)
+        assert got.dorography_dlat.attrs["units"] == want.attrs["units"] == "1"  # m per m
+
+
 def test_radius_takes_an_ellipsoid_name(tmp_path):
     """--radius WGS84 as users type it; an unknown name is one line, exit 2."""
     lat = np.arange(-60.0, 61.0, 10.0)

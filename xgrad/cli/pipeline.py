@@ -92,9 +92,17 @@ def derivative_dataset(
     options = dict(options or {})
     if variables:
         # INPUT is opened with decode_coords="all", which makes CF bounds and grid mappings
-        # coordinates; one asked for by name is differentiated like any data variable
+        # coordinates, and a field named in another's `coordinates` attribute is one (the
+        # orography of a hybrid-height file); one asked for by name is differentiated like any
+        # data variable. Not the grid's latitude or longitude, which place the others
+        from ..geometry import cf_role
+
         metadata = cf_metadata_variables(ds)
-        named = [v for v in variables if v in metadata and v in ds.coords and v not in ds.dims]
+        named = [
+            v
+            for v in variables
+            if v in ds.coords and v not in ds.dims and (v in metadata or cf_role(ds[v])[0] is None)
+        ]
         if named:
             ds = ds.reset_coords(named)
     if horizontal:
