@@ -51,6 +51,7 @@ def _gradient_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
         options=options,
         horizontal=args.horizontal,
         chunks=parse_chunks(args.chunks),
+        group=args.group,
         scheduler_spec=args.scheduler,
         plot=args.plot,
         overwrite=args.overwrite,

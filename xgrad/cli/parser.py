@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="data variables (default: all that have the dims)",
     )
+    g.add_argument(
+        "--group",
+        metavar="PATH",
+        help="the group of INPUT to read (NetCDF-4 or Zarr), e.g. 'ocean' or 'model/ocean' "
+        "(default: the root group)",
+    )
     g.add_argument("--geometry", help="auto | cartesian | sphere (default: auto)")
     g.add_argument(
         "--radius",

@@ -228,6 +228,7 @@ def run_gradient(
     options: Mapping[str, Any] | None = None,
     horizontal: bool = False,
     chunks: Mapping[str, int | str] | None = None,
+    group: str | None = None,
     scheduler_spec: str = "threads",
     plot: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -254,6 +255,8 @@ def run_gradient(
         Eastward and northward derivatives on INPUT's Earth grid (``--horizontal``).
     chunks : mapping of str to int or "auto", optional
         Dask chunks for some dimensions (``--chunks``); the others get "auto".
+    group : str, optional
+        The group of INPUT to read (``--group``, e.g. ``"model/ocean"``); the root by default.
     scheduler_spec : str, default: "threads"
         ``threads``, ``processes``, ``synchronous`` or a distributed scheduler's address.
     plot : str or path-like, optional
@@ -269,13 +272,14 @@ def run_gradient(
         The output path and the names of the variables written.
     """
     scheduler_spec = check_scheduler(scheduler_spec)  # a usage error: before reading anything
-    ds = open_input(input, chunks)
+    ds = open_input(input, chunks, group=group)
     try:
         output_format(output)
         # OUTPUT is INPUT first: "pass --overwrite" would not help there
         _check_apart(Path(input), Path(output).absolute())
         out_path = check_output_path(output, overwrite=overwrite)
-        warn_groups(input)
+        if group is None:
+            warn_groups(input)
         if plot is not None:
             from .plot import check_matplotlib
 

@@ -132,7 +132,10 @@ def _check_classic_size(path: Path) -> None:
 
 
 def open_input(
-    path: str | os.PathLike, chunks: Mapping[str, int | str] | None = None
+    path: str | os.PathLike,
+    chunks: Mapping[str, int | str] | None = None,
+    *,
+    group: str | None = None,
 ) -> xr.Dataset:
     """Open a NetCDF file or Zarr store lazily, as dask arrays.
 
@@ -143,6 +146,8 @@ def open_input(
     chunks : mapping of str to int or "auto", optional
         Chunk sizes for some dimensions; the others, and all of them without ``chunks``, get
         dask's "auto" chunks, which are whole multiples of the file's own chunks.
+    group : str, optional
+        The group to read (NetCDF-4 or Zarr; ``"a/b"`` for a nested one); the root if None.
 
     Returns
     -------
@@ -162,6 +167,9 @@ def open_input(
         _check_classic_size(path)
     engine = _backend(fmt)
     kind = "a Zarr store" if fmt == "zarr" else "NetCDF"
+    if group is not None:
+        _check_group(path, fmt, group)
+    where = {} if group is None else {"group": group}
     try:
         with warnings.catch_warnings():
             # Stores written without consolidated metadata are fine to read; xarray's fallback
@@ -181,7 +189,7 @@ def open_input(
                 message=r"variable .* has non-conforming '(_FillValue|missing_value)'",
                 category=xr.SerializationWarning,
             )
-            with xr.open_dataset(path, engine=engine, chunks=None) as meta:
+            with xr.open_dataset(path, engine=engine, chunks=None, **where) as meta:
                 dims = dict(meta.sizes)
             # Decoding warnings that do matter (several fill values, all masked) were given by
             # the open above; the same decoding again must not repeat them.
@@ -193,12 +201,12 @@ def open_input(
                     f"its dimensions are {tuple(dims)!r}"
                 )
             spec = {d: "auto" for d in dims} | dict(chunks or {})
-            opened = xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all")
+            opened = xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all", **where)
     except InputError:
         raise
     except Exception as err:  # every backend has its own exception types for a bad file
         if "unable to decode time units" in str(err):  # a readable file, times not CF's
-            return _with_times_as_numbers(path, engine, chunks, err)
+            return _with_times_as_numbers(path, engine, chunks, err, where)
         raise InputError(
             f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
             f"{type(err).__name__}: {err}"
@@ -207,7 +215,11 @@ def open_input(
 
 
 def _with_times_as_numbers(
-    path: Path, engine: str, chunks: Mapping[str, int | str] | None, err: Exception
+    path: Path,
+    engine: str,
+    chunks: Mapping[str, int | str] | None,
+    err: Exception,
+    where: Mapping[str, str],
 ) -> xr.Dataset:
     """``path`` opened with the times xarray cannot decode (``months since`` in a standard
     calendar, an unparsable reference date) left as numbers in their units, with a warning:
@@ -216,7 +228,7 @@ def _with_times_as_numbers(
     failed = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with xr.open_dataset(path, engine=engine, chunks=None, decode_times=False) as raw:
+        with xr.open_dataset(path, engine=engine, chunks=None, decode_times=False, **where) as raw:
             for name, var in raw.variables.items():
                 if " since " not in str(var.attrs.get("units", "")):
                     continue
@@ -234,6 +246,7 @@ def _with_times_as_numbers(
             chunks=spec,
             decode_coords="all",
             decode_times=dict.fromkeys(failed, False),
+            **where,
         )
     for name, why in failed.items():
         warnings.warn(
@@ -248,11 +261,13 @@ def warn_groups(path: str | os.PathLike) -> None:
     """Warn that only the root group of ``path`` is read, where it has groups below it (an
     audit: a sub-group's variables were left out without a word)."""
     path = Path(path)
-    groups = _subgroups(path, input_format(path))
+    fmt = input_format(path)
+    groups = _subgroups(path, fmt)
     if groups:
+        with_data = _subgroups(path, fmt, with_variables=True) or groups
         warnings.warn(
             f"only the root group of {str(path)!r} is read; its groups {tuple(groups)!r} are "
-            f"not (differentiate one with Python: `xr.open_dataset(path, group={groups[0]!r})`)",
+            f"not (read one with --group, e.g. `--group {with_data[0]}`)",
             stacklevel=2,
         )
 
@@ -267,14 +282,25 @@ def zarr_format(path: Path) -> int | None:
         return None
 
 
-def _subgroups(path: Path, fmt: str) -> list[str]:
-    """The names of the groups below the root of a NetCDF-4 file or a Zarr store ([] where
-    there are none, or where the library that would list them is missing)."""
+def _subgroups(path: Path, fmt: str, *, with_variables: bool = False) -> list[str]:
+    """The paths of the groups below the root of a NetCDF-4 file or a Zarr store, nested ones
+    as ``"a/b"`` ([] where there are none, or where the library that would list them is
+    missing); ``with_variables``: only those that hold variables."""
+
+    def walk(groups: Any, prefix: str) -> list[str]:
+        found = []
+        for name, sub in sorted(groups.items()):
+            held = any(True for _ in sub.arrays()) if fmt == "zarr" else bool(sub.variables)
+            if held or not with_variables:
+                found.append(prefix + name)
+            found += walk(dict(sub.groups()) if fmt == "zarr" else sub.groups, f"{prefix}{name}/")
+        return found
+
     try:
         if fmt == "zarr":
             import zarr
 
-            return sorted(zarr.open_group(str(path), mode="r").group_keys())
+            return walk(dict(zarr.open_group(str(path), mode="r").groups()), "")
         if fmt == "netcdf4":
             try:
                 import netCDF4
@@ -282,12 +308,24 @@ def _subgroups(path: Path, fmt: str) -> list[str]:
                 import h5netcdf
 
                 with h5netcdf.File(path, "r") as f:
-                    return sorted(f.groups)
+                    return walk(f.groups, "")
             with netCDF4.Dataset(path, "r") as f:
-                return sorted(f.groups)
+                return walk(f.groups, "")
     except Exception:  # listing groups is a courtesy: never a reason to fail
         return []
     return []
+
+
+def _check_group(path: Path, fmt: str, group: str) -> None:
+    """InputError for ``--group`` on a file without groups or naming none of its groups."""
+    if fmt not in ("zarr", "netcdf4"):
+        raise InputError(
+            f"--group {group!r}: {str(path)!r} is a NetCDF-3 file, which has no groups"
+        )
+    groups = _subgroups(path, fmt)
+    if group.strip("/") not in groups:
+        listed = f"its groups are {tuple(groups)!r}" if groups else "it has no groups"
+        raise InputError(f"--group {group!r} is not a group of {str(path)!r}; {listed}")
 
 
 def _backend(fmt: str) -> Any:
