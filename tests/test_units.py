@@ -111,6 +111,11 @@ def test_attrs_keep_drop_stale_and_rewrite():
         "standard_name": "air_temperature",
         "valid_range": [0, 400],
         "source": "model",
+        # codes that identify the field itself (an audit: STASH reached the derivative)
+        "ukmo__um_stash_source": "m01s16i203",
+        "GRIB_paramId": 130,
+        "code": 130,
+        "table": 128,
     }
     kept = derivative_attrs(
         attrs,

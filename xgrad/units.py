@@ -60,6 +60,20 @@ STALE_ATTRS = frozenset(
         "_Unsigned",
         # the variables that describe the data's uncertainty or quality, not its derivative's
         "ancillary_variables",
+        # codes that identify the quantity itself (the UM's STASH, GRIB's parameter as cfgrib
+        # and CDO write it): on the derivative they would select it as the field (iris's
+        # STASH constraints, a PP save; an audit of the A1B file's output)
+        "ukmo__um_stash_source",
+        "um_stash_source",
+        "STASH",
+        "code",
+        "table",
+        "GRIB_paramId",
+        "GRIB_shortName",
+        "GRIB_cfName",
+        "GRIB_cfVarName",
+        "GRIB_name",
+        "GRIB_units",
     }
 )
 
