@@ -1094,3 +1094,34 @@ def test_record_dim_and_zarr_format_follow_the_input(tmp_path, ds, assert_bitwis
         assert not any(d.isunlimited() for d in f.dimensions.values())
     _check_output(tmp_path / "o2.zarr", _expected(ds, "T", ("lat",)), assert_bitwise_equal)
     _check_output(tmp_path / "o.nc", _expected(ds, "T", ("lat",)), assert_bitwise_equal)
+
+
+def test_zarr_v2_zero_fill_value_is_warned_about(tmp_path, ds):
+    # An audit: a v2 store written with zarr (fill_value 0.0, zarr's default) is read by
+    # xarray with its exact zeros as missing: a precipitation field's derivatives came out
+    # NaN next to every dry point, exit 0, without a word. xarray's own v2 stores (NaN fill)
+    # and v3 stores are not warned about
+    zarr = pytest.importorskip("zarr")
+    store = tmp_path / "p.zarr"
+    group = zarr.open_group(str(store), mode="w", zarr_format=2)
+    rain = np.maximum(0.0, np.sin(np.deg2rad(ds.lat.values) * 9))[:, None] * np.ones(24)
+    dims = {"lat": ["lat"], "lon": ["lon"], "pr": ["lat", "lon"]}
+    values = {"lat": ds.lat.values, "lon": ds.lon.values, "pr": rain}
+    units = {"lat": "degrees_north", "lon": "degrees_east", "pr": "mm"}
+    for name, data in values.items():
+        fill = 0.0 if name == "pr" else np.nan
+        attrs = {"_ARRAY_DIMENSIONS": dims[name], "units": units[name]}
+        array = group.create_array(
+            name, shape=data.shape, dtype="f8", fill_value=fill, attributes=attrs
+        )
+        array[:] = data
+    proc = _run_module("gradient", "p.zarr", "o.nc", "--along", "lon", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "xgrad: warning: Zarr v2 variable 'pr' has fill_value 0, which xarray reads as "
+        "missing: its exact zeros are NaN here, and the derivatives next to them; if 0 is "
+        "data, give the store a NaN fill value (e.g. rewrite it with xarray, or as Zarr v3)\n"
+    )
+    ds.to_zarr(tmp_path / "x.zarr", zarr_format=2)
+    plain = _run_module("gradient", "x.zarr", "x.nc", "--along", "lon", cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stderr == ""
