@@ -343,6 +343,13 @@ def nc3(tmp_path, ds) -> Path:
     return path
 
 
+def _zarr_array(d: Path) -> str:
+    import zarr
+
+    zarr.create_array(str(d / "a.zarr"), shape=(3, 4), dtype="f4", dimension_names=("lat", "x"))
+    return str(d / "a.zarr")
+
+
 @pytest.mark.parametrize(
     "make_args, match",
     [
@@ -441,6 +448,16 @@ def nc3(tmp_path, ds) -> Path:
         ),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat", "--overwrite"], "OUTPUT is INPUT"),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat"], "OUTPUT is INPUT"),
+        # an audit: a URL was read as the path 's3:/bucket/...' ("does not exist"), a Zarr
+        # array as "truncated or in another format? ContainsArrayError"
+        (
+            lambda d, nc, nc3: ["s3://bucket/era5.zarr", str(d / "o.zarr"), "--along", "lat"],
+            r"input 's3://bucket/era5\.zarr' is a URL; the command line reads local files",
+        ),
+        (
+            lambda d, nc, nc3: [_zarr_array(d), str(d / "o.zarr"), "--along", "lat"],
+            r"input '.*a\.zarr' is a Zarr array, not a group: give the store",
+        ),
         (
             lambda d, nc, nc3: [str(nc), str(d / ".zarr"), "--along", "lat"],
             r"output '.*\.zarr' has no suffix; name it",

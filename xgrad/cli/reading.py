@@ -8,7 +8,9 @@ checked against its size here (:func:`_check_classic_size`). Writing is :mod:`xg
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import struct
 import warnings
 from collections.abc import Mapping
@@ -37,6 +39,11 @@ def input_format(path: Path) -> str:
         raise InputError(f"input {str(path)!r} does not exist")
     if path.is_dir():
         if is_zarr_store(path):
+            if _is_zarr_array(path):
+                raise InputError(
+                    f"input {str(path)!r} is a Zarr array, not a group: give the store (or "
+                    "group) that holds it, with its coordinates, and choose it with --var"
+                )
             return "zarr"
         raise InputError(f"input {str(path)!r} is a directory but not a Zarr store")
     with open(path, "rb") as f:
@@ -49,6 +56,16 @@ def input_format(path: Path) -> str:
         f"input {str(path)!r} is neither a NetCDF file (no NetCDF or HDF5 signature at its start) "
         "nor a Zarr store"
     )
+
+
+def _is_zarr_array(path: Path) -> bool:
+    """Whether the Zarr store at ``path`` is an array (v2 ``.zarray``, v3 ``node_type``)."""
+    if (path / ".zarray").is_file():
+        return True
+    try:
+        return json.loads((path / "zarr.json").read_text()).get("node_type") == "array"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _check_classic_size(path: Path) -> None:
@@ -162,6 +179,11 @@ def open_input(
     InputError
         Missing, truncated or unreadable input, or a chunk size for an unknown dimension.
     """
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):
+        raise InputError(
+            f"input {str(path)!r} is a URL; the command line reads local files and stores "
+            "(copy it first, or differentiate it in Python: `xr.open_zarr(url).grad.along(...)`)"
+        )
     path = Path(path)
     fmt = input_format(path)
     if fmt == "netcdf3":
