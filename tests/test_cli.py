@@ -448,6 +448,22 @@ def _zarr_array(d: Path) -> str:
         ),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat", "--overwrite"], "OUTPUT is INPUT"),
         (lambda d, nc, nc3: [str(nc), str(nc), "--along", "lat"], "OUTPUT is INPUT"),
+        # an audit: the advice was the library's keywords (`accuracy=6`), not the options
+        (
+            lambda d, nc, nc3: [str(nc), str(d / "o.zarr"), "--along", "lat", "--accuracy", "5"],
+            r"accuracy=5 is not valid; choose one of \(2, 4, 6\), e\.g\. `--accuracy 6`$",
+        ),
+        (
+            lambda d, nc, nc3: [
+                str(nc),
+                str(d / "o.zarr"),
+                "--along",
+                "lat",
+                "--boundary",
+                "periodic",
+            ],
+            r"needs a period, in the units of coordinate 'lat' \(degrees_north\); give it: `--period ...`$",
+        ),
         # an audit: a URL was read as the path 's3:/bucket/...' ("does not exist"), a Zarr
         # array as "truncated or in another format? ContainsArrayError"
         (

@@ -6,7 +6,9 @@ turn an exception into that line.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "message", "one_line"]
+import re
+
+__all__ = ["InputError", "as_options", "message", "one_line"]
 
 
 class InputError(ValueError):
@@ -34,4 +36,30 @@ def message(err: BaseException) -> str:
     """
     # str(KeyError('x')) is "'x'" with quotes; its argument is the message.
     text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-    return one_line(text) or type(err).__name__
+    return as_options(one_line(text)) or type(err).__name__
+
+
+#: The library's keyword arguments that are command-line options of the same meaning.
+_OPTION = re.compile(
+    r"`(accuracy|edge_order|boundary|geometry|nan|radius|datetime_unit|period)="
+    r"(\{[^`]*?: ([^`}]*)\}|[^`]*)`"
+)
+
+
+def as_options(text: str) -> str:
+    """The library's advice in a message spelled as the command line's options: a user of the
+    command cannot type ``accuracy=6`` (an audit).
+
+    Examples
+    --------
+    >>> as_options("choose one of (2, 4, 6), e.g. `accuracy=6`")
+    'choose one of (2, 4, 6), e.g. `--accuracy 6`'
+    >>> as_options("needs a period: `period={'time': ...}` or `boundary='edge'`")
+    'needs a period: `--period ...` or `--boundary edge`'
+    """
+
+    def option(match: re.Match) -> str:
+        value = match.group(3) if match.group(3) is not None else match.group(2)
+        return f"`--{match.group(1).replace('_', '-')} {value.strip().strip(chr(39))}`"
+
+    return _OPTION.sub(option, text)
