@@ -935,6 +935,17 @@ def test_an_auxiliary_coordinate_named_with_var_is_differentiated(tmp_path):
         want = src.orography.reset_coords(drop=True).grad.along("lat")
         np.testing.assert_array_equal(got.dorography_dlat.values, want.values)
         assert got.dorography_dlat.attrs["units"] == want.attrs["units"] == "1"  # m per m
+    # not a curvilinear grid's latitude, even one known only by its name (the review of this
+    # change: T's derivatives lost their metric, per index, exit 0)
+    lat2, lon2 = np.meshgrid(src.lat.values, src.lon.values, indexing="ij")
+    curvilinear = xr.Dataset(
+        {"T": (("y", "x"), src["T"].values, {"units": "K"})},
+        coords={"lat": (("y", "x"), lat2), "lon": (("y", "x"), lon2)},
+    )
+    curvilinear.to_netcdf(tmp_path / "c.nc")
+    cmd = ["gradient", str(tmp_path / "c.nc"), str(tmp_path / "c_out.nc"), "--along", "y"]
+    assert main([*cmd, "--var", "T", "lat"]) == 2
+    assert not (tmp_path / "c_out.nc").exists()
 
 
 def test_radius_takes_an_ellipsoid_name(tmp_path):
@@ -1103,6 +1114,19 @@ def test_undecodable_times_are_read_as_numbers_with_a_warning(tmp_path, capsys):
             assert got[f"da_d{dim}"].attrs["units"] == want.attrs["units"]
             np.testing.assert_array_equal(got.time.values, src.time.values)
     assert want.attrs["units"] == "K month-1"
+    # with CF cell bounds (xarray decodes them with their time's units: exit 1 at first), and
+    # through the same checks as decodable times (an unknown --chunks dim was ignored)
+    bounded = src.assign_coords(
+        time_bnds=(("time", "nv"), np.stack([src.time.values - 0.5, src.time.values + 0.5], axis=1))
+    )
+    bounded.time.attrs["bounds"] = "time_bnds"
+    bounded.to_netcdf(tmp_path / "b.nc")
+    args = ["gradient", str(tmp_path / "b.nc"), str(tmp_path / "b_out.nc"), "--along", "lat"]
+    assert main([*args, "--chunks", "foo=2"]) == 2
+    assert "--chunks names 'foo', which is not a dimension" in capsys.readouterr().err
+    assert main(args) == 0
+    with xr.open_dataset(tmp_path / "b_out.nc", decode_times=False) as got:
+        np.testing.assert_array_equal(got.da_dlat.values, src.a.grad.along("lat").values)
 
 
 def test_record_dim_and_zarr_format_follow_the_input(tmp_path, ds, assert_bitwise_equal):

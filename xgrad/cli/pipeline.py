@@ -22,6 +22,8 @@ from typing import Any
 import xarray as xr
 
 from .. import __version__
+from ..curvilinear import curvilinear_pairs
+from ..geometry import cf_role
 from ..variables import cf_metadata_variables, select_variables
 from .errors import InputError, message
 from .reading import input_format, open_input, warn_groups, zarr_format
@@ -95,13 +97,14 @@ def derivative_dataset(
         # coordinates, and a field named in another's `coordinates` attribute is one (the
         # orography of a hybrid-height file); one asked for by name is differentiated like any
         # data variable. Not the grid's latitude or longitude, which place the others
-        from ..geometry import cf_role
-
         metadata = cf_metadata_variables(ds)
+        grid = {name for pair in curvilinear_pairs(ds) for name in pair}  # by CF or by name
         named = [
             v
             for v in variables
-            if v in ds.coords and v not in ds.dims and (v in metadata or cf_role(ds[v])[0] is None)
+            if v in ds.coords
+            and v not in ds.dims
+            and (v in metadata or (cf_role(ds[v])[0] is None and v not in grid))
         ]
         if named:
             ds = ds.reset_coords(named)

@@ -13,7 +13,7 @@ import os
 import re
 import struct
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,17 @@ def open_input(
                 message=r"variable .* has non-conforming '(_FillValue|missing_value)'",
                 category=xr.SerializationWarning,
             )
-            with xr.open_dataset(path, engine=engine, chunks=None, **where) as meta:
+            decode_times: bool | dict = True
+            try:
+                meta = xr.open_dataset(path, engine=engine, chunks=None, **where)
+            except Exception as err:
+                if "unable to decode time units" not in str(err):  # a readable file, times not CF's
+                    raise
+                decode_times = _times_as_numbers(path, engine, where, err)
+                meta = xr.open_dataset(
+                    path, engine=engine, chunks=None, decode_times=decode_times, **where
+                )
+            with meta:
                 dims = dict(meta.sizes)
             # Decoding warnings that do matter (several fill values, all masked) were given by
             # the open above; the same decoding again must not repeat them.
@@ -224,12 +234,17 @@ def open_input(
                     f"its dimensions are {tuple(dims)!r}"
                 )
             spec = {d: "auto" for d in dims} | dict(chunks or {})
-            opened = xr.open_dataset(path, engine=engine, chunks=spec, decode_coords="all", **where)
+            opened = xr.open_dataset(
+                path,
+                engine=engine,
+                chunks=spec,
+                decode_coords="all",
+                decode_times=decode_times,
+                **where,
+            )
     except InputError:
         raise
     except Exception as err:  # every backend has its own exception types for a bad file
-        if "unable to decode time units" in str(err):  # a readable file, times not CF's
-            return _with_times_as_numbers(path, engine, chunks, err, where)
         raise InputError(
             f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
             f"{type(err).__name__}: {err}"
@@ -258,20 +273,17 @@ def _warn_zero_fill(ds: xr.Dataset, path: Path) -> None:
             )
 
 
-def _with_times_as_numbers(
-    path: Path,
-    engine: str,
-    chunks: Mapping[str, int | str] | None,
-    err: Exception,
-    where: Mapping[str, str],
-) -> xr.Dataset:
-    """``path`` opened with the times xarray cannot decode (``months since`` in a standard
-    calendar, an unparsable reference date) left as numbers in their units, with a warning:
-    refusing the file refused ``--along lat lon`` for a time axis it does not differentiate
-    (an audit). Along such a time the derivative is per those units (``K month-1``)."""
+def _times_as_numbers(
+    path: Path, engine: str, where: Mapping[str, str], err: Exception
+) -> dict[Hashable, bool]:
+    """``decode_times`` leaving the times xarray cannot decode (``months since`` in a standard
+    calendar, an unparsable reference date) as numbers in their units, with their cell bounds
+    (which xarray decodes with their time's units), each with a warning: refusing the file
+    refused ``--along lat lon`` for a time axis it does not differentiate (an audit). Along
+    such a time the derivative is per those units (``K month-1``)."""
     failed = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # the real open, after, gives the decoding warnings
         with xr.open_dataset(path, engine=engine, chunks=None, decode_times=False, **where) as raw:
             for name, var in raw.variables.items():
                 if " since " not in str(var.attrs.get("units", "")):
@@ -279,26 +291,17 @@ def _with_times_as_numbers(
                 try:
                     xr.decode_cf(xr.Dataset({name: var}))
                 except Exception as problem:  # xarray's own reasons, quoted below
-                    failed[name] = str(problem).split(". Try")[0]
-            dims = dict(raw.sizes)
-        if not failed:
-            raise InputError(f"could not decode the times of {str(path)!r}: {err}") from err
-        spec = {d: "auto" for d in dims} | dict(chunks or {})
-        opened = xr.open_dataset(
-            path,
-            engine=engine,
-            chunks=spec,
-            decode_coords="all",
-            decode_times=dict.fromkeys(failed, False),
-            **where,
-        )
-    for name, why in failed.items():
+                    failed[name] = (str(var.attrs["units"]), str(problem).split(". Try")[0])
+            bounds = [raw[n].attrs.get("bounds") for n in failed]
+            bounds = [b for b in bounds if b in raw.variables]
+    if not failed:  # xarray failed on the whole file but on no variable alone: as it said
+        raise err
+    for name, (units, why) in failed.items():
         warnings.warn(
-            f"the times of {name!r} are left as numbers in their units "
-            f"({opened[name].attrs.get('units')!r}): {why}",
-            stacklevel=3,
+            f"the times of {name!r} are left as numbers in their units ({units!r}): {why}",
+            stacklevel=4,
         )
-    return opened
+    return dict.fromkeys([*failed, *bounds], False)
 
 
 def warn_groups(path: str | os.PathLike) -> None:
