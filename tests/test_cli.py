@@ -1055,6 +1055,13 @@ def test_group_option_reads_a_group(tmp_path, ds, suffix, assert_bitwise_equal):
         _expected(2 * ds, "T", ("lat",)) | _expected(2 * ds, "q", ("lat",)),
         assert_bitwise_equal,
     )
+    if suffix == ".nc":  # a NetCDF-3 file has no groups
+        ds.to_netcdf(tmp_path / "c.nc", format="NETCDF3_64BIT")
+        three = _run_module(
+            "gradient", "c.nc", "b.nc", "--along", "lat", "--group", "g", cwd=tmp_path
+        )
+        assert three.returncode == 2
+        assert "--group 'g': 'c.nc' is a NetCDF-3 file, which has no groups" in three.stderr
     bad = _run_module(
         "gradient", src.name, "b.nc", "--along", "lat", "--group", "oce", cwd=tmp_path
     )
@@ -1177,8 +1184,12 @@ def test_zarr_v2_zero_fill_value_is_warned_about(tmp_path, ds):
     assert proc.stderr == (
         "xgrad: warning: Zarr v2 variable 'pr' has fill_value 0, which xarray reads as "
         "missing: its exact zeros are NaN here, and the derivatives next to them; if 0 is "
-        "data, give the store a NaN fill value (e.g. rewrite it with xarray, or as Zarr v3)\n"
+        "data, differentiate it in Python from "
+        "`xr.open_zarr(path, mask_and_scale=False)`\n"
     )
+    # the advice works: no NaN where the store holds zeros
+    unmasked = xr.open_zarr(store, mask_and_scale=False)
+    assert not np.isnan(unmasked.pr.grad.along("lon").values).any()
     ds.to_zarr(tmp_path / "x.zarr", zarr_format=2)
     plain = _run_module("gradient", "x.zarr", "x.nc", "--along", "lon", cwd=tmp_path)
     assert plain.returncode == 0 and plain.stderr == ""

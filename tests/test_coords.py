@@ -348,6 +348,28 @@ def test_a_longitude_wrapping_around_is_made_continuous_not_sorted(lon, fix):
     np.testing.assert_allclose(got, exact, rtol=0, atol=4 * h**2 * np.abs(exact).max())
 
 
+def test_wrap_advice_for_integer_degrees_and_not_for_other_disorder():
+    # the review of this session's changes: integer degrees got "sortby"; [269, 90, 91] (no
+    # step over 180) crashed in numpy's max of an empty array
+    lon = _da(np.array([150, 160, 170, -180, -170, -160], dtype="i4"), name="lon")
+    lon["lon"].attrs["units"] = "degrees_east"
+    with pytest.raises(
+        ValueError, match=r"wraps around.*`da\.assign_coords\(lon=da\['lon'\] % 360\)`"
+    ):
+        resolve_spacings(lon, ["lon"])
+    other = _da([269.0, 90.0, 91.0], name="lon")
+    other["lon"].attrs["units"] = "degrees_east"
+    with pytest.raises(ValueError, match=r"not monotonic .*sort it first"):
+        resolve_spacings(other, ["lon"])
+    odd = _da([170.0, 175.0, -180.0, -175.0], name="lon east")
+    odd["lon east"].attrs["units"] = "degrees_east"
+    with pytest.raises(
+        ValueError,
+        match=r"it wraps around: make it continuous with `da\['lon east'\] % 360` \(not sortby\)",
+    ):
+        resolve_spacings(odd, ["lon east"])
+
+
 def test_not_monotonic_decreasing_then_increasing():
     t = np.array(["2000-01-03", "2000-01-02", "2000-01-04"], dtype="datetime64[s]")
     with pytest.raises(

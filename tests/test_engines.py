@@ -177,6 +177,26 @@ def test_cubed_components_of_different_layouts_chunks_and_kinds(no_compute, asse
             assert_bitwise_equal(got.values, value.values)
 
 
+def test_cubed_beside_dask_components_is_an_error(no_compute):
+    # a cubed u with a dask v: divergence computed the cubed one whole while building and
+    # returned dask (the review of this session's changes); now a ValueError
+    ds = _cubed_winds()
+    mixed = ds.assign(u=ds.u.chunk({"time": 1}, chunked_array_type="cubed"), v=ds.v.chunk())
+    for call in (
+        lambda d: d.grad.divergence({"lon": "u", "lat": "v"}),
+        lambda d: d.grad.vector_gradient({"east": "u", "north": "v"}),
+    ):
+        with pytest.raises(ValueError, match=r"'u' is a cubed array and 'v' a dask array; chunk"):
+            call(mixed)
+    spec = cubed.Spec(allowed_mem="500MB")
+    other = ds.assign(
+        u=ds.u.chunk({"time": 1}, chunked_array_type="cubed"),
+        v=ds.v.chunk({"time": 1}, chunked_array_type="cubed", from_array_kwargs={"spec": spec}),
+    )
+    with pytest.raises(ValueError, match=r"'u' and 'v' are cubed arrays of different specs"):
+        other.grad.curl({"lon": "u", "lat": "v"})
+
+
 def test_cubed_earth_grid_metric_over_a_megabyte(no_compute, assert_bitwise_equal):
     # the grid's (y, x) fields went to cubed through `cubed.asarray`, which refuses more than
     # 1 MB: every operator but horizontal/magnitude failed on a 400 x 400 projected grid (an

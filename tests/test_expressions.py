@@ -118,6 +118,35 @@ def test_every_operator_on_earth_grids(case, assert_bitwise_equal):
             assert_bitwise_equal(g.data.compute(), e.values, err_msg=f"{name} {label}")
 
 
+def test_kinematics_of_components_in_different_orders(assert_bitwise_equal):
+    # xarray's apply_ufunc transposed the fused kernel's arrays with `xp.transpose`, which
+    # dask's expressions lack: the kinematics of a v laid out (lon, lat) beside u and T
+    # (lat, lon) raised NotImplementedError in that mode (the review of this session's changes)
+    lat, lon = np.linspace(20.0, 60.0, 9), np.linspace(-30.0, 10.0, 11)
+    rng = np.random.default_rng(4)
+    ds = xr.Dataset(
+        {k: (("lat", "lon"), rng.standard_normal((9, 11)), {"units": "m s-1"}) for k in "uvT"},
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    mixed = ds.assign(v=ds.v.transpose("lon", "lat")).chunk({"lat": 5})
+    wind = {"east": "u", "north": "v"}
+    for method, args in [
+        ("vector_gradient", ()),
+        ("deformation", ()),
+        ("advection", ("T",)),
+        ("frontogenesis", ("T",)),
+    ]:
+        out, ref = getattr(mixed.grad, method)(*args, wind), getattr(ds.grad, method)(*args, wind)
+        outs = out.data_vars.values() if isinstance(out, xr.Dataset) else [out]
+        refs = ref.data_vars.values() if isinstance(ref, xr.Dataset) else [ref]
+        for o, r in zip(outs, refs, strict=True):
+            assert o.dims == r.dims, method
+            assert_bitwise_equal(o.data.compute(), r.values)
+
+
 def test_datetime_data_and_coordinates_pass_through(assert_bitwise_equal):
     # a time reduction (the earliest time) on legacy graphs while the mode is on: dask's nanmin
     # is then the expressions' and takes no legacy array

@@ -412,6 +412,11 @@ def test_transposed_components_and_scalar():
             for k in ref.data_vars:  # every field laid out as u, the x component
                 assert g[k].dims == ("lat", "lon"), (method, k)
                 xr.testing.assert_allclose(g[k], ref[k], rtol=1e-14)
+    # u broadcast against v (u without time): xarray's layout, time first, as before
+    timed = ds.assign(v=ds.v.expand_dims(time=2))
+    g = timed.grad.vector_gradient(C)
+    assert g.dv_dx.dims == g.dv_dy.dims == ("time", "lat", "lon")
+    assert timed.grad.curl(C).dims == ("time", "lat", "lon")
     f = mixed.grad.frontogenesis("T", C)
     assert f.dims == ("lon", "lat")  # laid out as the scalar
     xr.testing.assert_allclose(f.T, ds.grad.frontogenesis("T", C), rtol=1e-12)
@@ -711,6 +716,37 @@ def test_earth_grid_components_in_another_order(kind, assert_bitwise_equal):
                     a, b = (ref, out) if name is None else (ref[name], out[name])
                     assert b.dims == a.dims, (method, keys, name)
                     assert_bitwise_equal(b.values, a.values)
+
+
+@pytest.mark.parametrize(
+    ("method", "keys"),
+    [
+        ("divergence", {"west_east": "u", "south_north": "v"}),
+        ("curl", {"east": "u", "north": "v"}),
+        ("deformation", {"east": "u", "north": "v"}),
+    ],
+)
+def test_earth_grid_components_of_different_dims_advice_works(method, keys):
+    # u (time, y, x) beside v (y, x): the message's fix is run as written (it said transpose,
+    # which cannot give v a time dim; the review of this session's changes)
+    pytest.importorskip("pyproj")
+    from earth_grids import wrf_like
+
+    da = wrf_like(10).da
+    ds = xr.Dataset(
+        {
+            "u": da.expand_dims(time=2).copy().assign_attrs(units="m s-1"),
+            "v": (0.5 * da).assign_attrs(units="m s-1"),
+        }
+    )
+    with pytest.raises(ValueError, match=r"must have the same dims|need the same dims") as err:
+        getattr(ds.grad, method)(keys)
+    text = str(err.value)
+    fix = text[text.index("`") + 1 : text.rindex("`")]
+    assert fix == "ds['v'] = ds['v'].broadcast_like(ds['u']).transpose(*ds['u'].dims)"
+    exec(fix, {"ds": ds})
+    out = getattr(ds.grad, method)(keys)
+    assert all(v.dims == ds.u.dims for v in getattr(out, "data_vars", {"r": out}).values())
 
 
 def test_rotated_pole_grid_relative_components():

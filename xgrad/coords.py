@@ -186,9 +186,14 @@ def _cubed_numbers(values: Any, datetime_unit: str) -> Any:
 
     ticks = cubed.map_blocks(_ticks_or_last, values, dtype=np.int64)
     delta = ticks - xp.min(ticks)
-    own = np.datetime_data(values.dtype)[0]
+    unit, count = np.datetime_data(values.dtype)
     return cubed.map_blocks(
-        _ticks_in_unit, delta, values, own=own, datetime_unit=datetime_unit, dtype=np.float64
+        _ticks_in_unit,
+        delta,
+        values,
+        own=f"{count}{unit}",  # a multiple of a unit too: datetime64[10s]
+        datetime_unit=datetime_unit,
+        dtype=np.float64,
     )
 
 
@@ -313,14 +318,17 @@ def _wrapped_longitude(name: Hashable, values: np.ndarray, units: str | None) ->
     """The fix for a longitude in degrees that wraps once around (a regional grid across the
     dateline, -180..180, or across Greenwich, 0..360), where sorting would join its two ends
     (a gap of the whole rest of the circle: wrong derivatives there, silently); None if not."""
-    if not str(units or "").strip().lower().startswith("degree") or values.dtype.kind != "f":
+    if not str(units or "").strip().lower().startswith("degree") or values.dtype.kind not in "iuf":
         return None
+    values = values.astype(np.float64)
     for wrapped, text in (
         (values % 360.0, f"da[{name!r}] % 360"),
         ((values + 180.0) % 360.0 - 180.0, f"(da[{name!r}] + 180) % 360 - 180"),
     ):
         steps = np.abs(np.diff(wrapped))
         jumps = np.abs(np.diff(values)) > 180.0  # where it wraps
+        if not jumps.any():  # not monotonic, but no wrap either
+            return None
         monotonic = (np.diff(wrapped) > 0).all() or (np.diff(wrapped) < 0).all()
         # across the wrap a step like the others (not a jump back over a gap)
         if monotonic and steps[jumps].max() <= 1.5 * steps[~jumps].max(initial=0.0):
@@ -396,7 +404,7 @@ def _coordinate_values(
         raise _missing(name, dim, i, "nan" if nan else repr(float(numbers[i])), fix)
     if values.dtype.kind in "iu":
         # Exact integer differences (no wrap-around for unsigned) for the checks.
-        _check_monotonic(name, dim, np.diff(values.astype(np.int64)), values)
+        _check_monotonic(name, dim, np.diff(values.astype(np.int64)), values, units)
     else:
         _check_monotonic(name, dim, np.diff(numbers), values, units)
     return numbers, units, "numeric"

@@ -136,14 +136,16 @@ def _wind_dataset(ds: xr.Dataset, frame: Frame, fields: dict[str, tuple]) -> xr.
     """A Dataset of ``{name: (array, long_name)}`` in the components' units per metre."""
     units, unit = _units(frame, frame.u)
     winds = [frame.arrays[frame.u], frame.arrays[frame.v]]
-    # every field laid out as the x (east) component, whatever v's order of the same dims
+    # every field laid out as the x (east) component where it has the same dims in another
+    # order (v's derivatives); one with more dims (u broadcast against v) keeps xarray's
     order = winds[0].dims
-    out = {
-        name: _finish(
+    out = {}
+    for name, (a, text) in fields.items():
+        field = _finish(
             a, long_name=text, attrs_from=winds, units=units, pint_unit=unit, frame=frame
-        ).transpose(*(d for d in order if d in a.dims), ...)
-        for name, (a, text) in fields.items()
-    }
+        )
+        same = set(field.dims) == set(order) and field.dims != order
+        out[name] = field.transpose(*order) if same else field
     attrs = dict(ds.attrs) if frame.plan.options.keep_attrs else {}
     return xr.Dataset(out, coords=ds.coords, attrs=attrs)
 

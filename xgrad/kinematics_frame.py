@@ -57,11 +57,12 @@ def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Opt
     return {x: components["east"], y: components["north"]}
 
 
-def _one_layout(arrays: dict, u: Hashable, v: Hashable, rotated: bool) -> None:
-    """Earth-relative components rotated onto the grid lines are combined elementwise: ``v``
-    laid out as ``u`` where they have the same dims in another order (a lazy view)."""
+def _one_layout(arrays: dict, u: Hashable, v: Hashable, rotated: bool) -> dict:
+    """``arrays`` with ``v`` laid out as ``u`` where they have the same dims in another order
+    (a lazy view) and are ``rotated`` onto the grid lines together (combined elementwise)."""
     if rotated and arrays[u].dims != arrays[v].dims and set(arrays[u].dims) == set(arrays[v].dims):
-        arrays[v] = arrays[v].transpose(*arrays[u].dims)
+        return arrays | {v: arrays[v].transpose(*arrays[u].dims)}
+    return arrays
 
 
 def plan_frame(
@@ -112,7 +113,7 @@ def plan_frame(
         if not general:
             require_orthogonal(ds, plan, operator)
         _grid_angle(ds, plan, earth)
-        _one_layout(arrays, u, v, earth)
+        arrays = _one_layout(arrays, u, v, earth)
         return Frame(
             x=x,
             y=y,
@@ -139,7 +140,7 @@ def plan_frame(
     if not sphere:
         _check_same_units(operator, [x, y])
     _grid_angle(ds, plan, earth and kind == "rotated_pole")
-    _one_layout(arrays, u, v, earth and kind == "rotated_pole")
+    arrays = _one_layout(arrays, u, v, earth and kind == "rotated_pole")
     return Frame(
         x=x, y=y, u=u, v=v, sphere=sphere, plan=plan, kind=kind, earth=earth, arrays=arrays
     )

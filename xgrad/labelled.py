@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .arrays import difference_units, is_cubed_array, is_quantity, numpy_operand
+from .arrays import (
+    difference_units,
+    is_cubed_array,
+    is_dask_array,
+    is_quantity,
+    numpy_operand,
+)
 from .coords import DATETIME_UNITS, Spacing, resolve_spacings, time_to_numbers
 from .curvilinear import check_names
 from .earth import MEAN_RADIUS, Figure
@@ -134,11 +140,17 @@ def cubed_alike(arrays: Sequence[xr.DataArray]) -> list[xr.DataArray]:
     name (the chunks first seen along each dim), as dask unifies its arrays' chunks. cubed's
     elementwise operations need equal chunks and one spec, and numpy meeting a cubed array
     computes it whole (``ndarray + cubed`` is an ndarray): numpy ones become cubed arrays of
-    the first cubed one's spec. Others (dask) are left to xarray's error for mixed chunk types.
+    the first cubed one's spec. Dask arrays beside cubed ones are a ValueError.
     """
     cubed = [a for a in arrays if is_cubed_array(a.data)]
     if not cubed:
         return list(arrays)
+    dask = [a for a in arrays if is_dask_array(a.data)]
+    if dask:  # numpy's conversion of one would compute the other whole, silently
+        raise ValueError(
+            f"{cubed[0].name!r} is a cubed array and {dask[0].name!r} a dask array; chunk "
+            "them with one library: `ds.chunk(..., chunked_array_type='cubed')` (or 'dask')"
+        )
     spec = cubed[0].data.spec
     for a in cubed[1:]:
         if a.data.spec != spec:

@@ -111,14 +111,17 @@ def fused(name: str, *args: Any) -> xr.DataArray:
         else a
         for a in args
     )
+    # every array in one order of the dims: xarray's broadcast would transpose them with
+    # `xp.transpose`, which neither cubed nor dask's array expressions have (an audit); on
+    # cubed also cubed and chunked alike by dim name (cubed's apply_gufunc does not align the
+    # grid's numpy (y, x) fields with split data: `cubed.asarray` chunks them its own way,
+    # and refuses more than 1 MB)
+    order = list(dict.fromkeys(d for a in arrays for d in a.dims))
+    arrays = [a.transpose(*(d for d in order if d in a.dims)) for a in arrays]
     if any(is_cubed_array(a.data) for a in arrays):
-        # cubed's apply_gufunc neither transposes its arrays (xarray's broadcast calls a
-        # `cubed.transpose` that does not exist) nor aligns the grid's numpy (y, x) fields
-        # with split data (`cubed.asarray` chunks them its own way, and refuses more than
-        # 1 MB): every array in one order of the dims, cubed and chunked alike by dim name
-        order = list(dict.fromkeys(d for a in arrays for d in a.dims))
-        alike = iter(cubed_alike([a.transpose(*(d for d in order if d in a.dims)) for a in arrays]))
-        args = tuple(next(alike) if isinstance(a, xr.DataArray) else a for a in args)
+        arrays = cubed_alike(arrays)
+    placed = iter(arrays)
+    args = tuple(next(placed) if isinstance(a, xr.DataArray) else a for a in args)
     kernel = functools.partial(_fused.apply, name)  # numba on numpy blocks, NumPy on cupy's
     return xr.apply_ufunc(kernel, *args, dask="parallelized", output_dtypes=[dtype])
 
@@ -157,8 +160,9 @@ def winds(ds: xr.Dataset, frame: Frame) -> tuple[xr.DataArray, xr.DataArray]:
     if frame.arrays[frame.u].dims != frame.arrays[frame.v].dims:
         raise ValueError(
             f"components {frame.u!r} {frame.arrays[frame.u].dims!r} and {frame.v!r} {frame.arrays[frame.v].dims!r} "
-            "are rotated onto the grid together, so they need the same dims in the same order; "
-            f"`ds[{frame.v!r}] = ds[{frame.v!r}].transpose(*ds[{frame.u!r}].dims)`"
+            "are rotated onto the grid together, so they need the same dims; broadcast one: "
+            f"`ds[{frame.v!r}] = ds[{frame.v!r}].broadcast_like(ds[{frame.u!r}])"
+            f".transpose(*ds[{frame.u!r}].dims)`"
         )
     c = _to_grid(ds, frame)
     dtype = np.result_type(u.dtype, v.dtype, np.float32)

@@ -235,8 +235,9 @@ def _same_dims(operator: str, u: tuple, v: tuple, ds: xr.Dataset) -> None:
     if ds[u[0]].dims != ds[v[0]].dims:
         raise ValueError(
             f"{operator}: components {u[0]!r} {ds[u[0]].dims!r} and {v[0]!r} "
-            f"{ds[v[0]].dims!r} must have the same dims in the same order; transpose one: "
-            f"`ds[{v[0]!r}] = ds[{v[0]!r}].transpose(*ds[{u[0]!r}].dims)`"
+            f"{ds[v[0]].dims!r} must have the same dims; broadcast one: "
+            f"`ds[{v[0]!r}] = ds[{v[0]!r}].broadcast_like(ds[{u[0]!r}])"
+            f".transpose(*ds[{u[0]!r}].dims)`"
         )
 
 

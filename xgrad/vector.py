@@ -450,7 +450,8 @@ def _vector_operator(
             # laid out as the x component (the first of a curl's terms is v's), as the fused
             # passes lay it out where the components share one order
             first = by_name[names[0]].dims
-            like = like.transpose(*(d for d in first if d in like.dims), ...)
+            if set(like.dims) == set(first):  # not where u is broadcast against v
+                like = like.transpose(*first)
             data = like.data
     data_units = numeric[names[0]][1]
     described = ", ".join(_describe(a) or "?" for a in arrays)

@@ -42,7 +42,8 @@ def message(err: BaseException) -> str:
 #: The library's keyword arguments that are command-line options of the same meaning.
 _OPTION = re.compile(
     r"`(accuracy|edge_order|boundary|geometry|nan|radius|datetime_unit|period)="
-    r"(\{[^`]*?: ([^`}]*)\}|[^`]*)`"
+    # a plain value, or a one-entry mapping {'dim': value}; nothing else is an option's value
+    r"(\{'[^`',:]+': ([^`',}\s]+)\}|'?[^`',\s{}]+'?)`"
 )
 
 
@@ -56,6 +57,8 @@ def as_options(text: str) -> str:
     'choose one of (2, 4, 6), e.g. `--accuracy 6`'
     >>> as_options("needs a period: `period={'time': ...}` or `boundary='edge'`")
     'needs a period: `--period ...` or `--boundary edge`'
+    >>> as_options("`period=365 * 86400` or `boundary={'lat': 'edge', 'lon': 'periodic'}`")
+    "`period=365 * 86400` or `boundary={'lat': 'edge', 'lon': 'periodic'}`"
     """
 
     def option(match: re.Match) -> str:

@@ -268,7 +268,8 @@ def _warn_zero_fill(ds: xr.Dataset, path: Path) -> None:
             warnings.warn(
                 f"Zarr v2 variable {name!r} has fill_value 0, which xarray reads as missing: "
                 "its exact zeros are NaN here, and the derivatives next to them; if 0 is data, "
-                "give the store a NaN fill value (e.g. rewrite it with xarray, or as Zarr v3)",
+                "differentiate it in Python from "
+                "`xr.open_zarr(path, mask_and_scale=False)`",
                 stacklevel=3,
             )
 
