@@ -1188,7 +1188,7 @@ def test_zarr_v2_zero_fill_value_is_warned_about(tmp_path, ds):
         "`xr.open_zarr(path, mask_and_scale=False)`\n"
     )
     # the advice works: no NaN where the store holds zeros
-    unmasked = xr.open_zarr(store, mask_and_scale=False)
+    unmasked = xr.open_zarr(store, mask_and_scale=False, consolidated=False)
     assert not np.isnan(unmasked.pr.grad.along("lon").values).any()
     ds.to_zarr(tmp_path / "x.zarr", zarr_format=2)
     plain = _run_module("gradient", "x.zarr", "x.nc", "--along", "lon", cwd=tmp_path)
