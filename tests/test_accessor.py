@@ -229,6 +229,40 @@ def test_pint_quantified_input():
     assert "units" not in out.attrs
 
 
+def test_quantified_then_chunked_coordinates_keep_their_units(assert_bitwise_equal):
+    # pint-xarray's `quantify().chunk()` makes lat/lon dask arrays of pint blocks and drops
+    # their units attribute: they were read as unitless, so a variable without units was
+    # differentiated per degree (1.1e5 times too large, no units written), silently (an audit)
+    pytest.importorskip("pint_xarray")
+    lat, lon = np.linspace(-60.0, 60.0, 13), np.linspace(0.0, 330.0, 12)
+    rng = np.random.default_rng(2)
+    ds = xr.Dataset(
+        {
+            "w": (("lat", "lon"), rng.standard_normal((13, 12))),
+            "u": (("lat", "lon"), rng.standard_normal((13, 12)), {"units": "m s-1"}),
+            "v": (("lat", "lon"), rng.standard_normal((13, 12)), {"units": "m s-1"}),
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    lazy = ds.pint.quantify().chunk({"lat": 4})
+    assert "units" not in lazy.lat.attrs  # the layout that lost them
+    got, want = lazy.w.grad.along("lat"), ds.w.grad.along("lat")
+    assert got.attrs["xgrad_geometry"] == "sphere" and got.attrs["units"] == want.attrs["units"]
+    assert_bitwise_equal(got.values, want.values)
+    # quantified data in dask blocks: refused with the xarray spelling that works
+    with pytest.raises(TypeError, match=r"chunk first, then quantify, `ds\.chunk\(\.\.\.\)\.pint"):
+        lazy.grad.curl({"lon": "u", "lat": "v"})
+    works = ds.pint.quantify().pint.chunk({"lat": 4})
+    curl = works.grad.curl({"lon": "u", "lat": "v"})
+    assert_bitwise_equal(
+        curl.pint.dequantify().values, ds.grad.curl({"lon": "u", "lat": "v"}).values
+    )
+    assert str(curl.pint.units) == "1 / second"
+
+
 # --- options ---------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "check_engine",
     "is_cubed_array",
+    "coordinate_numbers",
     "numpy_operand",
     "asarray_like",
     "difference_units",
@@ -81,9 +82,11 @@ def check_engine(x: Any) -> None:
         # blocks that are pint Quantities: the kernels' arithmetic fails on them at compute
         # time ("setting an array element with a sequence"), as dask.array.gradient's does
         raise TypeError(
-            "the dask array's blocks are pint Quantities; xgrad differentiates a pint Quantity "
-            "wrapping a dask array (what pint-xarray's `.pint.quantify()` gives on chunked "
-            "data): `ureg.Quantity(dask.array.from_array(q.magnitude, chunks=...), q.units)`"
+            "the dask array's blocks are pint Quantities (what `.pint.quantify().chunk(...)` "
+            "gives); xgrad differentiates a pint Quantity wrapping a dask array: chunk first, "
+            "then quantify, `ds.chunk(...).pint.quantify()`, or `ds.pint.quantify()"
+            ".pint.chunk(...)`; for a bare array "
+            "`ureg.Quantity(dask.array.from_array(q.magnitude, chunks=...), q.units)`"
         )
     if isinstance(x, np.ndarray) or is_dask_array(x) or is_cubed_array(x) or is_duck_array(x):
         return
@@ -130,6 +133,19 @@ def is_quantity(x: Any) -> bool:
 def magnitude(x: Any) -> Any:
     """The numbers of a pint quantity; anything else unchanged."""
     return x.magnitude if is_quantity(x) else x
+
+
+def coordinate_numbers(x: Any) -> Any:
+    """A coordinate's numbers: :func:`magnitude`, and of a dask array of pint blocks too,
+    lazily (what pint-xarray's quantified coordinates become once chunked; their units are
+    :func:`xgrad.coords.coordinate_units`')."""
+    if is_dask_array(x) and is_quantity(getattr(x, "_meta", None)):
+        return x.map_blocks(_block_magnitude, meta=x._meta.magnitude)
+    return magnitude(x)
+
+
+def _block_magnitude(block: Any) -> Any:
+    return block.magnitude
 
 
 def difference_units(units: Any) -> Any:

@@ -20,7 +20,13 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from .arrays import is_cubed_array, is_dask_array, is_expression_array, is_quantity, magnitude
+from .arrays import (
+    coordinate_numbers,
+    is_cubed_array,
+    is_dask_array,
+    is_expression_array,
+    is_quantity,
+)
 from .options import DATETIME_UNITS, check_datetime_unit
 from .stencils import points_needed
 
@@ -353,10 +359,15 @@ def coordinate_units(coord: Any) -> str | None:
     attribute, else None."""
     # An index variable holds a pandas index, never a pint quantity (pint-xarray quantifies a
     # dimension coordinate into a plain Variable); reading its ``data`` builds an array (12 us).
-    if not isinstance(getattr(coord, "variable", coord), xr.IndexVariable) and is_quantity(
-        coord.data
-    ):
-        return str(coord.data.units)
+    if not isinstance(getattr(coord, "variable", coord), xr.IndexVariable):
+        data = coord.data
+        if is_quantity(data):
+            return str(data.units)
+        # quantified, then chunked: a dask array of pint blocks, its units attribute gone (an
+        # audit: latitudes read as unitless, derivatives per degree, silently)
+        meta = getattr(data, "_meta", None) if is_dask_array(data) else None
+        if is_quantity(meta):
+            return str(meta.units)
     units = coord.attrs.get("units")
     return None if units is None else str(units)
 
@@ -366,7 +377,7 @@ def _coordinate_values(
 ) -> tuple[np.ndarray, str | None, Literal["numeric", "time"]]:
     """Validate one 1-D coordinate; return float64 values, their units and the kind."""
     units = coordinate_units(coord)
-    values = np.asarray(magnitude(coord.data))  # small; a dask-backed one is computed here
+    values = np.asarray(coordinate_numbers(coord.data))  # small; a dask-backed one is computed here
     notnull = f"da[{name!r}].notnull()"
     if values.dtype.kind in "mM":
         missing = np.isnat(values)

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from .arrays import magnitude
+from .arrays import coordinate_numbers
 from .coords import Spacing, coordinate_units, coordinate_variables
 from .earth import Figure
 from .engine import real_dtype
@@ -108,7 +108,7 @@ def full_turn(per_radian: float) -> float:
 
 def _magnitude(data: Any) -> np.ndarray:
     return np.asarray(
-        magnitude(data), dtype=np.float64
+        coordinate_numbers(data), dtype=np.float64
     )  # a dask-backed coordinate is computed: it is small
 
 

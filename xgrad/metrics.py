@@ -44,7 +44,7 @@ import xarray as xr
 
 from . import metric_cache
 from ._metric_reference import dot
-from .arrays import is_dask_array, magnitude, numpy_operand
+from .arrays import coordinate_numbers, is_dask_array, numpy_operand
 from .coords import Spacing, coordinate_variables
 from .crs import ROTATED, RotatedPole, projection_jacobian
 from .curvilinear import unit_name
@@ -163,7 +163,9 @@ def _rotated(obj: Any, grid: HorizontalGrid, spacings: list, frame: bool) -> Gri
     pole = _rotated_pole(grid)
     lon_coord = coordinate_variables(obj)[grid.longitude]
     per_lon = _rotated_per_radian(lon_coord, next(s for s in spacings if s.role == "longitude"))
-    rlon = np.asarray(magnitude(lon_coord.data), dtype=np.float64)  # pint: no UnitStrippedWarning
+    rlon = np.asarray(
+        coordinate_numbers(lon_coord.data), dtype=np.float64
+    )  # pint: no UnitStrippedWarning
     phi, lam = np.meshgrid(rlat / per_lat, rlon / per_lon, indexing="ij")
     position, east_r, north_r = pole.frame(phi, lam)
     east, north = _east_north(position)
@@ -245,7 +247,10 @@ def _projected(
 
 def _in_metres(obj: Any, dim: Hashable, per_unit: float) -> np.ndarray:
     """A projection coordinate's values in metres (float64; pint: the magnitude)."""
-    return np.asarray(magnitude(coordinate_variables(obj)[dim].data), dtype=np.float64) * per_unit
+    return (
+        np.asarray(coordinate_numbers(coordinate_variables(obj)[dim].data), dtype=np.float64)
+        * per_unit
+    )
 
 
 def _metres_per_unit(obj: Any, dim: Hashable) -> float:
@@ -323,7 +328,9 @@ def unit_positions(
     rlat = latitude_values(grid.latitude, coord, _rotated_per_radian(coord, None))
     rlat = rlat / _rotated_per_radian(coord, None)
     lon_coord = coordinate_variables(obj)[grid.longitude]
-    rlon = np.asarray(magnitude(lon_coord.data), np.float64) / _rotated_per_radian(lon_coord, None)
+    rlon = np.asarray(coordinate_numbers(lon_coord.data), np.float64) / _rotated_per_radian(
+        lon_coord, None
+    )
     phi, lam = np.meshgrid(rlat, rlon, indexing="ij")
     if not true_frame:
         return Figure.sphere(1.0).positions(phi, lam)
