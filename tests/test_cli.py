@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -553,6 +554,41 @@ def test_every_truncation_of_a_classic_file_is_caught(tmp_path, fmt, unlimited):
 
 
 # ---- plot, progress bar, demo, subprocess -----------------------------------------------------
+
+
+def test_plot_of_a_wrapping_longitude_and_odd_names(tmp_path, capsys):
+    # An audit of --plot: longitudes 0..177.5, -180..-2.5 (rolled without sorting) drew the
+    # 177.5 cell over half the map, silently; a `$` in a long name failed the plot (mathtext)
+    # after the output was written; the grid mapping's placeholder value was in the title; a
+    # PNG could be written inside the INPUT store
+    pytest.importorskip("matplotlib")
+    from xgrad.cli.plot import draw_dataarray
+
+    lon = np.r_[np.arange(0.0, 180.0, 22.5), np.arange(-180.0, 0.0, 22.5)]
+    lat = np.array([-30.0, 0.0, 30.0])
+    values = np.cos(np.deg2rad(lat))[:, None] * np.sin(np.deg2rad(lon))
+    da = xr.DataArray(
+        values,
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon, "crs": ((), -2147483647, {"grid_mapping_name": "x"})},
+        name="T",
+        attrs={"long_name": "cost in $ per K", "units": "$"},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's non-monotonic pcolormesh warning
+        fig = draw_dataarray(da)
+        fig.canvas.draw()  # mathtext is parsed here
+    ax = fig.axes[0]
+    (mesh,) = ax.collections
+    order = np.argsort(lon)
+    np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(3, 16), values[:, order])
+    assert ax.get_title() == "T: cost in \\$ per K" and "crs" not in ax.get_title()
+    store = tmp_path / "in.zarr"
+    da.drop_vars("crs").to_dataset().to_zarr(store)
+    args = ["gradient", str(store), str(tmp_path / "o.nc"), "--along", "lat"]
+    assert main([*args, "--plot", str(store / "map.png")]) == 2
+    assert "lies inside INPUT" in _error_line(capsys)
+    assert not (store / "map.png").exists() and not (tmp_path / "o.nc").exists()
 
 
 def test_plot(nc, tmp_path, capsys):

@@ -292,6 +292,7 @@ def run_gradient(
                 check_matplotlib()
             except ImportError as err:
                 raise InputError(str(err)) from err
+            _check_apart(Path(input), Path(plot).absolute())  # not into the INPUT store
             plot = check_output_path(plot, overwrite=overwrite, what="plot")
         try:
             result = derivative_dataset(

@@ -40,7 +40,7 @@ def _label(obj: xr.DataArray, fallback: str) -> str:
     """``long_name [units]`` (or the name), for axes and colour bars."""
     name = obj.attrs.get("long_name") or obj.attrs.get("standard_name") or obj.name or fallback
     units = obj.attrs.get("units")
-    return f"{name} [{units}]" if units not in (None, "") else str(name)
+    return _plain(f"{name} [{units}]" if units not in (None, "") else str(name))
 
 
 def _axis(da: xr.DataArray, dim: Any) -> tuple[np.ndarray, str]:
@@ -120,6 +120,8 @@ def _selection_text(da: xr.DataArray) -> str:
     """``time = 2000-01-01, level = 0`` for the scalar coordinates left by the slicing."""
     parts = []
     for name, coord in da.coords.items():
+        if "grid_mapping_name" in coord.attrs:  # a grid mapping's placeholder value: no selection
+            continue
         if coord.ndim == 0 and name not in da.dims:
             value = coord.values
             if np.issubdtype(coord.dtype, np.datetime64):
@@ -166,6 +168,24 @@ def plot_dataarray(
     return path
 
 
+def _plain(text: str) -> str:
+    """``text`` shown as it is by matplotlib (its ``$`` would start mathtext)."""
+    return text.replace("$", r"\$")
+
+
+def _in_order(values: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
+    """``values`` on ``(y, x)`` with each axis sorted where it is not monotonic: pcolormesh
+    takes cell edges from midpoints, and a longitude that wraps (0..177.5, -180..-2.5) drew
+    the 177.5 cell over half the map (an audit: a silently wrong picture)."""
+    for axis, centres in ((1, x), (0, y)):
+        steps = np.diff(np.asarray(centres, dtype=float)) if centres.dtype.kind in "iuf" else None
+        if steps is not None and not ((steps > 0).all() or (steps < 0).all()):
+            order = np.argsort(centres, kind="stable")
+            values = np.take(values, order, axis=axis)
+            x, y = (centres[order], y) if axis == 1 else (x, centres[order])
+    return values, x, y
+
+
 def draw_dataarray(da: xr.DataArray) -> Any:
     """The matplotlib Figure (Agg canvas) that :func:`plot_dataarray` saves."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -196,9 +216,11 @@ def draw_dataarray(da: xr.DataArray) -> Any:
             ydim, xdim = da.dims
             x, xlabel = _axis(da, xdim)
             y, ylabel = _axis(da, ydim)
+            values, x, y = _in_order(values, x, y)
             mesh = ax.pcolormesh(x, y, values, shading="auto", **style)
         units = da.attrs.get("units")  # the title has the long name; keep the bar's label short
-        fig.colorbar(mesh, ax=ax, label=f"{da.name} [{units}]" if units else str(da.name))
+        label = f"{da.name} [{units}]" if units else str(da.name)
+        fig.colorbar(mesh, ax=ax, label=_plain(label))
         ax.set_ylabel(ylabel)
     else:
         (xdim,) = da.dims
@@ -209,7 +231,9 @@ def draw_dataarray(da: xr.DataArray) -> Any:
     ax.set_xlabel(xlabel)
     title = str(da.attrs.get("long_name") or da.name)
     where = _selection_text(da)
-    ax.set_title(f"{da.name}: {title}" + (f"\n{where}" if where else ""), fontsize=10)
+    text = f"{da.name}: {title}" + (f"\n{where}" if where else "")
+    # names are text, not mathtext: a `$` in a long name failed the plot after the output
+    ax.set_title(_plain(text), fontsize=10)
     return fig
 
 
