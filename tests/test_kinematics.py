@@ -827,6 +827,15 @@ def test_mixed_quantified_error():
     mixed = ds.assign(T=ds.T.copy(data=registry.Quantity(ds.T.values, "K")))
     with pytest.raises(ValueError, match=r"frontogenesis: some variables are pint quantities"):
         mixed.grad.frontogenesis("T", {"x": "u", "y": "v"})
+    # a tracer without units beside quantified winds: the hint names it, and works as written
+    # (`ds.pint.quantify()` skips a variable without units: the same error came back; an audit)
+    winds = ds.assign(c=ds.T.drop_attrs()).pint.quantify()
+    with pytest.raises(
+        ValueError, match=r"quantify all of them: `ds\.pint\.quantify\(\{'c': '1'\}\)`"
+    ):
+        winds.grad.advection("c", {"x": "u", "y": "v"})
+    fixed = winds.pint.quantify({"c": "1"}).grad.advection("c", {"x": "u", "y": "v"})
+    assert str(fixed.pint.units) == "meter / second"  # x, y without units: per their unit
 
 
 def test_sphere_without_latitude_error():

@@ -17,7 +17,7 @@ import xarray as xr
 
 from .arrays import is_quantity
 from .grids import horizontal_dims
-from .labelled import Options, check_dtype, cubed_alike, numeric_data, prepare
+from .labelled import Options, check_dtype, cubed_alike, numeric_data, prepare, quantify_hint
 from .local_frame import Frame
 from .orthogonal import is_orthogonal, require_orthogonal
 from .units import same_units
@@ -177,7 +177,7 @@ def check_variables(frame: Frame, operator: str, names: list[Hashable]) -> None:
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some variables are pint quantities and some are not; quantify all of "
-            "them: `ds.pint.quantify()`"
+            f"them: {quantify_hint({k: frame.arrays[k] for k in every})}"
         )
     a, b = (numeric_data(frame.arrays[k], frame.plan)[1] for k in (frame.u, frame.v))
     if not same_units(a, b):

@@ -17,7 +17,7 @@ This is the logic behind every ``.grad`` method, written once for a DataArray:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,14 @@ from .seams import check_periodic_seams
 from .units import _clean, derivative_attrs
 from .variables import check_differentiable
 
-__all__ = ["Plan", "cubed_alike", "derivative_arrays", "derivatives", "prepare"]
+__all__ = [
+    "Plan",
+    "cubed_alike",
+    "derivative_arrays",
+    "derivatives",
+    "prepare",
+    "quantify_hint",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +140,18 @@ def prepare(
         grid=grid,
         metric=grid_metric(obj, grid, spacings, options, frame=frame),
     )
+
+
+def quantify_hint(arrays: Mapping[Hashable, xr.DataArray]) -> str:
+    """How to quantify every one of ``arrays`` (name: DataArray) with pint-xarray: a variable
+    without units is skipped by ``ds.pint.quantify()`` (so that advice alone brought the same
+    error back: an audit); it is named, as dimensionless."""
+    unitless = {
+        name: "1"
+        for name, a in arrays.items()
+        if not is_quantity(a.data) and a.attrs.get("units") in (None, "")
+    }
+    return f"`ds.pint.quantify({unitless!r})`" if unitless else "`ds.pint.quantify()`"
 
 
 def cubed_alike(arrays: Sequence[xr.DataArray]) -> list[xr.DataArray]:

@@ -53,6 +53,7 @@ from .labelled import (
     numeric_data,
     pint_units,
     prepare,
+    quantify_hint,
     wrap,
 )
 from .periodic import axis_spacing
@@ -418,7 +419,7 @@ def _vector_operator(
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some components are pint quantities and some are not; quantify all "
-            "of them: `ds.pint.quantify()`"
+            f"of them: {quantify_hint(by_name)}"
         )
     numeric = {var: numeric_data(by_name[var], plan) for var in names}
     a = names[0]
