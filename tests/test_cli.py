@@ -589,6 +589,14 @@ def test_plot_of_a_wrapping_longitude_and_odd_names(tmp_path, capsys):
     assert main([*args, "--plot", str(store / "map.png")]) == 2
     assert "lies inside INPUT" in _error_line(capsys)
     assert not (store / "map.png").exists() and not (tmp_path / "o.nc").exists()
+    # an (empty) directory as the PNG: refused before computing (it failed after writing)
+    (tmp_path / "map.png").mkdir()
+    assert main([*args, "--plot", str(tmp_path / "map.png"), "--overwrite"]) == 2
+    assert "plot '" in (line := _error_line(capsys)) and "is a directory; name a PNG file" in line
+    assert not (tmp_path / "o.nc").exists()
+    # an all-NaN field: a blank picture, said
+    with pytest.warns(UserWarning, match=r"the plotted 'T' has no finite value"):
+        draw_dataarray(da * np.nan)
 
 
 def test_plot(nc, tmp_path, capsys):

@@ -198,6 +198,13 @@ def draw_dataarray(da: xr.DataArray) -> Any:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     values = np.asarray(da.values, dtype=float)
+    if not np.isfinite(values).any():  # a blank picture, said (an audit: no word before)
+        where = _selection_text(da)
+        warnings.warn(
+            f"the plotted {da.name!r}{f' ({where})' if where else ''} has no finite value: "
+            "the picture is blank",
+            stacklevel=2,
+        )
     if da.ndim == 2:
         finite = np.abs(values[np.isfinite(values)])
         vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0

@@ -77,6 +77,8 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool, what: str = "
     if os.path.lexists(path):
         if not overwrite:
             raise InputError(f"{what} {shown!r} already exists; pass --overwrite to replace it")
+        if what == "plot" and path.is_dir():  # a PNG is a file (it failed after writing OUTPUT)
+            raise InputError(f"{what} {shown!r} is a directory; name a PNG file")
         # Replace only what xgrad could have written: a file, an empty directory or a Zarr store,
         # never some other directory that happens to have the name.
         if (
