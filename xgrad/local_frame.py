@@ -117,7 +117,10 @@ def fused(name: str, *args: Any) -> xr.DataArray:
     # grid's numpy (y, x) fields with split data: `cubed.asarray` chunks them its own way,
     # and refuses more than 1 MB)
     order = list(dict.fromkeys(d for a in arrays for d in a.dims))
-    arrays = [a.transpose(*(d for d in order if d in a.dims)) for a in arrays]
+    # of the cast arguments (`arrays` are the uncast ones: ints must reach the kernel as floats)
+    arrays = [
+        a.transpose(*(d for d in order if d in a.dims)) for a in args if isinstance(a, xr.DataArray)
+    ]
     if any(is_cubed_array(a.data) for a in arrays):
         arrays = cubed_alike(arrays)
     placed = iter(arrays)
