@@ -145,6 +145,16 @@ def test_datetime_and_masked_blocks():
     np.testing.assert_array_equal(got.data[~got.mask], expected.data[~expected.mask])
 
 
+def test_masked_constant_spacing_on_dask(assert_bitwise_equal):
+    """``numpy.gradient(f, np.ma.masked)`` runs; on dask the plan's token must hash it (dask's
+    tokenize could not: AttributeError)."""
+    f = np.arange(24.0).reshape(4, 6) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.gradient(f, np.ma.masked)
+        got = tuple(g.compute() for g in xgrad.gradient(da.from_array(f, chunks=2), np.ma.masked))
+    assert_bitwise_equal(got, expected)
+
+
 def test_repeated_axis_outputs_have_distinct_keys(assert_bitwise_equal):
     """An axis asked twice (first and second derivative) gives two outputs with distinct keys
     that survive being computed together (the Laplacian on the sphere does this)."""

@@ -163,11 +163,32 @@ class AxisPlan:
             self.periodic,
             self.order,
             tokenize(
-                self.two_dx, self.coef, self.first_edge, self.last_edge, self.weights, self.offsets
+                *map(
+                    _tokenizable,
+                    (
+                        self.two_dx,
+                        self.coef,
+                        self.first_edge,
+                        self.last_edge,
+                        self.weights,
+                        self.offsets,
+                    ),
+                )
             ),
-            tokenize(self.fallback),
+            tokenize(_tokenizable(self.fallback)),
             type(self.two_dx).__name__,
         )
+
+
+def _tokenizable(value: Any) -> Any:
+    """``value``, or a stand-in where dask's ``tokenize`` cannot hash it.
+
+    ``tokenize`` sets an attribute on the numpy scalars it hashes, which numpy's masked
+    constant refuses (``numpy.gradient(f, np.ma.masked)`` runs, so a spacing of it must too).
+    """
+    if isinstance(value, tuple | list):
+        return tuple(map(_tokenizable, value))
+    return "numpy.ma.masked" if value is np.ma.masked else value
 
 
 def spacing_from_varargs(
