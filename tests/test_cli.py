@@ -599,6 +599,42 @@ def test_plot_of_a_wrapping_longitude_and_odd_names(tmp_path, capsys):
         draw_dataarray(da * np.nan)
 
 
+def test_plot_draws_the_earth_grid_whatever_the_dim_order():
+    # An audit of --plot: the last two dims were drawn whatever they were: a (lat, lon, time)
+    # result was pictured as longitude against time, a (lon, lat) one on its side; one large
+    # value (rows next to a pole) took the whole colour scale; long titles ran off the figure
+    pytest.importorskip("matplotlib")
+    from xgrad.cli.plot import ROBUST_PERCENTILE, draw_dataarray
+
+    lat = np.array([-30.0, 0.0, 30.0])
+    lon = np.arange(0.0, 360.0, 45.0)
+    values = np.random.default_rng(7).standard_normal((3, 8, 2))
+    values[2, 3, 0] = 1e6  # one spike in the drawn slice
+    da = xr.DataArray(
+        values,
+        dims=("lat", "lon", "time"),
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+            "time": np.array(["2000-01-01", "2000-01-02"], dtype="M8[ns]"),
+        },
+        name="dT_dlon",
+        attrs={"long_name": "eastward derivative of the air temperature " * 4, "units": "K m-1"},
+    )
+    for layout in (da, da.transpose("time", "lon", "lat"), da.transpose("lon", "time", "lat")):
+        fig = draw_dataarray(layout)
+        ax = fig.axes[0]
+        (mesh,) = ax.collections
+        np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(3, 8), values[..., 0])
+        assert ax.get_xlabel().startswith("lon") and ax.get_ylabel().startswith("lat")
+        finite = np.abs(values[..., 0])
+        assert mesh.norm.vmax == np.percentile(finite, ROBUST_PERCENTILE) < 1e6
+        assert fig.axes[1].get_label() == "<colorbar>" and mesh.colorbar.extend == "both"
+        title = ax.get_title()
+        assert "time = 2000-01-01" in title
+        assert max(map(len, title.splitlines())) <= 100 and len(title.splitlines()) >= 3
+
+
 def test_plot(nc, tmp_path, capsys):
     png = tmp_path / "map.png"
     assert (

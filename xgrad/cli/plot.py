@@ -2,15 +2,19 @@
 
 Used by ``xgrad gradient --plot`` and ``xgrad demo``. A field on a curvilinear or projected
 grid (2-D latitude/longitude coordinates) is drawn on its true longitude and latitude
-(:func:`geographic_mesh`), a regular one on its 1-D coordinates. It reads only the slice it draws (the first
-step of every leading dimension), so plotting a large output costs one slice. matplotlib's
+(:func:`geographic_mesh`), a regular one on its 1-D coordinates, latitude (or y) up. The map
+is the Earth grid's two dims wherever they are in the array (:func:`map_dims`), else its last
+two. It reads only the slice it draws (the first step of every other dimension), so plotting
+a large output costs one slice. matplotlib's
 object API with the Agg canvas is used rather than pyplot: no global figure state, no display.
 """
 
 from __future__ import annotations
 
 import os
+import textwrap
 import warnings
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ __all__ = [
     "check_matplotlib",
     "draw_dataarray",
     "geographic_mesh",
+    "map_dims",
     "plot_dataarray",
     "plot_first",
 ]
@@ -73,18 +78,7 @@ def geographic_mesh(
     >>> x[0].tolist(), int(v.mask.sum()), xlim
     ([178.0, 179.0, 180.0, 181.0], 0, None)
     """
-    from ..curvilinear import curvilinear_pairs
-
-    if da.ndim != 2:
-        return None
-    pair = next(
-        (
-            (la, lo)
-            for la, lo in curvilinear_pairs(da)
-            if set(da[la].dims) == set(da.dims) and set(da[lo].dims) == set(da.dims)
-        ),
-        None,
-    )
+    pair = geographic_mesh_pair(da)
     if pair is None:
         return None
     lat = np.asarray(da[pair[0]].transpose(*da.dims).values, dtype=float)
@@ -114,6 +108,23 @@ def geographic_mesh(
     values = np.ma.masked_where(grown | np.ma.getmaskarray(values), values)
     xlim = (centre - 180.0, centre + 180.0) if glob else None
     return lon, lat, values, xlim
+
+
+def geographic_mesh_pair(da: xr.DataArray) -> tuple[Hashable, Hashable] | None:
+    """The names of the 2-D ``(latitude, longitude)`` on both dims of a 2-D ``da``, or None
+    (:func:`xgrad.curvilinear.curvilinear_pairs`)."""
+    from ..curvilinear import curvilinear_pairs
+
+    if da.ndim != 2:
+        return None
+    return next(
+        (
+            (la, lo)
+            for la, lo in curvilinear_pairs(da)
+            if set(da[la].dims) == set(da.dims) and set(da[lo].dims) == set(da.dims)
+        ),
+        None,
+    )
 
 
 def _selection_text(da: xr.DataArray) -> str:
@@ -186,6 +197,62 @@ def _in_order(values: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
     return values, x, y
 
 
+def map_dims(da: xr.DataArray) -> tuple[Hashable, Hashable]:
+    """The ``(y, x)`` dims to draw as a map: the Earth grid's (``.grad.horizontal``'s
+    classification: latitude or y as rows) where ``da`` has one, else its last two dims.
+
+    An audit of ``--plot``: the last two dims were drawn whatever they were, so a
+    ``(lat, lon, time)`` result was pictured as longitude against time and a ``(lon, lat)``
+    one on its side.
+
+    Examples
+    --------
+    >>> da = xr.DataArray(np.zeros((3, 4, 2)), dims=("lat", "lon", "time"), coords={
+    ...     "lat": ("lat", [0.0, 1, 2], {"units": "degrees_north"}),
+    ...     "lon": ("lon", [0.0, 1, 2, 3], {"units": "degrees_east"})})
+    >>> map_dims(da), map_dims(xr.DataArray(np.zeros((3, 4, 2)), dims=("a", "b", "c")))
+    (('lat', 'lon'), ('b', 'c'))
+    """
+    from ..grids import horizontal_dims
+    from ..options import Options
+
+    if da.ndim > 2 or (da.ndim == 2 and not _is_map(da)):
+        try:
+            x, y = horizontal_dims(da, Options())
+        except ValueError:  # no Earth grid (or not one xgrad can name): the last two dims
+            pass
+        else:
+            return y, x
+    return tuple(da.dims[-2:])  # type: ignore[return-value]
+
+
+def _is_map(da: xr.DataArray) -> bool:
+    """A 2-D ``da`` with 2-D latitude/longitude on its dims: drawn on them, in any order."""
+    return geographic_mesh_pair(da) is not None
+
+
+#: Characters per title line: longer names and selections wrap instead of running off the
+#: figure (an audit: clipped titles).
+TITLE_WIDTH = 100
+
+#: Percentile of ``|value|`` that ends the colour scale (xarray's ``robust=True`` takes the
+#: 2nd and 98th): a few large values, such as d/dlon per metre on the rows next to a pole,
+#: took the whole scale and left the rest of the map white (an audit of ``--plot``).
+ROBUST_PERCENTILE = 98.0
+
+
+def _colour_range(values: np.ndarray) -> tuple[float, str]:
+    """``(vmax, extend)`` of a colour scale centred on zero: the robust ``|value|`` and
+    whether the colour bar shows values beyond it (``"both"``) or not (``"neither"``)."""
+    finite = np.abs(values[np.isfinite(values)])
+    if not finite.size or finite.max() == 0:
+        return 1.0, "neither"
+    vmax = float(np.percentile(finite, ROBUST_PERCENTILE))
+    if vmax == 0:  # mostly zeros: the whole range
+        vmax = float(finite.max())
+    return vmax, "both" if finite.max() > vmax else "neither"
+
+
 def draw_dataarray(da: xr.DataArray) -> Any:
     """The matplotlib Figure (Agg canvas) that :func:`plot_dataarray` saves."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -193,7 +260,10 @@ def draw_dataarray(da: xr.DataArray) -> Any:
 
     if da.ndim == 0:
         raise ValueError(f"cannot plot {da.name!r}: it has no dimensions")
-    da = da.isel({d: 0 for d in da.dims[:-2]}).load()
+    if da.ndim >= 2:
+        shown = map_dims(da)
+        da = da.isel({d: 0 for d in da.dims if d not in shown}).transpose(*shown)
+    da = da.load()
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -206,8 +276,7 @@ def draw_dataarray(da: xr.DataArray) -> Any:
             stacklevel=2,
         )
     if da.ndim == 2:
-        finite = np.abs(values[np.isfinite(values)])
-        vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        vmax, extend = _colour_range(values)
         style = {"cmap": "RdBu_r", "vmin": -vmax, "vmax": vmax}
         mesh_on_earth = geographic_mesh(da)
         if mesh_on_earth is not None:  # curvilinear or projected: true longitude and latitude
@@ -227,7 +296,7 @@ def draw_dataarray(da: xr.DataArray) -> Any:
             mesh = ax.pcolormesh(x, y, values, shading="auto", **style)
         units = da.attrs.get("units")  # the title has the long name; keep the bar's label short
         label = f"{da.name} [{units}]" if units else str(da.name)
-        fig.colorbar(mesh, ax=ax, label=_plain(label))
+        fig.colorbar(mesh, ax=ax, label=_plain(label), extend=extend)
         ax.set_ylabel(ylabel)
     else:
         (xdim,) = da.dims
@@ -238,7 +307,9 @@ def draw_dataarray(da: xr.DataArray) -> Any:
     ax.set_xlabel(xlabel)
     title = str(da.attrs.get("long_name") or da.name)
     where = _selection_text(da)
-    text = f"{da.name}: {title}" + (f"\n{where}" if where else "")
+    text = "\n".join(
+        textwrap.wrap(f"{da.name}: {title}", TITLE_WIDTH) + textwrap.wrap(where, TITLE_WIDTH)
+    )
     # names are text, not mathtext: a `$` in a long name failed the plot after the output
     ax.set_title(_plain(text), fontsize=10)
     return fig
