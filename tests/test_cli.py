@@ -1151,6 +1151,17 @@ def test_group_option_reads_a_group(tmp_path, ds, suffix, assert_bitwise_equal):
         "('model', 'model/ocean')\n"
     )
     assert not (tmp_path / "b.nc").exists()
+    # a group that holds no variables itself: said, with the groups below it that do (it was
+    # "INPUT has no such dimension; its dimensions are ()")
+    empty = _run_module(
+        "gradient", src.name, "b.nc", "--along", "lat", "--group", "model", cwd=tmp_path
+    )
+    assert empty.returncode == 2
+    assert empty.stderr == (
+        f"xgrad: error: --group 'model' of '{src.name}' holds no variables; groups with "
+        "variables: ('model/ocean',) (e.g. `--group model/ocean`)\n"
+    )
+    assert not (tmp_path / "b.nc").exists()
 
 
 def test_what_netcdf_cannot_store_is_an_input_error_before_writing(tmp_path, ds, capsys):

@@ -371,9 +371,17 @@ def _check_group(path: Path, fmt: str, group: str) -> None:
             f"--group {group!r}: {str(path)!r} is a NetCDF-3 file, which has no groups"
         )
     groups = _subgroups(path, fmt)
-    if group.strip("/") not in groups:
+    name = group.strip("/")
+    if name not in groups:
         listed = f"its groups are {tuple(groups)!r}" if groups else "it has no groups"
         raise InputError(f"--group {group!r} is not a group of {str(path)!r}; {listed}")
+    with_data = _subgroups(path, fmt, with_variables=True)
+    if name not in with_data:  # an audit: "INPUT has no such dimension; its dimensions are ()"
+        below = [g for g in with_data if g.startswith(f"{name}/")] or with_data
+        advice = f"; groups with variables: {tuple(below)!r} (e.g. `--group {below[0]}`)"
+        raise InputError(
+            f"--group {group!r} of {str(path)!r} holds no variables" + (advice if below else "")
+        )
 
 
 def _backend(fmt: str) -> Any:
