@@ -1180,7 +1180,10 @@ def test_what_netcdf_cannot_store_is_an_input_error_before_writing(tmp_path, ds,
     assert (
         main(["gradient", str(tmp_path / "a.zarr"), str(tmp_path / "o.nc"), "--along", "lat"]) == 2
     )
-    assert "attribute 'flags' of the dataset is a dict" in _error_line(capsys)
+    line = _error_line(capsys)
+    assert "attribute 'flags' of the dataset is a dict" in line
+    # --var cannot leave out the dataset's attributes: not advised for them
+    assert line.endswith("write a Zarr store instead (an OUTPUT ending in .zarr)")
     assert _leftovers(tmp_path) == [] and not (tmp_path / "o.nc").exists()
     assert (
         main(["gradient", str(tmp_path / "c.zarr"), str(tmp_path / "o.zarr"), "--along", "lat"])

@@ -136,18 +136,25 @@ def _netcdf_attribute(value: Any) -> bool:
 
 def _not_netcdf(ds: xr.Dataset) -> str | None:
     """What of ``ds`` NetCDF cannot store (complex values, attributes such as nested mappings
-    or booleans, legal in Zarr), or None."""
+    or booleans, legal in Zarr) and what to do instead, or None."""
+    zarr = "write a Zarr store instead (an OUTPUT ending in .zarr)"
+    leave_out = f"{zarr}, or leave the variable out (--var)"
     for name, var in ds.variables.items():
         if var.dtype.kind == "c":
-            return f"variable {name!r} is complex ({var.dtype}), which NetCDF cannot store"
-    for where, attrs in [("the dataset", ds.attrs)] + [
-        (f"variable {name!r}", var.attrs) for name, var in ds.variables.items()
+            return f"variable {name!r} is complex ({var.dtype}), which NetCDF cannot store; " + (
+                leave_out if name in ds.data_vars else zarr
+            )
+    for where, attrs, fix in [("the dataset", ds.attrs, zarr)] + [
+        (f"variable {name!r}", var.attrs, leave_out if name in ds.data_vars else zarr)
+        for name, var in ds.variables.items()
     ]:
         for key, value in attrs.items():
             if not _netcdf_attribute(value):
+                # --var only helps where the attribute is a derivative's (an audit: it was
+                # advised for the dataset's own attributes too)
                 return (
                     f"attribute {key!r} of {where} is a {type(value).__name__} ({value!r}), "
-                    "which NetCDF cannot store"
+                    f"which NetCDF cannot store; {fix}"
                 )
     return None
 
@@ -238,10 +245,7 @@ def write_dataset(
     if fmt == "netcdf":
         problem = _not_netcdf(ds)
         if problem is not None:  # before anything is computed or written (exit status 2)
-            raise InputError(
-                f"OUTPUT is NetCDF, but {problem}; write a Zarr store instead (an OUTPUT ending "
-                "in .zarr), or leave the variable out (--var)"
-            )
+            raise InputError(f"OUTPUT is NetCDF, but {problem}")
     ds, encoding = _prepare(ds, fmt)
     version = ds.encoding.pop("zarr_format", None)  # the input's, where it was a Zarr store
     tmp = _sibling(path, "tmp")
