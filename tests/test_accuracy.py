@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import dask
 import dask.array as da
 import numpy as np
@@ -253,3 +255,25 @@ def test_time_data_second_derivative_and_accuracy_2():
     assert second.dtype == np.dtype("m8[h]")
     (flat,) = differentiate(ramp, (0,), [1.0], orders=(2,))
     np.testing.assert_array_equal(flat.view(np.int64), np.zeros(15, dtype=np.int64))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize(
+    "options",
+    [{"accuracy": 4}, {"accuracy": 6}, {"nan": "one-sided"}, {"accuracy": 4, "nan": "one-sided"}],
+)
+def test_time_spacing_with_extensions_is_refused(options, chunked):
+    """An audit: the weighted stencils and the one-sided fallbacks read timedelta spacings as
+    counts of their storage unit (per day for M8[D], per ns for M8[ns]; NaT a finite -9.2e18),
+    so results came in no stated unit, silently. numpy's own options refuse such spacings."""
+    days = np.array([0, 1, 3, 4, 8, 9, 12, 13, 15])
+    f = days.astype(float) ** 2
+    x = da.from_array(f, chunks=4) if chunked else f
+    t = np.datetime64("2000-01-01") + days.astype("m8[D]")
+    for spacing in (t, t.astype("M8[ns]"), np.timedelta64(1, "D"), datetime.timedelta(days=1)):
+        with pytest.raises(TypeError, match=r"the spacing is a time difference .* np\.timedelta64"):
+            xgrad.gradient(x, spacing, **options)
+    # the advice, as written, gives the derivative per second
+    seconds = (t - t[0]) / np.timedelta64(1, "s")
+    got = xgrad.gradient(x, seconds, **options)
+    np.testing.assert_allclose(np.asarray(got)[4:6], 2 * days[4:6] / 86400.0, rtol=1e-12)

@@ -11,6 +11,7 @@ docs/comparison.md describes.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -436,6 +437,14 @@ def _edge_stencils(ax_dx: Any, uniform: bool, edge_order: int) -> tuple[tuple, t
     return first, last
 
 
+def _is_time_spacing(ax_dx: Any) -> bool:
+    """Whether a spacing is a time difference: timedelta64/datetime64 or Python timedeltas."""
+    if np.asarray(ax_dx).dtype.kind in "mM":
+        return True
+    first = np.asarray(ax_dx, dtype=object).ravel()[:1]
+    return bool(first.size) and isinstance(first[0], datetime.timedelta | datetime.datetime)
+
+
 def plan_axis(
     n: int,
     ax_dx: Any,
@@ -453,6 +462,17 @@ def plan_axis(
     (``n`` for a periodic axis, the last being the seam ``first + period - last``).
     """
     uniform = np.ndim(ax_dx) == 0
+    if (accuracy != 2 or order != 1 or one_sided_nan) and _is_time_spacing(ax_dx):
+        # the weights and one-sided fallbacks are planned in float64, where a timedelta is a
+        # count of its storage unit (days for m8[D], ns for m8[ns]; NaT a finite -9.2e18): an
+        # audit found results in no stated unit, silently
+        raise TypeError(
+            "the spacing is a time difference (timedelta64 or datetime), which the weighted "
+            "stencils (accuracy 4 or 6, second derivatives) and nan='one-sided' take as numbers "
+            "only; give it in a unit of your choice, e.g. `(t - t[0]) / np.timedelta64(1, 's')` "
+            "(seconds), or differentiate a DataArray along its time dim: "
+            "`da.grad.along('time', datetime_unit='s')`"
+        )
     two_dx = coef = None
     first_edge = last_edge = ()  # periodic axes have no edges
     weights = offsets = lengths = None
