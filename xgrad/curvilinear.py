@@ -77,6 +77,50 @@ def curvilinear_pairs(obj: Any) -> list[tuple[Hashable, Hashable]]:
     return pairs
 
 
+#: Name parts that say latitude / longitude in model coordinate names (``gphiu``/``glamu``,
+#: ``XLAT_U``/``XLONG_U``, ``lat_rho``/``lon_rho``), longest first.
+_LATITUDE_PARTS = ("lat", "phi")
+_LONGITUDE_PARTS = ("long", "lon", "lam")
+
+
+def _position_key(name: Hashable, parts: tuple[str, ...]) -> str | None:
+    """``name`` without its first latitude/longitude part (case-insensitive): ``gphiu`` and
+    ``glamu`` both give ``gu``, ``nav_lat`` and ``nav_lon`` ``nav_``; None without one."""
+    text = str(name).lower()
+    for part in parts:
+        at = text.find(part)
+        if at >= 0:
+            return text[:at] + text[at + len(part) :]
+    return None
+
+
+def several_pairs_error(dims: Sequence[Hashable], pairs: Sequence[tuple]) -> ValueError:
+    """The ValueError for several 2-D latitude/longitude pairs on one grid's dims (NEMO's
+    ``nav_lat``/``gphiu``/``gphiv``, a C grid's points on shared dims): which pair is the
+    variable's own points is not for xgrad to guess. The advice keeps one latitude and the
+    longitude named like it and drops the rest (an audit: it dropped every one of them, and
+    the derivative that followed was per index)."""
+    lats = tuple(dict.fromkeys(la for la, _ in pairs))
+    lons = tuple(dict.fromkeys(lo for _, lo in pairs))
+    named = []  # (latitude, longitude) pairs by name: gphiu with glamu
+    for lat in lats:
+        key = _position_key(lat, _LATITUDE_PARTS)
+        same = [lo for lo in lons if key is not None and _position_key(lo, _LONGITUDE_PARTS) == key]
+        if len(same) == 1:
+            named.append((lat, same[0]))
+    keeps = named or [(lats[0], lons[0])]
+    ways = "; ".join(
+        f"{keep!r}: `da.drop_vars({[n for n in (*lats, *lons) if n not in keep]!r})`"
+        for keep in keeps
+    )
+    return ValueError(
+        f"several 2-D latitude/longitude pairs span the dims {tuple(dims)!r}: latitudes "
+        f"{lats!r}, longitudes {lons!r}; which are this variable's points is not for xgrad to "
+        "guess. Keep the latitude and longitude of its own points and drop the others, e.g. "
+        f"to keep {ways}"
+    )
+
+
 def check_names(obj: Any, names: Sequence[Hashable]) -> None:
     """A 2-D latitude/longitude given to ``along`` is an error that names the grid dims and
     ``.grad.horizontal()`` (a derivative along ``nav_lat`` is not a thing)."""

@@ -16,7 +16,7 @@ from .accessor import Boundary, Period, expressions_via_legacy, options_from
 from .grids import horizontal_dims
 from .horizontal import horizontal
 from .kinematics_accessor import KinematicsMethods
-from .labelled import Plan, derivatives, prepare
+from .labelled import Plan, coordinates_on, derivatives, prepare
 from .options import Options
 from .variables import check_differentiable, select_variables
 
@@ -29,17 +29,16 @@ def _staggered_plans(
     """One plan per set of dims among the data variables, where the Dataset as a whole has none
     (a staggered grid: T on ``(lat, lon)`` and v on ``(lat_v, lon)`` give two latitudes for a
     derivative along ``lon``). Each set is planned with the coordinates on its dims only; ``err``
-    (the Dataset's error) is raised where that does not help: one set, or a set that fails."""
+    (the Dataset's error) is raised where that does not help: no set, or a set that fails."""
     plans = {}
     for key in dict.fromkeys(frozenset(ds.variables[k].dims) for k in ds.data_vars):
         if not set(dims) <= key:
             continue
-        others = [c for c in ds.coords if not set(ds.variables[c].dims) <= key]
         try:
-            plans[key] = prepare(ds.drop_vars(others), dims, options, method=method)
+            plans[key] = prepare(coordinates_on(ds, key), dims, options, method=method)
         except ValueError:
             raise err from None
-    if len(plans) < 2:
+    if not plans:  # one set is enough: the coordinates dropped are on no variable differentiated
         raise err
     return plans
 

@@ -38,7 +38,7 @@ from .crs import (
     grid_mapping_names,
     missing_mapping_hint,
 )
-from .curvilinear import curvilinear_pairs, grid_dims_of, unit_name
+from .curvilinear import curvilinear_pairs, grid_dims_of, several_pairs_error, unit_name
 from .earth import Figure
 from .geometry import _DEGREES, _RADIANS, PER_DEGREE, cf_role, find_latitude
 from .geometry import latitude_values as check_latitude
@@ -353,13 +353,17 @@ def _grid(obj, kind, roles, pairs, mapping, figure, dims) -> HorizontalGrid:
     lat = lon = None
     variables = coordinate_variables(obj)
     if kind == "curvilinear":
-        (lat, lon), *others = [p for p in pairs if set(roles) <= set(variables[p[0]].dims)]
-        if others:
-            names = (lat, lon) + tuple(n for p in others for n in p)
+        spanning = [p for p in pairs if set(roles) <= set(variables[p[0]].dims)]
+        if len(spanning) > 1:
+            raise several_pairs_error(tuple(roles), spanning)
+        if not spanning:  # dims of two grids (a C grid's xi_u and eta_v): an unpacking error was
+            grids = tuple(dict.fromkeys(tuple(grid_dims_of(variables[la])) for la, _ in pairs))
             raise ValueError(
-                f"several 2-D latitude/longitude pairs span the dims {tuple(roles)!r}: "
-                f"{names!r}; drop all but one, e.g. `da.drop_vars({list(names[2:])!r})`"
+                f"the dims {tuple(roles)!r} are not the two dims of one curvilinear grid (no 2-D "
+                f"latitude/longitude spans both); the grids' dims are {grids!r}: differentiate "
+                "along the two dims of one of them"
             )
+        ((lat, lon),) = spanning
         y, x = grid_dims_of(variables[lat])
     elif kind == "sphere":
         lat = y

@@ -46,7 +46,7 @@ stretching and shearing do).
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -60,6 +60,7 @@ from .labelled import (
     boundary_label,
     derivative_arrays,
     numeric_data,
+    own_coordinates,
     pint_units,
     wrap,
 )
@@ -303,8 +304,16 @@ def _fused_vector_gradient(fused: _Fused) -> tuple:
     return tuple(parts)
 
 
+def _own_grid(ds: xr.Dataset, components: Any, *names: Hashable) -> xr.Dataset:
+    """``ds`` with only the coordinates on the dims of the components (and ``names``):
+    :func:`xgrad.labelled.own_coordinates` (``components`` is checked later)."""
+    given = components.values() if isinstance(components, Mapping) else ()
+    return own_coordinates(ds, [*given, *names])
+
+
 def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """``d{u}_dx, d{u}_dy, d{v}_dx, d{v}_dy`` (see ``Dataset.grad.vector_gradient``)."""
+    ds = _own_grid(ds, components)
     frame = plan_frame(ds, components, options, "vector_gradient")
     check_variables(frame, "vector_gradient", [frame.u, frame.v])
     plan = _Fused.plan(frame, [frame.u, frame.v])
@@ -328,6 +337,7 @@ def vector_gradient(ds: xr.Dataset, components: Any, options: Options) -> xr.Dat
 
 def deformation(ds: xr.Dataset, components: Any, options: Options) -> xr.Dataset:
     """Stretching, shearing and total deformation (see ``Dataset.grad.deformation``)."""
+    ds = _own_grid(ds, components)
     frame = plan_frame(ds, components, options, "deformation")
     check_variables(frame, "deformation", [frame.u, frame.v])
     plan = _Fused.plan(frame, [frame.u, frame.v])
@@ -383,6 +393,7 @@ def _times_wind_units(frame: Frame, text: str | None, unit: Any):
 def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> xr.DataArray:
     """``-(u df/dx + v df/dy)`` of variable ``name`` (see ``Dataset.grad.advection``)."""
     f = scalar_name(ds, name, "advection")
+    ds = _own_grid(ds, components, f)
     frame = plan_frame(ds, components, options, "advection", f)
     check_variables(frame, "advection", [f])
     text, unit = _times_wind_units(frame, *_units(frame, f))
@@ -409,6 +420,7 @@ def advection(ds: xr.Dataset, name: Any, components: Any, options: Options) -> x
 def frontogenesis(ds: xr.Dataset, name: Any, components: Any, options: Options) -> xr.DataArray:
     """2-D Petterssen frontogenesis of variable ``name`` (see ``Dataset.grad.frontogenesis``)."""
     f = scalar_name(ds, name, "frontogenesis")
+    ds = _own_grid(ds, components, f)
     frame = plan_frame(ds, components, options, "frontogenesis", f)
     check_variables(frame, "frontogenesis", [f, frame.u, frame.v])
     text, unit = _units(frame, f)

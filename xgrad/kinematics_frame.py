@@ -17,7 +17,15 @@ import xarray as xr
 
 from .arrays import is_quantity
 from .grids import horizontal_dims
-from .labelled import Options, check_dtype, cubed_alike, numeric_data, prepare, quantify_hint
+from .labelled import (
+    Options,
+    check_dtype,
+    cubed_alike,
+    numeric_data,
+    one_grid,
+    prepare,
+    quantify_hint,
+)
 from .local_frame import Frame
 from .orthogonal import is_orthogonal, require_orthogonal
 from .units import same_units
@@ -89,6 +97,7 @@ def plan_frame(
             )
     (kx, u), (ky, v) = components.items()
     arrays = {k: ds[k] for k in dict.fromkeys([u, v, *([] if name is None else [name])])}
+    one_grid(operator, arrays, (kx, ky))
     arrays = dict(zip(arrays, cubed_alike(list(arrays.values())), strict=True))
     plan = prepare(ds, [kx, ky], options)
     x, y = plan.spacings

@@ -154,6 +154,55 @@ def quantify_hint(arrays: Mapping[Hashable, xr.DataArray]) -> str:
     return f"`ds.pint.quantify({unitless!r})`" if unitless else "`ds.pint.quantify()`"
 
 
+def own_coordinates(ds: xr.Dataset, names: Any) -> xr.Dataset:
+    """``ds`` without the coordinates that lie off the dims of its data variables ``names``
+    (the others are ignored; the data variables all stay, a grid mapping among them).
+
+    An operator that combines some of a Dataset's variables reads their grid from these
+    coordinates only: on a B grid, T's ``lat`` beside u's ``lat_u`` made the latitude of a
+    divergence of u and v ambiguous (an audit), though neither component has ``lat``.
+    """
+    wanted = [n for n in names if isinstance(n, Hashable) and n in ds.data_vars]
+    if not wanted:
+        return ds
+    return coordinates_on(ds, set().union(*(ds[n].dims for n in wanted)))
+
+
+def coordinates_on(ds: xr.Dataset, dims: Any) -> xr.Dataset:
+    """``ds`` without the coordinates that have a dim outside ``dims``."""
+    others = [c for c in ds.coords if not set(ds.variables[c].dims) <= set(dims)]
+    return ds.drop_vars(others) if others else ds
+
+
+def one_grid(operator: str, arrays: Mapping[Hashable, xr.DataArray], dims: Sequence) -> None:
+    """ValueError where the variables an operator combines lie on different grids.
+
+    Components of a staggered grid (an Arakawa C grid: MITgcm's ``U`` on ``(YC, XG)`` and
+    ``V`` on ``(YG, XC)``, ROMS's ``xi_u``/``eta_v``, WRF's ``*_stag``) each lack a dim of the
+    other; combined elementwise, xarray broadcast their terms into an outer product (a 4-D
+    ``(YC, XG, YG, XC)`` divergence, a 6-D advection on ROMS: an audit, silent). Variables whose
+    dims nest (``u`` on ``(time, y, x)``, ``v`` on ``(y, x)``) broadcast as meant, and so do
+    variables that all have every dim differentiated along (``dims``).
+    """
+    sets = {name: set(a.dims) for name, a in arrays.items()}
+    union = set().union(*sets.values())
+    if any(s == union for s in sets.values()):
+        return
+    lacking = [(name, d) for name, s in sets.items() for d in dims if d not in s]
+    if not lacking:
+        return
+    (name, dim), *_ = lacking
+    listed = ", ".join(f"{n!r} {a.dims!r}" for n, a in arrays.items())
+    order = tuple(dict.fromkeys(d for a in arrays.values() for d in a.dims))
+    raise ValueError(
+        f"{operator}: the variables it combines lie on different grids ({listed}: {name!r} has "
+        f"no {dim!r}); combined as they are, xarray would broadcast them into {order!r}. On a "
+        "staggered grid (Arakawa C: u and v at the cell faces) interpolate them to one grid "
+        "first, e.g. to the cell centres with xgcm's `grid.interp`, or with xarray's "
+        "`interp` onto the other grid's coordinates and `rename` of the dims"
+    )
+
+
 def cubed_alike(arrays: Sequence[xr.DataArray]) -> list[xr.DataArray]:
     """``arrays`` as they are, unless some are cubed arrays: then all cubed, chunked alike by dim
     name (the chunks first seen along each dim), as dask unifies its arrays' chunks. cubed's

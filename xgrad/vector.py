@@ -51,6 +51,8 @@ from .labelled import (
     cubed_alike,
     derivative_arrays,
     numeric_data,
+    one_grid,
+    own_coordinates,
     pint_units,
     prepare,
     quantify_hint,
@@ -365,6 +367,7 @@ def _vector_operator(
     ds: xr.Dataset, components: Any, options: Options, operator: str
 ) -> xr.DataArray:
     pairs = _components(ds, components, operator, 2 if operator == "curl" else None)
+    ds = own_coordinates(ds, [var for _, var in pairs])
     keys = [key for key, _ in pairs]
     earth = any(k in ("east", "north") and k not in ds.dims for k in keys)
     if earth:
@@ -377,6 +380,7 @@ def _vector_operator(
         x, y = horizontal_dims(ds, options)
         by = dict(pairs)
         pairs, keys = [(x, by["east"]), (y, by["north"])], [x, y]
+    one_grid(operator, {var: ds[var] for _, var in pairs}, keys)
     plan = prepare(ds, keys, options)
     grid = plan.grid
     curvilinear = grid is not None and grid.kind != "sphere"

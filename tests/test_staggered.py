@@ -1,0 +1,200 @@
+"""Staggered grids (Arakawa B and C) as model output comes: components on different dims must
+never be combined into an outer product, and each variable is differentiated on its own points.
+
+Found by an audit of ROMS/NEMO/WRF/MITgcm-like Datasets: ``divergence``, ``curl`` and
+``advection`` of components on ``(YC, XG)`` and ``(YG, XC)`` were 4-D (6-D on ROMS), silently;
+the advice for several 2-D latitude/longitude pairs dropped all of them (the derivative that
+followed was per index); a B grid's two latitudes made every Dataset method ambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import xgrad  # noqa: F401
+
+NORTH = {"units": "degrees_north"}
+EAST = {"units": "degrees_east"}
+RNG = np.random.default_rng(18)
+
+
+def _c_grid_in_metres(ny=6, nx=7, dx=1000.0, chunk=None):
+    """MITgcm/xgcm-like: U on (YC, XG), V on (YG, XC), T on (YC, XC); x and y in metres."""
+    m = {"units": "m"}
+    ds = xr.Dataset(
+        {
+            "U": (("YC", "XG"), RNG.standard_normal((ny, nx)), {"units": "m s-1"}),
+            "V": (("YG", "XC"), RNG.standard_normal((ny, nx)), {"units": "m s-1"}),
+            "T": (("YC", "XC"), RNG.standard_normal((ny, nx)), {"units": "K"}),
+        },
+        coords={
+            "XC": ("XC", dx * (np.arange(nx) + 0.5), m),
+            "XG": ("XG", dx * np.arange(nx), m),
+            "YC": ("YC", dx * (np.arange(ny) + 0.5), m),
+            "YG": ("YG", dx * np.arange(ny), m),
+        },
+    )
+    return ds if chunk is None else ds.chunk(chunk)
+
+
+def _b_grid(ny=8, nx=9):
+    """Regular latitude/longitude B grid: u, v on (lat_u, lon_u), T on (lat, lon)."""
+    lat, lon = 10.0 + np.arange(ny), -40.0 + np.arange(nx)
+    return xr.Dataset(
+        {
+            "u": (("lat_u", "lon_u"), RNG.standard_normal((ny, nx)), {"units": "m s-1"}),
+            "v": (("lat_u", "lon_u"), RNG.standard_normal((ny, nx)), {"units": "m s-1"}),
+            "T": (("lat", "lon"), RNG.standard_normal((ny, nx)), {"units": "K"}),
+        },
+        coords={
+            "lat": ("lat", lat, NORTH),
+            "lon": ("lon", lon, EAST),
+            "lat_u": ("lat_u", lat + 0.5, NORTH),
+            "lon_u": ("lon_u", lon + 0.5, EAST),
+        },
+    )
+
+
+def _curvilinear(ny, nx, joff=0.0, ioff=0.0):
+    """2-D latitude/longitude of a skewed grid (grid lines not along east and north)."""
+    j, i = np.meshgrid(np.arange(ny) + joff, np.arange(nx) + ioff, indexing="ij")
+    return 20.0 + 0.5 * j + 0.1 * i, -10.0 + 0.5 * i - 0.05 * j
+
+
+def _nemo(ny=7, nx=8):
+    """NEMO-like: uo, vo, tos share (y, x); T, U and V points all attached."""
+    coords = {}
+    for (lat, lon), (jo, io) in {
+        ("nav_lat", "nav_lon"): (0.0, 0.0),
+        ("gphiu", "glamu"): (0.0, 0.5),
+        ("gphiv", "glamv"): (0.5, 0.0),
+    }.items():
+        la, lo = _curvilinear(ny, nx, jo, io)
+        coords[lat] = (("y", "x"), la, NORTH)
+        coords[lon] = (("y", "x"), lo, EAST)
+    data = {k: (("y", "x"), RNG.standard_normal((ny, nx)), {"units": "m s-1"}) for k in "uv"}
+    return xr.Dataset({"uo": data["u"], "vo": data["v"]}, coords=coords)
+
+
+def _wrf(ny=6, nx=7):
+    """WRF-like: T2 on the mass points, U on west_east_stag, V on south_north_stag."""
+    dims = {
+        "T2": ("south_north", "west_east"),
+        "U": ("south_north", "west_east_stag"),
+        "V": ("south_north_stag", "west_east"),
+    }
+    shapes = {"T2": (ny, nx), "U": (ny, nx + 1), "V": (ny + 1, nx)}
+    offsets = {"T2": (0.0, 0.0), "U": (0.0, -0.5), "V": (-0.5, 0.0)}
+    coords, data = {}, {}
+    for name, d in dims.items():
+        la, lo = _curvilinear(*shapes[name], *offsets[name])
+        suffix = "" if name == "T2" else f"_{name}"
+        coords[f"XLAT{suffix}"] = (d, la, NORTH)
+        coords[f"XLONG{suffix}"] = (d, lo, EAST)
+        units = "K" if name == "T2" else "m s-1"
+        data[name] = (d, RNG.standard_normal(shapes[name]), {"units": units})
+    return xr.Dataset(data, coords=coords)
+
+
+@pytest.mark.parametrize("chunk", [None, {"YC": 3, "YG": 3}])
+def test_c_grid_components_are_refused_not_broadcast(chunk):
+    ds = _c_grid_in_metres(chunk=chunk)
+    calls = {
+        "divergence": lambda: ds.grad.divergence({"XG": "U", "YG": "V"}),
+        "curl": lambda: ds.grad.curl({"XC": "U", "YC": "V"}),
+        "advection": lambda: ds.grad.advection("T", {"XC": "U", "YC": "V"}),
+        "deformation": lambda: ds.grad.deformation({"XG": "U", "YG": "V"}),
+    }
+    for operator, call in calls.items():
+        with pytest.raises(
+            ValueError, match=rf"^{operator}: the variables it combines lie on"
+        ) as e:
+            call()
+        assert "would broadcast them into ('YC', 'XG', 'YG', 'XC')" in str(e.value)
+        assert "interpolate them to one grid first" in str(e.value)
+
+
+def test_curvilinear_staggered_components_are_refused():
+    ds = _wrf()
+    with pytest.raises(ValueError, match="advection: the variables it combines lie on different"):
+        ds.grad.advection("T2", {"west_east": "U", "south_north": "V"})
+    for method in ("divergence", "curl", "deformation", "vector_gradient"):
+        with pytest.raises(ValueError, match=f"{method}: the variables it combines lie on"):
+            getattr(ds.grad, method)({"west_east_stag": "U", "south_north_stag": "V"})
+    # dims of two grids: it was "not enough values to unpack (expected at least 1, got 0)"
+    with pytest.raises(ValueError, match=r"the dims \('south_north_stag', 'west_east_stag'\) are"):
+        ds.grad.along("south_north_stag", "west_east_stag")
+
+
+def test_components_whose_dims_nest_still_broadcast(assert_bitwise_equal):
+    """u on (time, y, x) and v on (y, x): v is the same at every time, broadcast as meant."""
+    ds = _c_grid_in_metres().drop_vars(["XG", "YG"])
+    u = ds.T.expand_dims(time=3).copy(data=RNG.standard_normal((3, 6, 7)))
+    v = ds.T.rename("v")
+    both = xr.Dataset({"u": u, "v": v})
+    got = both.grad.divergence({"XC": "u", "YC": "v"})
+    full = both.assign(v=v.broadcast_like(u).transpose(*u.dims))
+    assert got.dims == ("time", "YC", "XC")
+    assert_bitwise_equal(got.values, full.grad.divergence({"XC": "u", "YC": "v"}).values)
+    adv = both.grad.advection("v", {"XC": "u", "YC": "v"})
+    assert adv.sizes == {"time": 3, "YC": 6, "XC": 7}
+
+
+def test_b_grid_dataset_methods_use_each_variables_own_points(assert_bitwise_equal):
+    ds = _b_grid()
+    alone = ds[["u", "v"]]
+    assert_bitwise_equal(
+        ds.grad.divergence({"lon_u": "u", "lat_u": "v"}).values,
+        alone.grad.divergence({"lon_u": "u", "lat_u": "v"}).values,
+    )
+    assert_bitwise_equal(
+        ds.grad.curl({"lon_u": "u", "lat_u": "v"}).values,
+        alone.grad.curl({"lon_u": "u", "lat_u": "v"}).values,
+    )
+    adv = ds.grad.advection("u", {"lon_u": "u", "lat_u": "v"})
+    assert_bitwise_equal(adv.values, alone.grad.advection("u", {"lon_u": "u", "lat_u": "v"}).values)
+    # along one grid's longitude: that grid's variables, on their own latitude
+    on_u = ds.grad.along("lon_u")
+    assert list(on_u.data_vars) == ["u", "v"]
+    assert_bitwise_equal(on_u["u"].values, ds.u.grad.along("lon_u").values)
+    on_t = ds.grad.along("lon")
+    assert list(on_t.data_vars) == ["T"]
+    assert_bitwise_equal(on_t["T"].values, ds.T.grad.along("lon").values)
+
+
+def test_c_grid_one_variable_on_a_dim_is_differentiated(assert_bitwise_equal):
+    """Only U has XG: planned on its own coordinates (it was refused as ambiguous)."""
+    lat = {"units": "degrees_north"}
+    lon = {"units": "degrees_east"}
+    ds = _c_grid_in_metres()
+    for name, attrs in {"XC": lon, "XG": lon, "YC": lat, "YG": lat}.items():
+        ds[name] = ds[name] / 1e4
+        ds[name].attrs.update(attrs)
+    got = ds.grad.along("XG")
+    assert list(got.data_vars) == ["U"]
+    assert got["U"].attrs["xgrad_geometry"] == "sphere"
+    assert_bitwise_equal(got["U"].values, ds.U.grad.along("XG").values)
+
+
+def test_several_latitude_longitude_pairs_advice_keeps_one_pair(assert_bitwise_equal):
+    ds = _nemo()
+    with pytest.raises(ValueError, match="several 2-D latitude/longitude pairs") as e:
+        ds.uo.grad.along("x")
+    text = str(e.value)
+    assert (
+        "latitudes ('nav_lat', 'gphiu', 'gphiv'), longitudes ('nav_lon', 'glamu', 'glamv')" in text
+    )
+    advice = dict(re.findall(r"(\('\w+', '\w+'\)): `da\.drop_vars\((\[[^\]]*\])\)`", text))
+    assert set(advice) == {"('nav_lat', 'nav_lon')", "('gphiu', 'glamu')", "('gphiv', 'glamv')"}
+    # the advice for the U points, run as written, keeps them and gives a derivative per metre
+    drop = eval(advice["('gphiu', 'glamu')"])  # noqa: S307 (a list of names from our message)
+    da = ds.uo
+    got = da.drop_vars(drop).grad.along("x")
+    assert set(got.coords) == {"gphiu", "glamu"}
+    assert got.attrs["xgrad_geometry"] == "curvilinear" and got.attrs["units"] == "s-1"
+    own = ds.uo.drop_vars(["nav_lat", "nav_lon", "gphiv", "glamv"]).grad.along("x")
+    assert_bitwise_equal(got.values, own.values)
