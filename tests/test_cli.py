@@ -984,6 +984,45 @@ def test_cf_bounds_and_grid_mapping_are_not_differentiated(tmp_path):
         assert list(got.data_vars) == ["dT_dlat"]
 
 
+def test_a_grid_mapping_naming_no_variable_is_not_dropped(tmp_path):
+    # An audit: xarray's decode_coords="all" drops a grid_mapping attribute that names no
+    # variable (with a warning), and a projected grid in km was differentiated per km without
+    # map factors, exit 0. Kept, the library refuses where the grid needs the projection
+    x, y = np.arange(-300.0, 301.0, 100.0), np.arange(-200.0, 201.0, 100.0)
+    projected = xr.Dataset(
+        {
+            "T": (
+                ("y", "x"),
+                np.random.default_rng(3).standard_normal((5, 7)),
+                {"units": "K", "grid_mapping": "gone"},
+            )
+        },
+        coords={
+            "x": ("x", x, {"units": "km", "standard_name": "projection_x_coordinate"}),
+            "y": ("y", y, {"units": "km", "standard_name": "projection_y_coordinate"}),
+        },
+    )
+    projected.to_netcdf(tmp_path / "p.nc")
+    proc = _run_module("gradient", "p.nc", "o.nc", "--along", "x", "y", cwd=tmp_path)
+    assert proc.returncode == 2 and not (tmp_path / "o.nc").exists()
+    assert "no grid mapping gives the map projection" in proc.stderr
+    assert "names 'gone'" in proc.stderr and "`--geometry cartesian`" in proc.stderr
+    cartesian = _run_module(
+        "gradient", "p.nc", "o.nc", "--along", "x", "--geometry", "cartesian", cwd=tmp_path
+    )
+    assert cartesian.returncode == 0, cartesian.stderr
+    with xr.open_dataset(tmp_path / "o.nc") as got:
+        assert got["dT_dx"].attrs["units"] == "K km-1"
+    # on a latitude/longitude grid the projection is not needed: differentiated as before
+    src = _cf_dataset()
+    src["T"].attrs["grid_mapping"] = "gone"
+    src.to_netcdf(tmp_path / "ll.nc")
+    ll = _run_module("gradient", "ll.nc", "o2.nc", "--along", "lat", cwd=tmp_path)
+    assert ll.returncode == 0, ll.stderr
+    with xr.open_dataset(tmp_path / "o2.nc") as got:
+        assert got["dT_dlat"].attrs["units"] == "K m-1"
+
+
 def test_cf_metadata_left_out_along_every_dim(tmp_path, capsys):
     _cf_dataset().to_netcdf(tmp_path / "cf.nc")
     out = tmp_path / "o.zarr"

@@ -224,6 +224,7 @@ def open_input(
                 )
             with meta:
                 dims = dict(meta.sizes)
+                dangling = _dangling_grid_mappings(meta)
             # Decoding warnings that do matter (several fill values, all masked) were given by
             # the open above; the same decoding again must not repeat them.
             warnings.filterwarnings("ignore", category=xr.SerializationWarning)
@@ -249,9 +250,27 @@ def open_input(
             f"could not read {str(path)!r} as {kind} (is it truncated or in another format?): "
             f"{type(err).__name__}: {err}"
         ) from err
+    for name, mapping in dangling.items():
+        # decode_coords="all" drops a grid_mapping that names no variable (with xarray's
+        # warning); kept, the library says what it means where the grid needs it (an audit: a
+        # projected grid in km was differentiated per km without map factors, exit 0)
+        opened[name].attrs["grid_mapping"] = mapping
     if fmt == "zarr":
         _warn_zero_fill(opened, path)
     return opened
+
+
+def _dangling_grid_mappings(ds: xr.Dataset) -> dict[Hashable, str]:
+    """``{variable: grid_mapping}`` for the variables whose (one-name) ``grid_mapping``
+    attribute names a variable that ``ds`` does not have."""
+    return {
+        name: mapping
+        for name, var in ds.data_vars.items()
+        if isinstance(mapping := var.attrs.get("grid_mapping"), str)
+        and mapping.strip()
+        and ":" not in mapping
+        and mapping.strip() not in ds.variables
+    }
 
 
 def _warn_zero_fill(ds: xr.Dataset, path: Path) -> None:
