@@ -289,3 +289,53 @@ def test_cubed_datetime_data_stays_lazy(kind, no_compute, assert_bitwise_equal):
     for got, want in zip(results, [da.grad.along("a"), da.grad.along("a", datetime_unit="h")]):
         assert got.attrs == want.attrs
         assert_bitwise_equal(got.compute().values, want.values)
+
+
+@pytest.mark.parametrize("coords", ["numpy", "cubed"])
+def test_cubed_tasks_compute_nothing_nested(coords, no_compute, assert_bitwise_equal):
+    # An audit: on grids whose metric varies (rotated pole, projected) the scale factors
+    # reached the block tasks as cubed arrays, and `np.multiply(out, scale)` ran a nested cubed
+    # computation in every task (36 for one result, outside cubed's memory model); with the
+    # grid's 2-D latitude/longitude chunked as cubed, xarray's merge of the kinematics'
+    # arguments computed them while building. Values were right; the work was not
+    pytest.importorskip("pyproj")
+    from earth_grids import rotated  # tests/earth_grids.py
+
+    da = rotated(15).da
+    rng = np.random.default_rng(2)
+    ds = xr.Dataset(
+        {k: (da.dims, rng.standard_normal(da.shape), {"units": "m s-1"}) for k in "uv"},
+        coords=da.coords,
+    )
+    ds["T"] = da
+    for k in "uvT":
+        ds[k].encoding["grid_mapping"] = da.encoding["grid_mapping"]
+    chunks = {"rlat": 5, "rlon": 5}
+    if coords == "cubed":  # every variable, coordinates too, as `ds.chunk(...)` does
+        lazy = ds.chunk(chunks, chunked_array_type="cubed")
+    else:
+        lazy = ds.copy()
+        for k in "uvT":
+            lazy[k] = ds[k].chunk(chunks, chunked_array_type="cubed")
+    for k in "uvT":
+        lazy[k].encoding = ds[k].encoding
+    grid, earth = {"rlon": "u", "rlat": "v"}, {"east": "u", "north": "v"}
+    calls = {
+        "along": lambda d: d.T.grad.along("rlon"),
+        "laplacian": lambda d: d.T.grad.laplacian("rlat", "rlon"),
+        "divergence": lambda d: d.grad.divergence(grid),
+        "curl earth": lambda d: d.grad.curl(earth),
+        "advection": lambda d: d.grad.advection("T", grid),
+        "deformation earth": lambda d: d.grad.deformation(earth).total_deformation,
+    }
+    results = {name: call(lazy) for name, call in calls.items()}
+    no_compute.undo()
+
+    def nested(*args, **kwargs):
+        raise AssertionError("a cubed array was computed inside a task")
+
+    no_compute.setattr(cubed.Array, "__array__", nested)
+    got = {name: result.data.compute() for name, result in results.items()}
+    no_compute.undo()
+    for name, values in got.items():
+        assert_bitwise_equal(values, calls[name](ds).values)

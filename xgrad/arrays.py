@@ -68,7 +68,21 @@ def numpy_operand(values: np.ndarray, data: Any, chunks: tuple | None = None) ->
             c if n == size else (n,)
             for c, n, size in zip(data.chunks, np.shape(values), data.shape, strict=True)
         )
-    return cubed.from_array(np.asarray(values), chunks=chunks, spec=data.spec)
+    values = np.asarray(values)
+    out = cubed.from_array(values, chunks=chunks, spec=data.spec)
+    # the values themselves, for the engine: a scale applied in its pass is cut per block
+    # from numpy (a cubed one was computed inside every block task, a nested run: an audit)
+    out.xgrad_numpy_values = values
+    return out
+
+
+def block_scale(scale: Any) -> Any:
+    """``scale`` as the cubed engine can cut it per block inside its tasks: as it is (None, a
+    number, numpy), the numpy values of a cubed array made by :func:`numpy_operand`, or None
+    for any other cubed array (then multiplied after the pass, as a cubed operation)."""
+    if not is_cubed_array(scale):
+        return scale
+    return getattr(scale, "xgrad_numpy_values", None)
 
 
 def check_engine(x: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import check_engine, is_cubed_array, is_dask_array
+from .arrays import block_scale, check_engine, is_cubed_array, is_dask_array
 from .blocks import empty_output
 from .inmemory import inmemory_gradients
 from .options import check_choice
@@ -179,6 +179,7 @@ def differentiate(
         from .cubed_engine import cubed_gradients
 
         _probe_types(f, axes, spacings, plans, orders, nan)
+        inside = tuple(map(block_scale, inside))
         outs = cubed_gradients(f, axes, plans, otype, inside, names=names)
     else:
         outs = [empty_output(f, otype) for _ in axes]
@@ -270,12 +271,18 @@ def _combined(
         from .cubed_engine import cubed_gradients
 
         _probe_types(f, axes, spacings, plans, orders, nan)
+        cut = tuple(map(block_scale, scales))
+        if any(c is None and s is not None for c, s in zip(cut, scales)):
+            raise TypeError(
+                "combine= on cubed data takes numpy scales (or cubed ones made by "
+                "xgrad.arrays.numpy_operand); a cubed scale would be computed in every task"
+            )
         return cubed_gradients(
             f,
             axes,
             plans,
             otype,
-            scales,
+            cut,
             combine=combine,
             operands=operands,
             rtypes=rtypes,

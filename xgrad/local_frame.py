@@ -123,6 +123,14 @@ def fused(name: str, *args: Any) -> xr.DataArray:
     ]
     if any(is_cubed_array(a.data) for a in arrays):
         arrays = cubed_alike(arrays)
+        # xarray merges the arguments' coordinates, comparing lazy ones by value: cubed 2-D
+        # latitude/longitude were computed while building (dask's compare by name). Each is
+        # kept once, from the first argument that has it
+        seen: set = set()
+        for i, a in enumerate(arrays):
+            again = [c for c in a.coords if c in seen and c not in a.dims]
+            seen.update(a.coords)
+            arrays[i] = a.drop_vars(again) if again else a
     placed = iter(arrays)
     args = tuple(next(placed) if isinstance(a, xr.DataArray) else a for a in args)
     kernel = functools.partial(_fused.apply, name)  # numba on numpy blocks, NumPy on cupy's
