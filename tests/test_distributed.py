@@ -216,3 +216,44 @@ def test_cli_processes_scheduler(tmp_path, assert_bitwise_equal):
     assert main([*args, "--scheduler", "processes"]) == 0
     with xr.open_dataset(out) as got:
         assert_bitwise_equal(got.da_dx.values, np.gradient(ds.a.values, axis=1))
+
+
+def test_a_scheduler_lost_mid_run_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    # An audit (a cluster SIGKILLed during `xgrad gradient --scheduler ADDRESS`): the error was
+    # distributed's internal task key ("_finalize_store-... cancelled for reason:
+    # scheduler-connection-lost") after 35 lines of the client's logging, or for NetCDF the
+    # write lock's "ConnectionPool is closed", raised while closing the output, which left the
+    # temporary file behind
+    from xgrad.cli import schedulers, writing
+
+    class Lost:
+        status = "closed"
+
+        def compute(self, delayed):
+            return self
+
+        def result(self):
+            raise RuntimeError("_finalize_store-0 cancelled for reason: scheduler-connection-lost")
+
+        def cancel(self, future):
+            raise OSError("the scheduler is gone")
+
+    with pytest.raises(RuntimeError) as err:
+        schedulers._compute_distributed(None, client=Lost())
+    assert str(err.value) == (
+        "the connection to the dask scheduler was lost during the computation (RuntimeError); "
+        "nothing was written at OUTPUT"
+    )
+
+    class Store:  # a NetCDF store whose close needs the lost scheduler's lock
+        def close(self):
+            raise RuntimeError("ConnectionPool is closed")
+
+    monkeypatch.setattr(writing, "_stores_in", lambda delayed: [Store()])
+    ds = xr.Dataset({"a": ("x", np.arange(5.0))}).chunk(2)
+    out = tmp_path / "o.nc"
+    with pytest.raises(RuntimeError, match="connection to the dask scheduler was lost"):
+        writing.write_dataset(
+            ds, out, lambda delayed: schedulers._compute_distributed(delayed, client=Lost())
+        )
+    assert list(tmp_path.iterdir()) == []
