@@ -41,6 +41,31 @@ CASES = [
 
 CELSIUS_SPELLINGS = ("degC", "degree_C", "degrees Celsius")
 
+# An audit: pint spells these in ways udunits (CF tools: iris, cf-python) cannot read, and a
+# difference of degF per index was labelled "degF", a temperature
+UDUNITS_CASES = [
+    ("degC s-1", "m", "K m-1 s-1"),  # was "delta_degC m-1 s-1"
+    ("degC/day", "m", "K day-1 m-1"),
+    ("degC2", "m", "K2 m-1"),
+    ("degC m-1", "m", "K m-2"),
+    ("knots", "m", "kt m-1"),  # was "kn m-1"
+    ("kts", "m", "kt m-1"),
+    ("degF", None, "degR"),  # a difference of degF: one degree Rankine
+    ("degF s-1", "m", "degR m-1 s-1"),
+]
+
+
+@pytest.mark.parametrize(("data", "coord", "expected"), UDUNITS_CASES)
+def test_units_pint_spells_unlike_udunits(data, coord, expected):
+    got = derivative_units(data, coord)
+    assert got == expected
+    assert "delta" not in got and "kn" not in got.split()
+    num = cf_units.Unit(data)  # pint's difference unit for an offset one (delta_degC / s)
+    if not cf_units.Quantity(1, num)._is_multiplicative:
+        num = cf_units.Unit(f"delta_{data}")
+    quotient = num / cf_units.Unit(coord or "1")
+    assert cf_units.Quantity(1.0, got).m_as(quotient) == 1.0
+
 
 @pytest.mark.parametrize(("data", "coord", "expected"), CASES)
 def test_derivative_units(data, coord, expected):

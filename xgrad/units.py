@@ -171,18 +171,33 @@ def _with_pint(data: str | None, coord: str) -> str | None:
         result = num / den
         text = f"{result:cf}".replace("µ", "u")  # udunits and pint both read "u" as micro
         text = _keep_names(ureg, text, f"{data or ''} {coord}")
-        if not text.isascii() or ureg.Unit(text) != result:
+        text = _NAME.sub(lambda m: UDUNITS_SPELLING.get(m.group(0), m.group(0)), text)
+        if not text.isascii() or not _same_unit(ureg, ureg.Unit(text), result):
             return None
         return text
     except Exception:  # any parse or format problem: the caller composes the string by hand
         return None
 
 
+#: pint's spellings that udunits cannot read, and udunits' of the same unit (an audit: wind in
+#: knots gave "kn m-1", a compound Celsius unit "delta_degC m-1 s-1", which CF tools refuse)
+UDUNITS_SPELLING = {"kn": "kt", "delta_degC": "K", "delta_degF": "degR"}
+
+
+def _same_unit(ureg: Any, a: Any, b: Any) -> bool:
+    """Whether pint units ``a`` and ``b`` are one unit (kelvin and delta_degC are)."""
+    return a == b or ureg.Quantity(1.0, a).m_as(b) == 1.0
+
+
 def _kelvin_difference(ureg: Any, unit: Any) -> Any:
-    """Kelvin, where a difference of the offset ``unit`` is exactly one kelvin (degC); else None."""
+    """The unit of a difference of the offset ``unit``, where one exists under a plain name:
+    kelvin for degC, degR for degF (each exactly one degree of the difference); else None."""
     (name,) = unit._units
-    factor, base = ureg.get_base_units(f"delta_{name}")
-    return base if factor == 1 and base == ureg.Unit("kelvin") else None
+    delta = ureg.Unit(f"delta_{name}")
+    for plain in ("kelvin", "degR"):
+        if _same_unit(ureg, delta, ureg.Unit(plain)):
+            return ureg.Unit(plain)
+    return None
 
 
 def _difference(data: str) -> str:
@@ -192,8 +207,10 @@ def _difference(data: str) -> str:
     ureg = _registry()
     try:
         unit = ureg.Unit(data)
-        if not ureg.Quantity(1, unit)._is_multiplicative and _kelvin_difference(ureg, unit):
-            return "K"
+        if not ureg.Quantity(1, unit)._is_multiplicative:
+            plain = _kelvin_difference(ureg, unit)
+            if plain is not None:  # degF: degR, the unit of its differences
+                return "K" if plain == ureg.Unit("kelvin") else "degR"
     except Exception:  # unknown to pint (or no pint): the string as it is
         pass
     return data
