@@ -400,3 +400,19 @@ def test_errors_leave_input_unchanged():
     with pytest.raises(ValueError, match=r"coordinate 'x' is not monotonic"):
         resolve_spacings(da, ["x"])
     xr.testing.assert_identical(da, before)
+
+
+def test_times_float64_cannot_tell_apart_are_refused_with_a_fix_that_works():
+    # An audit: distinct times (checked exact, on their integers) whose float64 numbers over
+    # a span of years are equal gave inf and NaN derivatives with only numpy's warnings
+    t = np.array(
+        ["2000-01-01", "2010-01-01T00:00:00", "2010-01-01T00:00:00.000000001", "2010-01-02"],
+        dtype="M8[ns]",
+    )
+    da = xr.DataArray([0.0, 1.0, 2.0, 3.0], dims="time", coords={"time": t})
+    with pytest.raises(ValueError, match="too close for float64 to tell apart") as err:
+        da.grad.along("time")
+    fix = re.findall(r"`(da\.[^`]*)`", str(err.value))
+    assert fix == ["da.assign_coords(time=da['time'].dt.round('1s'))", "da.drop_duplicates('time')"]
+    fixed = eval(fix[0]).drop_duplicates("time")  # noqa: S307 (our own message)
+    assert np.isfinite(fixed.grad.along("time").values).all()

@@ -316,6 +316,23 @@ def _check_monotonic(
         )
 
 
+def _distinct_times(name: Hashable, dim: Hashable, values: np.ndarray, unit: str) -> np.ndarray:
+    """``time_to_numbers(values, unit)``, checked: distinct times (checked on their integers)
+    whose float64 numbers are equal gave inf and NaN derivatives with only numpy's warnings (an
+    audit: 2000-01-01, 2010-01-01, and 1 and 2 ns after it)."""
+    numbers = time_to_numbers(values, unit)
+    same = np.flatnonzero(np.diff(numbers) == 0)
+    if same.size:
+        i = int(same[0])
+        raise ValueError(
+            f"coordinate {name!r} has times {values[i]} and {values[i + 1]} too close for "
+            "float64 to tell apart over its span; round them to a resolution it keeps, e.g. "
+            f"`da.assign_coords({name}=da[{name!r}].dt.round('1s'))`, then remove the "
+            f"duplicates: `da.drop_duplicates({dim!r})`"
+        )
+    return numbers
+
+
 def _sort_first(name: Hashable) -> str:
     return f"sort it first: `da.sortby({name!r})`"
 
@@ -385,7 +402,11 @@ def _coordinate_values(
             raise _missing(name, dim, int(np.flatnonzero(missing)[0]), "NaT", notnull)
         # Check on the integers: exact, where float64 could merge neighbouring nanoseconds.
         _check_monotonic(name, dim, np.diff(values.view(np.int64)), values)
-        return time_to_numbers(values, datetime_unit), DATETIME_UNITS[datetime_unit], "time"
+        return (
+            _distinct_times(name, dim, values, datetime_unit),
+            DATETIME_UNITS[datetime_unit],
+            "time",
+        )
     if values.dtype.kind == "O" and is_time_like(values):
         try:
             ticks, missing = _ticks(values)
@@ -397,7 +418,11 @@ def _coordinate_values(
         if missing.any():
             raise _missing(name, dim, int(np.flatnonzero(missing)[0]), "a missing time", notnull)
         _check_monotonic(name, dim, np.diff(ticks), values)
-        return time_to_numbers(values, datetime_unit), DATETIME_UNITS[datetime_unit], "time"
+        return (
+            _distinct_times(name, dim, values, datetime_unit),
+            DATETIME_UNITS[datetime_unit],
+            "time",
+        )
     if values.dtype.kind not in "iuf":
         raise TypeError(
             f"coordinate {name!r} has dtype {values.dtype} and cannot be used as a spacing; it "
