@@ -13,6 +13,7 @@ one-sided latitude stencils and ``1/cos(phi)`` do not dominate, on cell-centred 
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 
 import dask
@@ -572,3 +573,34 @@ def test_small_arrays_same_bits_as_compiled(dtype, assert_bitwise_equal):
             with compiled(True):
                 fast = op().values
             assert_bitwise_equal(plain, fast)
+
+
+def test_a_component_without_units_gets_advice_that_works():
+    # An audit: the advice converted the unitless component with pint-xarray (which cannot),
+    # or declared it dimensionless (then refused for its units)
+    pytest.importorskip("pint_xarray")
+    lat, lon = np.linspace(-40.0, 40.0, 9), np.linspace(0.0, 60.0, 7)
+    rng = np.random.default_rng(5)
+    ds = xr.Dataset(
+        {
+            "u": (("lat", "lon"), rng.standard_normal((9, 7)), {"units": "m s-1"}),
+            "v": (("lat", "lon"), rng.standard_normal((9, 7))),
+        },
+        coords={
+            "lat": ("lat", lat, {"units": "degrees_north"}),
+            "lon": ("lon", lon, {"units": "degrees_east"}),
+        },
+    )
+    keys = {"lon": "u", "lat": "v"}
+    with pytest.raises(ValueError, match="'v' has no units attribute") as err:
+        ds.grad.curl(keys)
+    (fix,) = re.findall(r"`(ds\[[^`]*)`", str(err.value))
+    assert fix == "ds['v'].attrs['units'] = 'm s-1'"
+    exec(fix)  # noqa: S102 (our own message)
+    assert ds.grad.curl(keys).attrs["units"] == "s-1"
+    del ds["v"].attrs["units"]
+    with pytest.raises(ValueError, match="some components are pint quantities") as err:
+        ds.pint.quantify().grad.divergence(keys)
+    (fix,) = re.findall(r"`(ds\.pint\.quantify\([^`]*\))`", str(err.value))
+    got = eval(fix).grad.divergence(keys)  # noqa: S307 (our own message)
+    assert str(got.pint.units) == "1 / second"

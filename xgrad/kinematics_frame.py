@@ -28,7 +28,7 @@ from .labelled import (
 )
 from .local_frame import Frame
 from .orthogonal import is_orthogonal, require_orthogonal
-from .units import same_units
+from .units import check_component_units
 
 # Private helper of xgrad.vector, shared on purpose (one definition):
 from .vector import _check_same_units
@@ -189,12 +189,7 @@ def check_variables(frame: Frame, operator: str, names: list[Hashable]) -> None:
             f"them: {quantify_hint({k: frame.arrays[k] for k in every})}"
         )
     a, b = (numeric_data(frame.arrays[k], frame.plan)[1] for k in (frame.u, frame.v))
-    if not same_units(a, b):
-        raise ValueError(
-            f"{operator}: the components are in different units ({frame.u!r}: {a!r}, "
-            f"{frame.v!r}: {b!r}); convert one first, e.g. with pint-xarray: "
-            f"`ds.pint.quantify().pint.to({frame.v}={a!r}).pint.dequantify()`"
-        )
+    check_component_units(operator, frame.u, a, frame.v, b)
 
 
 def scalar_name(ds: xr.Dataset, name: Any, operator: str) -> Hashable:

@@ -142,12 +142,21 @@ def prepare(
     )
 
 
-def quantify_hint(arrays: Mapping[Hashable, xr.DataArray]) -> str:
+def quantify_hint(arrays: Mapping[Hashable, xr.DataArray], components: bool = False) -> str:
     """How to quantify every one of ``arrays`` (name: DataArray) with pint-xarray: a variable
     without units is skipped by ``ds.pint.quantify()`` (so that advice alone brought the same
-    error back: an audit); it is named, as dimensionless."""
+    error back: an audit); it is named, as dimensionless, or for vector ``components`` in the
+    units of the first that has some (a wind component declared dimensionless was refused
+    next for its units)."""
+    unit = "1"
+    if components:
+        for a in arrays.values():
+            given = a.data.units if is_quantity(a.data) else a.attrs.get("units")
+            if given not in (None, ""):
+                unit = f"{given:~}" if is_quantity(a.data) else str(given)
+                break
     unitless = {
-        name: "1"
+        name: unit
         for name, a in arrays.items()
         if not is_quantity(a.data) and a.attrs.get("units") in (None, "")
     }

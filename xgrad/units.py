@@ -281,6 +281,28 @@ def of_phrase(what: str | None) -> str:
     return "" if what is None else f" of {what}"
 
 
+def check_component_units(
+    operator: str, a: Hashable, a_units: Any, b: Hashable, b_units: Any
+) -> None:
+    """ValueError where components ``a`` and ``b`` (names) are in different units, with the fix:
+    a conversion where both have units, else the units attribute to set (an audit: converting
+    a variable without units, as advised, fails in pint-xarray)."""
+    if same_units(a_units, b_units):
+        return
+    listed = f"{a!r}: {a_units!r}, {b!r}: {b_units!r}"
+    if a_units is None or b_units is None:
+        bare, other, given = (a, b, b_units) if a_units is None else (b, a, a_units)
+        raise ValueError(
+            f"{operator}: the components are in different units ({listed}): {bare!r} has no "
+            f"units attribute; if it is in the units of {other!r}, set them: "
+            f"`ds[{bare!r}].attrs['units'] = {given!r}`"
+        )
+    raise ValueError(
+        f"{operator}: the components are in different units ({listed}); convert one first, "
+        f"e.g. with pint-xarray: `ds.pint.quantify().pint.to({b}={a_units!r}).pint.dequantify()`"
+    )
+
+
 def same_units(a: str | None, b: str | None) -> bool:
     """Whether two ``units`` strings mean the same unit (by pint when it can tell).
 

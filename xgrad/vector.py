@@ -60,7 +60,14 @@ from .labelled import (
 )
 from .periodic import axis_spacing
 from .stencils import points_needed
-from .units import derivative_units, of_phrase, quantity_name, result_attrs, same_units
+from .units import (
+    check_component_units,
+    derivative_units,
+    of_phrase,
+    quantity_name,
+    result_attrs,
+    same_units,
+)
 
 __all__ = ["curl", "divergence", "laplacian", "magnitude"]
 
@@ -423,18 +430,12 @@ def _vector_operator(
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some components are pint quantities and some are not; quantify all "
-            f"of them: {quantify_hint(by_name)}"
+            f"of them: {quantify_hint(by_name, components=True)}"
         )
     numeric = {var: numeric_data(by_name[var], plan) for var in names}
     a = names[0]
     for b in names[1:]:
-        if same_units(numeric[a][1], numeric[b][1]):
-            continue
-        raise ValueError(
-            f"{operator}: the components are in different units ({a!r}: {numeric[a][1]!r}, "
-            f"{b!r}: {numeric[b][1]!r}); convert one first, e.g. with pint-xarray: "
-            f"`ds.pint.quantify().pint.to({b}={numeric[a][1]!r}).pint.dequantify()`"
-        )
+        check_component_units(operator, a, numeric[a][1], b, numeric[b][1])
     if curvilinear:
         flux = orthogonal.earth_flux if earth else orthogonal.flux
         data = flux(ds, plan, operator, *((var, numeric[var][0]) for var in names))
