@@ -223,3 +223,47 @@ def test_plot_projected_regional_is_centred_on_the_data(tmp_path):
     ax = draw_dataarray(east).axes[0]
     assert ax.get_xlabel().startswith("longitude")
     assert 100 < ax.get_xlim()[0] and ax.get_xlim()[1] < 260
+
+
+def test_staggered_file_names_the_variables_on_other_grids(tmp_path, assert_bitwise_equal):
+    # An audit (ROMS-like file: temp on the rho points, u on the u points): --horizontal took
+    # one grid, by the order of the coordinates, and left u out without a word; `--var u`
+    # was refused ("'u' does not have the dimension 'xi_rho'"). Now the left-out variables
+    # are named, and --var differentiates them on their own grid
+    def grid(ny, nx, joff, ioff):
+        j, i = np.meshgrid(np.arange(ny) + joff, np.arange(nx) + ioff, indexing="ij")
+        return 20.0 + 0.5 * j + 0.1 * i, -10.0 + 0.5 * i - 0.05 * j
+
+    north, east = {"units": "degrees_north"}, {"units": "degrees_east"}
+    lat_r, lon_r = grid(8, 9, 0.0, 0.0)
+    lat_u, lon_u = grid(8, 8, 0.0, 0.5)
+    rng = np.random.default_rng(11)
+    ds = xr.Dataset(
+        {
+            "temp": (("eta_rho", "xi_rho"), rng.standard_normal((8, 9)), {"units": "K"}),
+            "u": (("eta_u", "xi_u"), rng.standard_normal((8, 8)), {"units": "m s-1"}),
+        },
+        coords={
+            "lat_rho": (("eta_rho", "xi_rho"), lat_r, north),
+            "lon_rho": (("eta_rho", "xi_rho"), lon_r, east),
+            "lat_u": (("eta_u", "xi_u"), lat_u, north),
+            "lon_u": (("eta_u", "xi_u"), lon_u, east),
+        },
+    )
+    ds.to_netcdf(tmp_path / "roms.nc")
+    proc = _xgrad("gradient", "roms.nc", "o.nc", "--horizontal", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "xgrad: warning: --horizontal differentiates the variables on the grid "
+        "('eta_rho', 'xi_rho'); ('u',) lie on another, ('eta_u', 'xi_u'), and are left out: "
+        "differentiate them with `--var u`\n"
+    )
+    with xr.open_dataset(tmp_path / "o.nc") as got:
+        assert list(got.data_vars) == ["dtemp_deast", "dtemp_dnorth"]
+    proc = _xgrad("gradient", "roms.nc", "u.nc", "--horizontal", "--var", "u", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with xr.open_dataset(tmp_path / "roms.nc", decode_coords="all") as src:
+        want_east, want_north = src.u.grad.horizontal()
+    with xr.open_dataset(tmp_path / "u.nc") as got:
+        assert_bitwise_equal(got.du_deast.values, want_east.values)
+        assert_bitwise_equal(got.du_dnorth.values, want_north.values)

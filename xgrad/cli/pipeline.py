@@ -110,13 +110,25 @@ def derivative_dataset(
             ds = ds.reset_coords(named)
     if horizontal:
         from ..grids import horizontal_dims
+
+        # the grid of the variables named (a ROMS file has four: rho, u, v, psi points), else
+        # the file's (one of them, where there are several: the others' variables are named)
+        from ..labelled import own_coordinates
         from ..options import Options
 
+        own = own_coordinates(ds, variables) if variables else ds
         try:
-            dims = list(horizontal_dims(ds, Options(**options)))
+            dims = list(horizontal_dims(own, Options(**options)))
         except (ValueError, TypeError) as err:
-            raise InputError(f"--horizontal: {message(err)}") from err
+            try:  # a named variable without the grid: the file's grid, and --var says why
+                dims = list(horizontal_dims(ds, Options(**options))) if variables else None
+            except (ValueError, TypeError):
+                dims = None
+            if dims is None:
+                raise InputError(f"--horizontal: {message(err)}") from err
         wanted = tuple(map(str, dims))
+        if not variables:
+            _warn_other_grids(ds, dims, Options(**options))
     else:
         dims = _dims_of(ds, along or ())
         wanted = tuple(along or ())
@@ -160,6 +172,33 @@ def derivative_dataset(
         for dim, result in zip(along or (), results if isinstance(results, tuple) else (results,)):
             put(f"d{var}_d{dim}", result, var)
     return _with_bounds(xr.Dataset(out, attrs=dict(ds.attrs)), ds)
+
+
+def _warn_other_grids(ds: xr.Dataset, dims: list, options: Any) -> None:
+    """Warn about the data variables on another Earth grid than ``dims`` (a staggered model
+    file: ROMS's u on ``(eta_u, xi_u)`` beside temp on ``(eta_rho, xi_rho)``), which
+    ``--horizontal`` leaves out; ``--var`` differentiates them on theirs (an audit: left out
+    without a word, and which grid was taken depended on the order of the coordinates)."""
+    from ..grids import horizontal_dims
+    from ..labelled import own_coordinates
+
+    others = {}
+    for name, var in ds.data_vars.items():
+        if var.ndim < 2 or set(dims) <= set(var.dims):
+            continue
+        try:
+            grid = horizontal_dims(own_coordinates(ds, [name]), options)
+        except (ValueError, TypeError):  # not on an Earth grid: nothing to say
+            continue
+        if set(grid) <= set(var.dims):
+            others.setdefault(tuple(map(str, grid[::-1])), []).append(str(name))
+    for grid, names in others.items():
+        warnings.warn(
+            f"--horizontal differentiates the variables on the grid {tuple(map(str, dims[::-1]))!r}; "
+            f"{tuple(names)!r} lie on another, {grid!r}, and are left out: differentiate them "
+            f"with `--var {' '.join(names)}`",
+            stacklevel=3,
+        )
 
 
 def _with_bounds(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
