@@ -412,7 +412,25 @@ def test_times_float64_cannot_tell_apart_are_refused_with_a_fix_that_works():
     da = xr.DataArray([0.0, 1.0, 2.0, 3.0], dims="time", coords={"time": t})
     with pytest.raises(ValueError, match="too close for float64 to tell apart") as err:
         da.grad.along("time")
-    fix = re.findall(r"`(da\.[^`]*)`", str(err.value))
-    assert fix == ["da.assign_coords(time=da['time'].dt.round('1s'))", "da.drop_duplicates('time')"]
-    fixed = eval(fix[0]).drop_duplicates("time")  # noqa: S307 (our own message)
+    fix = re.findall(r"`(da[ .][^`]*)`", str(err.value))
+    assert fix == [
+        "da = da.assign_coords({'time': da['time'].dt.round('1s')})",
+        "da.drop_duplicates('time')",
+    ]
+    namespace = {"da": da}
+    exec(fix[0], namespace)  # noqa: S102 (our own message)
+    fixed = eval(fix[1], namespace)  # noqa: S307
     assert np.isfinite(fixed.grad.along("time").values).all()
+    # a time coordinate that is not a dim (forecast steps): the advice swaps it in first
+    steps = xr.DataArray(
+        da.values, dims="step", coords={"step": np.arange(4), "valid_time": ("step", t)}
+    )
+    with pytest.raises(ValueError, match="too close for float64") as err:
+        steps.grad.along("valid_time")
+    fix = re.findall(r"`(da[ .][^`]*)`", str(err.value))
+    assert fix[0] == "da = da.swap_dims({'step': 'valid_time'})"
+    namespace = {"da": steps}
+    exec(fix[0], namespace)  # noqa: S102
+    exec(fix[1], namespace)  # noqa: S102
+    fixed = eval(fix[2], namespace)  # noqa: S307
+    assert np.isfinite(fixed.grad.along("valid_time").values).all()

@@ -427,7 +427,9 @@ ERRORS = {
         lambda o: o.grad.along("y", geometry="sphere"),
         r"the dims \('y',\) are projection coordinates, but no grid mapping gives the map "
         r"projection: the data's grid_mapping attribute names 'crs', which is not a coordinate "
-        r"here; open the file with `xr\.open_dataset\(path, decode_coords='all'\)`",
+        r"here; if the file has it, open the file with `xr\.open_dataset\(path, "
+        r"decode_coords='all'\)` \(the command line does\) or pass it: `crs=ds\['crs'\]`; if "
+        r"not, pass the projection: `crs=` a dict of its CF attributes or a pyproj CRS",
     ),
     "crs on a regular grid": (
         lambda c: xr.DataArray(

@@ -604,3 +604,8 @@ def test_a_component_without_units_gets_advice_that_works():
     (fix,) = re.findall(r"`(ds\.pint\.quantify\([^`]*\))`", str(err.value))
     got = eval(fix).grad.divergence(keys)  # noqa: S307 (our own message)
     assert str(got.pint.units) == "1 / second"
+    with pytest.raises(ValueError, match="some variables are pint quantities") as err:
+        ds.pint.quantify().grad.deformation(keys)  # the kinematics: the same advice
+    (fix,) = re.findall(r"`(ds\.pint\.quantify\([^`]*\))`", str(err.value))
+    got = eval(fix).grad.deformation(keys)  # noqa: S307
+    assert str(got.total_deformation.pint.units) == "1 / second"

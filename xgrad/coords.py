@@ -324,11 +324,14 @@ def _distinct_times(name: Hashable, dim: Hashable, values: np.ndarray, unit: str
     same = np.flatnonzero(np.diff(numbers) == 0)
     if same.size:
         i = int(same[0])
+        swap = (
+            "" if name == dim else f"make it the dim: `da = da.swap_dims({{{dim!r}: {name!r}}})`, "
+        )
         raise ValueError(
-            f"coordinate {name!r} has times {values[i]} and {values[i + 1]} too close for "
-            "float64 to tell apart over its span; round them to a resolution it keeps, e.g. "
-            f"`da.assign_coords({name}=da[{name!r}].dt.round('1s'))`, then remove the "
-            f"duplicates: `da.drop_duplicates({dim!r})`"
+            f"coordinate {name!r} has times {values[i]!s} and {values[i + 1]!s} too close for "
+            f"float64 to tell apart over its span; {swap}round them to a resolution it keeps, "
+            f"e.g. `da = da.assign_coords({{{name!r}: da[{name!r}].dt.round('1s')}})`, then "
+            f"remove the duplicates: `da.drop_duplicates({name!r})`"
         )
     return numbers
 

@@ -211,8 +211,9 @@ def missing_mapping_hint(obj: Any, dims: Any) -> str:
     if names:
         return (
             f"the data's grid_mapping attribute names {names[0]!r}, which is not a coordinate "
-            f"here; open the file with `xr.open_dataset(path, decode_coords='all')` or pass it: "
-            f"`crs=ds[{names[0]!r}]`"
+            f"here; if the file has it, open the file with `xr.open_dataset(path, "
+            f"decode_coords='all')` (the command line does) or pass it: `crs=ds[{names[0]!r}]`; "
+            "if not, pass the projection: `crs=` a dict of its CF attributes or a pyproj CRS"
         )
     return (
         "the data has no grid_mapping attribute; pass the grid mapping: `crs=ds['crs']` (a "

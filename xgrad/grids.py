@@ -313,7 +313,8 @@ def _by_latitude(obj: Any, s: Spacing, pairs: list) -> _Dim:
 def _no_projection(obj: Any, dims: Sequence, *, cartesian: bool) -> ValueError:
     """Projection coordinates whose map projection is not found: the error and its fixes."""
     also = (
-        "; or differentiate per projected metre, without map factors: `geometry='cartesian'`"
+        "; or differentiate per projected unit (the x/y coordinates' units), without map "
+        "factors: `geometry='cartesian'`"
         if cartesian
         else ""
     )

@@ -186,7 +186,7 @@ def check_variables(frame: Frame, operator: str, names: list[Hashable]) -> None:
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some variables are pint quantities and some are not; quantify all of "
-            f"them: {quantify_hint({k: frame.arrays[k] for k in every})}"
+            f"them: {quantify_hint({k: frame.arrays[k] for k in every}, (frame.u, frame.v))}"
         )
     a, b = (numeric_data(frame.arrays[k], frame.plan)[1] for k in (frame.u, frame.v))
     check_component_units(operator, frame.u, a, frame.v, b)

@@ -142,21 +142,23 @@ def prepare(
     )
 
 
-def quantify_hint(arrays: Mapping[Hashable, xr.DataArray], components: bool = False) -> str:
+def quantify_hint(
+    arrays: Mapping[Hashable, xr.DataArray], components: Sequence[Hashable] = ()
+) -> str:
     """How to quantify every one of ``arrays`` (name: DataArray) with pint-xarray: a variable
     without units is skipped by ``ds.pint.quantify()`` (so that advice alone brought the same
-    error back: an audit); it is named, as dimensionless, or for vector ``components`` in the
-    units of the first that has some (a wind component declared dimensionless was refused
-    next for its units)."""
+    error back: an audit); it is named, as dimensionless, or if it is one of the vector
+    ``components`` (names) in the units of the first of them that has some (a wind component
+    declared dimensionless was refused next for its units)."""
     unit = "1"
-    if components:
-        for a in arrays.values():
-            given = a.data.units if is_quantity(a.data) else a.attrs.get("units")
-            if given not in (None, ""):
-                unit = f"{given:~}" if is_quantity(a.data) else str(given)
-                break
+    for name in components:
+        a = arrays[name]
+        given = a.data.units if is_quantity(a.data) else a.attrs.get("units")
+        if given not in (None, ""):
+            unit = f"{given:~}" if is_quantity(a.data) else str(given)
+            break
     unitless = {
-        name: unit
+        name: unit if name in components else "1"
         for name, a in arrays.items()
         if not is_quantity(a.data) and a.attrs.get("units") in (None, "")
     }
@@ -191,7 +193,10 @@ def one_grid(operator: str, arrays: Mapping[Hashable, xr.DataArray], dims: Seque
     other; combined elementwise, xarray broadcast their terms into an outer product (a 4-D
     ``(YC, XG, YG, XC)`` divergence, a 6-D advection on ROMS: an audit, silent). Variables whose
     dims nest (``u`` on ``(time, y, x)``, ``v`` on ``(y, x)``) broadcast as meant, and so do
-    variables that all have every dim differentiated along (``dims``).
+    variables that all have every dim differentiated along (``dims``). Components that are
+    truly functions of their own dims only (``u(x)`` and ``v(y)``) cannot be told from a C
+    grid's by their dims: they are refused too; broadcast them first
+    (``xr.broadcast(ds['u'], ds['v'])``).
     """
     sets = {name: set(a.dims) for name, a in arrays.items()}
     union = set().union(*sets.values())
@@ -208,7 +213,9 @@ def one_grid(operator: str, arrays: Mapping[Hashable, xr.DataArray], dims: Seque
         f"no {dim!r}); combined as they are, xarray would broadcast them into {order!r}. On a "
         "staggered grid (Arakawa C: u and v at the cell faces) interpolate them to one grid "
         "first, e.g. to the cell centres with xgcm's `grid.interp`, or with xarray's "
-        "`interp` onto the other grid's coordinates and `rename` of the dims"
+        "`interp` onto the other grid's coordinates and `rename` of the dims; variables that "
+        "are functions of their own dims only (u(x), v(y)): broadcast them first, "
+        "`xr.broadcast(...)`"
     )
 
 

@@ -441,7 +441,7 @@ def _is_time_spacing(ax_dx: Any) -> bool:
     """Whether a spacing is a time difference: timedelta64/datetime64 or Python timedeltas."""
     if np.asarray(ax_dx).dtype.kind in "mM":
         return True
-    first = np.asarray(ax_dx, dtype=object).ravel()[:1]
+    first = np.asarray(np.ravel(ax_dx)[:1], dtype=object)
     return bool(first.size) and isinstance(first[0], datetime.timedelta | datetime.datetime)
 
 

@@ -169,7 +169,8 @@ def _with_pint(data: str | None, coord: str) -> str | None:
             if num is None:
                 return None
         result = num / den
-        text = f"{result:cf}".replace("µ", "u")  # udunits and pint both read "u" as micro
+        # udunits and pint both read "u" as micro, and "degR" as degrees Rankine
+        text = f"{result:cf}".replace("µ", "u").replace("°R", "degR")
         text = _keep_names(ureg, text, f"{data or ''} {coord}")
         text = _NAME.sub(lambda m: UDUNITS_SPELLING.get(m.group(0), m.group(0)), text)
         if not text.isascii() or not _same_unit(ureg, ureg.Unit(text), result):

@@ -430,7 +430,7 @@ def _vector_operator(
     if any(quantified) and not all(quantified):
         raise ValueError(
             f"{operator}: some components are pint quantities and some are not; quantify all "
-            f"of them: {quantify_hint(by_name, components=True)}"
+            f"of them: {quantify_hint(by_name, components=names)}"
         )
     numeric = {var: numeric_data(by_name[var], plan) for var in names}
     a = names[0]

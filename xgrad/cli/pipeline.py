@@ -193,6 +193,10 @@ def _warn_other_grids(ds: xr.Dataset, dims: list, options: Any) -> None:
         if set(grid) <= set(var.dims):
             others.setdefault(tuple(map(str, grid[::-1])), []).append(str(name))
     for grid, names in others.items():
+        fields = select_variables(ds, grid, leave_out_flags=True)[0]  # not flags nor bounds
+        names = [n for n in names if n in fields]
+        if not names:
+            continue
         warnings.warn(
             f"--horizontal differentiates the variables on the grid {tuple(map(str, dims[::-1]))!r}; "
             f"{tuple(names)!r} lie on another, {grid!r}, and are left out: differentiate them "

@@ -261,15 +261,15 @@ def open_input(
 
 
 def _dangling_grid_mappings(ds: xr.Dataset) -> dict[Hashable, str]:
-    """``{variable: grid_mapping}`` for the variables whose (one-name) ``grid_mapping``
-    attribute names a variable that ``ds`` does not have."""
+    """``{variable: grid_mapping}`` for the variables whose ``grid_mapping`` attribute (CF
+    1.7's ``"crs: x y"`` form too) names a variable that ``ds`` does not have."""
+    from ..crs import _attribute_name
+
     return {
         name: mapping
         for name, var in ds.data_vars.items()
-        if isinstance(mapping := var.attrs.get("grid_mapping"), str)
-        and mapping.strip()
-        and ":" not in mapping
-        and mapping.strip() not in ds.variables
+        if (named := _attribute_name(mapping := var.attrs.get("grid_mapping"))) is not None
+        and named not in ds.variables
     }
 
 
