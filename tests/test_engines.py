@@ -197,15 +197,9 @@ def test_cubed_beside_dask_components_is_an_error(no_compute):
         other.grad.curl({"lon": "u", "lat": "v"})
 
 
-def test_cubed_earth_grid_metric_over_a_megabyte(no_compute, assert_bitwise_equal):
-    # the grid's (y, x) fields went to cubed through `cubed.asarray`, which refuses more than
-    # 1 MB: every operator but horizontal/magnitude failed on a 400 x 400 projected grid (an
-    # audit); now they are cubed arrays chunked as the data
-    pytest.importorskip("pyproj")
-    from earth_grids import lambert  # tests/earth_grids.py
-
-    da = lambert(400).da
-    rng = np.random.default_rng(1)
+def _winds_and_t(da: xr.DataArray, seed: int) -> xr.Dataset:
+    """Random u, v (m s-1) beside ``da`` as T, on its grid, each naming its grid mapping."""
+    rng = np.random.default_rng(seed)
     ds = xr.Dataset(
         {k: (da.dims, rng.standard_normal(da.shape), {"units": "m s-1"}) for k in "uv"},
         coords=da.coords,
@@ -213,6 +207,17 @@ def test_cubed_earth_grid_metric_over_a_megabyte(no_compute, assert_bitwise_equa
     ds["T"] = da
     for k in "uvT":
         ds[k].encoding["grid_mapping"] = da.encoding["grid_mapping"]
+    return ds
+
+
+def test_cubed_earth_grid_metric_over_a_megabyte(no_compute, assert_bitwise_equal):
+    # the grid's (y, x) fields went to cubed through `cubed.asarray`, which refuses more than
+    # 1 MB: every operator but horizontal/magnitude failed on a 400 x 400 projected grid (an
+    # audit); now they are cubed arrays chunked as the data
+    pytest.importorskip("pyproj")
+    from earth_grids import lambert  # tests/earth_grids.py
+
+    ds = _winds_and_t(lambert(400).da, seed=1)
     lazy = ds.copy()
     for k in "uvT":
         lazy[k] = ds[k].chunk({"y": 200}, chunked_array_type="cubed")
@@ -301,15 +306,7 @@ def test_cubed_tasks_compute_nothing_nested(coords, no_compute, assert_bitwise_e
     pytest.importorskip("pyproj")
     from earth_grids import rotated  # tests/earth_grids.py
 
-    da = rotated(15).da
-    rng = np.random.default_rng(2)
-    ds = xr.Dataset(
-        {k: (da.dims, rng.standard_normal(da.shape), {"units": "m s-1"}) for k in "uv"},
-        coords=da.coords,
-    )
-    ds["T"] = da
-    for k in "uvT":
-        ds[k].encoding["grid_mapping"] = da.encoding["grid_mapping"]
+    ds = _winds_and_t(rotated(15).da, seed=2)
     chunks = {"rlat": 5, "rlon": 5}
     if coords == "cubed":  # every variable, coordinates too, as `ds.chunk(...)` does
         lazy = ds.chunk(chunks, chunked_array_type="cubed")
