@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import cftime
@@ -434,3 +435,32 @@ def test_times_float64_cannot_tell_apart_are_refused_with_a_fix_that_works():
     exec(fix[1], namespace)  # noqa: S102
     fixed = eval(fix[2], namespace)  # noqa: S307
     assert np.isfinite(fixed.grad.along("valid_time").values).all()
+
+
+def test_periods_and_dates_get_a_conversion_not_positions():
+    # An audit: a monthly PeriodIndex (or datetime.date values) was refused with the advice to
+    # differentiate along positions, which drops the month lengths (per index, labelled K)
+    pd = pytest.importorskip("pandas")
+    months = xr.DataArray(
+        [0.0, 31.0, 60.0, 91.0],
+        dims="time",
+        coords={"time": pd.period_range("2000-01", periods=4, freq="M")},
+        attrs={"units": "K"},
+    )
+    dates = xr.DataArray(
+        [0.0, 2.0, 3.0],
+        dims="t",
+        coords={
+            "t": [datetime.date(2000, 1, 1), datetime.date(2000, 1, 3), datetime.date(2000, 1, 4)]
+        },
+        attrs={"units": "K"},
+    )
+    for da, name, dtype in ((months, "time", "period[M]"), (dates, "t", "object")):
+        with pytest.raises(TypeError, match=f"has dtype {re.escape(dtype)} and cannot") as err:
+            da.grad.along(name)
+        (fix,) = re.findall(r"`(da = [^`]*)`", str(err.value))
+        namespace = {"da": da, "pd": pd}
+        exec(fix, namespace)  # noqa: S102 (our own message)
+        got = namespace["da"].grad.along(name, datetime_unit="D")
+        assert got.attrs["units"] == "K d-1"
+        np.testing.assert_allclose(got.values, 1.0)  # one kelvin per day, month lengths kept

@@ -316,6 +316,24 @@ def _check_monotonic(
         )
 
 
+def _as_times_fix(name: Hashable, dim: Hashable, values: np.ndarray) -> str:
+    """The fix for a coordinate of other objects: periods (a pandas PeriodIndex, monthly data)
+    and dates become datetime64 (an audit: the advice to differentiate along positions dropped
+    the month lengths); anything else, positions."""
+    first = values.ravel()[0] if values.size else None
+    if type(first).__name__ == "Period":
+        times = f"da[{name!r}].to_index().to_timestamp()"
+    elif isinstance(first, datetime.date):
+        times = f"pd.to_datetime(da[{name!r}].values)"
+    else:
+        return (
+            f"Differentiate along positions instead: `da.drop_vars({name!r}).grad.along({dim!r})`"
+        )
+    return (
+        f"Convert it to datetime64 first: `da = da.assign_coords({{{name!r}: ({dim!r}, {times})}})`"
+    )
+
+
 def _distinct_times(name: Hashable, dim: Hashable, values: np.ndarray, unit: str) -> np.ndarray:
     """``time_to_numbers(values, unit)``, checked: distinct times (checked on their integers)
     whose float64 numbers are equal gave inf and NaN derivatives with only numpy's warnings (an
@@ -428,9 +446,9 @@ def _coordinate_values(
         )
     if values.dtype.kind not in "iuf":
         raise TypeError(
-            f"coordinate {name!r} has dtype {values.dtype} and cannot be used as a spacing; it "
-            f"must hold numbers, datetime64 or cftime values. Differentiate along positions "
-            f"instead: `da.drop_vars({name!r}).grad.along({dim!r})`"
+            f"coordinate {name!r} has dtype {getattr(coord, 'dtype', values.dtype)} and cannot "
+            "be used as a spacing; it must hold numbers, datetime64 or cftime values. "
+            + _as_times_fix(name, dim, values)
         )
     # float64 whatever the coordinate's dtype: float32 latitudes would otherwise give float32
     # differences (numpy computes the spacing in the coordinate's own dtype).
