@@ -163,3 +163,19 @@ def test_dataset_accessor_uses_the_same_rule():
     bad = ds.assign(s=("lat", np.array(list("abcdefg"), dtype=object)))
     with pytest.raises(TypeError, match=r"data variable 's' has dtype object"):
         bad.grad.along("lat")
+
+
+def test_chunked_cftime_data_is_told_to_load_and_that_works():
+    # An audit: the advice for cftime values on dask was `astype(float)`, which fails for them
+    cftime = pytest.importorskip("cftime")
+    days = [cftime.DatetimeNoLeap(2000, 1, d) for d in (1, 3, 4)]
+    da = xr.DataArray(days, dims="x", coords={"x": [0.0, 1.0, 2.0]}, name="tmax").chunk(1)
+    with pytest.raises(
+        TypeError, match=r"differentiated in memory: load them first, `da\.load\(\)`"
+    ):
+        da.grad.along("x")
+    loaded = da.copy().load()  # (load works in place)
+    np.testing.assert_array_equal(loaded.grad.along("x").values, [172800.0, 129600.0, 86400.0])
+    ds = da.to_dataset()
+    with pytest.raises(TypeError, match=r"`ds\['tmax'\]\.load\(\)\.grad\.along\(\.\.\.\)`"):
+        select_variables(ds, ["x"], ["tmax"])

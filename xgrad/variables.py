@@ -72,7 +72,13 @@ def dtype_problem(da: xr.DataArray) -> str | None:
     data = da.data.magnitude if is_quantity(da.data) else da.data
     if isinstance(data, np.ndarray):
         return None if is_time_like(data) else str(da.dtype)
-    return "object (chunked)"
+    return CHUNKED_OBJECTS
+
+
+#: What :func:`dtype_problem` says of chunked object data (cftime values on dask: an audit
+#: found the advice `astype(float)`, which fails for them; loaded, they are differentiated).
+CHUNKED_OBJECTS = "object (chunked)"
+_LOAD = "cftime values are differentiated in memory: load them first, `da.load()`"
 
 
 def check_differentiable(da: xr.DataArray, *, in_dataset: bool = False) -> None:
@@ -90,8 +96,8 @@ def check_differentiable(da: xr.DataArray, *, in_dataset: bool = False) -> None:
     if what is not None:
         raise TypeError(
             f"data variable {da.name!r} has dtype {what} and cannot be differentiated; xgrad "
-            "needs numbers, datetime64 or (in memory) cftime values. Convert it first, e.g. "
-            "`da.astype(float)`"
+            "needs numbers, datetime64 or (in memory) cftime values. "
+            + (_LOAD if what == CHUNKED_OBJECTS else "Convert it first, e.g. `da.astype(float)`")
             + (
                 f", or leave it out: `ds.drop_vars({da.name!r})` (a Dataset method "
                 "differentiates every data variable that has the dims)"
@@ -264,8 +270,13 @@ def _check_named(ds: xr.Dataset, name: Hashable, dims: list[Hashable], *, twice:
         )
     what = dtype_problem(var)
     if what is not None:
+        fix = (
+            "cftime values are differentiated in memory; the command line reads variables "
+            f"chunked: differentiate it in Python, `ds[{name!r}].load().grad.along(...)`"
+            if what == CHUNKED_OBJECTS
+            else f"Convert it first, e.g. `ds[{name!r}] = ds[{name!r}].astype(float)`"
+        )
         raise TypeError(
             f"{name!r} has dtype {what} and cannot be differentiated; xgrad needs numbers, "
-            f"datetime64 or (in memory) cftime values. Convert it first, e.g. "
-            f"`ds[{name!r}] = ds[{name!r}].astype(float)`, or leave it out"
+            f"datetime64 or (in memory) cftime values. {fix}, or leave it out"
         )
