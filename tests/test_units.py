@@ -24,6 +24,9 @@ CASES = [
     ("K", "us", "K us-1"),  # not the micro sign: udunits and netCDF attributes want ASCII
     ("K", "week", "K week-1"),
     ("K", "hours since 2000-01-01", "K h-1"),  # undecoded CF time coordinate
+    ("K", "Days since 2000-01-01", "K d-1"),  # an audit: "K Days-1", which nothing reads
+    ("K", "hours after 1900-01-01", "K h-1"),  # udunits' other words (was the whole phrase)
+    ("K", "seconds @ 1970-01-01", "K s-1"),
     ("hPa", "m", "hPa m-1"),
     ("degC", "m", "K m-1"),  # a difference of degC is a difference of kelvin
     ("degC", None, "K"),  # per index too (it was "degC": decode_cf added 273.15)

@@ -97,9 +97,16 @@ def _clean(units: Any) -> str | None:
     if units is None:
         return None
     text = str(units).strip()
-    # Undecoded CF time coordinates: "hours since 2000-01-01" counts in hours.
-    text = re.split(r"\s+since\s+", text, maxsplit=1)[0].strip()
+    # Undecoded CF time coordinates: "hours since 2000-01-01" counts in hours; udunits also
+    # reads "after", "from", "ref" and "@", in any case (an audit: "Days since" gave the label
+    # "K Days-1", which neither pint nor udunits reads, "hours after" a whole phrase)
+    parts = _SINCE.split(text, maxsplit=1)
+    if len(parts) > 1:
+        text = parts[0].strip().lower()
     return None if text in ("", "1") else text
+
+
+_SINCE = re.compile(r"\s+(?:since|after|from|ref)\s+|\s*@\s*", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
