@@ -7,6 +7,8 @@ coordinate errors are in test_coords.py.
 
 from __future__ import annotations
 
+import warnings
+
 import dask
 import dask.array as dsa
 import numpy as np
@@ -391,25 +393,32 @@ def test_keep_attrs_type():
         field(COORDS["uniform"]).grad.along("x", keep_attrs="yes")
 
 
+CONVERT = r"Convert it first, e\.g\. `da\.astype\(float\)`"
+LOAD = (  # chunked objects may be cftime values, differentiated once loaded
+    r"cftime values are differentiated in memory: load them first, `da\.load\(\)`; other "
+    r"objects: convert them, e\.g\. `da\.astype\(float\)`"
+)
+
+
 @pytest.mark.parametrize(
-    ("data", "what"),
+    ("data", "what", "fix"),
     [
-        (np.array([[1, "a"], [2, "b"]], dtype=object), "object"),
-        (np.array([["a", "b"], ["c", "d"]]), "<U1"),
-        (np.array([[True, False], [False, True]]), "bool"),
+        (np.array([[1, "a"], [2, "b"]], dtype=object), "object", CONVERT),
+        (np.array([["a", "b"], ["c", "d"]]), "<U1", CONVERT),
+        (np.array([[True, False], [False, True]]), "bool", CONVERT),
         (
             dsa.from_array(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=object), chunks=1),
             r"object \(chunked\)",
+            LOAD,
         ),
     ],
 )
-def test_non_numeric_data_is_type_error(data, what):
+def test_non_numeric_data_is_type_error(data, what, fix):
     da = xr.DataArray(data, dims=("x", "y"), name="v")
     with pytest.raises(
         TypeError,
         match=rf"data variable 'v' has dtype {what} and cannot be differentiated; xgrad needs "
-        r"numbers, datetime64 or \(in memory\) cftime values\. Convert it first, e\.g\. "
-        r"`da\.astype\(float\)`",
+        rf"numbers, datetime64 or \(in memory\) cftime values\. {fix}$",
     ):
         da.grad.along("x")
 
@@ -572,3 +581,24 @@ def test_float16_on_the_sphere_is_computed_in_float32():
     plain = half.grad.along("lat", geometry="cartesian")
     assert plain.dtype == np.float16
     np.testing.assert_array_equal(plain.values, np.gradient(values, lat, axis=0))
+
+
+def test_a_radius_in_kilometres_is_warned_about():
+    # An audit: radius=6371.0 (the Earth in km) gave derivatives 1000 times too large,
+    # labelled per metre, without a word; a unit sphere (radius=1) is a choice, not a slip
+    da = xr.DataArray(
+        np.arange(12.0).reshape(3, 4),
+        dims=("lat", "lon"),
+        coords={
+            "lat": ("lat", [-10.0, 0.0, 10.0], {"units": "degrees_north"}),
+            "lon": ("lon", [0.0, 5.0, 10.0, 15.0], {"units": "degrees_east"}),
+        },
+    )
+    with pytest.warns(UserWarning, match=r"radius=6371\.0 is in metres: .* `radius=6371000\.0`"):
+        slip = da.grad.along("lat", radius=6371.0)
+    right = da.grad.along("lat", radius=6371000.0)
+    np.testing.assert_allclose(slip.values, 1000 * right.values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        da.grad.along("lat", radius=1.0)
+        da.grad.along("lat", radius=6371008.8)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
+import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -134,6 +135,13 @@ def check_datetime_unit(datetime_unit: Any) -> str:
     return datetime_unit
 
 
+#: Radii in this range of metres are warned about: they are planets' and moons' radii in
+#: kilometres (the Earth's 6371, the Moon's 1737, Jupiter's 69911), a unit slip that made
+#: every derivative 1000 times too large, labelled per metre (an audit). A unit sphere
+#: (radius=1) is not warned about; no body is 1-100 km across that anyone grids this way.
+KILOMETRE_RADII = (1.0e3, 1.0e5)
+
+
 def _check_radius(radius: Any) -> float | str | None:
     if radius is None:
         return None
@@ -146,6 +154,14 @@ def _check_radius(radius: Any) -> float | str | None:
         and math.isfinite(radius)
         and radius > 0
     ):
+        if KILOMETRE_RADII[0] <= radius < KILOMETRE_RADII[1]:  # kilometres by mistake
+            warnings.warn(
+                f"radius={radius!r} is in metres: a body {2 * radius / 1000:g} km across; "
+                f"derivatives per metre on it are {MEAN_RADIUS / radius:.3g} times the Earth's. "
+                f"For the Earth in kilometres: `radius={float(radius) * 1000!r}`",
+                UserWarning,
+                stacklevel=4,
+            )
         return float(radius)
     raise (TypeError if _is_array(radius) else ValueError)(
         f"radius={radius!r} must be a positive number of metres, e.g. `radius={MEAN_RADIUS}` "

@@ -78,7 +78,10 @@ def dtype_problem(da: xr.DataArray) -> str | None:
 #: What :func:`dtype_problem` says of chunked object data (cftime values on dask: an audit
 #: found the advice `astype(float)`, which fails for them; loaded, they are differentiated).
 CHUNKED_OBJECTS = "object (chunked)"
-_LOAD = "cftime values are differentiated in memory: load them first, `da.load()`"
+_LOAD = (
+    "cftime values are differentiated in memory: load them first, `da.load()`; other objects: "
+    "convert them, e.g. `da.astype(float)`"
+)
 
 
 def check_differentiable(da: xr.DataArray, *, in_dataset: bool = False) -> None:
