@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
+import sys
 import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
@@ -142,6 +143,15 @@ def check_datetime_unit(datetime_unit: Any) -> str:
 KILOMETRE_RADII = (1.0e3, 1.0e5)
 
 
+def _outside_xgrad() -> int:
+    """The ``stacklevel`` (for a warning given by the caller of this function) of the first
+    frame outside xgrad: the user's call, however deep in xgrad the check ran."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("xgrad"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _check_radius(radius: Any) -> float | str | None:
     if radius is None:
         return None
@@ -160,7 +170,7 @@ def _check_radius(radius: Any) -> float | str | None:
                 f"derivatives per metre on it are {MEAN_RADIUS / radius:.3g} times the Earth's. "
                 f"For the Earth in kilometres: `radius={float(radius) * 1000!r}`",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=_outside_xgrad(),
             )
         return float(radius)
     raise (TypeError if _is_array(radius) else ValueError)(
