@@ -216,7 +216,8 @@ def map_dims(da: xr.DataArray) -> tuple[Hashable, Hashable]:
     from ..grids import horizontal_dims
     from ..options import Options
 
-    if da.ndim > 2 or (da.ndim == 2 and not _is_map(da)):
+    # a 2-D one with 2-D latitude/longitude is drawn on them, in either order
+    if da.ndim > 2 or (da.ndim == 2 and geographic_mesh_pair(da) is None):
         try:
             x, y = horizontal_dims(da, Options())
         except ValueError:  # no Earth grid (or not one xgrad can name): the last two dims
@@ -224,11 +225,6 @@ def map_dims(da: xr.DataArray) -> tuple[Hashable, Hashable]:
         else:
             return y, x
     return tuple(da.dims[-2:])  # type: ignore[return-value]
-
-
-def _is_map(da: xr.DataArray) -> bool:
-    """A 2-D ``da`` with 2-D latitude/longitude on its dims: drawn on them, in any order."""
-    return geographic_mesh_pair(da) is not None
 
 
 #: Characters per title line: longer names and selections wrap instead of running off the
