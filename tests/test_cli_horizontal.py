@@ -225,11 +225,12 @@ def test_plot_projected_regional_is_centred_on_the_data(tmp_path):
     assert 100 < ax.get_xlim()[0] and ax.get_xlim()[1] < 260
 
 
-def test_staggered_file_names_the_variables_on_other_grids(tmp_path, assert_bitwise_equal):
+@pytest.mark.parametrize("u_first", [False, True])
+def test_staggered_file_differentiates_every_grid(tmp_path, assert_bitwise_equal, u_first):
     # An audit (ROMS-like file: temp on the rho points, u on the u points): --horizontal took
     # one grid, by the order of the coordinates, and left u out without a word; `--var u`
-    # was refused ("'u' does not have the dimension 'xi_rho'"). Now the left-out variables
-    # are named, and --var differentiates them on their own grid
+    # was refused ("'u' does not have the dimension 'xi_rho'"). Now every variable is
+    # differentiated on its own grid, whatever the order of the coordinates
     def grid(ny, nx, joff, ioff):
         j, i = np.meshgrid(np.arange(ny) + joff, np.arange(nx) + ioff, indexing="ij")
         return 20.0 + 0.5 * j + 0.1 * i, -10.0 + 0.5 * i - 0.05 * j
@@ -250,20 +251,25 @@ def test_staggered_file_names_the_variables_on_other_grids(tmp_path, assert_bitw
             "lon_u": (("eta_u", "xi_u"), lon_u, east),
         },
     )
+    if u_first:
+        ds = ds.drop_vars(list(ds.coords)).assign_coords(
+            {k: ds[k] for k in ("lat_u", "lon_u", "lat_rho", "lon_rho")}
+        )
     ds.to_netcdf(tmp_path / "roms.nc")
     proc = _xgrad("gradient", "roms.nc", "o.nc", "--horizontal", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == (
-        "xgrad: warning: --horizontal differentiates the variables on the grid "
-        "('eta_rho', 'xi_rho'); ('u',) lie on another, ('eta_u', 'xi_u'), and are left out: "
-        "differentiate them with `--var u`\n"
-    )
+    assert proc.stderr == ""
+    with xr.open_dataset(tmp_path / "roms.nc", decode_coords="all") as src:
+        want = {k: src[k].grad.horizontal() for k in ("temp", "u")}
     with xr.open_dataset(tmp_path / "o.nc") as got:
-        assert list(got.data_vars) == ["dtemp_deast", "dtemp_dnorth"]
+        assert sorted(got.data_vars) == ["dtemp_deast", "dtemp_dnorth", "du_deast", "du_dnorth"]
+        for k, (want_east, want_north) in want.items():
+            assert got[f"d{k}_deast"].dims == ds[k].dims
+            assert_bitwise_equal(got[f"d{k}_deast"].values, want_east.values)
+            assert_bitwise_equal(got[f"d{k}_dnorth"].values, want_north.values)
     proc = _xgrad("gradient", "roms.nc", "u.nc", "--horizontal", "--var", "u", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    with xr.open_dataset(tmp_path / "roms.nc", decode_coords="all") as src:
-        want_east, want_north = src.u.grad.horizontal()
     with xr.open_dataset(tmp_path / "u.nc") as got:
-        assert_bitwise_equal(got.du_deast.values, want_east.values)
-        assert_bitwise_equal(got.du_dnorth.values, want_north.values)
+        assert list(got.data_vars) == ["du_deast", "du_dnorth"]
+        assert_bitwise_equal(got.du_deast.values, want["u"][0].values)
+        assert_bitwise_equal(got.du_dnorth.values, want["u"][1].values)

@@ -198,3 +198,41 @@ def test_several_latitude_longitude_pairs_advice_keeps_one_pair(assert_bitwise_e
     assert got.attrs["xgrad_geometry"] == "curvilinear" and got.attrs["units"] == "s-1"
     own = ds.uo.drop_vars(["nav_lat", "nav_lon", "gphiv", "glamv"]).grad.along("x")
     assert_bitwise_equal(got.values, own.values)
+
+
+@pytest.mark.parametrize("chunk", [None, 4])
+@pytest.mark.parametrize("make", [_wrf, _b_grid])
+def test_dataset_horizontal_differentiates_every_grid(make, chunk, assert_bitwise_equal):
+    # An audit (ROMS rho/u/v/psi points): Dataset.grad.horizontal() took one grid, the first
+    # whose coordinates it met, and left the other grids' variables out without a word; with
+    # the coordinates in another order, other variables. Each grid now gets its own plan.
+    ds = make()
+    ds["series"] = ("time", np.arange(3.0))  # on no grid: left out
+    first = list(ds.coords)[-2:]  # the last grid's coordinates first
+    reordered = ds.drop_vars(list(ds.coords)).assign_coords(
+        {k: ds[k] for k in first + [c for c in ds.coords if c not in first]}
+    )
+    want = {k: ds[k].grad.horizontal() for k in ds.data_vars if k != "series"}
+    for each in (ds, reordered):
+        if chunk:
+            each = each.chunk(chunk)
+        east, north = each.grad.horizontal()
+        assert list(east.data_vars) == list(north.data_vars) == list(want)
+        for k, (want_east, want_north) in want.items():
+            assert east[k].dims == ds[k].dims
+            assert east[k].attrs == want_east.attrs
+            assert_bitwise_equal(east[k].values, want_east.values)
+            assert_bitwise_equal(north[k].values, want_north.values)
+
+
+def test_dataset_horizontal_shares_a_grid_and_refuses_an_unusable_one(assert_bitwise_equal):
+    ds = _wrf()
+    ds["T2_t"] = (("time",) + ds.T2.dims, RNG.standard_normal((2,) + ds.T2.shape), {"units": "K"})
+    east, _ = ds.grad.horizontal()
+    assert_bitwise_equal(
+        east["T2_t"].isel(time=1).values, ds.T2_t.isel(time=1).grad.horizontal()[0].values
+    )
+    # a grid among them whose latitude is ambiguous is an error, not left out
+    nemo = _nemo().rename({"x": "i", "y": "j"})
+    with pytest.raises(ValueError, match="several 2-D latitude/longitude pairs"):
+        xr.merge([ds, nemo]).grad.horizontal()

@@ -13,10 +13,9 @@ import xarray as xr
 
 from . import vector
 from .accessor import Boundary, Period, expressions_via_legacy, options_from
-from .grids import horizontal_dims
 from .horizontal import horizontal
 from .kinematics_accessor import KinematicsMethods
-from .labelled import Plan, coordinates_on, derivatives, prepare
+from .labelled import Plan, coordinates_on, derivatives, horizontal_grids, prepare
 from .options import Options
 from .variables import check_differentiable, select_variables
 
@@ -78,12 +77,34 @@ class DatasetGradAccessor(KinematicsMethods):
         per_var = {
             k: apply(ds[k], plan if plans is None else plans[frozenset(ds[k].dims)]) for k in names
         }
+        return self._datasets(per_var, len(plan.spacings) if outputs is None else outputs, options)
+
+    def _datasets(self, per_var: dict, count: int, options: Options) -> tuple[xr.Dataset, ...]:
+        """``count`` Datasets of the results ``per_var`` (name -> one result per output), in
+        the order of the data variables, with the Dataset's coordinates (and attributes)."""
+        ds = self._obj
+        names = [k for k in ds.data_vars if k in per_var]
         attrs = dict(ds.attrs) if options.keep_attrs else {}
-        count = len(plan.spacings) if outputs is None else outputs
         return tuple(
             xr.Dataset({k: per_var[k][i] for k in names}, coords=ds.coords, attrs=attrs)
             for i in range(count)
         )
+
+    def _map_grids(
+        self, grids: dict[tuple, list[frozenset]], options: Options
+    ) -> tuple[xr.Dataset, ...]:
+        """``horizontal`` of the data variables of several Earth grids (``grids``: a grid's
+        dims -> the sets of dims of its variables), each planned on its own coordinates."""
+        ds = self._obj
+        work = []
+        for dims, keys in grids.items():  # every plan and check before any derivative
+            plan = prepare(coordinates_on(ds, set().union(*keys)), dims, options)
+            names, skipped = select_variables(ds, dims)
+            for left_out in skipped:
+                if left_out.kind == "dtype":
+                    check_differentiable(ds[left_out.name], in_dataset=True)
+            work += [(k, plan) for k in names if frozenset(ds[k].dims) in keys]
+        return self._datasets({k: horizontal(ds[k], plan) for k, plan in work}, 2, options)
 
     def along(
         self,
@@ -139,11 +160,13 @@ class DatasetGradAccessor(KinematicsMethods):
         nan: str = "propagate",
         keep_attrs: bool = True,
     ) -> tuple[xr.Dataset, xr.Dataset]:
-        """``DataArray.grad.horizontal`` of every data variable on the Earth grid.
+        """``DataArray.grad.horizontal`` of every data variable on an Earth grid.
 
-        The grid is found from the Dataset's dims and coordinates (its grid mapping through
-        the data variables' ``grid_mapping`` attribute); data variables without both grid
-        dims are left out.
+        Each variable's grid is found from its dims and the coordinates on them (the grid
+        mapping through the data variables' ``grid_mapping`` attribute): a Dataset with several
+        grids (ROMS's rho, u, v and psi points) gets every variable on its own grid, bit for bit
+        its own ``.grad.horizontal()``. Data variables on no grid are left out; a grid that
+        cannot be used is an error.
 
         Returns
         -------
@@ -161,7 +184,11 @@ class DatasetGradAccessor(KinematicsMethods):
         0.0
         """
         options = options_from(locals())
-        east, north = self._map(horizontal_dims(self._obj, options), options, horizontal, 2)
+        grids = horizontal_grids(self._obj, options)
+        if len(grids) > 1:
+            east, north = self._map_grids(grids, options)
+        else:
+            east, north = self._map(next(iter(grids)), options, horizontal, 2)
         return east, north
 
     def magnitude(

@@ -405,11 +405,13 @@ def _projection_dim(obj: Any, standard: str, dims: Sequence) -> Hashable | None:
     )
 
 
-def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
+def horizontal_dims(obj: Any, options: Options, *, missing_ok: bool = False) -> Any:
     """The (x, y) dims of the Earth grid of ``obj``, for ``.grad.horizontal``.
 
     Every dim of ``obj`` is classified as for ``along``; exactly one grid with both its dims
-    must be found, else a ValueError saying what was looked for.
+    must be found, else a ValueError saying what was looked for. ``missing_ok``: None where
+    no grid has two dims at all (a Dataset's variable off the grid, a zonal mean), the errors
+    only for a grid that cannot be used (ambiguous, an unknown projection).
     """
     if options.geometry == "cartesian":
         raise ValueError(
@@ -432,6 +434,8 @@ def horizontal_dims(obj: Any, options: Options) -> tuple[Hashable, Hashable]:
         if d.kind is not None:
             by_role.setdefault(d.kind, {})[dim] = d.role
     grids = {k: v for k, v in by_role.items() if len(v) >= 2}
+    if not grids and missing_ok:
+        return None
     if len(grids) == 1:
         ((kind, roles),) = grids.items()
         if kind == "curvilinear":

@@ -36,7 +36,7 @@ from .curvilinear import check_names
 from .earth import MEAN_RADIUS, Figure
 from .engine import differentiate, output_dtype
 from .geometry import metric_factor
-from .grids import HorizontalGrid, plan_grid
+from .grids import HorizontalGrid, horizontal_dims, plan_grid
 from .metrics import GridMetric, broadcast_field, grid_metric
 from .options import Options
 from .periodic import axis_spacing, plan_boundaries
@@ -183,6 +183,29 @@ def coordinates_on(ds: xr.Dataset, dims: Any) -> xr.Dataset:
     """``ds`` without the coordinates that have a dim outside ``dims``."""
     others = [c for c in ds.coords if not set(ds.variables[c].dims) <= set(dims)]
     return ds.drop_vars(others) if others else ds
+
+
+def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[frozenset]]:
+    """The Earth grids of a Dataset's data variables, for ``.grad.horizontal``: a grid's
+    (x, y) dims -> the sets of dims of the variables on it.
+
+    Each set of dims is looked at with the coordinates on it only: a ROMS file has four
+    grids (rho, u, v and psi points, each with its 2-D latitude and longitude), and the
+    Dataset as a whole gave one of them, by the order of its coordinates, leaving the others'
+    variables out (an audit). Sets on no grid (a time series, a zonal mean) are left out; a
+    set whose grid cannot be used (ambiguous, an unknown projection) is an error. Where no
+    set has a grid, the Dataset's own grid, or its error.
+    """
+    keys = list(dict.fromkeys(frozenset(ds.variables[k].dims) for k in ds.data_vars))
+    grids: dict[tuple, list[frozenset]] = {}
+    for key in keys:
+        dims = horizontal_dims(coordinates_on(ds, key), options, missing_ok=True)
+        if dims is not None and set(dims) <= key:
+            grids.setdefault(tuple(dims), []).append(key)
+    if not grids:
+        dims = tuple(horizontal_dims(ds, options))
+        grids[dims] = [key for key in keys if set(dims) <= key]
+    return grids
 
 
 def one_grid(operator: str, arrays: Mapping[Hashable, xr.DataArray], dims: Sequence) -> None:

@@ -67,8 +67,8 @@ def derivative_dataset(
         None (or empty) with ``horizontal``.
     variables : sequence of str, optional
         Data variables (``--var``). By default every one that has all the ``along``
-        dimensions (with ``horizontal``: the two dims of the Earth grid,
-        :func:`xgrad.grids.horizontal_dims`), except CF metadata (cell bounds, grid mappings:
+        dimensions (with ``horizontal``: those on an Earth grid, each on its own,
+        :func:`xgrad.labelled.horizontal_grids`), except CF metadata (cell bounds, grid mappings:
         left out silently) and dtypes that cannot be differentiated (left out with a warning);
         see :func:`xgrad.variables.select_variables`.
     options : mapping, optional
@@ -109,33 +109,11 @@ def derivative_dataset(
         if named:
             ds = ds.reset_coords(named)
     if horizontal:
-        from ..grids import horizontal_dims
-
-        # the grid of the variables named (a ROMS file has four: rho, u, v, psi points), else
-        # the file's (one of them, where there are several: the others' variables are named)
-        from ..labelled import own_coordinates
-        from ..options import Options
-
-        own = own_coordinates(ds, variables) if variables else ds
-        try:
-            dims = list(horizontal_dims(own, Options(**options)))
-        except (ValueError, TypeError) as err:
-            try:  # a named variable without the grid: the file's grid, and --var says why
-                dims = list(horizontal_dims(ds, Options(**options))) if variables else None
-            except (ValueError, TypeError):
-                dims = None
-            if dims is None:
-                raise InputError(f"--horizontal: {message(err)}") from err
-        wanted = tuple(map(str, dims))
-        if not variables:
-            _warn_other_grids(ds, dims, Options(**options))
+        chosen, skipped, wanted = _on_grids(ds, variables, options)
     else:
         dims = _dims_of(ds, along or ())
         wanted = tuple(along or ())
-    try:
-        chosen, skipped = select_variables(ds, dims, variables, leave_out_flags=True)
-    except (ValueError, TypeError) as err:  # the messages start with the variable's name
-        raise InputError(f"--var {message(err)}") from err
+        chosen, skipped = _select(ds, dims, variables)
     for left_out in skipped:
         if left_out.kind == "dtype":  # CF metadata (bounds, grid mappings) are no fields: silent
             warnings.warn(f"left out {left_out.name!r}: {left_out.reason}", stacklevel=2)
@@ -174,35 +152,46 @@ def derivative_dataset(
     return _with_bounds(xr.Dataset(out, attrs=dict(ds.attrs)), ds)
 
 
-def _warn_other_grids(ds: xr.Dataset, dims: list, options: Any) -> None:
-    """Warn about the data variables on another Earth grid than ``dims`` (a staggered model
-    file: ROMS's u on ``(eta_u, xi_u)`` beside temp on ``(eta_rho, xi_rho)``), which
-    ``--horizontal`` leaves out; ``--var`` differentiates them on theirs (an audit: left out
-    without a word, and which grid was taken depended on the order of the coordinates)."""
-    from ..grids import horizontal_dims
-    from ..labelled import own_coordinates
+def _select(ds: xr.Dataset, dims: Any, variables: Any) -> tuple[list, list]:
+    """``select_variables`` as the command line chooses (flags left out), its errors about
+    ``--var``."""
+    try:
+        return select_variables(ds, dims, variables, leave_out_flags=True)
+    except (ValueError, TypeError) as err:  # the messages start with the variable's name
+        raise InputError(f"--var {message(err)}") from err
 
-    others = {}
-    for name, var in ds.data_vars.items():
-        if var.ndim < 2 or set(dims) <= set(var.dims):
+
+def _on_grids(ds: xr.Dataset, variables: Any, options: Mapping) -> tuple[list, list, tuple]:
+    """The variables ``--horizontal`` differentiates, those left out, and the dims asked for
+    (for the message where none is found). Every Earth grid of the file counts (a ROMS file
+    has four: rho, u, v and psi points; :func:`xgrad.labelled.horizontal_grids`), or those of
+    the variables named, each variable on its own grid."""
+    from ..labelled import horizontal_grids, own_coordinates
+    from ..options import Options
+
+    own = own_coordinates(ds, variables) if variables else ds
+    try:
+        grids = horizontal_grids(own, Options(**options))
+    except (ValueError, TypeError) as err:
+        try:  # a named variable without the grid: the file's grid, and --var says why
+            grids = horizontal_grids(ds, Options(**options)) if variables else None
+        except (ValueError, TypeError):
+            grids = None
+        if grids is None:
+            raise InputError(f"--horizontal: {message(err)}") from err
+    chosen, skipped = [], []
+    for dims, keys in grids.items():
+        names = [v for v in variables or () if v in ds.data_vars and frozenset(ds[v].dims) in keys]
+        if variables and not names:
             continue
-        try:
-            grid = horizontal_dims(own_coordinates(ds, [name]), options)
-        except (ValueError, TypeError):  # not on an Earth grid: nothing to say
-            continue
-        if set(grid) <= set(var.dims):
-            others.setdefault(tuple(map(str, grid[::-1])), []).append(str(name))
-    for grid, names in others.items():
-        fields = select_variables(ds, grid, leave_out_flags=True)[0]  # not flags nor bounds
-        names = [n for n in names if n in fields]
-        if not names:
-            continue
-        warnings.warn(
-            f"--horizontal differentiates the variables on the grid {tuple(map(str, dims[::-1]))!r}; "
-            f"{tuple(names)!r} lie on another, {grid!r}, and are left out: differentiate them "
-            f"with `--var {' '.join(names)}`",
-            stacklevel=3,
-        )
+        found, left_out = _select(ds, dims, names or None)
+        chosen += [k for k in found if frozenset(ds[k].dims) in keys]
+        skipped += [k for k in left_out if frozenset(ds[k.name].dims) in keys]
+    wanted = tuple(map(str, next(iter(grids))))
+    if variables:  # a name on no grid: select_variables says what it lacks
+        _select(ds, next(iter(grids)), [v for v in variables if v not in chosen])
+        return list(variables), skipped, wanted
+    return [k for k in ds.data_vars if k in chosen], skipped, wanted
 
 
 def _with_bounds(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
