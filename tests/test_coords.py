@@ -87,6 +87,35 @@ def test_datetime_unit_scales_and_names_units(unit):
     assert s.values[1] == np.timedelta64(14, "D") / np.timedelta64(1, unit)
 
 
+@pytest.mark.parametrize("unit", list(DATETIME_UNITS))
+@pytest.mark.parametrize("counts", ["hours since 2000-01-01", "Days since 1850-1-1 0:0:0"])
+def test_datetime_unit_applies_to_undecoded_times(unit, counts, assert_bitwise_equal):
+    # An audit: with decode_times=False the time coordinate is numbers ("hours since ..."),
+    # and an explicit datetime_unit was ignored: per hour, whatever was asked for. It now
+    # counts in datetime_unit, as the decoded coordinate does.
+    numbers = np.array([0.0, 6.0, 12.0, 30.0, 31.5])
+    time = xr.Variable("time", numbers, {"units": counts})
+    data = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
+    da = xr.DataArray(data, dims="time", coords={"time": time}, attrs={"units": "K"})
+    decoded = xr.decode_cf(da.to_dataset(name="v")).v
+    assert decoded.time.dtype.kind == "M"
+    got = da.grad.along("time", datetime_unit=unit)
+    want = decoded.grad.along("time", datetime_unit=unit)
+    assert got.attrs["units"] == want.attrs["units"] == f"K {DATETIME_UNITS[unit]}-1"
+    np.testing.assert_allclose(got.values, want.values, rtol=1e-14)
+    own = "h" if counts.startswith("hours") else "d"
+    assert da.grad.along("time").attrs["units"] == f"K {own}-1"  # unset: per unit of the coordinate
+    assert_bitwise_equal(da.grad.along("time").values, da.differentiate("time").values)
+
+
+def test_datetime_unit_refuses_undecoded_calendar_counts():
+    time = xr.Variable("time", [0.0, 1.0, 2.0], {"units": "months since 2000-01-01"})
+    da = xr.DataArray([1.0, 2.0, 4.0], dims="time", coords={"time": time})
+    with pytest.raises(ValueError, match=r"counts 'months' since .*xr\.decode_cf"):
+        da.grad.along("time", datetime_unit="D")
+    assert da.grad.along("time").attrs.get("units") == "month-1"
+
+
 def test_cftime_noleap_gives_exact_seconds():
     t = xr.date_range("2000-02-27", periods=4, freq="D", calendar="noleap", use_cftime=True)
     (s,) = resolve_spacings(_da(t.values), ["x"])

@@ -110,7 +110,8 @@ class DataArrayGradAccessor(GradAccessor):
         accuracy : {2, 4, 6}, default: 2
             Order of the stencils; 2 is numpy's.
         datetime_unit : {"W", "D", "h", "m", "s", "ms", "us", "ns"}, optional
-            Unit of time coordinates and time data; None means seconds.
+            Unit of time coordinates and time data; None means seconds. Undecoded times
+            ("hours since 2000-01-01") count in their own unit unless it is given.
         geometry : {"auto", "cartesian", "sphere"}, default: "auto"
             "cartesian": per coordinate unit (exactly ``DataArray.differentiate``). "sphere":
             per metre on the Earth along each horizontal grid dim (other dims keep their

@@ -29,6 +29,7 @@ from .arrays import (
 )
 from .options import DATETIME_UNITS, check_datetime_unit
 from .stencils import points_needed
+from .units import time_reference_unit
 
 __all__ = [
     "coordinate_units",
@@ -555,5 +556,42 @@ def resolve_spacings(
             spacings.append(Spacing(dim, name, size, 1.0, None, "index"))
             continue
         values, units, kind = _coordinate_values(name, dim, coord, unit)
+        if datetime_unit is not None and kind == "numeric":
+            values, units = _counted_times(name, values, units, unit)
         spacings.append(Spacing(dim, name, size, values, units, kind))
     return spacings
+
+
+#: Seconds per unit of the undecoded CF time coordinates ("hours since ..."), as udunits
+#: spells them; months and years are no fixed number of seconds and are not here.
+SECONDS_PER: dict[str, float] = {
+    **dict.fromkeys(("ns", "nanosecond", "nanoseconds"), 1e-9),
+    **dict.fromkeys(("us", "microsecond", "microseconds"), 1e-6),
+    **dict.fromkeys(("ms", "millisecond", "milliseconds", "msec"), 1e-3),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0),
+    **dict.fromkeys(("d", "day", "days"), 86400.0),
+    **dict.fromkeys(("week", "weeks"), 604800.0),
+}
+
+
+def _counted_times(
+    name: Hashable, values: np.ndarray, units: str | None, datetime_unit: str
+) -> tuple[np.ndarray, str | None]:
+    """A numeric time coordinate ("hours since 2000-01-01", read with ``decode_times=False``)
+    counted in ``datetime_unit``, which was given: it was ignored (the derivative stayed per
+    hour, labelled so: an audit). Other numeric coordinates are returned as they are."""
+    own = time_reference_unit(units)
+    if own is None:
+        return values, units
+    seconds = SECONDS_PER.get(own)
+    if seconds is None:
+        raise ValueError(
+            f"coordinate {name!r} counts {own!r} since a reference time ({units!r}), which "
+            f"has no fixed length in datetime_unit={datetime_unit!r}; decode the times "
+            "(`xr.decode_cf(ds)`, with `use_cftime=True` for a model calendar) or leave "
+            "datetime_unit unset for a derivative per unit of the coordinate"
+        )
+    target = np.timedelta64(1, datetime_unit) / np.timedelta64(1, "ns") * 1e-9
+    return values * seconds / target, DATETIME_UNITS[datetime_unit]

@@ -100,13 +100,27 @@ def _clean(units: Any) -> str | None:
     # Undecoded CF time coordinates: "hours since 2000-01-01" counts in hours; udunits also
     # reads "after", "from", "ref" and "@", in any case (an audit: "Days since" gave the label
     # "K Days-1", which neither pint nor udunits reads, "hours after" a whole phrase)
-    parts = _SINCE.split(text, maxsplit=1)
-    if len(parts) > 1:
-        text = parts[0].strip().lower()
+    since = time_reference_unit(text)
+    text = text if since is None else since
     return None if text in ("", "1") else text
 
 
 _SINCE = re.compile(r"\s+(?:since|after|from|ref)\s+|\s*@\s*", re.IGNORECASE)
+
+
+def time_reference_unit(units: Any) -> str | None:
+    """The unit an undecoded CF time coordinate counts in ("hours since 2000-01-01":
+    ``"hours"``), lower case; None where ``units`` has no reference time.
+
+    Examples
+    --------
+    >>> time_reference_unit("Days since 1850-01-01"), time_reference_unit("m")
+    ('days', None)
+    """
+    if units is None:
+        return None
+    parts = _SINCE.split(str(units).strip(), maxsplit=1)
+    return parts[0].strip().lower() if len(parts) > 1 else None
 
 
 @functools.lru_cache(maxsize=1)
