@@ -223,3 +223,29 @@ def test_celsius_per_index_is_kelvin_as_with_pint():
         assert result.attrs["units"] == "K", method
         via_pint = getattr(quantified.grad, method)("x").pint.to("K")
         np.testing.assert_array_equal(result.values, via_pint.pint.magnitude)
+
+
+@pytest.mark.parametrize(
+    ("coord", "per"), [("degC", "K"), ("degree_Celsius", "K"), ("degF", "degR")]
+)
+def test_along_a_temperature_coordinate_is_per_degree_of_difference(coord, per):
+    # An audit: density along a temperature coordinate in degC was labelled "kg m-3 degC-1"
+    # (udunits reads degC-1 as per 274.15 K) and pint's kg/degC/m3 could not be converted to
+    # kelvin ("offset units in higher order"); the spacing is a difference: per K (degR)
+    temperature = np.array([0.0, 5.0, 10.0, 20.0])
+    rho = xr.DataArray(
+        1000.0 - 0.2 * temperature**1.5,
+        dims="T",
+        coords={"T": ("T", temperature, {"units": coord})},
+        attrs={"units": "kg m-3"},
+    )
+    got = rho.grad.along("T")
+    assert cf_units.Unit(got.attrs["units"]) == cf_units.Unit(f"kg m-3 {per}-1")
+    assert cf_units.Unit(rho.grad.laplacian("T").attrs["units"]) == cf_units.Unit(f"kg m-3 {per}-2")
+    np.testing.assert_array_equal(got.values, rho.differentiate("T").values)
+    pytest.importorskip("pint_xarray")
+    quantified = rho.pint.quantify(unit_registry=cf_units).grad.along("T")
+    np.testing.assert_array_equal(quantified.pint.magnitude, got.values)
+    np.testing.assert_allclose(
+        quantified.pint.to(f"kg m-3 {per}-1").pint.magnitude, got.values, rtol=1e-12
+    )

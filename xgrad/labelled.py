@@ -319,7 +319,7 @@ def pint_units(data: Any, per: Sequence[tuple[Hashable, str | None]]) -> Any:
         if coord is None:
             continue
         try:
-            den = reg.Unit(coord)
+            den = difference_units(reg.Unit(coord))  # degC: per delta_degC, as the labels
         except Exception as err:  # pint's errors vary by version; all mean "cannot parse"
             raise ValueError(
                 f"the units of coordinate {name!r} ({coord!r}) are unknown to the pint "

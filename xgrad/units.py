@@ -259,12 +259,17 @@ def derivative_units(data_units: str | None, coord_units: str | None) -> str | N
     'K m-1'
     >>> derivative_units("degC", None)  # a difference of temperatures, per index
     'K'
+    >>> derivative_units("kg m-3", "degC")  # along a temperature coordinate: per kelvin
+    'kg K-1 m-3'
     """
     if data_units is None and coord_units is None:
         return None
     data, coord = _clean(data_units), _clean(coord_units)
     if coord is None:  # per index: a difference of the data (of degC: kelvin)
         return "1" if data is None else _difference(data)
+    # the spacing is a difference of the coordinate too: per kelvin along a degC coordinate
+    # (an audit: "kg m-3 degC-1", and pint's kg/degC/m3 could not be converted to kelvin)
+    coord = _difference(coord)
     if data is not None and _celsius(data):
         data = "degC"
     return _with_pint(data, coord) or _compose(data, coord)
