@@ -1326,3 +1326,28 @@ def test_zarr_v2_zero_fill_value_is_warned_about(tmp_path, ds):
     ds.to_zarr(tmp_path / "x.zarr", zarr_format=2)
     plain = _run_module("gradient", "x.zarr", "x.nc", "--along", "lon", cwd=tmp_path)
     assert plain.returncode == 0 and plain.stderr == ""
+
+
+def test_damaged_zarr_chunk_names_the_variable(tmp_path):
+    # An audit: one damaged chunk of a Zarr store gave "xgrad: error: Zstd decompression
+    # error: invalid input data", naming neither the variable nor the input.
+    pytest.importorskip("zarr")
+    ds = xr.Dataset(
+        {k: (("time", "x"), np.ones((3, 5))) for k in ("t", "u")},
+        coords={"x": np.arange(5.0)},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zarr's notes on consolidated metadata
+        ds.chunk({"time": 1}).to_zarr(tmp_path / "in.zarr")
+    chunks = sorted(
+        p
+        for p in (tmp_path / "in.zarr" / "u").rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.name != "zarr.json"
+    )
+    assert len(chunks) == 3
+    chunks[1].write_bytes(b"not a compressed chunk" * 4)
+    proc = _run_module("gradient", "in.zarr", "out.nc", "--along", "x", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("xgrad: error: reading 'u' from INPUT failed: ")
+    assert proc.stderr.count("\n") == 1
+    assert not (tmp_path / "out.nc").exists()

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .demo import run_demo
-from .errors import InputError, message, one_line
+from .errors import InputError, failed_reading, message, one_line
 from .parser import UsageError, build_parser, parse_chunks
 from .pipeline import run_gradient
 from .schedulers import on_signal
@@ -105,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("xgrad: interrupted", file=sys.stderr)
         return 130
     except Exception as err:
-        print(f"xgrad: error: {message(err)}", file=sys.stderr)
+        variable = failed_reading(err)
+        where = "" if variable is None else f"reading {variable!r} from INPUT failed: "
+        print(f"xgrad: error: {where}{message(err)}", file=sys.stderr)
         return 1
     finally:
         for sig, handler in previous.items():

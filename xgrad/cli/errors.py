@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["InputError", "as_options", "message", "one_line"]
+__all__ = ["InputError", "as_options", "failed_reading", "message", "one_line"]
 
 
 class InputError(ValueError):
@@ -37,6 +37,25 @@ def message(err: BaseException) -> str:
     # str(KeyError('x')) is "'x'" with quotes; its argument is the message.
     text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
     return as_options(one_line(text)) or type(err).__name__
+
+
+def failed_reading(err: BaseException) -> str | None:
+    """The input variable whose reading raised ``err`` (a damaged Zarr chunk, an unreadable
+    NetCDF block): the name of the xarray backend array in its traceback, else None (an
+    audit: "Zstd decompression error: invalid input data" named neither variable nor file).
+    A traceback from a dask.distributed worker has no frames to look in: None there."""
+    from xarray.backends.common import BackendArray
+
+    name, tb = None, err.__traceback__
+    while tb is not None:
+        backend = tb.tb_frame.f_locals.get("self")
+        if isinstance(backend, BackendArray):
+            # NetCDF4/h5netcdf wrappers keep the name; zarr's keeps the zarr array ("/u")
+            found = getattr(backend, "variable_name", None)
+            found = found or getattr(getattr(backend, "_array", None), "name", None)
+            name = str(found).lstrip("/") if found else name
+        tb = tb.tb_next
+    return name
 
 
 #: The library's keyword arguments that are command-line options of the same meaning.
