@@ -309,14 +309,29 @@ def test_missing_cftime_value():
         resolve_spacings(_da(c), ["x"])
 
 
-def test_mixed_calendars():
-    c = np.array([cftime.DatetimeNoLeap(2000, 1, 1), cftime.DatetimeGregorian(2000, 1, 2)])
+def test_mixed_calendars_advice_runs(assert_bitwise_equal):
+    # The advice was `da.convert_calendar('noleap', dim='x')`, which leaves a coordinate of
+    # mixed calendars as it is (an audit); the one given now rebuilds it, run as written
+    c = np.array(
+        [cftime.DatetimeNoLeap(2000, 1, 1), cftime.DatetimeGregorian(2000, 1, 2, 6, 0, 0, 5)]
+    )
+    da = _da(c)
     with pytest.raises(
         TypeError,
         match=r"coordinate 'x' mixes times that cannot be subtracted .*"
-        r"`da\.convert_calendar\('noleap', dim='x'\)`",
-    ):
-        resolve_spacings(_da(c), ["x"])
+        r"\(noleap, standard are mixed\), e\.g\. `da = da\.assign_coords",
+    ) as err:
+        da.grad.along("x")
+    exec(str(err.value).split("e.g. `")[1].rstrip("`"), {"cftime": cftime}, scope := {"da": da})
+    fixed = scope["da"]
+    assert {t.calendar for t in fixed.x.values} == {"noleap"}
+    want = np.array(
+        [cftime.DatetimeNoLeap(2000, 1, 1), cftime.DatetimeNoLeap(2000, 1, 2, 6, 0, 0, 5)]
+    )
+    assert_bitwise_equal(fixed.grad.along("x").values, _da(want).grad.along("x").values)
+    mixed_types = np.array([cftime.DatetimeNoLeap(2000, 1, 1), datetime.datetime(2000, 1, 2)])
+    with pytest.raises(TypeError, match=r"\(noleap, datetime are mixed\): datetime64, or cftime"):
+        resolve_spacings(_da(mixed_types), ["x"])
 
 
 @pytest.mark.parametrize(
@@ -493,3 +508,20 @@ def test_periods_and_dates_get_a_conversion_not_positions():
         got = namespace["da"].grad.along(name, datetime_unit="D")
         assert got.attrs["units"] == "K d-1"
         np.testing.assert_allclose(got.values, 1.0)  # one kelvin per day, month lengths kept
+
+
+def test_dask_month_coordinate_counts_month_lengths(assert_bitwise_equal):
+    # An audit: xarray keeps datetime64[M] where dask holds a non-index coordinate; its
+    # differences were months (numpy: "Cannot get a common metadata divisor ... [M] and [s]")
+    months = np.arange(6).astype("datetime64[M]")
+    lazy = xr.DataArray(
+        np.arange(6.0), dims="step", coords={"vt": ("step", dsa.from_array(months, chunks=2))}
+    )
+    assert lazy.vt.dtype == np.dtype("datetime64[M]")
+    eager = lazy.assign_coords(vt=("step", months))
+    assert eager.vt.dtype.kind == "M"
+    got = lazy.grad.along("vt", datetime_unit="D")
+    assert_bitwise_equal(got.values, eager.grad.along("vt", datetime_unit="D").values)
+    np.testing.assert_allclose(got.values[0], 1 / 31)  # January: 31 days
+    with pytest.raises(TypeError, match=r"timedelta64\[M\] values have no fixed length"):
+        time_to_numbers(np.arange(3).astype("timedelta64[M]"), "s")

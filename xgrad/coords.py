@@ -168,6 +168,7 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     array([ 0., 24.])
     """
     if values.dtype.kind in "mM":
+        values = _fixed_length(values)
         if is_dask_array(values):
             delta = values - _earliest(values)
             return delta.map_blocks(_in_unit, datetime_unit, dtype=np.float64)
@@ -182,6 +183,22 @@ def time_to_numbers(values: Any, datetime_unit: str) -> Any:
     out = _in_unit(ticks.astype("timedelta64[us]"), datetime_unit)
     out[missing] = np.nan
     return out
+
+
+def _fixed_length(values: Any) -> Any:
+    """datetime64 in months or years (which xarray keeps where dask holds them) as seconds:
+    the instants are month starts, exact in seconds; their differences in months dropped the
+    month lengths (and numpy refused to divide them by seconds: an audit). A timedelta64 in
+    months or years has no fixed length: a TypeError."""
+    unit = np.datetime_data(values.dtype)[0]
+    if unit not in ("Y", "M"):
+        return values
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[s]")
+    raise TypeError(
+        f"timedelta64[{unit}] values have no fixed length in seconds (a month or a year "
+        "varies); give the differences as datetime64 instants or in days"
+    )
 
 
 def _cubed_numbers(values: Any, datetime_unit: str) -> Any:
@@ -411,6 +428,27 @@ def coordinate_units(coord: Any) -> str | None:
     return None if units is None else str(units)
 
 
+def _one_calendar_fix(name: Hashable, dim: Hashable, values: np.ndarray) -> str:
+    """Advice for times of several calendars (or types) in one coordinate: rebuild them in
+    the first one's calendar (``convert_calendar``, advised before, leaves a coordinate of
+    mixed calendars as it is: an audit)."""
+    kinds = list(dict.fromkeys(getattr(v, "calendar", type(v).__name__) for v in values.flat))
+    first = getattr(values.flat[0], "calendar", None)
+    if first is None or not all(hasattr(v, "calendar") for v in values.flat):
+        return (
+            f"give all its values one type ({', '.join(kinds)} are mixed): datetime64, or "
+            "cftime of one calendar"
+        )
+    rebuilt = (
+        "cftime.datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, "
+        f"calendar={first!r}) for t in da[{name!r}].values"
+    )
+    return (
+        f"give all its values one calendar ({', '.join(kinds)} are mixed), e.g. "
+        f"`da = da.assign_coords({{{name!r}: ({dim!r}, [{rebuilt}])}})`"
+    )
+
+
 def _coordinate_values(
     name: Hashable, dim: Hashable, coord: Any, datetime_unit: str
 ) -> tuple[np.ndarray, str | None, Literal["numeric", "time"]]:
@@ -434,8 +472,8 @@ def _coordinate_values(
             ticks, missing = _ticks(values)
         except TypeError as err:
             raise TypeError(
-                f"coordinate {name!r} mixes times that cannot be subtracted ({err}); give all "
-                f"its values one calendar, e.g. `da.convert_calendar('noleap', dim={dim!r})`"
+                f"coordinate {name!r} mixes times that cannot be subtracted ({err}); "
+                + _one_calendar_fix(name, dim, values)
             ) from err
         if missing.any():
             raise _missing(name, dim, int(np.flatnonzero(missing)[0]), "a missing time", notnull)
