@@ -140,7 +140,8 @@ def test_cf_metadata_with_the_grid_dims_is_not_differentiated(tmp_path):
         ),
         (
             ["gradient", "orca.nc", "o.nc", "--horizontal", "--var", "depth"],
-            r"--var 'depth' does not have the dimension",
+            r"--var 'depth' is on no Earth grid: its dimensions are \('time',\); --horizontal "
+            r"differentiates variables on an Earth grid: \('y', 'x'\)$",
         ),
         (
             ["gradient", "nofield.nc", "o.nc", "--horizontal"],

@@ -341,3 +341,15 @@ def test_errors(case):
     with pytest.raises(ValueError, match=match):
         da.to_dataset(name="T").grad.horizontal(**options)
     xr.testing.assert_identical(da, before)
+
+
+def test_horizontal_refuses_a_plan_without_an_earth_grid():
+    # a guard: a plan of index dims (as a Dataset's grid read without its coordinates gave,
+    # in an audit: per index under the name d/deast) is an error, never a result
+    from xgrad.horizontal import horizontal
+    from xgrad.labelled import prepare
+    from xgrad.options import Options
+
+    da = xr.DataArray(np.ones((3, 4)), dims=("y", "x"), name="U")
+    with pytest.raises(ValueError, match=r"of 'U' need an Earth grid, and none was found"):
+        horizontal(da, prepare(da, ["x", "y"], Options()))

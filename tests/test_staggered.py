@@ -10,6 +10,8 @@ followed was per index); a B grid's two latitudes made every Dataset method ambi
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -236,3 +238,88 @@ def test_dataset_horizontal_shares_a_grid_and_refuses_an_unusable_one(assert_bit
     nemo = _nemo().rename({"x": "i", "y": "j"})
     with pytest.raises(ValueError, match="several 2-D latitude/longitude pairs"):
         xr.merge([ds, nemo]).grad.horizontal()
+
+
+def test_static_field_beside_time_dependent_wrf_coordinates(tmp_path, assert_bitwise_equal):
+    # An audit: XLAT(Time, y, x) as in wrfout, a static HGT0(y, x): differentiated in a
+    # Dataset of one grid, but left out without a word once U (a second grid) was there;
+    # `--var HGT0` was refused (its own coordinates have no Time)
+    ds = _wrf()
+    ds = ds.assign_coords(
+        {k: (("Time", *ds[k].dims), np.stack([ds[k].values] * 2), ds[k].attrs) for k in ds.coords}
+    )
+    ds["T2"] = ds.T2.expand_dims(Time=2).copy()
+    ds["HGT0"] = (ds.T2.dims[1:], 1000.0 * RNG.random(ds.T2.shape[1:]), {"units": "m"})
+    alone = ds.drop_vars(["U", "V", "XLAT_U", "XLONG_U", "XLAT_V", "XLONG_V"])
+    want_east, want_north = alone.grad.horizontal()
+    assert list(want_east.data_vars) == ["T2", "HGT0"]
+    east, north = ds.grad.horizontal()
+    assert list(east.data_vars) == ["T2", "U", "V", "HGT0"]
+    # U and V lack Time too, and so does every variable on their grids: read on XLAT_U(Time, ..)
+    assert {east[k].attrs["xgrad_geometry"] for k in east.data_vars} == {"curvilinear"}
+    u = ds.U.expand_dims(Time=2).assign_coords(XLAT_U=ds.XLAT_U, XLONG_U=ds.XLONG_U)
+    assert_bitwise_equal(east.U.values, u.grad.horizontal()[0].isel(Time=1).values)
+    assert_bitwise_equal(east.HGT0.values, want_east.HGT0.values)
+    assert_bitwise_equal(north.HGT0.values, want_north.HGT0.values)
+    ds.to_netcdf(tmp_path / "wrf.nc")
+    proc = subprocess.run(
+        [sys.executable, "-m", "xgrad", "gradient", "wrf.nc", "o.nc", "--horizontal"]
+        + ["--var", "HGT0"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with xr.open_dataset(tmp_path / "o.nc") as got:
+        assert list(got.data_vars) == ["dHGT0_deast", "dHGT0_dnorth"]
+        assert_bitwise_equal(got.dHGT0_deast.values, want_east.HGT0.values)
+
+
+def test_two_grids_with_their_own_grid_mappings(assert_bitwise_equal):
+    # An audit: each variable names its own mapping; the Dataset was refused as "naming a
+    # grid mapping that is not a coordinate here"
+    lcc = {
+        "grid_mapping_name": "lambert_conformal_conic",
+        "standard_parallel": [30.0, 60.0],
+        "longitude_of_central_meridian": -100.0,
+        "latitude_of_projection_origin": 45.0,
+        "earth_radius": 6371229.0,
+    }
+    px = {"standard_name": "projection_x_coordinate", "units": "m"}
+    py = {"standard_name": "projection_y_coordinate", "units": "m"}
+    x, y = 12000.0 * np.arange(7), 12000.0 * np.arange(6)
+    ds = xr.Dataset(
+        {
+            "t": (("y", "x"), RNG.random((6, 7)), {"units": "K", "grid_mapping": "crs"}),
+            "t2": (("y2", "x2"), RNG.random((6, 7)), {"units": "K", "grid_mapping": "crs2"}),
+        },
+        coords={
+            "x": ("x", x, px),
+            "y": ("y", y, py),
+            "x2": ("x2", x, px),
+            "y2": ("y2", y, py),
+            "crs": ((), 0, lcc),
+            "crs2": ((), 0, dict(lcc, longitude_of_central_meridian=-90.0)),
+        },
+    )
+    east, north = ds.grad.horizontal()
+    for k in ("t", "t2"):
+        want_east, want_north = ds[k].grad.horizontal()
+        assert east[k].attrs["xgrad_geometry"] == "projected"
+        assert_bitwise_equal(east[k].values, want_east.values)
+        assert_bitwise_equal(north[k].values, want_north.values)
+    # the two mappings differ: so do the results of the same values on the same x, y
+    same = ds.assign(t2=(("y2", "x2"), ds.t.values, ds.t2.attrs))
+    assert not np.array_equal(same.grad.horizontal()[0].t2.values, east.t.values)
+
+
+def test_earth_relative_components_beside_a_field_on_another_grid():
+    # An audit: a B grid's advection of T by {"east": "u", "north": "v"} said no Earth grid was
+    # found and advised grid-relative keys; the components' grid is found, T is refused by name
+    ds = _b_grid()
+    for operator in ("advection", "frontogenesis"):
+        with pytest.raises(ValueError, match=f"{operator}: the variables it combines lie on"):
+            getattr(ds.grad, operator)("T", {"east": "u", "north": "v"})
+    want = ds[["u", "v"]].assign(T=ds.u * 0 + 1.0)
+    assert np.isfinite(want.grad.advection("T", {"east": "u", "north": "v"}).values).all()

@@ -117,7 +117,8 @@ def several_pairs_error(dims: Sequence[Hashable], pairs: Sequence[tuple]) -> Val
         f"several 2-D latitude/longitude pairs span the dims {tuple(dims)!r}: latitudes "
         f"{lats!r}, longitudes {lons!r}; which are this variable's points is not for xgrad to "
         "guess. Keep the latitude and longitude of its own points and drop the others, e.g. "
-        f"to keep {ways}"
+        f"to keep {ways}. Variables of a Dataset on different ones of these points are "
+        "differentiated one at a time, each with its own pair: `ds['name'].drop_vars([...])`"
     )
 
 

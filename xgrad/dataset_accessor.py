@@ -15,7 +15,7 @@ from . import vector
 from .accessor import Boundary, Period, expressions_via_legacy, options_from
 from .horizontal import horizontal
 from .kinematics_accessor import KinematicsMethods
-from .labelled import Plan, coordinates_on, derivatives, horizontal_grids, prepare
+from .labelled import Plan, coordinates_on, derivatives, grid_part, horizontal_grids, prepare
 from .options import Options
 from .variables import check_differentiable, select_variables
 
@@ -23,7 +23,7 @@ __all__ = ["DatasetGradAccessor"]
 
 
 def _staggered_plans(
-    ds: xr.Dataset, dims: tuple, options: Options, method: str, err: ValueError
+    ds: xr.Dataset, dims: tuple, options: Options, method: str, err: ValueError, frame: bool
 ) -> dict[frozenset, Plan]:
     """One plan per set of dims among the data variables, where the Dataset as a whole has none
     (a staggered grid: T on ``(lat, lon)`` and v on ``(lat_v, lon)`` give two latitudes for a
@@ -34,7 +34,7 @@ def _staggered_plans(
         if not set(dims) <= key:
             continue
         try:
-            plans[key] = prepare(coordinates_on(ds, key), dims, options, method=method)
+            plans[key] = prepare(coordinates_on(ds, key), dims, options, frame=frame, method=method)
         except ValueError:
             raise err from None
     if not plans:  # one set is enough: the coordinates dropped are on no variable differentiated
@@ -56,15 +56,16 @@ class DatasetGradAccessor(KinematicsMethods):
         apply: Callable[[Any, Plan], tuple[xr.DataArray, ...]],
         outputs: int | None = None,
         method: str = "along",
+        frame: bool = False,
     ) -> tuple[xr.Dataset, ...]:
         """``apply`` to every data variable that has all ``dims``; one Dataset per output
         (``outputs`` of them; by default one per dim). ``method``: the ``.grad`` method."""
         ds = self._obj
         try:
-            plan = prepare(ds, dims, options, method=method)
+            plan = prepare(ds, dims, options, frame=frame, method=method)
             plans = None
         except ValueError as err:
-            plans = _staggered_plans(ds, dims, options, method, err)
+            plans = _staggered_plans(ds, dims, options, method, err, frame)
             plan = next(iter(plans.values()))
         wanted = list(dict.fromkeys(s.dim for s in plan.spacings))
         # One rule for which variables (xgrad.variables): CF metadata (bounds, grid mappings)
@@ -98,7 +99,7 @@ class DatasetGradAccessor(KinematicsMethods):
         ds = self._obj
         work = []
         for dims, keys in grids.items():  # every plan and check before any derivative
-            plan = prepare(coordinates_on(ds, set().union(*keys)), dims, options)
+            plan = prepare(grid_part(ds, keys), dims, options, frame=True)
             names, skipped = select_variables(ds, dims)
             for left_out in skipped:
                 if left_out.kind == "dtype":
@@ -188,7 +189,7 @@ class DatasetGradAccessor(KinematicsMethods):
         if len(grids) > 1:
             east, north = self._map_grids(grids, options)
         else:
-            east, north = self._map(next(iter(grids)), options, horizontal, 2)
+            east, north = self._map(next(iter(grids)), options, horizontal, 2, frame=True)
         return east, north
 
     def magnitude(

@@ -238,6 +238,12 @@ def _field_block(field: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
 
 def horizontal(da: xr.DataArray, plan: Plan) -> tuple[xr.DataArray, xr.DataArray]:
     """``(df/deast, df/dnorth)`` per metre, Earth-relative (see ``.grad.horizontal``)."""
+    if plan.grid is None:  # never per index or per coordinate unit under these names
+        raise ValueError(
+            f"horizontal derivatives of {da.name!r} need an Earth grid, and none was found on "
+            f"the dims {tuple(s.dim for s in plan.spacings)!r}; mark its coordinates (see "
+            "docs/guide/grids.md)"
+        )
     data, data_units = numeric_data(da, plan)
     quantified = is_quantity(da.data)
     sx, sy = plan.spacings

@@ -23,6 +23,7 @@ from .labelled import (
     cubed_alike,
     numeric_data,
     one_grid,
+    own_coordinates,
     prepare,
     quantify_hint,
 )
@@ -58,8 +59,10 @@ def _earth_keys(ds: xr.Dataset, components: Mapping, operator: str, options: Opt
         return components
     if keys != {"east", "north"}:
         raise _earth_relative(operator, sorted(map(str, keys)), "give both, 'east' and 'north'")
-    try:
-        x, y = horizontal_dims(ds, options)
+    try:  # the components' own grid (a B grid's T on another is refused later, by name)
+        x, y = horizontal_dims(
+            own_coordinates(ds, [components["east"], components["north"]]), options
+        )
     except ValueError as err:
         raise _earth_relative(operator, ["east", "north"], f"but {err}") from err
     return {x: components["east"], y: components["north"]}

@@ -187,7 +187,8 @@ def coordinates_on(ds: xr.Dataset, dims: Any) -> xr.Dataset:
 
 def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[frozenset]]:
     """The Earth grids of a Dataset's data variables, for ``.grad.horizontal``: a grid's
-    (x, y) dims -> the sets of dims of the variables on it.
+    (x, y) dims -> the sets of dims of the variables on it (and those its coordinates are
+    read on, :func:`grid_part`).
 
     Each set of dims is looked at with the coordinates on it only: a ROMS file has four
     grids (rho, u, v and psi points, each with its 2-D latitude and longitude), and the
@@ -199,13 +200,52 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
     keys = list(dict.fromkeys(frozenset(ds.variables[k].dims) for k in ds.data_vars))
     grids: dict[tuple, list[frozenset]] = {}
     for key in keys:
-        dims = horizontal_dims(coordinates_on(ds, key), options, missing_ok=True)
+        try:
+            dims = horizontal_dims(grid_part(ds, [key]), options, missing_ok=True)
+        except (ValueError, TypeError) as err:  # named: which variables are on that grid
+            names = tuple(k for k in ds.data_vars if frozenset(ds.variables[k].dims) == key)
+            raise type(err)(f"the data variables {names!r}: {err}") from err
         if dims is not None and set(dims) <= key:
             grids.setdefault(tuple(dims), []).append(key)
+    # a set whose grid's coordinates have a dim more (a static field or a time mean beside
+    # WRF's XLAT(Time, y, x)): on the one grid whose dims it has, the coordinates read with
+    # that dim (an audit: left out without a word where a second grid made the Dataset take
+    # this path, refused with --var)
+    for key in keys:
+        if any(key in on for on in grids.values()) or len(key) < 2:
+            continue
+        found = {}
+        for extra in ds.dims:
+            if extra in key:
+                continue
+            try:
+                dims = horizontal_dims(
+                    grid_part(ds, [key, key | {extra}]), options, missing_ok=True
+                )
+            except (ValueError, TypeError):  # not this dim's grid
+                continue
+            if dims is not None and set(dims) <= key:
+                found.setdefault(tuple(dims), []).append(key | {extra})
+        if len(found) == 1:  # the set, and the dims its grid is read on
+            ((dims, read_on),) = found.items()
+            grids.setdefault(dims, []).extend([key, *read_on])
     if not grids:
         dims = tuple(horizontal_dims(ds, options))
         grids[dims] = [key for key in keys if set(dims) <= key]
     return grids
+
+
+def grid_part(ds: xr.Dataset, keys: Sequence[frozenset]) -> xr.Dataset:
+    """The part of ``ds`` a grid is planned on: its data variables whose sets of dims are
+    ``keys`` (and the dimensionless ones, a grid mapping among them), the coordinates on those
+    dims. Another grid's variables name another grid mapping (an audit: two projected grids,
+    each with its own, were refused as naming different mappings)."""
+    on = set().union(*keys)
+    others = [
+        k for k, v in ds.data_vars.items() if v.ndim and frozenset(ds.variables[k].dims) not in keys
+    ]
+    part = coordinates_on(ds, on)
+    return part.drop_vars(others) if others else part
 
 
 def one_grid(operator: str, arrays: Mapping[Hashable, xr.DataArray], dims: Sequence) -> None:

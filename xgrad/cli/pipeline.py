@@ -139,8 +139,10 @@ def derivative_dataset(
             out[name].attrs["grid_mapping"] = mapping
 
     if horizontal:
-        # one plan for all the variables: the grid's frame is computed once
-        east, north = ds[list(chosen)].grad.horizontal(**options)
+        # one plan per grid for all its variables: the grid's frame is computed once. The
+        # coordinates all stay: a static field's grid may be WRF's XLAT(Time, y, x)
+        others = [k for k, v in ds.data_vars.items() if v.ndim and k not in chosen]
+        east, north = ds.drop_vars(others).grad.horizontal(**options)
         for var in chosen:
             put(f"d{var}_deast", east[var], var)
             put(f"d{var}_dnorth", north[var], var)
@@ -189,7 +191,16 @@ def _on_grids(ds: xr.Dataset, variables: Any, options: Mapping) -> tuple[list, l
         skipped += [k for k in left_out if frozenset(ds[k.name].dims) in keys]
     wanted = tuple(map(str, next(iter(grids))))
     if variables:  # a name on no grid: select_variables says what it lacks
-        _select(ds, next(iter(grids)), [v for v in variables if v not in chosen])
+        missing = [v for v in variables if v not in chosen]
+        for v in missing:
+            if v in ds.data_vars and not any(set(dims) <= set(ds[v].dims) for dims in grids):
+                on = " or ".join(repr(tuple(map(str, dims[::-1]))) for dims in grids)
+                raise InputError(
+                    f"--var {v!r} is on no Earth grid: its dimensions are "
+                    f"{tuple(map(str, ds[v].dims))!r}; --horizontal differentiates variables on "
+                    f"an Earth grid: {on}"
+                )
+        _select(ds, next(iter(grids)), missing)
         return list(variables), skipped, wanted
     return [k for k in ds.data_vars if k in chosen], skipped, wanted
 
