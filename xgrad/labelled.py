@@ -197,6 +197,8 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
     set whose grid cannot be used (ambiguous, an unknown projection) is an error. Where no
     set has a grid, the Dataset's own grid, or its error.
     """
+    if options.geometry == "cartesian":
+        horizontal_dims(ds, options)  # its error: not a question of any variable's grid
     keys = list(dict.fromkeys(frozenset(ds.variables[k].dims) for k in ds.data_vars))
     grids: dict[tuple, list[frozenset]] = {}
     for key in keys:
@@ -242,7 +244,9 @@ def grid_part(ds: xr.Dataset, keys: Sequence[frozenset]) -> xr.Dataset:
     each with its own, were refused as naming different mappings)."""
     on = set().union(*keys)
     others = [
-        k for k, v in ds.data_vars.items() if v.ndim and frozenset(ds.variables[k].dims) not in keys
+        k
+        for k in ds.data_vars
+        if ds.variables[k].ndim and frozenset(ds.variables[k].dims) not in keys
     ]
     part = coordinates_on(ds, on)
     return part.drop_vars(others) if others else part
