@@ -274,32 +274,3 @@ def test_staggered_file_differentiates_every_grid(tmp_path, assert_bitwise_equal
         assert list(got.data_vars) == ["du_deast", "du_dnorth"]
         assert_bitwise_equal(got.du_deast.values, want["u"][0].values)
         assert_bitwise_equal(got.du_dnorth.values, want["u"][1].values)
-
-
-def test_fields_without_their_own_latitude_longitude_are_named(tmp_path):
-    # An audit (xmitgcm-like: UVEL on (k, j, i_g) beside XC/YC on (j, i), no coordinates of
-    # the U points): --horizontal left UVEL out without a word
-    j, i = np.meshgrid(np.arange(6.0), np.arange(7.0), indexing="ij")
-    north, east = {"units": "degrees_north"}, {"units": "degrees_east"}
-    rng = np.random.default_rng(3)
-    ds = xr.Dataset(
-        {
-            "THETA": (("k", "j", "i"), rng.random((2, 6, 7)), {"units": "K"}),
-            "UVEL": (("k", "j", "i_g"), rng.random((2, 6, 7)), {"units": "m s-1"}),
-            "Depth": (("k",), [5.0, 15.0], {"units": "m"}),  # on no grid, shares none: silent
-        },
-        coords={
-            "YC": (("j", "i"), 20.0 + 0.5 * j + 0.1 * i, north),
-            "XC": (("j", "i"), -10.0 + 0.5 * i - 0.05 * j, east),
-        },
-    )
-    ds.to_netcdf(tmp_path / "mitgcm.nc")
-    proc = _xgrad("gradient", "mitgcm.nc", "o.nc", "--horizontal", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == (
-        "xgrad: warning: left out 'UVEL': it is on no Earth grid (no latitude and longitude of "
-        "its own on its dims ('k', 'j', 'i_g')); add its points' coordinates, or differentiate "
-        "it along its dims with --along\n"
-    )
-    with xr.open_dataset(tmp_path / "o.nc") as got:
-        assert list(got.data_vars) == ["dTHETA_deast", "dTHETA_dnorth"]

@@ -314,6 +314,49 @@ def test_two_grids_with_their_own_grid_mappings(assert_bitwise_equal):
     assert not np.array_equal(same.grad.horizontal()[0].t2.values, east.t.values)
 
 
+@pytest.mark.parametrize("mapping_is_coordinate", [True, False])
+def test_static_field_without_grid_mapping_on_a_projected_grid(
+    assert_bitwise_equal, mapping_is_coordinate
+):
+    # A review: T(time, y, x) names the grid mapping, orog(y, x) does not (common for
+    # orography and masks); the Dataset was refused for orog after the per-grid change
+    lcc = {
+        "grid_mapping_name": "lambert_conformal_conic",
+        "standard_parallel": [30.0, 60.0],
+        "longitude_of_central_meridian": -100.0,
+        "latitude_of_projection_origin": 45.0,
+    }
+    px = {"standard_name": "projection_x_coordinate", "units": "m"}
+    py = {"standard_name": "projection_y_coordinate", "units": "m"}
+    ds = xr.Dataset(
+        {
+            "T": (("time", "y", "x"), RNG.random((2, 6, 7)), {"units": "K", "grid_mapping": "crs"}),
+            "orog": (("y", "x"), 1000.0 * RNG.random((6, 7)), {"units": "m"}),
+        },
+        coords={
+            "x": ("x", 12000.0 * np.arange(7), px),
+            "y": ("y", 12000.0 * np.arange(6), py),
+            "crs": ((), 0, lcc),
+        },
+    )
+    if not mapping_is_coordinate:  # as xarray opens a file without decode_coords="all"
+        ds = ds.reset_coords("crs")
+    east, north = ds.grad.horizontal()
+    want_east, want_north = ds.orog.grad.horizontal(crs=ds.crs)
+    assert east.orog.attrs["xgrad_geometry"] == "projected"
+    assert_bitwise_equal(east.orog.values, want_east.values)
+    assert_bitwise_equal(north.orog.values, want_north.values)
+    # and beside a second grid, each variable still on its own
+    two = ds.assign(
+        u=(("y", "x_stag"), RNG.random((6, 8)), {"units": "m s-1", "grid_mapping": "crs"})
+    )
+    two = two.assign_coords(x_stag=("x_stag", 12000.0 * (np.arange(8) - 0.5), px))
+    east2, _ = two.grad.horizontal()
+    assert list(east2.data_vars) == ["T", "orog", "u"]
+    assert_bitwise_equal(east2.orog.values, want_east.values)
+    assert_bitwise_equal(east2.u.values, two.u.grad.horizontal(crs=two.crs)[0].values)
+
+
 def test_earth_relative_components_beside_a_field_on_another_grid():
     # An audit: a B grid's advection of T by {"east": "u", "north": "v"} said no Earth grid was
     # found and advised grid-relative keys; the components' grid is found, T is refused by name

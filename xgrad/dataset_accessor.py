@@ -15,7 +15,7 @@ from . import vector
 from .accessor import Boundary, Period, expressions_via_legacy, options_from
 from .horizontal import horizontal
 from .kinematics_accessor import KinematicsMethods
-from .labelled import Plan, coordinates_on, derivatives, grid_part, horizontal_grids, prepare
+from .labelled import Plan, coordinates_on, derivatives, horizontal_grids, on_grid, prepare
 from .options import Options
 from .variables import check_differentiable, select_variables
 
@@ -67,18 +67,22 @@ class DatasetGradAccessor(KinematicsMethods):
         except ValueError as err:
             plans = _staggered_plans(ds, dims, options, method, err, frame)
             plan = next(iter(plans.values()))
-        wanted = list(dict.fromkeys(s.dim for s in plan.spacings))
-        # One rule for which variables (xgrad.variables): CF metadata (bounds, grid mappings)
-        # is left out; a variable whose dtype cannot be differentiated is an error here (a
-        # library call), where the command line warns and skips it.
-        names, skipped = select_variables(ds, wanted)
-        for left_out in skipped:  # every dtype error before any graph is built
-            if left_out.kind == "dtype":
-                check_differentiable(ds[left_out.name], in_dataset=True)
+        names = self._chosen(list(dict.fromkeys(s.dim for s in plan.spacings)))
         per_var = {
             k: apply(ds[k], plan if plans is None else plans[frozenset(ds[k].dims)]) for k in names
         }
         return self._datasets(per_var, len(plan.spacings) if outputs is None else outputs, options)
+
+    def _chosen(self, dims: Any) -> list[Hashable]:
+        """The data variables with all ``dims``. One rule for which variables
+        (xgrad.variables): CF metadata (bounds, grid mappings) is left out; a variable whose
+        dtype cannot be differentiated is an error here (a library call), where the command
+        line warns and skips it."""
+        names, skipped = select_variables(self._obj, dims)
+        for left_out in skipped:  # every dtype error before any graph is built
+            if left_out.kind == "dtype":
+                check_differentiable(self._obj[left_out.name], in_dataset=True)
+        return names
 
     def _datasets(self, per_var: dict, count: int, options: Options) -> tuple[xr.Dataset, ...]:
         """``count`` Datasets of the results ``per_var`` (name -> one result per output), in
@@ -99,12 +103,8 @@ class DatasetGradAccessor(KinematicsMethods):
         ds = self._obj
         work = []
         for dims, keys in grids.items():  # every plan and check before any derivative
-            plan = prepare(grid_part(ds, keys), dims, options, frame=True)
-            names, skipped = select_variables(ds, dims)
-            for left_out in skipped:
-                if left_out.kind == "dtype":
-                    check_differentiable(ds[left_out.name], in_dataset=True)
-            work += [(k, plan) for k in names if frozenset(ds[k].dims) in keys]
+            plan = on_grid(ds, keys, lambda part, d=dims: prepare(part, d, options, frame=True))
+            work += [(k, plan) for k in self._chosen(dims) if frozenset(ds[k].dims) in keys]
         return self._datasets({k: horizontal(ds[k], plan) for k, plan in work}, 2, options)
 
     def along(

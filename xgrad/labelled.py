@@ -188,7 +188,7 @@ def coordinates_on(ds: xr.Dataset, dims: Any) -> xr.Dataset:
 def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[frozenset]]:
     """The Earth grids of a Dataset's data variables, for ``.grad.horizontal``: a grid's
     (x, y) dims -> the sets of dims of the variables on it (and those its coordinates are
-    read on, :func:`grid_part`).
+    read on, :func:`on_grid`).
 
     Each set of dims is looked at with the coordinates on it only: a ROMS file has four
     grids (rho, u, v and psi points, each with its 2-D latitude and longitude), and the
@@ -203,32 +203,29 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
     grids: dict[tuple, list[frozenset]] = {}
     for key in keys:
         try:
-            dims = horizontal_dims(grid_part(ds, [key]), options, missing_ok=True)
+            dims = on_grid(ds, [key], lambda part: horizontal_dims(part, options, missing_ok=True))
         except (ValueError, TypeError) as err:  # named: which variables are on that grid
             names = tuple(k for k in ds.data_vars if frozenset(ds.variables[k].dims) == key)
             raise type(err)(f"the data variables {names!r}: {err}") from err
         if dims is not None and set(dims) <= key:
             grids.setdefault(tuple(dims), []).append(key)
-    # a set whose grid's coordinates have a dim more (a static field or a time mean beside
-    # WRF's XLAT(Time, y, x)): on the one grid whose dims it has, the coordinates read with
+    # a set whose grid's coordinates have one dim more (a static field or a time mean beside
+    # WRF's XLAT(Time, y, x)): on the one grid whose dims it has, its coordinates read with
     # that dim (an audit: left out without a word where a second grid made the Dataset take
     # this path, refused with --var)
     for key in keys:
-        if any(key in on for on in grids.values()) or len(key) < 2:
+        if len(key) < 2 or any(key in on for on in grids.values()):
             continue
-        found = {}
-        for extra in ds.dims:
-            if extra in key:
-                continue
+        found: dict[tuple, list[frozenset]] = {}
+        for extra in _one_dim_more(ds, key):
+            read_on = [key, key | {extra}]
             try:
-                dims = horizontal_dims(
-                    grid_part(ds, [key, key | {extra}]), options, missing_ok=True
-                )
+                dims = on_grid(ds, read_on, lambda p: horizontal_dims(p, options, missing_ok=True))
             except (ValueError, TypeError):  # not this dim's grid
                 continue
             if dims is not None and set(dims) <= key:
                 found.setdefault(tuple(dims), []).append(key | {extra})
-        if len(found) == 1:  # the set, and the dims its grid is read on
+        if len(found) == 1:
             ((dims, read_on),) = found.items()
             grids.setdefault(dims, []).extend([key, *read_on])
     if not grids:
@@ -237,19 +234,39 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
     return grids
 
 
-def grid_part(ds: xr.Dataset, keys: Sequence[frozenset]) -> xr.Dataset:
-    """The part of ``ds`` a grid is planned on: its data variables whose sets of dims are
-    ``keys`` (and the dimensionless ones, a grid mapping among them), the coordinates on those
-    dims. Another grid's variables name another grid mapping (an audit: two projected grids,
-    each with its own, were refused as naming different mappings)."""
+def _one_dim_more(ds: xr.Dataset, key: frozenset) -> list[Hashable]:
+    """The dims that coordinates of ``ds`` have beyond ``key``, where that is one dim (Time
+    for WRF's XLAT(Time, y, x) and a static field on (y, x))."""
+    extras = []
+    for name in ds.coords:
+        beyond = set(ds.variables[name].dims) - key
+        if len(beyond) == 1 and len(ds.variables[name].dims) > 1:
+            extras += [d for d in beyond if d not in extras]
+    return extras
+
+
+def on_grid(ds: xr.Dataset, keys: Sequence[frozenset], plan: Any) -> Any:
+    """``plan`` of the first part of ``ds`` it succeeds on, for the grid of the variables
+    whose sets of dims are ``keys``: the coordinates on those dims with every data variable
+    (T(time, y, x)'s ``grid_mapping`` serves orog(y, x) too), then with those sharing a dim
+    with them, then with theirs only (two grids, each with its own grid mapping, were
+    refused as naming different mappings: an audit). The first part's error where none does.
+    """
     on = set().union(*keys)
-    others = [
-        k
-        for k in ds.data_vars
-        if ds.variables[k].ndim and frozenset(ds.variables[k].dims) not in keys
-    ]
     part = coordinates_on(ds, on)
-    return part.drop_vars(others) if others else part
+    variables = [k for k in part.data_vars if part.variables[k].ndim]
+    error = None
+    for keep in (
+        lambda dims: True,
+        lambda dims: bool(dims & on),
+        lambda dims: dims in keys,
+    ):
+        others = [k for k in variables if not keep(frozenset(part.variables[k].dims))]
+        try:
+            return plan(part.drop_vars(others) if others else part)
+        except (ValueError, TypeError) as err:
+            error = error or err
+    raise error
 
 
 def one_grid(operator: str, arrays: Mapping[Hashable, xr.DataArray], dims: Sequence) -> None:

@@ -202,29 +202,7 @@ def _on_grids(ds: xr.Dataset, variables: Any, options: Mapping) -> tuple[list, l
                 )
         _select(ds, next(iter(grids)), missing)
         return list(variables), skipped, wanted
-    _warn_off_grid(ds, grids, chosen, skipped)
     return [k for k in ds.data_vars if k in chosen], skipped, wanted
-
-
-def _warn_off_grid(ds: xr.Dataset, grids: Mapping, chosen: list, skipped: list) -> None:
-    """Warn about fields left out for want of their own latitude/longitude: they share a dim
-    with an Earth grid but lie on none (xmitgcm's UVEL on ``(k, j, i_g)`` beside XC/YC on
-    ``(j, i)``: an audit, left out without a word)."""
-    grid_dims = {d for dims in grids for d in dims}
-    fields = [
-        k
-        for k in select_variables(ds, (), leave_out_flags=True)[0]
-        if ds[k].ndim >= 2 and k not in chosen and set(ds[k].dims) & grid_dims
-    ]
-    for name in fields:
-        if any(s.name == name for s in skipped):
-            continue
-        warnings.warn(
-            f"left out {name!r}: it is on no Earth grid (no latitude and longitude of its own on "
-            f"its dims {tuple(map(str, ds[name].dims))!r}); add its points' coordinates, or "
-            "differentiate it along its dims with --along",
-            stacklevel=4,
-        )
 
 
 def _with_bounds(out: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
