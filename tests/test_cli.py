@@ -1351,3 +1351,23 @@ def test_damaged_zarr_chunk_names_the_variable(tmp_path):
     assert proc.stderr.startswith("xgrad: error: reading 'u' from INPUT failed: ")
     assert proc.stderr.count("\n") == 1
     assert not (tmp_path / "out.nc").exists()
+
+
+def test_datetime_unit_on_undecodable_month_counts_warns_in_options(tmp_path):
+    # A review: "months since" in the standard calendar stays numbers (xarray cannot decode
+    # it); --datetime-unit D was refused (exit 2) with Python advice. Per month, with a
+    # warning spelled as the command line's option
+    t = np.array([0.0, 1.0, 3.0, 6.0])
+    ds = xr.Dataset(
+        {"T": ("time", t**2, {"units": "K"})},
+        coords={"time": ("time", t, {"units": "months since 2000-01-01", "calendar": "standard"})},
+    )
+    ds.to_netcdf(tmp_path / "months.nc")
+    proc = _run_module(
+        "gradient", "months.nc", "o.nc", "--along", "time", "--datetime-unit", "D", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "xgrad: warning: `--datetime-unit D` does not apply to coordinate 'time'" in proc.stderr
+    with xr.open_dataset(tmp_path / "o.nc", decode_times=False) as got:
+        assert got.dT_dtime.attrs["units"] == "K month-1"
+        np.testing.assert_array_equal(got.dT_dtime.values, np.gradient(t**2, t))

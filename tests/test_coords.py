@@ -108,12 +108,26 @@ def test_datetime_unit_applies_to_undecoded_times(unit, counts, assert_bitwise_e
     assert_bitwise_equal(da.grad.along("time").values, da.differentiate("time").values)
 
 
-def test_datetime_unit_refuses_undecoded_calendar_counts():
+def test_datetime_unit_beside_undecoded_calendar_counts_and_lengths(assert_bitwise_equal):
+    # months since a date have no fixed length: per month, as the label says, with a warning
+    # (a review: refusing broke a CLI run, and the decode_cf advised fails for the standard
+    # calendar's months)
     time = xr.Variable("time", [0.0, 1.0, 2.0], {"units": "months since 2000-01-01"})
     da = xr.DataArray([1.0, 2.0, 4.0], dims="time", coords={"time": time})
-    with pytest.raises(ValueError, match=r"counts 'months' since .*xr\.decode_cf"):
-        da.grad.along("time", datetime_unit="D")
-    assert da.grad.along("time").attrs.get("units") == "month-1"
+    with pytest.warns(UserWarning, match=r"`datetime_unit='D'` does not apply to coordinate "):
+        got = da.grad.along("time", datetime_unit="D")
+    assert got.attrs["units"] == "month-1"
+    assert_bitwise_equal(got.values, da.differentiate("time").values)
+    # a length measured from a surface is no time count
+    z = xr.Variable("z", [0.0, 10.0, 30.0], {"units": "m from surface"})
+    dz = xr.DataArray([1.0, 2.0, 4.0], dims="z", coords={"z": z})
+    assert_bitwise_equal(dz.grad.along("z", datetime_unit="s").values, dz.grad.along("z").values)
+    # the unit's own count: the same bits as without datetime_unit (a float ratio was 1 ulp off)
+    minutes = xr.Variable("t", [0.0, 7.0, 19.0, 20.5], {"units": "minutes since 2000-01-01"})
+    dm = xr.DataArray([1.0, 2.0, 4.0, 3.0], dims="t", coords={"t": minutes})
+    assert_bitwise_equal(dm.grad.along("t", datetime_unit="m").values, dm.grad.along("t").values)
+    per_us = dm.grad.along("t", datetime_unit="us").values
+    np.testing.assert_allclose(per_us, dm.grad.along("t").values / 60e6, rtol=1e-15)
 
 
 def test_cftime_noleap_gives_exact_seconds():
@@ -329,6 +343,12 @@ def test_mixed_calendars_advice_runs(assert_bitwise_equal):
         [cftime.DatetimeNoLeap(2000, 1, 1), cftime.DatetimeNoLeap(2000, 1, 2, 6, 0, 0, 5)]
     )
     assert_bitwise_equal(fixed.grad.along("x").values, _da(want).grad.along("x").values)
+    # the calendar advised has every date: 30 February is a 360_day date, not a noleap one
+    feb30 = _da(np.array([cftime.DatetimeNoLeap(2000, 2, 1), cftime.Datetime360Day(2000, 2, 30)]))
+    with pytest.raises(TypeError, match=r"calendar='360_day'") as err:
+        feb30.grad.along("x")
+    exec(str(err.value).split("e.g. `")[1].rstrip("`"), {"cftime": cftime}, scope := {"da": feb30})
+    assert np.isfinite(scope["da"].grad.along("x").values).all()
     mixed_types = np.array([cftime.DatetimeNoLeap(2000, 1, 1), datetime.datetime(2000, 1, 2)])
     with pytest.raises(TypeError, match=r"\(noleap, datetime are mixed\): datetime64, or cftime"):
         resolve_spacings(_da(mixed_types), ["x"])

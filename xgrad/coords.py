@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,9 +28,9 @@ from .arrays import (
     is_expression_array,
     is_quantity,
 )
-from .options import DATETIME_UNITS, check_datetime_unit
+from .options import DATETIME_UNITS, check_datetime_unit, outside_xgrad
 from .stencils import points_needed
-from .units import time_reference_unit
+from .units import counts_time
 
 __all__ = [
     "coordinate_units",
@@ -433,7 +434,8 @@ def _one_calendar_fix(name: Hashable, dim: Hashable, values: np.ndarray) -> str:
     the first one's calendar (``convert_calendar``, advised before, leaves a coordinate of
     mixed calendars as it is: an audit)."""
     kinds = list(dict.fromkeys(getattr(v, "calendar", type(v).__name__) for v in values.flat))
-    first = getattr(values.flat[0], "calendar", None)
+    # the first calendar that has every date (a 360_day 30 February is no noleap date)
+    first = next((c for c in kinds if _has_every_date(values, c)), None)
     if first is None or not all(hasattr(v, "calendar") for v in values.flat):
         return (
             f"give all its values one type ({', '.join(kinds)} are mixed): datetime64, or "
@@ -447,6 +449,18 @@ def _one_calendar_fix(name: Hashable, dim: Hashable, values: np.ndarray) -> str:
         f"give all its values one calendar ({', '.join(kinds)} are mixed), e.g. "
         f"`da = da.assign_coords({{{name!r}: ({dim!r}, [{rebuilt}])}})`"
     )
+
+
+def _has_every_date(values: np.ndarray, calendar: str) -> bool:
+    """Whether every cftime value in ``values`` is a date of ``calendar``."""
+    import cftime
+
+    try:
+        for t in values.flat:
+            cftime.datetime(t.year, t.month, t.day, calendar=calendar)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def _coordinate_values(
@@ -600,17 +614,18 @@ def resolve_spacings(
     return spacings
 
 
-#: Seconds per unit of the undecoded CF time coordinates ("hours since ..."), as udunits
-#: spells them; months and years are no fixed number of seconds and are not here.
-SECONDS_PER: dict[str, float] = {
-    **dict.fromkeys(("ns", "nanosecond", "nanoseconds"), 1e-9),
-    **dict.fromkeys(("us", "microsecond", "microseconds"), 1e-6),
-    **dict.fromkeys(("ms", "millisecond", "milliseconds", "msec"), 1e-3),
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
-    **dict.fromkeys(("min", "mins", "minute", "minutes"), 60.0),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0),
-    **dict.fromkeys(("d", "day", "days"), 86400.0),
-    **dict.fromkeys(("week", "weeks"), 604800.0),
+#: Nanoseconds per unit of the undecoded CF time coordinates ("hours since ..."), as udunits
+#: spells them: exact integers, each a multiple of the finer ones. Months and years are no
+#: fixed length and are not here.
+NANOSECONDS_PER: dict[str, int] = {
+    **dict.fromkeys(("ns", "nanosecond", "nanoseconds"), 1),
+    **dict.fromkeys(("us", "microsecond", "microseconds"), 10**3),
+    **dict.fromkeys(("ms", "millisecond", "milliseconds", "msec"), 10**6),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 10**9),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 60 * 10**9),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600 * 10**9),
+    **dict.fromkeys(("d", "day", "days"), 86400 * 10**9),
+    **dict.fromkeys(("week", "weeks"), 7 * 86400 * 10**9),
 }
 
 
@@ -619,17 +634,23 @@ def _counted_times(
 ) -> tuple[np.ndarray, str | None]:
     """A numeric time coordinate ("hours since 2000-01-01", read with ``decode_times=False``)
     counted in ``datetime_unit``, which was given: it was ignored (the derivative stayed per
-    hour, labelled so: an audit). Other numeric coordinates are returned as they are."""
-    own = time_reference_unit(units)
+    hour, labelled so: an audit). Other numeric coordinates are returned as they are; counts
+    of months or years (no fixed length) too, with a warning: the label says per month."""
+    own = counts_time(units)
     if own is None:
         return values, units
-    seconds = SECONDS_PER.get(own)
-    if seconds is None:
-        raise ValueError(
-            f"coordinate {name!r} counts {own!r} since a reference time ({units!r}), which "
-            f"has no fixed length in datetime_unit={datetime_unit!r}; decode the times "
-            "(`xr.decode_cf(ds)`, with `use_cftime=True` for a model calendar) or leave "
-            "datetime_unit unset for a derivative per unit of the coordinate"
+    ns = NANOSECONDS_PER.get(own)
+    if ns is None:
+        warnings.warn(
+            f"`datetime_unit={datetime_unit!r}` does not apply to coordinate {name!r}, which "
+            f"counts {own} since a reference date ({units!r}): a {own.rstrip('s')} has no "
+            "fixed length; the derivative is per unit of the coordinate, as its units say",
+            UserWarning,
+            stacklevel=outside_xgrad(),
         )
-    target = np.timedelta64(1, datetime_unit) / np.timedelta64(1, "ns") * 1e-9
-    return values * seconds / target, DATETIME_UNITS[datetime_unit]
+        return values, units
+    target = int(np.timedelta64(1, datetime_unit) / np.timedelta64(1, "ns"))
+    # the exact integer ratio of the units, one rounding (a float ratio was 1 ulp off)
+    if ns >= target:
+        return (values if ns == target else values * (ns // target)), DATETIME_UNITS[datetime_unit]
+    return values / (target // ns), DATETIME_UNITS[datetime_unit]

@@ -30,6 +30,7 @@ __all__ = [
     "check_choice",
     "check_datetime_unit",
     "check_dim_key",
+    "outside_xgrad",
 ]
 
 #: The options whose values come from a fixed list, with that list (the default first).
@@ -143,7 +144,7 @@ def check_datetime_unit(datetime_unit: Any) -> str:
 KILOMETRE_RADII = (1.0e3, 1.0e5)
 
 
-def _outside_xgrad() -> int:
+def outside_xgrad() -> int:
     """The ``stacklevel`` (for a warning given by the caller of this function) of the first
     frame outside xgrad: the user's call, however deep in xgrad the check ran."""
     frame, level = sys._getframe(1), 1
@@ -170,7 +171,7 @@ def _check_radius(radius: Any) -> float | str | None:
                 f"derivatives per metre on it are {MEAN_RADIUS / radius:.3g} times the Earth's. "
                 f"For the Earth in kilometres: `radius={float(radius) * 1000!r}`",
                 UserWarning,
-                stacklevel=_outside_xgrad(),
+                stacklevel=outside_xgrad(),
             )
         return float(radius)
     raise (TypeError if _is_array(radius) else ValueError)(

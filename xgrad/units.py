@@ -123,6 +123,21 @@ def time_reference_unit(units: Any) -> str | None:
     return parts[0].strip().lower() if len(parts) > 1 else None
 
 
+def counts_time(units: Any) -> str | None:
+    """:func:`time_reference_unit` where the reference is a date ("hours since 2000-01-01",
+    "days since -4713-01-01"), else None: "m from surface" is a length, not a time count (a
+    review: read as one, and refused with ``datetime_unit``).
+
+    Examples
+    --------
+    >>> counts_time("hours since 2000-01-01"), counts_time("m from surface")
+    ('hours', None)
+    """
+    unit = time_reference_unit(units)
+    reference = _SINCE.split(str(units).strip(), maxsplit=1)[-1].strip()
+    return unit if unit is not None and re.match(r"[-+]?\d", reference) else None
+
+
 @functools.lru_cache(maxsize=1)
 def _registry() -> Any:
     try:

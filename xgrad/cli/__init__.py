@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .demo import run_demo
-from .errors import InputError, failed_reading, message, one_line
+from .errors import InputError, as_options, failed_reading, message, one_line
 from .parser import UsageError, build_parser, parse_chunks
 from .pipeline import run_gradient
 from .schedulers import on_signal
@@ -72,7 +72,7 @@ _COMMANDS = {"gradient": _gradient_command, "demo": _demo_command}
 def _show_warning(
     text: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
 ) -> None:
-    print(f"xgrad: warning: {one_line(str(text))}", file=sys.stderr)
+    print(f"xgrad: warning: {as_options(one_line(str(text)))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

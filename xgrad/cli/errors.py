@@ -53,7 +53,7 @@ def failed_reading(err: BaseException) -> str | None:
             # NetCDF4/h5netcdf wrappers keep the name; zarr's keeps the zarr array ("/u")
             found = getattr(backend, "variable_name", None)
             found = found or getattr(getattr(backend, "_array", None), "name", None)
-            name = str(found).lstrip("/") if found else name
+            name = str(found).rsplit("/", 1)[-1] if found else name  # not its --group path
         tb = tb.tb_next
     return name
 
