@@ -545,3 +545,20 @@ def test_dask_month_coordinate_counts_month_lengths(assert_bitwise_equal):
     np.testing.assert_allclose(got.values[0], 1 / 31)  # January: 31 days
     with pytest.raises(TypeError, match=r"timedelta64\[M\] values have no fixed length"):
         time_to_numbers(np.arange(3).astype("timedelta64[M]"), "s")
+
+
+def test_undecoded_times_keep_their_precision_in_a_coarser_unit():
+    # A review: 1.7e9 "seconds since 1970" with 1 s steps, counted in weeks before the
+    # differences, kept 7 digits (relative error 2e-7); from the first time: as decoded
+    seconds = 1.7e9 + np.array([0.0, 1.0, 2.0, 4.0, 5.0])
+    time = xr.Variable("time", seconds, {"units": "seconds since 1970-01-01"})
+    da = xr.DataArray(np.array([0.0, 1.0, 4.0, 9.0, 7.0]), dims="time", coords={"time": time})
+    decoded = xr.decode_cf(da.to_dataset(name="v")).v
+    for unit in ("W", "D", "h"):
+        got = da.grad.along("time", datetime_unit=unit).values
+        want = decoded.grad.along("time", datetime_unit=unit).values
+        np.testing.assert_allclose(got, want, rtol=4e-15)
+    # udunits' common_year is 365 days exactly
+    years = xr.Variable("t", [0.0, 1.0, 3.0], {"units": "common_years since 2000-01-01"})
+    dy = xr.DataArray([0.0, 365.0, 1095.0], dims="t", coords={"t": years})
+    np.testing.assert_allclose(dy.grad.along("t", datetime_unit="D").values, 1.0, rtol=1e-15)

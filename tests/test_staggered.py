@@ -357,6 +357,72 @@ def test_static_field_without_grid_mapping_on_a_projected_grid(
     assert_bitwise_equal(east2.u.values, two.u.grad.horizontal(crs=two.crs)[0].values)
 
 
+@pytest.mark.parametrize("as_coordinate", [False, True])
+def test_a_grid_does_not_take_another_grids_mapping(assert_bitwise_equal, as_coordinate):
+    # A review: rotated-pole P names its mapping; a regular grid's Q names none. With the
+    # mapping a coordinate (as the CLI opens files), Q was planned as rotated: wrong values,
+    # exit 0. Two projected grids sharing y (T on x, U on xs, each its own mapping) and an
+    # orog(y, x) naming none were refused.
+    rotated = {
+        "grid_mapping_name": "rotated_latitude_longitude",
+        "grid_north_pole_latitude": 39.25,
+        "grid_north_pole_longitude": -162.0,
+    }
+    ds = xr.Dataset(
+        {
+            "P": (("time", "rlat", "rlon"), RNG.random((2, 5, 6)), {"grid_mapping": "rp"}),
+            "Q": (("time", "latitude", "longitude"), RNG.random((2, 6, 7)), {"units": "K"}),
+            "rp": ((), 0, rotated),
+        },
+        coords={
+            "rlat": ("rlat", np.linspace(-2, 2, 5), {"standard_name": "grid_latitude"}),
+            "rlon": ("rlon", np.linspace(-3, 3, 6), {"standard_name": "grid_longitude"}),
+            "latitude": ("latitude", np.linspace(40, 60, 6), NORTH),
+            "longitude": ("longitude", np.linspace(0, 20, 7), EAST),
+        },
+    )
+    for name in ("rlat", "rlon"):
+        ds[name].attrs["units"] = "degrees"
+    if as_coordinate:
+        ds = ds.set_coords("rp")
+    east, _ = ds.grad.horizontal()
+    assert east.Q.attrs["xgrad_geometry"] == "sphere"
+    assert east.P.attrs["xgrad_geometry"] == "rotated_pole"
+    assert_bitwise_equal(
+        east.Q.values, ds.Q.drop_vars("rp", errors="ignore").grad.horizontal()[0].values
+    )
+    assert_bitwise_equal(east.P.values, ds.P.grad.horizontal(crs=ds.rp)[0].values)
+
+    lcc = {
+        "grid_mapping_name": "lambert_conformal_conic",
+        "standard_parallel": [30.0, 60.0],
+        "longitude_of_central_meridian": -100.0,
+        "latitude_of_projection_origin": 45.0,
+    }
+    px = {"standard_name": "projection_x_coordinate", "units": "m"}
+    py = {"standard_name": "projection_y_coordinate", "units": "m"}
+    two = xr.Dataset(
+        {
+            "T": (("y", "x"), RNG.random((6, 7)), {"grid_mapping": "crs_a"}),
+            "U": (("y", "xs"), RNG.random((6, 8)), {"grid_mapping": "crs_b"}),
+            "orog": (("y", "x"), RNG.random((6, 7)), {"units": "m"}),
+            "crs_a": ((), 0, lcc),
+            "crs_b": ((), 0, dict(lcc, longitude_of_central_meridian=-90.0)),
+        },
+        coords={
+            "x": ("x", 12000.0 * np.arange(7), px),
+            "xs": ("xs", 12000.0 * (np.arange(8) - 0.5), px),
+            "y": ("y", 12000.0 * np.arange(6), py),
+        },
+    )
+    if as_coordinate:
+        two = two.set_coords(["crs_a", "crs_b"])
+    east, _ = two.grad.horizontal()
+    assert_bitwise_equal(east.orog.values, two.orog.grad.horizontal(crs=two.crs_a)[0].values)
+    assert_bitwise_equal(east.T.values, two.T.grad.horizontal(crs=two.crs_a)[0].values)
+    assert_bitwise_equal(east.U.values, two.U.grad.horizontal(crs=two.crs_b)[0].values)
+
+
 def test_earth_relative_components_beside_a_field_on_another_grid():
     # An audit: a B grid's advection of T by {"east": "u", "north": "v"} said no Earth grid was
     # found and advised grid-relative keys; the components' grid is found, T is refused by name

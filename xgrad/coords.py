@@ -626,6 +626,7 @@ NANOSECONDS_PER: dict[str, int] = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600 * 10**9),
     **dict.fromkeys(("d", "day", "days"), 86400 * 10**9),
     **dict.fromkeys(("week", "weeks"), 7 * 86400 * 10**9),
+    **dict.fromkeys(("common_year", "common_years"), 365 * 86400 * 10**9),  # udunits: 365 d
 }
 
 
@@ -650,7 +651,15 @@ def _counted_times(
         )
         return values, units
     target = int(np.timedelta64(1, datetime_unit) / np.timedelta64(1, "ns"))
-    # the exact integer ratio of the units, one rounding (a float ratio was 1 ulp off)
-    if ns >= target:
-        return (values if ns == target else values * (ns // target)), DATETIME_UNITS[datetime_unit]
-    return values / (target // ns), DATETIME_UNITS[datetime_unit]
+    units = DATETIME_UNITS[datetime_unit]
+    if ns == target:
+        return values, units
+    # from the first time (only differences count): 1.7e9 "seconds since 1970" in weeks kept
+    # 7 digits of a 1 s step (a review); then the exact integer ratio of the units, one
+    # rounding where one unit divides the other (a float ratio was 1 ulp off)
+    values = values - values.min()
+    if ns % target == 0:
+        return values * (ns // target), units
+    if target % ns == 0:
+        return values / (target // ns), units
+    return values * ns / target, units

@@ -103,7 +103,9 @@ class DatasetGradAccessor(KinematicsMethods):
         ds = self._obj
         work = []
         for dims, keys in grids.items():  # every plan and check before any derivative
-            plan = on_grid(ds, keys, lambda part, d=dims: prepare(part, d, options, frame=True))
+            plan = on_grid(
+                ds, keys, lambda part, d=dims: prepare(part, d, options, frame=True), dims
+            )
             work += [(k, plan) for k in self._chosen(dims) if frozenset(ds[k].dims) in keys]
         return self._datasets({k: horizontal(ds[k], plan) for k, plan in work}, 2, options)
 

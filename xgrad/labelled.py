@@ -32,6 +32,7 @@ from .arrays import (
     numpy_operand,
 )
 from .coords import DATETIME_UNITS, Spacing, resolve_spacings, time_to_numbers
+from .crs import grid_mapping_names
 from .curvilinear import check_names
 from .earth import MEAN_RADIUS, Figure
 from .engine import differentiate, output_dtype
@@ -208,6 +209,7 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
             names = tuple(k for k in ds.data_vars if frozenset(ds.variables[k].dims) == key)
             raise type(err)(f"the data variables {names!r}: {err}") from err
         if dims is not None and set(dims) <= key:
+            dims = _without_foreign_mappings(ds, [key], dims, options)
             grids.setdefault(tuple(dims), []).append(key)
     # a set whose grid's coordinates have one dim more (a static field or a time mean beside
     # WRF's XLAT(Time, y, x)): on the one grid whose dims it has, its coordinates read with
@@ -224,6 +226,7 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
             except (ValueError, TypeError):  # not this dim's grid
                 continue
             if dims is not None and set(dims) <= key:
+                dims = _without_foreign_mappings(ds, read_on, dims, options)
                 found.setdefault(tuple(dims), []).append(key | {extra})
         if len(found) == 1:
             ((dims, read_on),) = found.items()
@@ -232,6 +235,15 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
         dims = tuple(horizontal_dims(ds, options))
         grids[dims] = [key for key in keys if set(dims) <= key]
     return grids
+
+
+def _without_foreign_mappings(
+    ds: xr.Dataset, keys: Sequence[frozenset], dims: Any, options: Options
+) -> Any:
+    """``dims``, found again without the grid mappings only other grids name (the grid's
+    kind may change; its dims are checked to stay those of the variables)."""
+    again = on_grid(ds, keys, lambda p: horizontal_dims(p, options, missing_ok=True), dims)
+    return dims if again is None else again
 
 
 def _one_dim_more(ds: xr.Dataset, key: frozenset) -> list[Hashable]:
@@ -245,20 +257,30 @@ def _one_dim_more(ds: xr.Dataset, key: frozenset) -> list[Hashable]:
     return extras
 
 
-def on_grid(ds: xr.Dataset, keys: Sequence[frozenset], plan: Any) -> Any:
+def on_grid(
+    ds: xr.Dataset, keys: Sequence[frozenset], plan: Any, grid: Sequence[Hashable] = ()
+) -> Any:
     """``plan`` of the first part of ``ds`` it succeeds on, for the grid of the variables
     whose sets of dims are ``keys``: the coordinates on those dims with every data variable
     (T(time, y, x)'s ``grid_mapping`` serves orog(y, x) too), then with those sharing a dim
-    with them, then with theirs only (two grids, each with its own grid mapping, were
-    refused as naming different mappings: an audit). The first part's error where none does.
+    with them, then two dims, then with theirs only (two grids, each with its own grid
+    mapping, were refused as naming different mappings: an audit). With the ``grid``'s dims
+    known, the grid mappings that only other grids' variables name are left out (a review:
+    a regular grid's Q took a rotated-pole P's mapping, attached as a coordinate, and was
+    read as rotated). The first part's error where none succeeds.
     """
     on = set().union(*keys)
     part = coordinates_on(ds, on)
+    if grid:
+        mine = set(grid_mapping_names(ds, grid))
+        foreign = [n for n in grid_mapping_names(ds, ()) if n not in mine and n in part.variables]
+        part = part.drop_vars(foreign) if foreign else part
     variables = [k for k in part.data_vars if part.variables[k].ndim]
     error = None
     for keep in (
         lambda dims: True,
         lambda dims: bool(dims & on),
+        lambda dims: len(dims & on) >= 2,
         lambda dims: dims in keys,
     ):
         others = [k for k in variables if not keep(frozenset(part.variables[k].dims))]
