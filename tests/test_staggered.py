@@ -22,6 +22,14 @@ import xgrad  # noqa: F401
 NORTH = {"units": "degrees_north"}
 EAST = {"units": "degrees_east"}
 RNG = np.random.default_rng(18)
+LCC = {
+    "grid_mapping_name": "lambert_conformal_conic",
+    "standard_parallel": [30.0, 60.0],
+    "longitude_of_central_meridian": -100.0,
+    "latitude_of_projection_origin": 45.0,
+}
+PX = {"standard_name": "projection_x_coordinate", "units": "m"}
+PY = {"standard_name": "projection_y_coordinate", "units": "m"}
 
 
 def _c_grid_in_metres(ny=6, nx=7, dx=1000.0, chunk=None):
@@ -279,15 +287,6 @@ def test_static_field_beside_time_dependent_wrf_coordinates(tmp_path, assert_bit
 def test_two_grids_with_their_own_grid_mappings(assert_bitwise_equal):
     # An audit: each variable names its own mapping; the Dataset was refused as "naming a
     # grid mapping that is not a coordinate here"
-    lcc = {
-        "grid_mapping_name": "lambert_conformal_conic",
-        "standard_parallel": [30.0, 60.0],
-        "longitude_of_central_meridian": -100.0,
-        "latitude_of_projection_origin": 45.0,
-        "earth_radius": 6371229.0,
-    }
-    px = {"standard_name": "projection_x_coordinate", "units": "m"}
-    py = {"standard_name": "projection_y_coordinate", "units": "m"}
     x, y = 12000.0 * np.arange(7), 12000.0 * np.arange(6)
     ds = xr.Dataset(
         {
@@ -295,12 +294,12 @@ def test_two_grids_with_their_own_grid_mappings(assert_bitwise_equal):
             "t2": (("y2", "x2"), RNG.random((6, 7)), {"units": "K", "grid_mapping": "crs2"}),
         },
         coords={
-            "x": ("x", x, px),
-            "y": ("y", y, py),
-            "x2": ("x2", x, px),
-            "y2": ("y2", y, py),
-            "crs": ((), 0, lcc),
-            "crs2": ((), 0, dict(lcc, longitude_of_central_meridian=-90.0)),
+            "x": ("x", x, PX),
+            "y": ("y", y, PY),
+            "x2": ("x2", x, PX),
+            "y2": ("y2", y, PY),
+            "crs": ((), 0, LCC),
+            "crs2": ((), 0, dict(LCC, longitude_of_central_meridian=-90.0)),
         },
     )
     east, north = ds.grad.horizontal()
@@ -320,23 +319,15 @@ def test_static_field_without_grid_mapping_on_a_projected_grid(
 ):
     # A review: T(time, y, x) names the grid mapping, orog(y, x) does not (common for
     # orography and masks); the Dataset was refused for orog after the per-grid change
-    lcc = {
-        "grid_mapping_name": "lambert_conformal_conic",
-        "standard_parallel": [30.0, 60.0],
-        "longitude_of_central_meridian": -100.0,
-        "latitude_of_projection_origin": 45.0,
-    }
-    px = {"standard_name": "projection_x_coordinate", "units": "m"}
-    py = {"standard_name": "projection_y_coordinate", "units": "m"}
     ds = xr.Dataset(
         {
             "T": (("time", "y", "x"), RNG.random((2, 6, 7)), {"units": "K", "grid_mapping": "crs"}),
             "orog": (("y", "x"), 1000.0 * RNG.random((6, 7)), {"units": "m"}),
         },
         coords={
-            "x": ("x", 12000.0 * np.arange(7), px),
-            "y": ("y", 12000.0 * np.arange(6), py),
-            "crs": ((), 0, lcc),
+            "x": ("x", 12000.0 * np.arange(7), PX),
+            "y": ("y", 12000.0 * np.arange(6), PY),
+            "crs": ((), 0, LCC),
         },
     )
     if not mapping_is_coordinate:  # as xarray opens a file without decode_coords="all"
@@ -350,7 +341,7 @@ def test_static_field_without_grid_mapping_on_a_projected_grid(
     two = ds.assign(
         u=(("y", "x_stag"), RNG.random((6, 8)), {"units": "m s-1", "grid_mapping": "crs"})
     )
-    two = two.assign_coords(x_stag=("x_stag", 12000.0 * (np.arange(8) - 0.5), px))
+    two = two.assign_coords(x_stag=("x_stag", 12000.0 * (np.arange(8) - 0.5), PX))
     east2, _ = two.grad.horizontal()
     assert list(east2.data_vars) == ["T", "orog", "u"]
     assert_bitwise_equal(east2.orog.values, want_east.values)
@@ -393,26 +384,18 @@ def test_a_grid_does_not_take_another_grids_mapping(assert_bitwise_equal, as_coo
     )
     assert_bitwise_equal(east.P.values, ds.P.grad.horizontal(crs=ds.rp)[0].values)
 
-    lcc = {
-        "grid_mapping_name": "lambert_conformal_conic",
-        "standard_parallel": [30.0, 60.0],
-        "longitude_of_central_meridian": -100.0,
-        "latitude_of_projection_origin": 45.0,
-    }
-    px = {"standard_name": "projection_x_coordinate", "units": "m"}
-    py = {"standard_name": "projection_y_coordinate", "units": "m"}
     two = xr.Dataset(
         {
             "T": (("y", "x"), RNG.random((6, 7)), {"grid_mapping": "crs_a"}),
             "U": (("y", "xs"), RNG.random((6, 8)), {"grid_mapping": "crs_b"}),
             "orog": (("y", "x"), RNG.random((6, 7)), {"units": "m"}),
-            "crs_a": ((), 0, lcc),
-            "crs_b": ((), 0, dict(lcc, longitude_of_central_meridian=-90.0)),
+            "crs_a": ((), 0, LCC),
+            "crs_b": ((), 0, dict(LCC, longitude_of_central_meridian=-90.0)),
         },
         coords={
-            "x": ("x", 12000.0 * np.arange(7), px),
-            "xs": ("xs", 12000.0 * (np.arange(8) - 0.5), px),
-            "y": ("y", 12000.0 * np.arange(6), py),
+            "x": ("x", 12000.0 * np.arange(7), PX),
+            "xs": ("xs", 12000.0 * (np.arange(8) - 0.5), PX),
+            "y": ("y", 12000.0 * np.arange(6), PY),
         },
     )
     if as_coordinate:
