@@ -383,6 +383,9 @@ def test_a_grid_does_not_take_another_grids_mapping(assert_bitwise_equal, as_coo
         east.Q.values, ds.Q.drop_vars("rp", errors="ignore").grad.horizontal()[0].values
     )
     assert_bitwise_equal(east.P.values, ds.P.grad.horizontal(crs=ds.rp)[0].values)
+    # Q alone carries the mapping as a coordinate when it is one (xarray attaches every 0-d
+    # coordinate): it names none, so its CF latitude/longitude stay true ones
+    assert_bitwise_equal(ds.Q.grad.horizontal()[0].values, east.Q.values)
 
     two = xr.Dataset(
         {

@@ -78,12 +78,17 @@ class GridMapping:
         Where it came from, for messages: ``"crs="`` or ``"grid mapping variable 'crs'"``.
     explicit : bool
         Given through the ``crs`` option (then it must be used, never ignored).
+    named : bool
+        Named by the data (its ``grid_mapping`` attribute) or given; False for the only
+        grid-mapping coordinate there is, which xarray attaches to every variable of a
+        Dataset, those of other grids too.
     """
 
     attrs: dict
     crs: Any = None
     source: str = "crs="
     explicit: bool = False
+    named: bool = True
 
     @property
     def name(self) -> str:
@@ -188,6 +193,7 @@ def find_grid_mapping(obj: Any, crs: Any, dims: Any) -> GridMapping | None:
         return mapping
     names = grid_mapping_names(obj, dims)
     variables = obj.variables if _is_dataset(obj) else coordinate_variables(obj)
+    named = bool(names)
     if not names:
         # xarray drops ``encoding`` (where decode_coords="all" puts the attribute) in most
         # operations (astype, arithmetic); the grid-mapping coordinate itself stays: use it
@@ -197,7 +203,9 @@ def find_grid_mapping(obj: Any, crs: Any, dims: Any) -> GridMapping | None:
     if len(found) != 1 or len(names) != 1:
         return None
     (name,) = found
-    return GridMapping(attrs=dict(variables[name].attrs), source=f"grid mapping variable {name!r}")
+    return GridMapping(
+        attrs=dict(variables[name].attrs), source=f"grid mapping variable {name!r}", named=named
+    )
 
 
 def missing_mapping_hint(obj: Any, dims: Any) -> str:

@@ -117,7 +117,8 @@ class _Dim:
 def _rotated_axis(coord: Any, mapping: GridMapping | None) -> str | None:
     """``"latitude"``/``"longitude"`` for a rotated-pole grid's coordinate: ``standard_name``
     ``grid_latitude``/``grid_longitude``, or, with a rotated grid mapping, an angle coordinate
-    with ``axis`` Y/X or CF latitude/longitude units; None for anything else."""
+    with ``axis`` Y/X or (a mapping the data names) CF latitude/longitude units; None for
+    anything else."""
     standard = coord.attrs.get("standard_name")
     if standard in ("grid_latitude", "grid_longitude"):
         return "latitude" if standard == "grid_latitude" else "longitude"
@@ -126,7 +127,10 @@ def _rotated_axis(coord: Any, mapping: GridMapping | None) -> str | None:
     axis = str(coord.attrs.get("axis", "")).upper()
     if axis in ("X", "Y") and unit_name(coord) in _ANGLE:
         return "longitude" if axis == "X" else "latitude"
-    return cf_role(coord)[0]
+    # CF latitude/longitude units are rotated only where the data names the mapping: a
+    # rotated-pole coordinate xarray attaches to a regular grid's variable made its true
+    # latitude/longitude rotated (a review: relative error 2)
+    return cf_role(coord)[0] if mapping.named else None
 
 
 def _angle_per_radian(name: Hashable, coord: Any, what: str) -> float:
