@@ -202,14 +202,18 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
         horizontal_dims(ds, options)  # its error: not a question of any variable's grid
     keys = list(dict.fromkeys(frozenset(ds.variables[k].dims) for k in ds.data_vars))
     grids: dict[tuple, list[frozenset]] = {}
+
+    def find(part: xr.Dataset) -> Any:
+        return horizontal_dims(part, options, missing_ok=True)
+
     for key in keys:
         try:
-            dims = on_grid(ds, [key], lambda part: horizontal_dims(part, options, missing_ok=True))
+            dims = on_grid(ds, [key], find)
         except (ValueError, TypeError) as err:  # named: which variables are on that grid
             names = tuple(k for k in ds.data_vars if frozenset(ds.variables[k].dims) == key)
             raise type(err)(f"the data variables {names!r}: {err}") from err
         if dims is not None and set(dims) <= key:
-            dims = _without_foreign_mappings(ds, [key], dims, options)
+            dims = _without_foreign_mappings(ds, [key], dims, find)
             grids.setdefault(tuple(dims), []).append(key)
     # a set whose grid's coordinates have one dim more (a static field or a time mean beside
     # WRF's XLAT(Time, y, x)): on the one grid whose dims it has, its coordinates read with
@@ -222,11 +226,11 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
         for extra in _one_dim_more(ds, key):
             read_on = [key, key | {extra}]
             try:
-                dims = on_grid(ds, read_on, lambda p: horizontal_dims(p, options, missing_ok=True))
+                dims = on_grid(ds, read_on, find)
             except (ValueError, TypeError):  # not this dim's grid
                 continue
             if dims is not None and set(dims) <= key:
-                dims = _without_foreign_mappings(ds, read_on, dims, options)
+                dims = _without_foreign_mappings(ds, read_on, dims, find)
                 found.setdefault(tuple(dims), []).append(key | {extra})
         if len(found) == 1:
             ((dims, read_on),) = found.items()
@@ -238,12 +242,20 @@ def horizontal_grids(ds: xr.Dataset, options: Options) -> dict[tuple, list[froze
 
 
 def _without_foreign_mappings(
-    ds: xr.Dataset, keys: Sequence[frozenset], dims: Any, options: Options
+    ds: xr.Dataset, keys: Sequence[frozenset], dims: Any, find: Any
 ) -> Any:
-    """``dims``, found again without the grid mappings only other grids name (the grid's
-    kind may change; its dims are checked to stay those of the variables)."""
-    again = on_grid(ds, keys, lambda p: horizontal_dims(p, options, missing_ok=True), dims)
+    """``dims``, found again (``find``) without the grid mappings only other grids name,
+    where there are any (the grid's kind may change; its dims stay those of the variables)."""
+    if not _foreign_mappings(ds, dims):
+        return dims
+    again = on_grid(ds, keys, find, dims)
     return dims if again is None else again
+
+
+def _foreign_mappings(ds: xr.Dataset, grid: Sequence[Hashable]) -> list[Hashable]:
+    """The grid mappings of ``ds`` that only variables off the ``grid``'s dims name."""
+    mine = set(grid_mapping_names(ds, grid))
+    return [n for n in grid_mapping_names(ds, ()) if n not in mine and n in ds.variables]
 
 
 def _one_dim_more(ds: xr.Dataset, key: frozenset) -> list[Hashable]:
@@ -272,8 +284,7 @@ def on_grid(
     on = set().union(*keys)
     part = coordinates_on(ds, on)
     if grid:
-        mine = set(grid_mapping_names(ds, grid))
-        foreign = [n for n in grid_mapping_names(ds, ()) if n not in mine and n in part.variables]
+        foreign = [n for n in _foreign_mappings(ds, grid) if n in part.variables]
         part = part.drop_vars(foreign) if foreign else part
     variables = [k for k in part.data_vars if part.variables[k].ndim]
     error = None
